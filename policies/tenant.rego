@@ -1,0 +1,29 @@
+# Naming that must agree inside one tenant release.
+package gitops_lint.tenant
+
+import rego.v1
+
+# A tenant whose tier runs at least one app in silo deploys into a namespace named after it.
+# Fully pooled tiers (basic) are exempt: their release may target the pool's namespace.
+deny contains finding if {
+	some t in input.tenants
+	some _, mode in input.config.tiers[t.tier]
+	mode == "silo"
+	t.namespace != null
+	t.namespace != t.id
+	finding := {
+		"rule": "tenant/namespace-mismatch",
+		"file": t.file,
+		"doc": t.doc,
+		"path": t.namespace_path,
+		"msg": sprintf("namespace `%s` does not match tenantId `%s`; the %s tier runs apps in the tenant's own namespace, and the IRSA roles trust `%s:%s-<app>`", [
+			t.namespace, t.id, t.tier, t.id, t.id,
+		]),
+		"help": sprintf("deploy to namespace `%s`, or fix `tenantId` if the namespace is right", [t.id]),
+		"related": related_id(t),
+	}
+}
+
+related_id(t) := [{"file": t.file, "doc": t.doc, "path": t.id_path, "msg": sprintf("tenantId `%s` is set here", [t.id])}] if t.id_path != null
+
+related_id(t) := [] if t.id_path == null

@@ -1,0 +1,134 @@
+//! The command line: `gitops-lint [OPTIONS] [PATH]...`, `gitops-lint rules`,
+//! `gitops-lint explain <RULE>`.
+
+use crate::finding::Level;
+use crate::report::{self, Format};
+use crate::{catalog, find_config, lint, Error, Options};
+use clap::{Parser, Subcommand};
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  gitops-lint ./apps-repo                    lint one repository
+  gitops-lint apps-repo infra-repo           lint both repositories as one system
+  gitops-lint --format json . > lint.json    machine-readable findings
+  gitops-lint --policy ./my-policies .       add your own Rego rules (package gitops_lint.<name>)
+  gitops-lint --fail-on warning .            fail the gate on warnings too
+  gitops-lint rules                          list every rule
+  gitops-lint explain tier/app-enablement    why a rule exists and how to fix it
+
+Exit status: 0 no findings at or above --fail-on, 1 findings, 2 usage, config or policy error.
+Configuration: .gitops-lint.yaml in the first PATH (tiers, pools, rule levels), or --config.";
+
+/// A policy linter and CI gate for GitOps repositories (Argo CD / Flux + Terraform).
+#[derive(Parser, Debug)]
+#[command(name = "gitops-lint", version, about, long_about = None, after_help = EXAMPLES,
+          args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Repository roots to lint together (apps-repo, infra-repo, or a monorepo). Default: `.`
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+
+    /// A directory of extra Rego policies (`*.rego`, `*_test.rego` skipped). Repeatable.
+    #[arg(long = "policy", value_name = "DIR")]
+    policies: Vec<PathBuf>,
+
+    /// Config file (default: `.gitops-lint.yaml` in the first PATH, if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Lowest level that makes the run fail (exit 1).
+    #[arg(long, value_name = "LEVEL", default_value = "error", value_parser = ["error", "warning", "info"])]
+    fail_on: String,
+
+    /// Never colour the output (colour is only used on a terminal anyway).
+    #[arg(long)]
+    no_color: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List every rule: id, default level, summary.
+    Rules,
+    /// Print a rule's page: what it checks, why, a failing example and the fix.
+    Explain {
+        /// The rule id, e.g. `tier/app-enablement`.
+        rule: String,
+    },
+}
+
+/// Parses `std::env::args`, runs, and returns the exit code.
+pub fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gitops-lint: error: {e}");
+            2
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Error> {
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Some(Command::Rules) => {
+            for page in catalog::pages() {
+                let _ = writeln!(stdout, "{:<42} {:<8} {}", page.id, page.level, page.summary);
+            }
+            return Ok(0);
+        }
+        Some(Command::Explain { rule }) => {
+            return match catalog::page(&rule) {
+                Some(page) => {
+                    let _ = write!(stdout, "{}", page.text);
+                    Ok(0)
+                }
+                None => Err(Error::Usage(format!(
+                    "no rule `{rule}`; `gitops-lint rules` lists them"
+                ))),
+            };
+        }
+        None => {}
+    }
+    let config = find_config(cli.config.as_ref(), &cli.paths)?;
+    let options = Options {
+        paths: cli.paths.clone(),
+        policy_dirs: cli.policies.clone(),
+        policy_time_limit: crate::policy::DEFAULT_TIME_LIMIT,
+    };
+    let outcome = lint(&options, &config)?;
+    let fail_on = Level::parse(&cli.fail_on).unwrap_or(Level::Error);
+    match cli.format {
+        Format::Json => {
+            let _ = stdout.write_all(report::json::render(&outcome.world, &outcome.findings).as_bytes());
+        }
+        Format::Human => {
+            drop(stdout);
+            let color = if cli.no_color || !std::io::stdout().is_terminal() {
+                ColorChoice::Never
+            } else {
+                ColorChoice::Auto
+            };
+            let mut out = StandardStream::stdout(color);
+            let _ = report::human::render(&outcome.world, &outcome.findings, &mut out);
+        }
+    }
+    let failed = outcome.findings.iter().any(|f| f.level >= fail_on);
+    Ok(u8::from(failed))
+}

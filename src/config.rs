@@ -1,0 +1,244 @@
+//! `.gitops-lint.yaml`: the tier contract, pool naming, and rule levels. Every key is validated;
+//! an error names the file, line and key.
+
+use crate::finding::Level;
+use crate::parse::locate::SpanIndex;
+use crate::parse::yaml;
+use crate::source::PathSeg;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The file name looked for in each repository root.
+pub const FILE_NAME: &str = ".gitops-lint.yaml";
+
+/// How a tier runs one app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppMode {
+    /// Its own deployment in the tenant's namespace (`enabled: true`).
+    Silo,
+    /// Shared in a pool (`enabled: false` plus `envId: <pool>`).
+    Pool,
+}
+
+/// A rule's configured level, or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleSetting {
+    /// The rule does not run / its findings are dropped.
+    Off,
+    /// Findings get this level.
+    Level(Level),
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Tier name -> app name -> mode.
+    pub tiers: BTreeMap<String, BTreeMap<String, AppMode>>,
+    /// Glob patterns (Go `path.Match`) naming pool releases, which are not tenants.
+    pub pools: Vec<String>,
+    /// Per-rule overrides.
+    pub rules: BTreeMap<String, RuleSetting>,
+    /// The file it was read from, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let tier = |producer, consumer| {
+            BTreeMap::from([
+                ("producer".to_string(), producer),
+                ("consumer".to_string(), consumer),
+            ])
+        };
+        Config {
+            tiers: BTreeMap::from([
+                ("premium".to_string(), tier(AppMode::Silo, AppMode::Silo)),
+                ("advanced".to_string(), tier(AppMode::Pool, AppMode::Silo)),
+                ("basic".to_string(), tier(AppMode::Pool, AppMode::Pool)),
+            ]),
+            pools: vec!["pool-*".to_string()],
+            rules: BTreeMap::new(),
+            source: None,
+        }
+    }
+}
+
+/// A configuration problem: which file, where, which key, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The config file.
+    pub file: PathBuf,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// The key, dotted (`tiers.premium.apps.producer`).
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if self.key.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": `{}`: {}", self.key, self.message)
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            key: String::new(),
+            message: format!("cannot read the config file: {e}"),
+        })?;
+        let mut config = Config::from_text(&text, path)?;
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses and validates config text; `path` is only used in error messages.
+    pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let loaded = yaml::load(text);
+        let index = SpanIndex::new(text);
+        let err = |keys: &[PathSeg], message: String| {
+            let line = index
+                .locate(0, keys)
+                .map(|l| text[..l.key.map_or(l.start, |k| k.0)].matches('\n').count() + 1)
+                .unwrap_or(0);
+            ConfigError {
+                file: path.to_path_buf(),
+                line,
+                key: crate::source::display_path(keys),
+                message,
+            }
+        };
+        if let Some(issue) = loaded.issues.first() {
+            return Err(ConfigError {
+                file: path.to_path_buf(),
+                line: text[..issue.start.min(text.len())].matches('\n').count() + 1,
+                key: String::new(),
+                message: issue.message.clone(),
+            });
+        }
+        let mut config = Config::default();
+        let root = match loaded.docs.first().map(|d| &d.value) {
+            None | Some(Value::Null) => return Ok(config),
+            Some(Value::Object(m)) => m,
+            Some(_) => return Err(err(&[], "the config must be a mapping".to_string())),
+        };
+        let k = |s: &str| PathSeg::Key(s.to_string());
+        for (key, value) in root {
+            match key.as_str() {
+                "tiers" => {
+                    let Value::Object(tiers) = value else {
+                        return Err(err(&[k("tiers")], "expected a mapping of tier name to `apps:`".into()));
+                    };
+                    config.tiers.clear();
+                    for (tier, spec) in tiers {
+                        let apps = spec.get("apps").and_then(Value::as_object);
+                        let Some(apps) = apps.filter(|_| spec.as_object().is_some_and(|o| o.len() == 1)) else {
+                            return Err(err(&[k("tiers"), k(tier)], "expected exactly one key, `apps:`, mapping each app to `silo` or `pool`".into()));
+                        };
+                        let mut modes = BTreeMap::new();
+                        for (app, mode) in apps {
+                            let mode = match mode.as_str() {
+                                Some("silo") => AppMode::Silo,
+                                Some("pool") => AppMode::Pool,
+                                _ => return Err(err(&[k("tiers"), k(tier), k("apps"), k(app)], format!("expected `silo` or `pool`, found `{mode}`"))),
+                            };
+                            modes.insert(app.clone(), mode);
+                        }
+                        config.tiers.insert(tier.clone(), modes);
+                    }
+                }
+                "pools" => {
+                    let patterns = value.as_array().and_then(|a| {
+                        a.iter().map(|p| p.as_str().map(str::to_string)).collect::<Option<Vec<_>>>()
+                    });
+                    let Some(patterns) = patterns else {
+                        return Err(err(&[k("pools")], "expected a list of name patterns such as `pool-*`".into()));
+                    };
+                    config.pools = patterns;
+                }
+                "rules" => {
+                    let Value::Object(rules) = value else {
+                        return Err(err(&[k("rules")], "expected a mapping of rule id to `error`, `warning`, `info` or `off`".into()));
+                    };
+                    for (id, setting) in rules {
+                        if !id.contains('/') {
+                            return Err(err(&[k("rules"), k(id)], "rule ids look like `family/name`; run `gitops-lint rules` to list them".into()));
+                        }
+                        let setting = match setting {
+                            Value::Bool(false) => RuleSetting::Off,
+                            Value::String(s) if s == "off" => RuleSetting::Off,
+                            Value::String(s) => match Level::parse(s) {
+                                Some(level) => RuleSetting::Level(level),
+                                None => return Err(err(&[k("rules"), k(id)], format!("expected `error`, `warning`, `info` or `off`, found `{s}`"))),
+                            },
+                            other => return Err(err(&[k("rules"), k(id)], format!("expected `error`, `warning`, `info` or `off`, found `{other}`"))),
+                        };
+                        config.rules.insert(id.clone(), setting);
+                    }
+                }
+                other => {
+                    return Err(err(&[k(other)], "unknown key; the config knows `tiers`, `pools` and `rules`".into()));
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// Whether `name` names a pool release.
+    pub fn is_pool_name(&self, name: &str) -> bool {
+        self.pools
+            .iter()
+            .any(|p| crate::checks::gomatch::path_match(p, name).unwrap_or(false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        let text = "tiers:\n  premium:\n    apps:\n      producer: yes\n";
+        let e = Config::from_text(text, Path::new(".gitops-lint.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "tiers.premium.apps.producer");
+        assert_eq!(e.line, 4);
+        assert!(e.to_string().starts_with(".gitops-lint.yaml:4: `tiers.premium.apps.producer`"));
+    }
+
+    #[test]
+    fn unknown_top_level_key() {
+        let e = Config::from_text("tier: {}\n", Path::new("c.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "tier");
+        assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn a_custom_contract() {
+        let text = "tiers:\n  gold:\n    apps: {api: silo, worker: pool}\npools: [shared-*]\nrules:\n  tier/app-enablement: warning\n  yaml/syntax: off\n";
+        let c = Config::from_text(text, Path::new("c.yaml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.tiers.len(), 1);
+        assert_eq!(c.tiers["gold"]["worker"], AppMode::Pool);
+        assert!(c.is_pool_name("shared-1"));
+        assert_eq!(c.rules["yaml/syntax"], RuleSetting::Off);
+    }
+}

@@ -1,0 +1,147 @@
+//! gitops-lint: a policy linter and CI gate for GitOps repositories.
+//!
+//! One pass from files to findings:
+//!
+//! ```text
+//! discover -> load (parallel: YAML/JSON/HCL with positions) -> World (tenants, pools, indexes)
+//!   -> checks (native Rust) + policies (embedded and user Rego) -> levels -> report
+//! ```
+//!
+//! [`lint`] is the whole pipeline; `main` only parses arguments and prints.
+
+pub mod catalog;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod finding;
+pub mod load;
+pub mod model;
+pub mod parse;
+pub mod policy;
+pub mod report;
+pub mod source;
+
+use config::{Config, ConfigError, RuleSetting};
+use finding::Finding;
+use load::RepoInput;
+use model::World;
+use policy::{PolicyError, PolicySet};
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What to lint and with which policies.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Repository roots, as the user typed them.
+    pub paths: Vec<PathBuf>,
+    /// Extra policy directories.
+    pub policy_dirs: Vec<PathBuf>,
+    /// Time limit for each policy package.
+    pub policy_time_limit: Duration,
+}
+
+/// The result of a run: the World (for printing source lines) and the resolved, sorted findings.
+pub struct Outcome {
+    /// Everything that was loaded.
+    pub world: World,
+    /// Findings with exact spans, in output order.
+    pub findings: Vec<Finding>,
+}
+
+/// Why a run could not produce findings (exit code 2).
+#[derive(Debug)]
+pub enum Error {
+    /// Bad command-line use.
+    Usage(String),
+    /// A bad config file.
+    Config(ConfigError),
+    /// A policy that does not compile or fails at run time.
+    Policy(PolicyError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(m) => f.write_str(m),
+            Error::Config(e) => write!(f, "config error: {e}"),
+            Error::Policy(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Turns the PATH arguments into repository inputs (checking that they exist).
+pub fn repo_inputs(paths: &[PathBuf]) -> Result<Vec<RepoInput>, Error> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
+    paths
+        .into_iter()
+        .map(|p| {
+            if !p.is_dir() {
+                return Err(Error::Usage(format!(
+                    "`{}` is not a directory; give the root of an apps-repo or infra-repo",
+                    p.display()
+                )));
+            }
+            let display = p.to_string_lossy().replace('\\', "/");
+            let display = display.trim_end_matches('/').to_string();
+            Ok(RepoInput {
+                root: p,
+                display: if display == "." { String::new() } else { display },
+            })
+        })
+        .collect()
+}
+
+/// Finds the config: `--config FILE`, else `.gitops-lint.yaml` in the first repository root.
+pub fn find_config(explicit: Option<&PathBuf>, paths: &[PathBuf]) -> Result<Config, Error> {
+    if let Some(path) = explicit {
+        return Config::from_file(path).map_err(Error::Config);
+    }
+    let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let candidate = first.join(config::FILE_NAME);
+    if candidate.is_file() {
+        return Config::from_file(&candidate).map_err(Error::Config);
+    }
+    Ok(Config::default())
+}
+
+/// Applies default levels from the rule catalog and the config's overrides; drops rules set to off.
+pub fn apply_levels(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
+    let pages = catalog::pages();
+    findings
+        .into_iter()
+        .filter_map(|mut f| {
+            match config.rules.get(&f.rule) {
+                Some(RuleSetting::Off) => return None,
+                Some(RuleSetting::Level(l)) => f.level = *l,
+                None => {
+                    if let Some(page) = pages.iter().find(|p| p.id == f.rule) {
+                        f.level = page.level;
+                    }
+                }
+            }
+            Some(f)
+        })
+        .collect()
+}
+
+/// Runs the whole pipeline.
+pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
+    let inputs = repo_inputs(&options.paths)?;
+    let policies = PolicySet::load(&options.policy_dirs, options.policy_time_limit)
+        .map_err(Error::Policy)?;
+    let (world, mut findings) = load::load(&inputs, config);
+    findings.extend(checks::run(&world));
+    let input = policy::input::build(&world, config);
+    findings.extend(policies.evaluate(input, &world).map_err(Error::Policy)?);
+    let findings = apply_levels(findings, config);
+    let findings = report::resolve(&world, findings);
+    Ok(Outcome { world, findings })
+}

@@ -1,0 +1,128 @@
+//! YAML 1.1 scalar resolution, as Kubernetes, Argo CD and Helm read YAML (go-yaml v2 through
+//! `sigs.k8s.io/yaml`; facts.md §6.2). Rules see the value those tools see.
+
+use serde_json::{Number, Value};
+
+/// Resolves a plain (unquoted) scalar the way go-yaml v2 does.
+pub fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Value::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false)
+        }
+        _ => {}
+    }
+    if let Some(i) = parse_int(s) {
+        return Value::Number(i.into());
+    }
+    if is_yaml_float(s) {
+        if let Some(n) = s.parse::<f64>().ok().and_then(Number::from_f64) {
+            return Value::Number(n);
+        }
+    }
+    Value::String(s.to_string())
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` after removing `_`: `0x1F`, `0o17`, `017` (octal), `0b101`.
+fn parse_int(s: &str) -> Option<i64> {
+    let first = s.as_bytes().first()?;
+    if !(first.is_ascii_digit() || *first == b'-' || *first == b'+') {
+        return None;
+    }
+    let cleaned: String = s.chars().filter(|c| *c != '_').collect();
+    let (neg, body) = match cleaned.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned)),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (digits, radix) = if let Some(h) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        (h, 16)
+    } else if let Some(o) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        (o, 8)
+    } else if let Some(b) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        (b, 2)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (&body[1..], 8)
+    } else {
+        (body, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i64::from_str_radix(digits, radix).ok()?;
+    Some(if neg { -magnitude } else { magnitude })
+}
+
+/// go-yaml v2's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_float(s: &str) -> bool {
+    let b = s.trim_start_matches(['-', '+']).as_bytes();
+    if s.len() - b.len() > 1 {
+        return false;
+    }
+    let mut i = 0;
+    let int_digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        i += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        let exp = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == b.len()
+}
+
+/// The string a mapping key becomes after `sigs.k8s.io/yaml` converts it to JSON (`on:` -> `"true"`).
+pub fn key_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn yaml_1_1_booleans_and_nulls() {
+        assert_eq!(resolve_plain("yes"), json!(true));
+        assert_eq!(resolve_plain("Off"), json!(false));
+        assert_eq!(resolve_plain("~"), Value::Null);
+        assert_eq!(resolve_plain("maybe"), json!("maybe"));
+    }
+
+    #[test]
+    fn go_integers_and_floats() {
+        assert_eq!(resolve_plain("017"), json!(15));
+        assert_eq!(resolve_plain("0x1F"), json!(31));
+        assert_eq!(resolve_plain("1_000"), json!(1000));
+        assert_eq!(resolve_plain("08"), json!(8.0));
+        assert_eq!(resolve_plain("1.10"), json!(1.1));
+        assert_eq!(resolve_plain("1e3"), json!(1000.0));
+        assert_eq!(resolve_plain("1.2.3"), json!("1.2.3"));
+        assert_eq!(resolve_plain("v1"), json!("v1"));
+        assert_eq!(resolve_plain("-"), json!("-"));
+        assert_eq!(resolve_plain("tenant-1"), json!("tenant-1"));
+    }
+}

@@ -1,0 +1,70 @@
+//! The Rego input: the World, pre-joined and indexed in Rust, so that policies stay O(n).
+//!
+//! ```text
+//! input.config.tiers      {"premium": {"producer": "silo", "consumer": "silo"}, ...}
+//! input.config.pools      ["pool-*"]
+//! input.tenants[_]        {id, tier, file, doc, kind, name, template, namespace,
+//!                          namespace_path, values, values_path, id_path}
+//! input.pools[id]         {id, file, doc}
+//! input.resources[_]      {file, doc, kind, apiVersion, name, namespace, object}
+//! input.infra.tenants[_]  {id, tier, file, path}   (from tenants.json)
+//! ```
+
+use crate::config::Config;
+use crate::model::World;
+use serde_json::{json, Map, Value};
+
+/// Builds the input document for the policies.
+pub fn build(world: &World, config: &Config) -> Value {
+    let pools: Map<String, Value> = world
+        .pools
+        .iter()
+        .map(|p| (p.id.clone(), json!(p)))
+        .collect();
+    let mut resources = Vec::new();
+    for (i, docs) in world.yaml.iter().enumerate() {
+        let file = &world.files[i];
+        for (d, doc) in docs.iter().enumerate() {
+            let v = &doc.value;
+            let Some(kind) = v.get("kind").and_then(Value::as_str) else {
+                continue;
+            };
+            resources.push(json!({
+                "file": file.display,
+                "doc": d,
+                "kind": kind,
+                "apiVersion": v.get("apiVersion"),
+                "name": v.pointer("/metadata/name"),
+                "namespace": v.pointer("/metadata/namespace"),
+                "object": v,
+            }));
+        }
+    }
+    let mut infra_tenants = Vec::new();
+    let mut json_files: Vec<_> = world.json.iter().collect();
+    json_files.sort_by_key(|(id, _)| **id);
+    for (id, value) in json_files {
+        let file = world.file(*id);
+        if !file.rel_path.ends_with("tenants.json") {
+            continue;
+        }
+        for (i, entry) in value.as_array().into_iter().flatten().enumerate() {
+            infra_tenants.push(json!({
+                "id": entry.get("id"),
+                "tier": entry.get("tier"),
+                "file": file.display,
+                "path": [i],
+            }));
+        }
+    }
+    json!({
+        "config": {
+            "tiers": config.tiers,
+            "pools": config.pools,
+        },
+        "tenants": world.tenants,
+        "pools": pools,
+        "resources": resources,
+        "infra": { "tenants": infra_tenants },
+    })
+}

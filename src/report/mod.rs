@@ -1,0 +1,120 @@
+//! Reporting: resolve every finding's place to exact bytes, order findings deterministically,
+//! and print them in the chosen format.
+
+pub mod human;
+pub mod json;
+
+use crate::finding::{Finding, Location};
+use crate::model::World;
+use crate::parse::locate::SpanIndex;
+use crate::parse::placeholder;
+use crate::source::{FileId, FileKind, Span};
+use std::collections::HashMap;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Diagnostics with the source line, carets and a `help:` line.
+    Human,
+    /// One stable JSON object (documented in the README).
+    Json,
+}
+
+/// Resolves node paths to spans, parsing each file that has findings once more.
+struct Resolver<'w> {
+    world: &'w World,
+    indexes: HashMap<FileId, SpanIndex>,
+}
+
+impl<'w> Resolver<'w> {
+    fn span(&mut self, location: &Location) -> Span {
+        match location {
+            Location::Span(s) => *s,
+            Location::File(file) => Span {
+                file: *file,
+                start: 0,
+                end: 0,
+            },
+            Location::Path {
+                file,
+                doc,
+                path,
+                key,
+            } => {
+                let world = self.world;
+                let index = self.indexes.entry(*file).or_insert_with(|| {
+                    let f = world.file(*file);
+                    if f.kind == FileKind::TierTemplate {
+                        SpanIndex::new(&placeholder::mask(&f.text))
+                    } else {
+                        SpanIndex::new(&f.text)
+                    }
+                });
+                let text = &world.file(*file).text;
+                match index.locate(*doc, path) {
+                    Some(l) => {
+                        let (start, end) = match (l.key, *key || !l.exact) {
+                            (Some(k), true) => k,
+                            _ => (l.start, l.end),
+                        };
+                        // A multi-line node is shown by its first line only.
+                        let end = text[start.min(text.len())..]
+                            .find('\n')
+                            .map_or(end, |n| end.min(start + n));
+                        Span {
+                            file: *file,
+                            start,
+                            end: end.max(start),
+                        }
+                    }
+                    None => Span {
+                        file: *file,
+                        start: 0,
+                        end: 0,
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// Turns every location into a span and sorts findings by file, position, rule and message.
+pub fn resolve(world: &World, findings: Vec<Finding>) -> Vec<Finding> {
+    let mut resolver = Resolver {
+        world,
+        indexes: HashMap::new(),
+    };
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .map(|mut f| {
+            f.primary = Location::Span(resolver.span(&f.primary));
+            for r in &mut f.related {
+                r.location = Location::Span(resolver.span(&r.location));
+            }
+            f
+        })
+        .collect();
+    out.sort_by(|a, b| sort_key(world, a).cmp(&sort_key(world, b)));
+    out.dedup();
+    out
+}
+
+fn sort_key<'a>(world: &'a World, f: &'a Finding) -> (&'a str, usize, &'a str, &'a str) {
+    let (file, start) = match &f.primary {
+        Location::Span(s) => (world.file(s.file).display.as_str(), s.start),
+        other => (world.file(other.file()).display.as_str(), 0),
+    };
+    (file, start, f.rule.as_str(), f.message.as_str())
+}
+
+/// The span of a resolved location.
+pub fn span_of(location: &Location) -> Span {
+    match location {
+        Location::Span(s) => *s,
+        other => Span {
+            file: other.file(),
+            start: 0,
+            end: 0,
+        },
+    }
+}
