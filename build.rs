@@ -21,8 +21,15 @@ fn collect(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
 fn table(name: &str, root: &Path, files: &[PathBuf]) -> String {
     let mut s = format!("/// Embedded files: (path relative to the crate, contents).\npub static {name}: &[(&str, &str)] = &[\n");
     for f in files {
-        let rel = f.strip_prefix(root).unwrap_or(f).to_string_lossy().replace('\\', "/");
-        s.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", f.to_string_lossy()));
+        let rel = f
+            .strip_prefix(root)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .replace('\\', "/");
+        s.push_str(&format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            f.to_string_lossy()
+        ));
     }
     s.push_str("];\n");
     s

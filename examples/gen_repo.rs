@@ -67,7 +67,10 @@ fn parse_args() -> Result<Args, String> {
             "-h" | "--help" => return Err(String::new()),
             _ => {
                 if let Some(v) = a.strip_prefix("--tenants=") {
-                    tenants = Some(v.parse().map_err(|_| format!("--tenants: not a number: {v}"))?);
+                    tenants = Some(
+                        v.parse()
+                            .map_err(|_| format!("--tenants: not a number: {v}"))?,
+                    );
                 } else if let Some(v) = a.strip_prefix("--out=") {
                     out = Some(PathBuf::from(v));
                 } else {
@@ -98,7 +101,10 @@ struct Doc {
 
 impl Doc {
     fn with_capacity(n: usize) -> Doc {
-        Doc { buf: String::with_capacity(n), line: 0 }
+        Doc {
+            buf: String::with_capacity(n),
+            line: 0,
+        }
     }
     /// Appends one line (without its newline) and returns its 1-based number.
     fn l(&mut self, s: &str) -> usize {
@@ -186,9 +192,17 @@ fn render_tenant(s: &TenantSpec<'_>, d: &mut Doc) -> TenantLines {
                 reg = s.region
             );
         }
-        lf!(d, "    argocd-image-updater.argoproj.io/image-list: {}", list);
+        lf!(
+            d,
+            "    argocd-image-updater.argoproj.io/image-list: {}",
+            list
+        );
         for &a in &silo {
-            lf!(d, "    argocd-image-updater.argoproj.io/{}.update-strategy: semver", APPS[a]);
+            lf!(
+                d,
+                "    argocd-image-updater.argoproj.io/{}.update-strategy: semver",
+                APPS[a]
+            );
         }
     }
     d.text("  finalizers:\n    - resources-finalizer.argocd.argoproj.io\nspec:\n  project: default\n  source:\n");
@@ -208,7 +222,11 @@ fn render_tenant(s: &TenantSpec<'_>, d: &mut Doc) -> TenantLines {
         }
         if tier_silo(s.tier, a) {
             let off = a == 1 && s.consumer_off;
-            let ln = lf!(d, "            enabled: {}", if off { "false" } else { "true" });
+            let ln = lf!(
+                d,
+                "            enabled: {}",
+                if off { "false" } else { "true" }
+            );
             if a == 1 {
                 lines.consumer_enabled = ln;
             }
@@ -273,7 +291,13 @@ fn render_pool(env: &str, account: &str, region: &str, release: &str, d: &mut Do
         d.l("            enabled: true");
         d.l("            replicas: 2");
         d.l("            image:");
-        lf!(d, "              repository: {}.dkr.ecr.{}.amazonaws.com/{}", account, region, app);
+        lf!(
+            d,
+            "              repository: {}.dkr.ecr.{}.amazonaws.com/{}",
+            account,
+            region,
+            app
+        );
         lf!(d, "              tag: \"{}\"", release);
         d.l("            ingress:");
         d.l("              enabled: true");
@@ -956,27 +980,46 @@ fn write_tenants(
         write(apps, &rel, doc.buf.as_bytes())?;
         let file = || format!("apps-repo/{rel}");
         if wrong_ns {
-            out.push(Defect { rule: "tenant/namespace-mismatch", file: file(), line: lines.namespace });
+            out.push(Defect {
+                rule: "tenant/namespace-mismatch",
+                file: file(),
+                line: lines.namespace,
+            });
         }
         if consumer_off {
-            out.push(Defect { rule: "tier/app-enablement", file: file(), line: lines.consumer_enabled });
+            out.push(Defect {
+                rule: "tier/app-enablement",
+                file: file(),
+                line: lines.consumer_enabled,
+            });
         }
         if producer_no_pool {
-            out.push(Defect { rule: "tier/shared-app-missing-pool", file: file(), line: lines.producer_key });
+            out.push(Defect {
+                rule: "tier/shared-app-missing-pool",
+                file: file(),
+                line: lines.producer_key,
+            });
         }
         i += stride;
     }
     Ok(out)
 }
 
+/// Removes `<out>/apps-repo` and `<out>/infra-repo` left by an earlier run (only those two).
+fn clean(out: &Path) -> Result<bool, String> {
+    let mut removed = false;
+    for r in [out.join("apps-repo"), out.join("infra-repo")] {
+        if r.exists() {
+            fs::remove_dir_all(&r).map_err(|e| format!("{}: {e}", r.display()))?;
+            removed = true;
+        }
+    }
+    Ok(removed)
+}
+
 fn generate(args: &Args) -> Result<Vec<Defect>, String> {
     let apps = args.out.join("apps-repo");
     let infra = args.out.join("infra-repo");
-    for r in [&apps, &infra] {
-        if r.exists() {
-            fs::remove_dir_all(r).map_err(|e| format!("{}: {e}", r.display()))?;
-        }
-    }
     mkdirs(
         &apps,
         &[
@@ -995,12 +1038,27 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
 
     // bootstrap
     write(&apps, "bootstrap/root-app.yaml", ROOT_APP.as_bytes())?;
-    write(&apps, "bootstrap/children/platform.yaml", CHILD_PLATFORM.as_bytes())?;
-    write(&apps, "bootstrap/children/tenants.yaml", CHILD_TENANTS.as_bytes())?;
+    write(
+        &apps,
+        "bootstrap/children/platform.yaml",
+        CHILD_PLATFORM.as_bytes(),
+    )?;
+    write(
+        &apps,
+        "bootstrap/children/tenants.yaml",
+        CHILD_TENANTS.as_bytes(),
+    )?;
     if args.defects {
-        write(&apps, "bootstrap/children/tenants-appset.yaml", CHILD_TENANTS_APPSET.as_bytes())?;
+        write(
+            &apps,
+            "bootstrap/children/tenants-appset.yaml",
+            CHILD_TENANTS_APPSET.as_bytes(),
+        )?;
         debug_assert_eq!(
-            CHILD_TENANTS_APPSET.lines().nth(APPSET_PATH_LINE - 1).map(str::trim),
+            CHILD_TENANTS_APPSET
+                .lines()
+                .nth(APPSET_PATH_LINE - 1)
+                .map(str::trim),
             Some("- path: tenants/*/*")
         );
         defects.push(Defect {
@@ -1044,11 +1102,25 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
             },
             &mut d,
         );
-        write(&apps, &format!("tier-templates/{tier_name}_tenant_template.yaml"), d.buf.as_bytes())?;
+        write(
+            &apps,
+            &format!("tier-templates/{tier_name}_tenant_template.yaml"),
+            d.buf.as_bytes(),
+        )?;
     }
     let mut d = Doc::with_capacity(4096);
-    render_pool("{ENVIRONMENT_ID}", "{ACCOUNT_ID}", "{REGION}", "{RELEASE_VERSION}", &mut d);
-    write(&apps, "tier-templates/basic_env_template.yaml", d.buf.as_bytes())?;
+    render_pool(
+        "{ENVIRONMENT_ID}",
+        "{ACCOUNT_ID}",
+        "{REGION}",
+        "{RELEASE_VERSION}",
+        &mut d,
+    );
+    write(
+        &apps,
+        "tier-templates/basic_env_template.yaml",
+        d.buf.as_bytes(),
+    )?;
 
     // the pool
     let mut d = Doc::with_capacity(4096);
@@ -1058,16 +1130,42 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
     // helm chart
     let chart = "helm-charts/helm-tenant-chart";
     write(&apps, &format!("{chart}/Chart.yaml"), CHART_YAML.as_bytes())?;
-    write(&apps, &format!("{chart}/values.yaml"), CHART_VALUES.as_bytes())?;
-    write(&apps, &format!("{chart}/templates/_helpers.tpl"), CHART_HELPERS.as_bytes())?;
-    write(&apps, &format!("{chart}/templates/serviceaccount.yaml"), CHART_SA.as_bytes())?;
-    write(&apps, &format!("{chart}/templates/deployment.yaml"), CHART_DEPLOYMENT.as_bytes())?;
-    write(&apps, &format!("{chart}/templates/service.yaml"), CHART_SERVICE.as_bytes())?;
-    write(&apps, &format!("{chart}/templates/ingress.yaml"), CHART_INGRESS.as_bytes())?;
+    write(
+        &apps,
+        &format!("{chart}/values.yaml"),
+        CHART_VALUES.as_bytes(),
+    )?;
+    write(
+        &apps,
+        &format!("{chart}/templates/_helpers.tpl"),
+        CHART_HELPERS.as_bytes(),
+    )?;
+    write(
+        &apps,
+        &format!("{chart}/templates/serviceaccount.yaml"),
+        CHART_SA.as_bytes(),
+    )?;
+    write(
+        &apps,
+        &format!("{chart}/templates/deployment.yaml"),
+        CHART_DEPLOYMENT.as_bytes(),
+    )?;
+    write(
+        &apps,
+        &format!("{chart}/templates/service.yaml"),
+        CHART_SERVICE.as_bytes(),
+    )?;
+    write(
+        &apps,
+        &format!("{chart}/templates/ingress.yaml"),
+        CHART_INGRESS.as_bytes(),
+    )?;
 
     // tenants, split over the available cores
     let n = args.tenants;
-    let threads = std::thread::available_parallelism().map_or(1, |p| p.get()).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 8);
     let threads = if n < 256 { 1 } else { threads };
     let results: Vec<Result<Vec<Defect>, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -1078,7 +1176,10 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
                 s.spawn(move || write_tenants(apps, n, defects, (t + 1) % threads, threads))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("tenant writer panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("tenant writer panicked"))
+            .collect()
     });
     for r in results {
         defects.extend(r?);
@@ -1090,16 +1191,32 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
     for i in 1..=n {
         let (tier, _) = tier_of(i);
         json.push_str(if i == 1 { "\n  " } else { ",\n  " });
-        let _ = write!(json, "{{\"id\": \"tenant-{}\", \"tier\": \"{}\"}}", i, TIERS[tier]);
+        let _ = write!(
+            json,
+            "{{\"id\": \"tenant-{}\", \"tier\": \"{}\"}}",
+            i, TIERS[tier]
+        );
     }
     json.push_str(if n == 0 { "]\n" } else { "\n]\n" });
     write(&infra, "envs/prd/tenants.json", json.as_bytes())?;
     write(&infra, "envs/prd/backend.tf", TF_BACKEND.as_bytes())?;
     write(&infra, "envs/prd/variables.tf", TF_ENV_VARIABLES.as_bytes())?;
     write(&infra, "envs/prd/main.tf", TF_ENV_MAIN.as_bytes())?;
-    write(&infra, "modules/tenant-apps/main.tf", TF_MOD_MAIN.as_bytes())?;
-    write(&infra, "modules/tenant-apps/variables.tf", TF_MOD_VARIABLES.as_bytes())?;
-    write(&infra, "modules/tenant-apps/outputs.tf", TF_MOD_OUTPUTS.as_bytes())?;
+    write(
+        &infra,
+        "modules/tenant-apps/main.tf",
+        TF_MOD_MAIN.as_bytes(),
+    )?;
+    write(
+        &infra,
+        "modules/tenant-apps/variables.tf",
+        TF_MOD_VARIABLES.as_bytes(),
+    )?;
+    write(
+        &infra,
+        "modules/tenant-apps/outputs.tf",
+        TF_MOD_OUTPUTS.as_bytes(),
+    )?;
 
     defects.sort_by(|a, b| (&a.file, a.line, a.rule).cmp(&(&b.file, b.line, b.rule)));
     Ok(defects)
@@ -1117,6 +1234,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let t0 = Instant::now();
+    match clean(&args.out) {
+        Ok(true) => eprintln!(
+            "gen_repo: removed the previous output in {:.1} ms",
+            t0.elapsed().as_secs_f64() * 1000.0
+        ),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("gen_repo: {e}");
+            return ExitCode::from(1);
+        }
+    }
     let start = Instant::now();
     let defects = match generate(&args) {
         Ok(d) => d,

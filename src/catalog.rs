@@ -90,7 +90,11 @@ pub fn policy_rules() -> Vec<String> {
     let mut ids = Vec::new();
     for (_, text) in POLICIES {
         for part in text.split("\"rule\":").skip(1) {
-            if let Some(id) = part.trim_start().strip_prefix('"').and_then(|r| r.split('"').next()) {
+            if let Some(id) = part
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|r| r.split('"').next())
+            {
                 ids.push(id.to_string());
             }
         }

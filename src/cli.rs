@@ -116,7 +116,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let fail_on = Level::parse(&cli.fail_on).unwrap_or(Level::Error);
     match cli.format {
         Format::Json => {
-            let _ = stdout.write_all(report::json::render(&outcome.world, &outcome.findings).as_bytes());
+            let _ = stdout
+                .write_all(report::json::render(&outcome.world, &outcome.findings).as_bytes());
         }
         Format::Human => {
             drop(stdout);

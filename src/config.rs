@@ -143,12 +143,17 @@ impl Config {
             match key.as_str() {
                 "tiers" => {
                     let Value::Object(tiers) = value else {
-                        return Err(err(&[k("tiers")], "expected a mapping of tier name to `apps:`".into()));
+                        return Err(err(
+                            &[k("tiers")],
+                            "expected a mapping of tier name to `apps:`".into(),
+                        ));
                     };
                     config.tiers.clear();
                     for (tier, spec) in tiers {
                         let apps = spec.get("apps").and_then(Value::as_object);
-                        let Some(apps) = apps.filter(|_| spec.as_object().is_some_and(|o| o.len() == 1)) else {
+                        let Some(apps) =
+                            apps.filter(|_| spec.as_object().is_some_and(|o| o.len() == 1))
+                        else {
                             return Err(err(&[k("tiers"), k(tier)], "expected exactly one key, `apps:`, mapping each app to `silo` or `pool`".into()));
                         };
                         let mut modes = BTreeMap::new();
@@ -156,7 +161,12 @@ impl Config {
                             let mode = match mode.as_str() {
                                 Some("silo") => AppMode::Silo,
                                 Some("pool") => AppMode::Pool,
-                                _ => return Err(err(&[k("tiers"), k(tier), k("apps"), k(app)], format!("expected `silo` or `pool`, found `{mode}`"))),
+                                _ => {
+                                    return Err(err(
+                                        &[k("tiers"), k(tier), k("apps"), k(app)],
+                                        format!("expected `silo` or `pool`, found `{mode}`"),
+                                    ))
+                                }
                             };
                             modes.insert(app.clone(), mode);
                         }
@@ -165,16 +175,25 @@ impl Config {
                 }
                 "pools" => {
                     let patterns = value.as_array().and_then(|a| {
-                        a.iter().map(|p| p.as_str().map(str::to_string)).collect::<Option<Vec<_>>>()
+                        a.iter()
+                            .map(|p| p.as_str().map(str::to_string))
+                            .collect::<Option<Vec<_>>>()
                     });
                     let Some(patterns) = patterns else {
-                        return Err(err(&[k("pools")], "expected a list of name patterns such as `pool-*`".into()));
+                        return Err(err(
+                            &[k("pools")],
+                            "expected a list of name patterns such as `pool-*`".into(),
+                        ));
                     };
                     config.pools = patterns;
                 }
                 "rules" => {
                     let Value::Object(rules) = value else {
-                        return Err(err(&[k("rules")], "expected a mapping of rule id to `error`, `warning`, `info` or `off`".into()));
+                        return Err(err(
+                            &[k("rules")],
+                            "expected a mapping of rule id to `error`, `warning`, `info` or `off`"
+                                .into(),
+                        ));
                     };
                     for (id, setting) in rules {
                         if !id.contains('/') {
@@ -185,15 +204,32 @@ impl Config {
                             Value::String(s) if s == "off" => RuleSetting::Off,
                             Value::String(s) => match Level::parse(s) {
                                 Some(level) => RuleSetting::Level(level),
-                                None => return Err(err(&[k("rules"), k(id)], format!("expected `error`, `warning`, `info` or `off`, found `{s}`"))),
+                                None => {
+                                    return Err(err(
+                                        &[k("rules"), k(id)],
+                                        format!(
+                                        "expected `error`, `warning`, `info` or `off`, found `{s}`"
+                                    ),
+                                    ))
+                                }
                             },
-                            other => return Err(err(&[k("rules"), k(id)], format!("expected `error`, `warning`, `info` or `off`, found `{other}`"))),
+                            other => {
+                                return Err(err(
+                                    &[k("rules"), k(id)],
+                                    format!(
+                                    "expected `error`, `warning`, `info` or `off`, found `{other}`"
+                                ),
+                                ))
+                            }
                         };
                         config.rules.insert(id.clone(), setting);
                     }
                 }
                 other => {
-                    return Err(err(&[k(other)], "unknown key; the config knows `tiers`, `pools` and `rules`".into()));
+                    return Err(err(
+                        &[k(other)],
+                        "unknown key; the config knows `tiers`, `pools` and `rules`".into(),
+                    ));
                 }
             }
         }
@@ -220,7 +256,9 @@ mod tests {
             .unwrap_or_else(|| panic!("should fail"));
         assert_eq!(e.key, "tiers.premium.apps.producer");
         assert_eq!(e.line, 4);
-        assert!(e.to_string().starts_with(".gitops-lint.yaml:4: `tiers.premium.apps.producer`"));
+        assert!(e
+            .to_string()
+            .starts_with(".gitops-lint.yaml:4: `tiers.premium.apps.producer`"));
     }
 
     #[test]

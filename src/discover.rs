@@ -104,7 +104,10 @@ pub fn classify(rel: &str, chart_dirs: &HashSet<String>) -> FileKind {
     if chart_dirs.contains(dir) && name.starts_with("values") {
         return FileKind::ChartValues;
     }
-    if matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization") {
+    if matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    ) {
         return FileKind::Kustomization;
     }
     if dir == "tier-templates" || dir.ends_with("/tier-templates") || name.contains("_template.") {
@@ -137,9 +140,18 @@ mod tests {
         let charts: HashSet<String> = ["helm-charts/helm-tenant-chart".to_string()].into();
         let c = |p| classify(p, &charts);
         assert_eq!(c("tenants/premium/tenant-1.yaml"), FileKind::Manifest);
-        assert_eq!(c("tier-templates/premium_tenant_template.yaml"), FileKind::TierTemplate);
-        assert_eq!(c("helm-charts/helm-tenant-chart/templates/sa.yaml"), FileKind::ChartTemplate);
-        assert_eq!(c("helm-charts/helm-tenant-chart/values.yaml"), FileKind::ChartValues);
+        assert_eq!(
+            c("tier-templates/premium_tenant_template.yaml"),
+            FileKind::TierTemplate
+        );
+        assert_eq!(
+            c("helm-charts/helm-tenant-chart/templates/sa.yaml"),
+            FileKind::ChartTemplate
+        );
+        assert_eq!(
+            c("helm-charts/helm-tenant-chart/values.yaml"),
+            FileKind::ChartValues
+        );
         assert_eq!(c("tenants/kustomization.yaml"), FileKind::Kustomization);
         assert_eq!(c(".github/workflows/onboard.yml"), FileKind::Workflow);
         assert_eq!(c("envs/prd/main.tf"), FileKind::Terraform);

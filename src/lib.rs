@@ -93,7 +93,11 @@ pub fn repo_inputs(paths: &[PathBuf]) -> Result<Vec<RepoInput>, Error> {
             let display = display.trim_end_matches('/').to_string();
             Ok(RepoInput {
                 root: p,
-                display: if display == "." { String::new() } else { display },
+                display: if display == "." {
+                    String::new()
+                } else {
+                    display
+                },
             })
         })
         .collect()
@@ -135,8 +139,8 @@ pub fn apply_levels(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
 /// Runs the whole pipeline.
 pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     let inputs = repo_inputs(&options.paths)?;
-    let policies = PolicySet::load(&options.policy_dirs, options.policy_time_limit)
-        .map_err(Error::Policy)?;
+    let policies =
+        PolicySet::load(&options.policy_dirs, options.policy_time_limit).map_err(Error::Policy)?;
     let (world, mut findings) = load::load(&inputs, config);
     findings.extend(checks::run(&world));
     let input = policy::input::build(&world, config);

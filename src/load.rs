@@ -44,8 +44,13 @@ fn encoding_issue(bytes: &[u8]) -> Option<ParseIssue> {
             rule: "yaml/syntax",
             start: 0,
             end: 0,
-            message: format!("this looks like a binary file (a NUL byte at offset {nul}), not text"),
-            help: Some("remove it from the repository, or rename it so it does not end in .yaml/.json/.tf".into()),
+            message: format!(
+                "this looks like a binary file (a NUL byte at offset {nul}), not text"
+            ),
+            help: Some(
+                "remove it from the repository, or rename it so it does not end in .yaml/.json/.tf"
+                    .into(),
+            ),
         });
     }
     None
@@ -79,8 +84,20 @@ fn read_file(found: &FoundFile, id: FileId, repo: usize, prefix: &str) -> Loaded
                             message: format!("the file is not valid UTF-8 (bad byte at offset {at}); Kubernetes and Argo CD read only UTF-8"),
                             help: Some("re-save the file as UTF-8".into()),
                         });
-                        let source = SourceFile::new(id, repo, found.rel_path.clone(), display, found.kind, text);
-                        return LoadedFile { source, yaml: Vec::new(), json: None, issues };
+                        let source = SourceFile::new(
+                            id,
+                            repo,
+                            found.rel_path.clone(),
+                            display,
+                            found.kind,
+                            text,
+                        );
+                        return LoadedFile {
+                            source,
+                            yaml: Vec::new(),
+                            json: None,
+                            issues,
+                        };
                     }
                 }
             }
@@ -122,7 +139,12 @@ fn read_file(found: &FoundFile, id: FileId, repo: usize, prefix: &str) -> Loaded
         }
     }
     let source = SourceFile::new(id, repo, found.rel_path.clone(), display, found.kind, text);
-    LoadedFile { source, yaml, json, issues }
+    LoadedFile {
+        source,
+        yaml,
+        json,
+        issues,
+    }
 }
 
 /// Loads every repository into one World. Returns the findings made while loading.
@@ -156,7 +178,11 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
             let mut f = Finding::new(
                 issue.rule,
                 issue.message,
-                Location::Span(Span { file: id, start: issue.start, end: issue.end }),
+                Location::Span(Span {
+                    file: id,
+                    start: issue.start,
+                    end: issue.end,
+                }),
             );
             f.help = issue.help;
             findings.push(f);

@@ -37,7 +37,9 @@ impl fmt::Display for PathSeg {
 
 /// Builds a path from string keys (convenience for checks).
 pub fn key_path(keys: &[&str]) -> Vec<PathSeg> {
-    keys.iter().map(|k| PathSeg::Key((*k).to_string())).collect()
+    keys.iter()
+        .map(|k| PathSeg::Key((*k).to_string()))
+        .collect()
 }
 
 /// Renders a path the way people write it: `spec.source.helm.values`.

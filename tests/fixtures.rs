@@ -12,7 +12,12 @@ fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
         return;
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|r| r.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .map(|r| {
+            r.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default();
     entries.sort();
     for e in entries {
@@ -23,7 +28,10 @@ fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
 /// All fixture cases, relative to the crate root.
 pub fn all_cases() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    cases(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"), &mut out);
+    cases(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        &mut out,
+    );
     out
 }
 
@@ -82,7 +90,11 @@ fn actual(case: &Path) -> (BTreeMap<String, usize>, i32, serde_json::Value) {
 #[test]
 fn every_fixture_produces_exactly_its_expected_findings() {
     let cases = all_cases();
-    assert!(cases.len() >= 10, "expected fixture cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 10,
+        "expected fixture cases, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let want = expected(case);

@@ -21,10 +21,14 @@ fn collect_items<'a>(generators: &'a Value, at: Vec<PathSeg>, out: &mut Vec<DirI
     for (i, generator) in list.iter().enumerate() {
         let mut here = at.clone();
         here.push(PathSeg::Index(i));
-        if let Some(dirs) = generator.pointer("/git/directories").and_then(Value::as_array) {
+        if let Some(dirs) = generator
+            .pointer("/git/directories")
+            .and_then(Value::as_array)
+        {
             for (j, item) in dirs.iter().enumerate() {
                 let excluded = item.get("exclude").and_then(Value::as_bool) == Some(true);
-                if let (Some(pattern), false) = (item.get("path").and_then(Value::as_str), excluded) {
+                if let (Some(pattern), false) = (item.get("path").and_then(Value::as_str), excluded)
+                {
                     let mut path = here.clone();
                     path.extend([
                         PathSeg::Key("git".into()),
@@ -39,7 +43,10 @@ fn collect_items<'a>(generators: &'a Value, at: Vec<PathSeg>, out: &mut Vec<DirI
         for nested in ["matrix", "merge"] {
             if let Some(children) = generator.get(nested).and_then(|n| n.get("generators")) {
                 let mut path = here.clone();
-                path.extend([PathSeg::Key(nested.into()), PathSeg::Key("generators".into())]);
+                path.extend([
+                    PathSeg::Key(nested.into()),
+                    PathSeg::Key("generators".into()),
+                ]);
                 collect_items(children, path, out);
             }
         }
@@ -51,7 +58,11 @@ fn visible(dir: &str) -> bool {
     !dir.split('/').any(|s| s.starts_with('.'))
 }
 
-fn first_matches<'r>(pattern: &str, names: impl Iterator<Item = &'r String>, limit: usize) -> Vec<&'r str> {
+fn first_matches<'r>(
+    pattern: &str,
+    names: impl Iterator<Item = &'r String>,
+    limit: usize,
+) -> Vec<&'r str> {
     names
         .filter(|n| path_match(pattern, n).unwrap_or(false))
         .take(limit)
@@ -133,7 +144,10 @@ pub fn check(world: &World) -> Vec<Finding> {
         let mut items = Vec::new();
         collect_items(
             generators,
-            vec![PathSeg::Key("spec".into()), PathSeg::Key("generators".into())],
+            vec![
+                PathSeg::Key("spec".into()),
+                PathSeg::Key("generators".into()),
+            ],
             &mut items,
         );
         let repo = &world.repos[world.file(at.file).repo];

@@ -65,7 +65,10 @@ fn tier_of(file: &SourceFile, config: &Config) -> Option<(String, bool)> {
     if file.kind == FileKind::TierTemplate {
         let name = segments.last()?;
         let tier = name.split_once("_tenant_template.")?.0;
-        return config.tiers.contains_key(tier).then(|| (tier.to_string(), true));
+        return config
+            .tiers
+            .contains_key(tier)
+            .then(|| (tier.to_string(), true));
     }
     if file.kind != FileKind::Manifest || segments.len() < 3 {
         return None;
@@ -99,7 +102,10 @@ fn values_of(
         Some("Application") if api_group(v) == "argoproj.io" => {
             let helm = v.pointer("/spec/source/helm")?;
             if let Some(obj) = helm.get("valuesObject").filter(|o| o.is_object()) {
-                return Some((obj.clone(), keys(&["spec", "source", "helm", "valuesObject"])));
+                return Some((
+                    obj.clone(),
+                    keys(&["spec", "source", "helm", "valuesObject"]),
+                ));
             }
             let path = keys(&["spec", "source", "helm", "values"]);
             match helm.get("values") {
@@ -150,7 +156,10 @@ pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
                 continue;
             };
             let v = &doc.value;
-            let name = v.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string);
+            let name = v
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             let stem = file.stem().to_string();
             let is_pool = in_pooled_envs
                 || config.is_pool_name(&stem)
@@ -166,11 +175,22 @@ pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
             let Some((tier, template)) = tier.clone() else {
                 continue;
             };
-            let kind = v.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+            let kind = v
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let namespace_path = if kind == "HelmRelease" {
                 keys(&["spec", "targetNamespace"])
             } else {
                 keys(&["spec", "destination", "namespace"])
+            };
+            let unmask = |s: &str| {
+                if template {
+                    crate::parse::placeholder::unmask(s)
+                } else {
+                    s.to_string()
+                }
             };
             let namespace = namespace_path
                 .iter()
@@ -179,15 +199,24 @@ pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
                     PathSeg::Index(i) => node.get(i),
                 })
                 .and_then(Value::as_str)
+                .map(unmask);
+            let tenant_id = values
+                .get("tenantId")
+                .and_then(Value::as_str)
                 .map(str::to_string);
-            let tenant_id = values.get("tenantId").and_then(Value::as_str).map(str::to_string);
             let id_path = tenant_id.as_ref().map(|_| {
                 let mut p = values_path.clone();
                 p.push(PathSeg::Key("tenantId".to_string()));
                 p
             });
+            let id = tenant_id.unwrap_or(stem);
             tenants.push(Tenant {
-                id: tenant_id.unwrap_or(stem),
+                // Rules compare masked values with each other; people read the template's spelling.
+                id: if template {
+                    crate::parse::placeholder::unmask(&id)
+                } else {
+                    id
+                },
                 tier,
                 file: file.display.clone(),
                 doc: d,

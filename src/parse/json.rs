@@ -40,7 +40,9 @@ mod tests {
     #[test]
     fn trailing_comma_points_at_the_closing_bracket() {
         let text = "[\n  {\"id\": \"tenant-1\"},\n]\n";
-        let issue = super::load(text).err().unwrap_or_else(|| panic!("should fail"));
+        let issue = super::load(text)
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
         assert_eq!(issue.rule, "json/syntax");
         assert_eq!(&text[issue.start..issue.start + 1], "]");
     }

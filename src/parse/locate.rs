@@ -143,7 +143,11 @@ fn locate_in(text: &str, root: &Node, path: &[PathSeg]) -> Located {
 
 enum Open {
     Seq(usize, Vec<Node>),
-    Map(usize, Vec<(String, (usize, usize), Node)>, Option<(String, (usize, usize))>),
+    Map(
+        usize,
+        Vec<(String, (usize, usize), Node)>,
+        Option<(String, (usize, usize))>,
+    ),
 }
 
 #[derive(Default)]

@@ -42,6 +42,39 @@ pub fn mask(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Shows a masked value the way the template spells it: `_TENANT_ID_-x` -> `{TENANT_ID}-x`.
+pub fn unmask(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = String::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        if bytes[i] == b'_' {
+            // The name may itself contain `_` (`TENANT_ID`): take the longest `_NAME_` whose
+            // closing `_` is not followed by more name characters.
+            let mut close = None;
+            for j in i + 2..value.len() {
+                let next_is_name = bytes
+                    .get(j + 1)
+                    .is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                if bytes[j] == b'_' && !next_is_name && is_placeholder_name(&value[i + 1..j]) {
+                    close = Some(j);
+                }
+            }
+            if let Some(j) = close {
+                out.push('{');
+                out.push_str(&value[i + 1..j]);
+                out.push('}');
+                i = j + 1;
+                continue;
+            }
+        }
+        let c = value[i..].chars().next().unwrap_or('_');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,7 +84,18 @@ mod tests {
         let t = "name: {TENANT_ID}-premium\nrev: \"{RELEASE_VERSION}.x\"\n";
         let m = mask(t);
         assert_eq!(m.len(), t.len());
-        assert_eq!(m, "name: _TENANT_ID_-premium\nrev: \"_RELEASE_VERSION_.x\"\n");
+        assert_eq!(
+            m,
+            "name: _TENANT_ID_-premium\nrev: \"_RELEASE_VERSION_.x\"\n"
+        );
+    }
+
+    #[test]
+    fn unmask_restores_placeholders() {
+        assert_eq!(unmask("_TENANT_ID_"), "{TENANT_ID}");
+        assert_eq!(unmask("_TENANT_ID_-premium"), "{TENANT_ID}-premium");
+        assert_eq!(unmask("_RELEASE_VERSION_.x"), "{RELEASE_VERSION}.x");
+        assert_eq!(unmask("tenant_1"), "tenant_1");
     }
 
     #[test]

@@ -114,10 +114,12 @@ fn syntax_issue(text: &str, at: usize, info: &str) -> ParseIssue {
         .next()
         .filter(|c| *c != '\n')
         .map_or(at, |c| at + c.len_utf8());
-    let help = if info.contains("mapping values are not allowed") {
+    let help = if info.contains("flow") {
+        "a `{` or `[` opened a flow collection that is never closed before this point; close it, or quote a value that starts with `{` (in a tier template, a `{TENANT_ID}` that was never rendered)"
+    } else if info.contains("mapping values are not allowed") {
         "a `key: value` sits where YAML expects a plain value; check this line's indentation against its siblings, or quote a value that contains `: `"
-    } else if info.contains("did not find expected") || info.contains("while parsing a flow") {
-        "a `{` or `[` opened a flow collection that is never closed; in a tier template, make sure placeholders like `{TENANT_ID}` were rendered"
+    } else if info.contains("block mapping") || info.contains("block sequence") {
+        "this line is not indented like its siblings; line it up with the other keys (or `-` items) of the same level"
     } else if info.contains("tab") || info.contains("cannot start any token") {
         "indent with spaces: YAML never allows tabs in indentation"
     } else if info.contains("quoted") {
@@ -141,7 +143,10 @@ fn next_document_marker(text: &str, after: usize) -> Option<usize> {
     while pos < text.len() {
         let rest = &text[pos..];
         if rest.starts_with("---")
-            && matches!(rest.as_bytes().get(3), None | Some(b' ' | b'\n' | b'\r' | b'\t'))
+            && matches!(
+                rest.as_bytes().get(3),
+                None | Some(b' ' | b'\n' | b'\r' | b'\t')
+            )
         {
             return Some(pos);
         }
@@ -250,7 +255,8 @@ impl<'t> Builder<'t> {
 
     fn remember_anchor(&mut self, anchor: usize, value: &Value) {
         if anchor != 0 {
-            self.anchors.insert(anchor, (value.clone(), count_nodes(value)));
+            self.anchors
+                .insert(anchor, (value.clone(), count_nodes(value)));
         }
     }
 
@@ -459,12 +465,19 @@ mod tests {
     fn continued_list_item_is_found_at_the_folded_line() {
         let text = "resources:\n- basic\n - advanced.yaml\n";
         let loaded = load(text);
-        assert_eq!(loaded.docs[0].value, json!({"resources": ["basic - advanced.yaml"]}));
+        assert_eq!(
+            loaded.docs[0].value,
+            json!({"resources": ["basic - advanced.yaml"]})
+        );
         assert_eq!(loaded.issues.len(), 1);
         let issue = &loaded.issues[0];
         assert_eq!(issue.rule, "yaml/continued-list-item");
         assert_eq!(&text[issue.start..issue.end], "- advanced.yaml");
-        assert!(issue.message.contains("one column deeper"), "{}", issue.message);
+        assert!(
+            issue.message.contains("one column deeper"),
+            "{}",
+            issue.message
+        );
         assert!(issue.help.as_deref().unwrap_or("").contains("column 1"));
     }
 
@@ -489,8 +502,13 @@ mod tests {
         let text = "spec:\n  values: |\n    a: 1\n    b:\n      c: 2\n";
         let loaded = load(text);
         let lit = &loaded.docs[0].literals[0];
-        assert_eq!(lit.path, vec![PathSeg::Key("spec".into()), PathSeg::Key("values".into())]);
-        let inner = loaded.docs[0].value["spec"]["values"].as_str().unwrap_or_default();
+        assert_eq!(
+            lit.path,
+            vec![PathSeg::Key("spec".into()), PathSeg::Key("values".into())]
+        );
+        let inner = loaded.docs[0].value["spec"]["values"]
+            .as_str()
+            .unwrap_or_default();
         let c = inner.find("c:").unwrap_or_default();
         let outer = literal_to_outer(text, lit.start, inner, c);
         assert_eq!(&text[outer..outer + 4], "c: 2");

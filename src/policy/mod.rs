@@ -115,14 +115,17 @@ impl PolicySet {
                     })?;
                     for result in results.result {
                         for expr in result.expressions {
-                            let value = serde_json::to_value(&expr.value).map_err(|e| PolicyError {
-                                policy: files.join(", "),
-                                message: format!("`{set}` is not JSON: {e}"),
-                            })?;
-                            for item in value.as_array().into_iter().flatten() {
-                                out.push(to_finding(item, level, &by_display).map_err(|m| PolicyError {
+                            let value =
+                                serde_json::to_value(&expr.value).map_err(|e| PolicyError {
                                     policy: files.join(", "),
-                                    message: format!("a `{set}` finding {m}: {item}"),
+                                    message: format!("`{set}` is not JSON: {e}"),
+                                })?;
+                            for item in value.as_array().into_iter().flatten() {
+                                out.push(to_finding(item, level, &by_display).map_err(|m| {
+                                    PolicyError {
+                                        policy: files.join(", "),
+                                        message: format!("a `{set}` finding {m}: {item}"),
+                                    }
                                 })?);
                             }
                         }
@@ -214,11 +217,19 @@ fn to_finding(
         .get("rule")
         .and_then(Value::as_str)
         .ok_or("has no `rule`")?;
-    let msg = item.get("msg").and_then(Value::as_str).ok_or("has no `msg`")?;
+    let msg = item
+        .get("msg")
+        .and_then(Value::as_str)
+        .ok_or("has no `msg`")?;
     let mut finding = Finding::new(rule, msg, to_location(item, by_display)?);
     finding.level = level;
     finding.help = item.get("help").and_then(Value::as_str).map(str::to_string);
-    for related in item.get("related").and_then(Value::as_array).into_iter().flatten() {
+    for related in item
+        .get("related")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let message = related.get("msg").and_then(Value::as_str).unwrap_or("");
         finding = finding.with_related(to_location(related, by_display)?, message);
     }

@@ -18,11 +18,19 @@ impl<'w> Files<'w> for WorldFiles<'w> {
     type Source = &'w str;
 
     fn name(&'w self, id: usize) -> Result<&'w str, FilesError> {
-        self.0.files.get(id).map(|f| f.display.as_str()).ok_or(FilesError::FileMissing)
+        self.0
+            .files
+            .get(id)
+            .map(|f| f.display.as_str())
+            .ok_or(FilesError::FileMissing)
     }
 
     fn source(&'w self, id: usize) -> Result<&'w str, FilesError> {
-        self.0.files.get(id).map(|f| f.text.as_str()).ok_or(FilesError::FileMissing)
+        self.0
+            .files
+            .get(id)
+            .map(|f| f.text.as_str())
+            .ok_or(FilesError::FileMissing)
     }
 
     fn line_index(&'w self, id: usize, byte_index: usize) -> Result<usize, FilesError> {
@@ -62,10 +70,14 @@ pub fn render(
     let config = Config::default();
     for f in findings {
         let primary = span_of(&f.primary);
-        let mut labels = vec![Label::primary(primary.file.0 as usize, primary.start..primary.end)];
+        let mut labels = vec![Label::primary(
+            primary.file.0 as usize,
+            primary.start..primary.end,
+        )];
         for r in &f.related {
             let s = span_of(&r.location);
-            labels.push(Label::secondary(s.file.0 as usize, s.start..s.end).with_message(&r.message));
+            labels
+                .push(Label::secondary(s.file.0 as usize, s.start..s.end).with_message(&r.message));
         }
         let mut diagnostic = Diagnostic::new(severity(f.level))
             .with_code(&f.rule)
@@ -78,9 +90,17 @@ pub fn render(
             .map_err(std::io::Error::other)?;
     }
     let count = |l: Level| findings.iter().filter(|f| f.level == l).count();
-    let (e, w, i) = (count(Level::Error), count(Level::Warning), count(Level::Info));
+    let (e, w, i) = (
+        count(Level::Error),
+        count(Level::Warning),
+        count(Level::Info),
+    );
     if findings.is_empty() {
-        writeln!(out, "gitops-lint: {} files checked, no findings", world.files.len())
+        writeln!(
+            out,
+            "gitops-lint: {} files checked, no findings",
+            world.files.len()
+        )
     } else {
         writeln!(
             out,

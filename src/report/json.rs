@@ -15,7 +15,10 @@ use crate::finding::{Finding, Level};
 use crate::model::World;
 use serde_json::{json, Value};
 
-fn place(world: &World, location: &crate::finding::Location) -> (String, usize, usize, usize, usize) {
+fn place(
+    world: &World,
+    location: &crate::finding::Location,
+) -> (String, usize, usize, usize, usize) {
     let span = span_of(location);
     let file = world.file(span.file);
     let (line, column) = file.line_col(span.start);

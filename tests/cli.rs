@@ -1,0 +1,219 @@
+//! The command line as users meet it: exit codes, help, config and policy errors, user policies.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run gitops-lint: {e}"))
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap_or(dir)).unwrap_or_default();
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {rel}: {e}"));
+}
+
+const PREMIUM_TENANT: &str = "apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: tenant-1
+spec:
+  project: default
+  source:
+    repoURL: https://example.com/apps.git
+    chart: helm-tenant-chart
+    helm:
+      values: |
+        tenantId: tenant-1
+        apps:
+          producer:
+            enabled: true
+          consumer:
+            enabled: true
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: tenant-1
+";
+
+#[test]
+fn help_teaches_with_examples() {
+    let o = run(root(), &["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    for needle in [
+        "Examples:",
+        "gitops-lint apps-repo infra-repo",
+        "--fail-on",
+        "--policy",
+        "Exit status",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle}");
+    }
+}
+
+#[test]
+fn rules_and_explain() {
+    let o = run(root(), &["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("tier/app-enablement"));
+    let o = run(root(), &["explain", "yaml/continued-list-item"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("## Why it matters"));
+    let o = run(root(), &["explain", "no/such-rule"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("gitops-lint rules"));
+}
+
+#[test]
+fn exit_codes_clean_findings_and_usage() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(dir.path(), "tenants/premium/tenant-1.yaml", PREMIUM_TENANT);
+    let o = run(dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("no findings"));
+
+    write(
+        dir.path(),
+        "tenants/premium/tenant-1.yaml",
+        &PREMIUM_TENANT.replace("namespace: tenant-1", "namespace: tenant-11"),
+    );
+    let o = run(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("tenants/premium/tenant-1.yaml:20:16"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = run(dir.path(), &["does-not-exist"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(dir.path(), &["--format", "xml"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_bad_config_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir.path(),
+        ".gitops-lint.yaml",
+        "rules:\n  tier/app-enablement: loud\n",
+    );
+    let o = run(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(".gitops-lint.yaml:2: `rules.tier/app-enablement`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_changes_levels_and_turns_rules_off() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir.path(),
+        "tenants/premium/tenant-1.yaml",
+        &PREMIUM_TENANT.replace("namespace: tenant-1", "namespace: x"),
+    );
+    write(
+        dir.path(),
+        ".gitops-lint.yaml",
+        "rules:\n  tenant/namespace-mismatch: warning\n",
+    );
+    let o = run(dir.path(), &["."]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a warning does not fail by default"
+    );
+    assert!(stdout(&o).contains("warning[tenant/namespace-mismatch]"));
+    let o = run(dir.path(), &["--fail-on", "warning", "."]);
+    assert_eq!(o.status.code(), Some(1));
+    write(
+        dir.path(),
+        ".gitops-lint.yaml",
+        "rules:\n  tenant/namespace-mismatch: off\n",
+    );
+    let o = run(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("no findings"));
+}
+
+#[test]
+fn user_policies_add_rules_and_broken_ones_exit_2() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir.path(),
+        "repo/tenants/premium/tenant-1.yaml",
+        PREMIUM_TENANT,
+    );
+    write(
+        dir.path(),
+        "policies/naming.rego",
+        "package gitops_lint.naming\nimport rego.v1\n\nwarn contains f if {\n  some t in input.tenants\n  not startswith(t.id, \"acme-\")\n  f := {\"rule\": \"acme/tenant-prefix\", \"file\": t.file, \"doc\": t.doc, \"path\": t.id_path, \"msg\": sprintf(\"tenant `%s` lacks the `acme-` prefix\", [t.id])}\n}\n",
+    );
+    let o = run(
+        dir.path(),
+        &["--policy", "policies", "--format", "json", "repo"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let f = &json["findings"][0];
+    assert_eq!(f["rule"], "acme/tenant-prefix");
+    assert_eq!(f["level"], "warning");
+    assert_eq!(f["file"], "repo/tenants/premium/tenant-1.yaml");
+    assert_eq!(
+        f["line"], 12,
+        "points inside the helm values block at tenantId"
+    );
+
+    write(
+        dir.path(),
+        "policies/naming.rego",
+        "package gitops_lint.naming\n\ndeny contains f if {\n",
+    );
+    let o = run(dir.path(), &["--policy", "policies", "repo"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("naming.rego"), "{}", stderr(&o));
+}
+
+#[test]
+fn json_output_shape_is_stable() {
+    let case = root().join("fixtures/rules/tenant/namespace-mismatch/fail");
+    let o = run(&case, &["--format", "json", "apps-repo"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert_eq!(json["version"], 1);
+    let f = &json["findings"][0];
+    for key in [
+        "rule",
+        "level",
+        "message",
+        "help",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "related",
+    ] {
+        assert!(f.get(key).is_some(), "finding lacks `{key}`");
+    }
+    assert!(json["summary"]["error"].as_u64().unwrap_or(0) > 0);
+}
