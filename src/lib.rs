@@ -29,7 +29,7 @@ use model::World;
 use policy::{PolicyError, PolicySet};
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What to lint and with which policies.
 #[derive(Clone, Debug)]
@@ -48,6 +48,8 @@ pub struct Outcome {
     pub world: World,
     /// Findings with exact spans, in output order.
     pub findings: Vec<Finding>,
+    /// Wall time of each stage, in pipeline order (for the benchmark).
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 /// Why a run could not produce findings (exit code 2).
@@ -138,14 +140,30 @@ pub fn apply_levels(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
 
 /// Runs the whole pipeline.
 pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str| {
+        timings.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
     let inputs = repo_inputs(&options.paths)?;
     let policies =
         PolicySet::load(&options.policy_dirs, options.policy_time_limit).map_err(Error::Policy)?;
+    lap("compile policies");
     let (world, mut findings) = load::load(&inputs, config);
+    lap("discover + read + parse");
     findings.extend(checks::run(&world));
+    lap("native checks");
     let input = policy::input::build(&world, config);
+    lap("build policy input");
     findings.extend(policies.evaluate(input, &world).map_err(Error::Policy)?);
+    lap("evaluate policies");
     let findings = apply_levels(findings, config);
     let findings = report::resolve(&world, findings);
-    Ok(Outcome { world, findings })
+    lap("resolve + sort findings");
+    Ok(Outcome {
+        world,
+        findings,
+        timings,
+    })
 }

@@ -1,0 +1,75 @@
+//! Scaling benchmark: generate a repo pair with `gen_repo`, then lint it several times through
+//! the library and print per-stage wall times, files/s and peak memory. Budgets live here, not in
+//! timed unit tests.
+//!
+//! ```text
+//! cargo run --release --example gen_repo -- --tenants 10000 --out /tmp/gen10k
+//! cargo run --release --example bench -- /tmp/gen10k [runs]
+//! ```
+
+use gitops_lint::config::Config;
+use gitops_lint::{lint, Options};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Peak resident memory of this process, from /proc (Linux), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// The fastest run: total time, per-stage times, files, findings.
+type Run = (Duration, Vec<(&'static str, Duration)>, usize, usize);
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let Some(dir) = args.next().map(PathBuf::from) else {
+        eprintln!("usage: bench <dir with apps-repo/ and infra-repo/> [runs]");
+        std::process::exit(2);
+    };
+    let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(3);
+    let options = Options {
+        paths: vec![dir.join("apps-repo"), dir.join("infra-repo")],
+        policy_dirs: Vec::new(),
+        policy_time_limit: gitops_lint::policy::DEFAULT_TIME_LIMIT,
+    };
+    let config = Config::default();
+    let mut best: Option<Run> = None;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let outcome = match lint(&options, &config) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("bench: {e}");
+                std::process::exit(2);
+            }
+        };
+        let total = started.elapsed();
+        if best.as_ref().is_none_or(|b| total < b.0) {
+            best = Some((
+                total,
+                outcome.timings,
+                outcome.world.files.len(),
+                outcome.findings.len(),
+            ));
+        }
+    }
+    let Some((total, timings, files, findings)) = best else {
+        return;
+    };
+    println!("{} files, {findings} findings, best of {runs} runs", files);
+    for (stage, t) in &timings {
+        println!("  {stage:<26} {:>8.1} ms", t.as_secs_f64() * 1e3);
+    }
+    println!("  {:<26} {:>8.1} ms", "total", total.as_secs_f64() * 1e3);
+    println!(
+        "  {:<26} {:>8.0} files/s",
+        "throughput",
+        files as f64 / total.as_secs_f64()
+    );
+    if let Some(mib) = peak_rss_mib() {
+        println!("  {:<26} {:>8.0} MiB", "peak memory", mib);
+    }
+}

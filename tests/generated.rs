@@ -1,0 +1,81 @@
+//! A freshly generated repo pair (examples/gen_repo.rs): clean when generated clean, and exactly
+//! the injected defects when generated with `--defects`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn generator() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_gitops-lint"));
+    let path = bin
+        .parent()
+        .map(|d| d.join("examples").join("gen_repo"))
+        .unwrap_or_default();
+    assert!(
+        path.is_file(),
+        "{} is missing: `cargo test` builds examples",
+        path.display()
+    );
+    path
+}
+
+fn generate(out: &Path, tenants: usize, defects: bool) -> BTreeSet<String> {
+    let mut cmd = Command::new(generator());
+    cmd.args(["--tenants", &tenants.to_string(), "--out"])
+        .arg(out);
+    if defects {
+        cmd.arg("--defects");
+    }
+    let o = cmd.output().unwrap_or_else(|e| panic!("gen_repo: {e}"));
+    assert!(
+        o.status.success(),
+        "gen_repo failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn lint(dir: &Path) -> BTreeSet<String> {
+    let o = Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
+        .current_dir(dir)
+        .args(["--format", "json", "apps-repo", "infra-repo"])
+        .output()
+        .unwrap_or_else(|e| panic!("gitops-lint: {e}"));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            format!(
+                "{} {}:{}",
+                f["rule"].as_str().unwrap_or(""),
+                f["file"].as_str().unwrap_or(""),
+                f["line"]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_clean_generated_pair_has_no_findings() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let defects = generate(dir.path(), 300, false);
+    assert!(defects.is_empty());
+    let found = lint(dir.path());
+    assert!(
+        found.is_empty(),
+        "false alarms on a clean generated repo: {found:#?}"
+    );
+}
+
+#[test]
+fn injected_defects_are_found_exactly() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let defects = generate(dir.path(), 400, true);
+    assert!(defects.len() >= 5, "{defects:#?}");
+    assert_eq!(lint(dir.path()), defects);
+}
