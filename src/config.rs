@@ -111,9 +111,9 @@ impl Config {
     /// Parses and validates config text; `path` is only used in error messages.
     pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let loaded = yaml::load(text);
-        let index = SpanIndex::new(text);
+        // Positions are only needed for an error message, so the span index is built then.
         let err = |keys: &[PathSeg], message: String| {
-            let line = index
+            let line = SpanIndex::new(text)
                 .locate(0, keys)
                 .map(|l| text[..l.key.map_or(l.start, |k| k.0)].matches('\n').count() + 1)
                 .unwrap_or(0);

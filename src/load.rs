@@ -37,113 +37,84 @@ fn display_path(prefix: &str, rel: &str) -> String {
     }
 }
 
-fn encoding_issue(bytes: &[u8]) -> Option<ParseIssue> {
+/// Decodes a file's bytes. On failure, the text to show (lossy) and what is wrong, with the
+/// byte offset it is wrong at; the caller picks the rule from the file's kind.
+fn decode(bytes: Vec<u8>) -> Result<String, (String, usize, String, &'static str)> {
     let probe = &bytes[..bytes.len().min(8192)];
     if let Some(nul) = probe.iter().position(|b| *b == 0) {
-        return Some(ParseIssue {
-            rule: "yaml/syntax",
-            start: 0,
-            end: 0,
-            message: format!(
-                "this looks like a binary file (a NUL byte at offset {nul}), not text"
-            ),
-            help: Some(
-                "remove it from the repository, or rename it so it does not end in .yaml/.json/.tf"
-                    .into(),
-            ),
-        });
+        return Err((
+            String::new(),
+            0,
+            format!("this looks like a binary file (a NUL byte at offset {nul}), not text"),
+            "remove it from the repository, or rename it so it does not end in .yaml/.json/.tf",
+        ));
     }
-    None
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        // The valid prefix is byte-identical in the lossy text, so `at` stays exact.
+        (
+            String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            at,
+            format!("the file is not valid UTF-8 (bad byte at offset {at}); Kubernetes, Argo CD and Terraform read only UTF-8"),
+            "re-save the file as UTF-8",
+        )
+    })
+}
+
+/// Parses a decoded file by kind: its YAML documents, its JSON value, and what went wrong.
+fn parse(source: &SourceFile) -> (Vec<YamlDoc>, Option<Value>, Vec<ParseIssue>) {
+    match source.kind {
+        kind if kind.is_yaml() => {
+            let loaded = parse::yaml::load(&source.parse_text());
+            (loaded.docs, None, loaded.issues)
+        }
+        FileKind::Json => match parse::json::load(&source.text) {
+            Ok(v) => (Vec::new(), Some(v), Vec::new()),
+            Err(issue) => (Vec::new(), None, vec![issue]),
+        },
+        FileKind::Terraform => match parse::hcl::load(&source.text) {
+            Ok(_) => (Vec::new(), None, Vec::new()),
+            Err(issue) => (Vec::new(), None, vec![issue]),
+        },
+        _ => (Vec::new(), None, Vec::new()),
+    }
 }
 
 fn read_file(found: &FoundFile, id: FileId, repo: usize, prefix: &str) -> LoadedFile {
     let display = display_path(prefix, &found.rel_path);
-    let reads = !matches!(found.kind, FileKind::Other);
-    let bytes = if reads {
-        std::fs::read(&found.path)
-    } else {
-        Ok(Vec::new())
+    // `Other` files are only part of the tree (ApplicationSet matching); they are never read.
+    let bytes = match found.kind {
+        FileKind::Other => Ok(Vec::new()),
+        _ => std::fs::read(&found.path)
+            .map_err(|e| (String::new(), 0, format!("cannot read the file: {e}"), "")),
     };
-    let mut issues = Vec::new();
-    let text = match bytes {
-        Ok(bytes) => {
-            if let Some(issue) = encoding_issue(&bytes) {
-                issues.push(issue);
-                String::new()
-            } else {
-                match String::from_utf8(bytes) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        let at = e.utf8_error().valid_up_to();
-                        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                        // Offsets in the lossy text: the valid prefix is byte-identical.
-                        issues.push(ParseIssue {
-                            rule: "yaml/syntax",
-                            start: at,
-                            end: at + 1,
-                            message: format!("the file is not valid UTF-8 (bad byte at offset {at}); Kubernetes and Argo CD read only UTF-8"),
-                            help: Some("re-save the file as UTF-8".into()),
-                        });
-                        let source = SourceFile::new(
-                            id,
-                            repo,
-                            found.rel_path.clone(),
-                            display,
-                            found.kind,
-                            text,
-                        );
-                        return LoadedFile {
-                            source,
-                            yaml: Vec::new(),
-                            json: None,
-                            issues,
-                        };
-                    }
-                }
-            }
-        }
-        Err(err) => {
-            issues.push(ParseIssue {
-                rule: "yaml/syntax",
-                start: 0,
-                end: 0,
-                message: format!("cannot read the file: {err}"),
-                help: None,
-            });
-            String::new()
-        }
+    let decoded = bytes.and_then(decode);
+    let (text, failure) = match decoded {
+        Ok(text) => (text, None),
+        Err((text, at, message, help)) => (text, Some((at, message, help))),
     };
-    let mut yaml = Vec::new();
-    let mut json = None;
-    if issues.is_empty() {
-        match found.kind {
-            kind if kind.is_yaml() => {
-                let loaded = if kind == FileKind::TierTemplate {
-                    parse::yaml::load(&parse::placeholder::mask(&text))
-                } else {
-                    parse::yaml::load(&text)
-                };
-                yaml = loaded.docs;
-                issues.extend(loaded.issues);
-            }
-            FileKind::Json => match parse::json::load(&text) {
-                Ok(v) => json = Some(v),
-                Err(issue) => issues.push(issue),
-            },
-            FileKind::Terraform => {
-                if let Err(issue) = parse::hcl::load(&text) {
-                    issues.push(issue);
-                }
-            }
-            _ => {}
-        }
-    }
     let source = SourceFile::new(id, repo, found.rel_path.clone(), display, found.kind, text);
+    let Some((at, message, help)) = failure else {
+        let (yaml, json, issues) = parse(&source);
+        return LoadedFile {
+            source,
+            yaml,
+            json,
+            issues,
+        };
+    };
+    let issue = ParseIssue {
+        rule: source.syntax_rule(),
+        start: at,
+        end: (at + 1).min(source.text.len()).max(at),
+        message,
+        help: (!help.is_empty()).then(|| help.to_string()),
+    };
     LoadedFile {
         source,
-        yaml,
-        json,
-        issues,
+        yaml: Vec::new(),
+        json: None,
+        issues: vec![issue],
     }
 }
 

@@ -176,6 +176,25 @@ impl SourceFile {
             .unwrap_or(self.text.len())
     }
 
+    /// The text as the parsers see it: tier templates get their `{PLACEHOLDER}` tokens masked
+    /// with same-length stand-ins, so byte offsets are the same in both.
+    pub fn parse_text(&self) -> std::borrow::Cow<'_, str> {
+        if self.kind == FileKind::TierTemplate {
+            crate::parse::placeholder::mask(&self.text)
+        } else {
+            std::borrow::Cow::Borrowed(&self.text)
+        }
+    }
+
+    /// The rule that reports this file failing to read or parse.
+    pub fn syntax_rule(&self) -> &'static str {
+        match self.kind {
+            FileKind::Json => "json/syntax",
+            FileKind::Terraform => "terraform/syntax",
+            _ => "yaml/syntax",
+        }
+    }
+
     /// The file stem: `tenants/premium/tenant-1.yaml` -> `tenant-1`.
     pub fn stem(&self) -> &str {
         let name = self.rel_path.rsplit('/').next().unwrap_or(&self.rel_path);

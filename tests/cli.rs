@@ -23,6 +23,15 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A scratch directory holding `files` (relative path, contents).
+fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (rel, text) in files {
+        write(dir.path(), rel, text);
+    }
+    dir
+}
+
 fn write(dir: &Path, rel: &str, text: &str) {
     let path = dir.join(rel);
     std::fs::create_dir_all(path.parent().unwrap_or(dir)).unwrap_or_default();
@@ -82,8 +91,7 @@ fn rules_and_explain() {
 
 #[test]
 fn exit_codes_clean_findings_and_usage() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    write(dir.path(), "tenants/premium/tenant-1.yaml", PREMIUM_TENANT);
+    let dir = scratch(&[("tenants/premium/tenant-1.yaml", PREMIUM_TENANT)]);
     let o = run(dir.path(), &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("no findings"));
@@ -109,12 +117,7 @@ fn exit_codes_clean_findings_and_usage() {
 
 #[test]
 fn a_bad_config_names_file_line_and_key() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    write(
-        dir.path(),
-        ".gitops-lint.yaml",
-        "rules:\n  tier/app-enablement: loud\n",
-    );
+    let dir = scratch(&[(".gitops-lint.yaml", "rules:\n  tier/app-enablement: loud\n")]);
     let o = run(dir.path(), &["."]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
@@ -126,17 +129,14 @@ fn a_bad_config_names_file_line_and_key() {
 
 #[test]
 fn config_changes_levels_and_turns_rules_off() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    write(
-        dir.path(),
-        "tenants/premium/tenant-1.yaml",
-        &PREMIUM_TENANT.replace("namespace: tenant-1", "namespace: x"),
-    );
-    write(
-        dir.path(),
-        ".gitops-lint.yaml",
-        "rules:\n  tenant/namespace-mismatch: warning\n",
-    );
+    let tenant = PREMIUM_TENANT.replace("namespace: tenant-1", "namespace: x");
+    let dir = scratch(&[
+        ("tenants/premium/tenant-1.yaml", &tenant),
+        (
+            ".gitops-lint.yaml",
+            "rules:\n  tenant/namespace-mismatch: warning\n",
+        ),
+    ]);
     let o = run(dir.path(), &["."]);
     assert_eq!(
         o.status.code(),
@@ -158,12 +158,7 @@ fn config_changes_levels_and_turns_rules_off() {
 
 #[test]
 fn user_policies_add_rules_and_broken_ones_exit_2() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    write(
-        dir.path(),
-        "repo/tenants/premium/tenant-1.yaml",
-        PREMIUM_TENANT,
-    );
+    let dir = scratch(&[("repo/tenants/premium/tenant-1.yaml", PREMIUM_TENANT)]);
     write(
         dir.path(),
         "policies/naming.rego",

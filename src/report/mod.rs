@@ -7,8 +7,7 @@ pub mod json;
 use crate::finding::{Finding, Location};
 use crate::model::World;
 use crate::parse::locate::SpanIndex;
-use crate::parse::placeholder;
-use crate::source::{FileId, FileKind, Span};
+use crate::source::{FileId, Span};
 use std::collections::HashMap;
 
 /// Output formats.
@@ -42,14 +41,10 @@ impl<'w> Resolver<'w> {
                 key,
             } => {
                 let world = self.world;
-                let index = self.indexes.entry(*file).or_insert_with(|| {
-                    let f = world.file(*file);
-                    if f.kind == FileKind::TierTemplate {
-                        SpanIndex::new(&placeholder::mask(&f.text))
-                    } else {
-                        SpanIndex::new(&f.text)
-                    }
-                });
+                let index = self
+                    .indexes
+                    .entry(*file)
+                    .or_insert_with(|| SpanIndex::new(&world.file(*file).parse_text()));
                 let text = &world.file(*file).text;
                 match index.locate(*doc, path) {
                     Some(l) => {
