@@ -80,6 +80,12 @@ pub fn broken_pages() -> Vec<&'static str> {
 pub const NATIVE_RULES: &[&str] = &[
     "yaml/syntax",
     "yaml/continued-list-item",
+    "yaml/continued-mapping-value",
+    "yaml/indentation",
+    "yaml/duplicate-key",
+    "yaml/ambiguous-scalar",
+    "yaml/tab",
+    "yaml/bom-or-encoding",
     "json/syntax",
     "terraform/syntax",
     "argocd/appset-path-matches-nothing",

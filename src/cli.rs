@@ -16,6 +16,8 @@ Examples:
   gitops-lint --format json . > lint.json    machine-readable findings
   gitops-lint --policy ./my-policies .       add your own Rego rules (package gitops_lint.<name>)
   gitops-lint --fail-on warning .            fail the gate on warnings too
+  gitops-lint --fix --dry-run .              show the safe fixes as a diff, change nothing
+  gitops-lint --fix .                        apply them (re-indent blocks, realign list items)
   gitops-lint rules                          list every rule
   gitops-lint explain tier/app-enablement    why a rule exists and how to fix it
 
@@ -53,6 +55,15 @@ pub struct Cli {
     /// Never colour the output (colour is only used on a terminal anyway).
     #[arg(long)]
     no_color: bool,
+
+    /// Apply the safe fixes (indentation, folded list items), verified by re-parsing each file;
+    /// files are replaced atomically, then everything is linted again and reported.
+    #[arg(long)]
+    fix: bool,
+
+    /// With --fix: print the fixes as a unified diff and change nothing (exit 1 if any).
+    #[arg(long, requires = "fix")]
+    dry_run: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,7 +123,31 @@ fn run(cli: Cli) -> Result<u8, Error> {
         policy_dirs: cli.policies.clone(),
         policy_time_limit: crate::policy::DEFAULT_TIME_LIMIT,
     };
-    let outcome = lint(&options, &config)?;
+    let mut outcome = lint(&options, &config)?;
+    if cli.fix {
+        let fixes = crate::fix::plan(&outcome.world, &config);
+        let count: usize = fixes.iter().flat_map(|f| f.applied.values()).sum();
+        if cli.dry_run {
+            for f in &fixes {
+                let _ = stdout.write_all(f.diff().as_bytes());
+            }
+            eprintln!(
+                "gitops-lint: --dry-run: {count} fixes in {} files would be applied",
+                fixes.len()
+            );
+            return Ok(u8::from(count > 0));
+        }
+        for f in &fixes {
+            f.write().map_err(|e| {
+                Error::Usage(format!("cannot write the fix to `{}`: {e}", f.display))
+            })?;
+            let rules: Vec<String> = f.applied.iter().map(|(r, n)| format!("{r} x{n}")).collect();
+            eprintln!("gitops-lint: fixed {}: {}", f.display, rules.join(", "));
+        }
+        if !fixes.is_empty() {
+            outcome = lint(&options, &config)?;
+        }
+    }
     let fail_on = Level::parse(&cli.fail_on).unwrap_or(Level::Error);
     match cli.format {
         Format::Json => {

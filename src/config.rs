@@ -2,6 +2,7 @@
 //! an error names the file, line and key.
 
 use crate::finding::Level;
+use crate::parse::lints::{SequenceStyle, YamlOptions};
 use crate::parse::locate::SpanIndex;
 use crate::parse::yaml;
 use crate::source::PathSeg;
@@ -42,6 +43,8 @@ pub struct Config {
     pub pools: Vec<String>,
     /// Per-rule overrides.
     pub rules: BTreeMap<String, RuleSetting>,
+    /// YAML style settings (`yaml:`): indentation width and list style.
+    pub yaml: YamlOptions,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
 }
@@ -62,6 +65,7 @@ impl Default for Config {
             ]),
             pools: vec!["pool-*".to_string()],
             rules: BTreeMap::new(),
+            yaml: YamlOptions::default(),
             source: None,
         }
     }
@@ -124,7 +128,15 @@ impl Config {
                 message,
             }
         };
-        if let Some(issue) = loaded.issues.first() {
+        // Style findings (an ambiguous `off`, a width) are for linted files; the config only
+        // fails on what makes it unreadable or ambiguous in content.
+        let fatal = loaded.issues.iter().find(|i| {
+            matches!(
+                i.rule,
+                "yaml/syntax" | "yaml/duplicate-key" | "yaml/tab" | "yaml/bom-or-encoding"
+            ) || (i.rule == "yaml/indentation" && i.message.contains("does not parse"))
+        });
+        if let Some(issue) = fatal {
             return Err(ConfigError {
                 file: path.to_path_buf(),
                 line: text[..issue.start.min(text.len())].matches('\n').count() + 1,
@@ -225,10 +237,11 @@ impl Config {
                         config.rules.insert(id.clone(), setting);
                     }
                 }
+                "yaml" => config.yaml = yaml_options(value, &err)?,
                 other => {
                     return Err(err(
                         &[k(other)],
-                        "unknown key; the config knows `tiers`, `pools` and `rules`".into(),
+                        "unknown key; the config knows `tiers`, `pools`, `rules` and `yaml`".into(),
                     ));
                 }
             }
@@ -242,6 +255,60 @@ impl Config {
             .iter()
             .any(|p| crate::checks::gomatch::path_match(p, name).unwrap_or(false))
     }
+}
+
+/// Reads `yaml: {indent: 2 | consistent, sequences: indented | flush | consistent | any}`.
+fn yaml_options(
+    value: &Value,
+    err: &dyn Fn(&[PathSeg], String) -> ConfigError,
+) -> Result<YamlOptions, ConfigError> {
+    let k = |s: &str| PathSeg::Key(s.to_string());
+    let Value::Object(map) = value else {
+        return Err(err(
+            &[k("yaml")],
+            "expected a mapping with `indent` and/or `sequences`".into(),
+        ));
+    };
+    let mut options = YamlOptions::default();
+    for (key, v) in map {
+        match key.as_str() {
+            "indent" => {
+                options.spaces = match v {
+                    Value::String(s) if s == "consistent" => None,
+                    Value::Number(n) if n.as_u64().is_some_and(|w| (1..=8).contains(&w)) => {
+                        n.as_u64().map(|w| w as usize)
+                    }
+                    other => {
+                        return Err(err(
+                            &[k("yaml"), k("indent")],
+                            format!("expected a width from 1 to 8, or `consistent` (learn it from each file), found `{other}`"),
+                        ))
+                    }
+                }
+            }
+            "sequences" => {
+                options.sequences = match v.as_str() {
+                    Some("consistent") => SequenceStyle::Consistent,
+                    Some("indented") => SequenceStyle::Indented,
+                    Some("flush") => SequenceStyle::Flush,
+                    Some("any") => SequenceStyle::Any,
+                    _ => {
+                        return Err(err(
+                            &[k("yaml"), k("sequences")],
+                            format!("expected `indented`, `flush`, `consistent` or `any`, found `{v}`"),
+                        ))
+                    }
+                }
+            }
+            other => {
+                return Err(err(
+                    &[k("yaml"), k(other)],
+                    "unknown key; `yaml` knows `indent` and `sequences`".into(),
+                ))
+            }
+        }
+    }
+    Ok(options)
 }
 
 #[cfg(test)]
@@ -278,5 +345,21 @@ mod tests {
         assert_eq!(c.tiers["gold"]["worker"], AppMode::Pool);
         assert!(c.is_pool_name("shared-1"));
         assert_eq!(c.rules["yaml/syntax"], RuleSetting::Off);
+    }
+
+    #[test]
+    fn yaml_style_settings() {
+        let c = Config::from_text(
+            "yaml:\n  indent: 4\n  sequences: flush\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.yaml.spaces, Some(4));
+        assert_eq!(c.yaml.sequences, SequenceStyle::Flush);
+        let e = Config::from_text("yaml:\n  sequences: nested\n", Path::new("c.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "yaml.sequences");
+        assert_eq!(e.line, 2);
     }
 }

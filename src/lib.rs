@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod finding;
+pub mod fix;
 pub mod load;
 pub mod model;
 pub mod parse;

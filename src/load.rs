@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::discover::{self, FoundFile};
 use crate::finding::{Finding, Location};
 use crate::model::{tenancy, Repo, World};
-use crate::parse::{self, yaml::YamlDoc, ParseIssue};
+use crate::parse::{self, lints::YamlOptions, yaml::YamlDoc, ParseIssue};
 use crate::source::{FileId, FileKind, SourceFile, Span};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -41,6 +41,15 @@ fn display_path(prefix: &str, rel: &str) -> String {
 /// byte offset it is wrong at; the caller picks the rule from the file's kind.
 fn decode(bytes: Vec<u8>) -> Result<String, (String, usize, String, &'static str)> {
     let probe = &bytes[..bytes.len().min(8192)];
+    if probe.starts_with(&[0xFF, 0xFE]) || probe.starts_with(&[0xFE, 0xFF]) {
+        let order = if probe[0] == 0xFF { "little" } else { "big" };
+        return Err((
+            String::new(),
+            0,
+            format!("the file is UTF-16 ({order}-endian byte-order mark); Kubernetes, Argo CD, Helm and Terraform read only UTF-8, and git diffs show it as binary"),
+            "re-save the file as UTF-8 (`iconv -f UTF-16 -t UTF-8`)",
+        ));
+    }
     if let Some(nul) = probe.iter().position(|b| *b == 0) {
         return Err((
             String::new(),
@@ -62,10 +71,16 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, usize, String, &'static str
 }
 
 /// Parses a decoded file by kind: its YAML documents, its JSON value, and what went wrong.
-fn parse(source: &SourceFile) -> (Vec<YamlDoc>, Option<Value>, Vec<ParseIssue>) {
+fn parse(
+    source: &SourceFile,
+    yaml_options: &YamlOptions,
+) -> (Vec<YamlDoc>, Option<Value>, Vec<ParseIssue>) {
     match source.kind {
         kind if kind.is_yaml() => {
-            let loaded = parse::yaml::load(&source.parse_text());
+            let mut options = yaml_options.clone();
+            // GitHub reads workflows with a YAML 1.2 parser: `on:` is the string "on" there.
+            options.skip_ambiguous_keys = kind == FileKind::Workflow;
+            let loaded = parse::yaml::load_with(&source.parse_text(), &options);
             (loaded.docs, None, loaded.issues)
         }
         FileKind::Json => match parse::json::load(&source.text) {
@@ -80,7 +95,13 @@ fn parse(source: &SourceFile) -> (Vec<YamlDoc>, Option<Value>, Vec<ParseIssue>) 
     }
 }
 
-fn read_file(found: &FoundFile, id: FileId, repo: usize, prefix: &str) -> LoadedFile {
+fn read_file(
+    found: &FoundFile,
+    id: FileId,
+    repo: usize,
+    prefix: &str,
+    yaml_options: &YamlOptions,
+) -> LoadedFile {
     let display = display_path(prefix, &found.rel_path);
     // `Other` files are only part of the tree (ApplicationSet matching); they are never read.
     let bytes = match found.kind {
@@ -95,7 +116,7 @@ fn read_file(found: &FoundFile, id: FileId, repo: usize, prefix: &str) -> Loaded
     };
     let source = SourceFile::new(id, repo, found.rel_path.clone(), display, found.kind, text);
     let Some((at, message, help)) = failure else {
-        let (yaml, json, issues) = parse(&source);
+        let (yaml, json, issues) = parse(&source, yaml_options);
         return LoadedFile {
             source,
             yaml,
@@ -104,11 +125,16 @@ fn read_file(found: &FoundFile, id: FileId, repo: usize, prefix: &str) -> Loaded
         };
     };
     let issue = ParseIssue {
-        rule: source.syntax_rule(),
+        rule: if source.kind.is_yaml() {
+            "yaml/bom-or-encoding"
+        } else {
+            source.syntax_rule()
+        },
         start: at,
         end: (at + 1).min(source.text.len()).max(at),
         message,
         help: (!help.is_empty()).then(|| help.to_string()),
+        ..ParseIssue::default()
     };
     LoadedFile {
         source,
@@ -130,7 +156,15 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
     let loaded: Vec<LoadedFile> = jobs
         .par_iter()
         .enumerate()
-        .map(|(i, (repo, found))| read_file(found, FileId(i as u32), *repo, &inputs[*repo].display))
+        .map(|(i, (repo, found))| {
+            read_file(
+                found,
+                FileId(i as u32),
+                *repo,
+                &inputs[*repo].display,
+                &config.yaml,
+            )
+        })
         .collect();
 
     let mut world = World::default();
@@ -156,6 +190,16 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
                 }),
             );
             f.help = issue.help;
+            for (start, end, message) in issue.related {
+                f = f.with_related(
+                    Location::Span(Span {
+                        file: id,
+                        start,
+                        end,
+                    }),
+                    message,
+                );
+            }
             findings.push(f);
         }
         if let Some(v) = file.json {

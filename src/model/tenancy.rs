@@ -5,6 +5,7 @@
 use super::World;
 use crate::config::Config;
 use crate::finding::{Finding, Location};
+use crate::parse::lints::YamlOptions;
 use crate::parse::yaml::{self, literal_to_outer};
 use crate::source::{FileKind, PathSeg, SourceFile, Span};
 use serde::Serialize;
@@ -110,19 +111,38 @@ fn values_of(
             let path = keys(&["spec", "source", "helm", "values"]);
             match helm.get("values") {
                 Some(Value::String(s)) => {
-                    let inner = yaml::load(s);
                     let literal = doc.literals.iter().find(|l| l.path == path);
+                    // Columns in messages are the file's, not the embedded text's.
+                    let options = YamlOptions {
+                        column_offset: literal.map_or(0, |l| {
+                            let line = file.line_index(l.start);
+                            l.start - file.line_start(line)
+                        }),
+                        ..YamlOptions::default()
+                    };
+                    let inner = yaml::load_with(s, &options);
+                    let place = |offset: usize| match literal {
+                        Some(l) => Location::Span(Span {
+                            file: file.id,
+                            start: literal_to_outer(&file.text, l.start, s, offset),
+                            end: literal_to_outer(&file.text, l.start, s, offset),
+                        }),
+                        None => Location::value(file.id, doc_index, path.clone()),
+                    };
                     for issue in inner.issues {
-                        let location = match literal {
-                            Some(l) => Location::Span(Span {
-                                file: file.id,
-                                start: literal_to_outer(&file.text, l.start, s, issue.start),
+                        let location = match (literal, place(issue.start)) {
+                            (Some(l), Location::Span(span)) => Location::Span(Span {
                                 end: literal_to_outer(&file.text, l.start, s, issue.end),
+                                ..span
                             }),
-                            None => Location::value(file.id, doc_index, path.clone()),
+                            (_, other) => other,
                         };
+                        // Fixes are in the embedded text's offsets; `--fix` leaves them alone.
                         let mut f = Finding::new(issue.rule, issue.message, location);
                         f.help = issue.help;
+                        for (start, _, message) in issue.related {
+                            f = f.with_related(place(start), message);
+                        }
                         findings.push(f);
                     }
                     let value = inner.docs.into_iter().next().map(|d| d.value)?;

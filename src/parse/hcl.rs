@@ -18,6 +18,7 @@ pub fn load(text: &str) -> Result<Body, ParseIssue> {
             help: Some(
                 "`terraform plan` fails on this file, so no tenant's infrastructure can change until it is fixed".to_string(),
             ),
+            ..ParseIssue::default()
         }
     })
 }

@@ -31,6 +31,7 @@ pub fn load(text: &str) -> Result<Value, ParseIssue> {
             help: Some(
                 "Terraform's jsondecode() fails on this file, so `terraform plan` fails for every tenant; JSON allows no trailing commas or comments".to_string(),
             ),
+            ..ParseIssue::default()
         }
     })
 }

@@ -90,6 +90,42 @@ fn is_yaml_float(s: &str) -> bool {
     i == b.len()
 }
 
+/// Resolves a plain scalar by the YAML 1.2 core schema (go-yaml v3 / kustomize, yq, ruamel,
+/// most editors): only `true`/`false` are booleans, integers are decimal unless `0o`/`0x`.
+pub fn resolve_core(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let radix_int = |digits: &str, radix| {
+        (!digits.is_empty() && digits.chars().all(|c| c.is_digit(radix)))
+            .then(|| i64::from_str_radix(digits, radix).ok())
+            .flatten()
+    };
+    let int = if let Some(o) = s.strip_prefix("0o") {
+        radix_int(o, 8)
+    } else if let Some(h) = s.strip_prefix("0x") {
+        radix_int(h, 16)
+    } else {
+        radix_int(body, 10).map(|m| if neg { -m } else { m })
+    };
+    if let Some(i) = int {
+        return Value::Number(i.into());
+    }
+    if is_yaml_float(s) {
+        if let Some(n) = s.parse::<f64>().ok().and_then(Number::from_f64) {
+            return Value::Number(n);
+        }
+    }
+    Value::String(s.to_string())
+}
+
 /// The string a mapping key becomes after `sigs.k8s.io/yaml` converts it to JSON (`on:` -> `"true"`).
 pub fn key_string(v: &Value) -> String {
     match v {
@@ -110,6 +146,19 @@ mod tests {
         assert_eq!(resolve_plain("Off"), json!(false));
         assert_eq!(resolve_plain("~"), Value::Null);
         assert_eq!(resolve_plain("maybe"), json!("maybe"));
+    }
+
+    #[test]
+    fn yaml_1_2_core_differs_where_it_should() {
+        assert_eq!(resolve_core("yes"), json!("yes"));
+        assert_eq!(resolve_core("True"), json!(true));
+        assert_eq!(resolve_core("017"), json!(17));
+        assert_eq!(resolve_core("0o17"), json!(15));
+        assert_eq!(resolve_core("0b101"), json!("0b101"));
+        assert_eq!(resolve_core("1_000"), json!("1_000"));
+        assert_eq!(resolve_core("1e3"), resolve_plain("1e3"));
+        assert_eq!(resolve_core("-12"), json!(-12));
+        assert_eq!(resolve_core("tenant-1"), json!("tenant-1"));
     }
 
     #[test]

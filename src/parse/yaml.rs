@@ -5,8 +5,9 @@
 //! Positions are byte offsets into the text given. The same [`drive`] loop is used by
 //! [`super::locate`], so document indexes always agree between loading and locating.
 
+use super::lints::{TokenLints, YamlOptions};
 use super::scalar::{key_string, resolve_plain};
-use super::ParseIssue;
+use super::{Fix, FixKind, ParseIssue};
 use crate::source::{CharToByte, PathSeg};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Map, Value};
@@ -46,16 +47,44 @@ pub struct LoadedYaml {
     pub issues: Vec<ParseIssue>,
 }
 
-/// Loads every document of `text`.
+/// Loads every document of `text` with default options (indentation learned from the file).
 pub fn load(text: &str) -> LoadedYaml {
-    let mut builder = Builder::new(text);
+    load_with(text, &YamlOptions::default())
+}
+
+/// Loads every document of `text` and runs the token- and character-level lints.
+pub fn load_with(text: &str, options: &YamlOptions) -> LoadedYaml {
+    let mut builder = Builder::new(text, options);
     let mut issues = Vec::new();
     drive(text, &mut builder, &mut issues);
     issues.append(&mut builder.issues);
+    issues.append(&mut builder.lints.issues);
+    let chars = super::text::scan(text, &builder.lints.scalar_ranges);
+    // A tab or control character usually is why the parser stopped: keep the specific finding.
+    let lines_with_char_issues: Vec<usize> = chars
+        .iter()
+        .filter(|i| i.rule == "yaml/tab" || i.message.contains("control"))
+        .map(|i| line_of(text, i.start))
+        .collect();
+    issues.retain(|i| {
+        i.rule != "yaml/syntax" || {
+            let l = line_of(text, i.start);
+            // The parser reports the error on the tab's line or at the end of the line before.
+            !lines_with_char_issues.iter().any(|c| c.abs_diff(l) <= 1)
+        }
+    });
+    issues.extend(chars);
     LoadedYaml {
         docs: builder.docs,
         issues,
     }
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text.as_bytes()[..byte.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
 }
 
 /// What a sink tells the driver after an event.
@@ -71,6 +100,10 @@ pub(crate) trait Sink<'a> {
     fn event(&mut self, ev: Event<'a>, start: usize, end: usize) -> Flow;
     /// The current document broke: drop what was built of it.
     fn abort_document(&mut self);
+    /// The parser stopped at `at`: a sink that understands why may explain it better.
+    fn syntax_error(&mut self, _at: usize) -> Option<ParseIssue> {
+        None
+    }
 }
 
 /// Runs the parser over `text`, feeding `sink`. A syntax error becomes a `yaml/syntax` issue;
@@ -92,7 +125,14 @@ pub(crate) fn drive<'a>(text: &'a str, sink: &mut impl Sink<'a>, issues: &mut Ve
                 }
                 Err(err) => {
                     let at = base + map.byte(err.marker().index());
-                    issues.push(syntax_issue(text, at, err.info()));
+                    let issue = match sink.syntax_error(at) {
+                        Some(mut better) => {
+                            better.message = format!("{} (parser: {})", better.message, err.info());
+                            better
+                        }
+                        None => syntax_issue(text, at, err.info()),
+                    };
+                    issues.push(issue);
                     sink.abort_document();
                     resume = next_document_marker(text, at);
                     break;
@@ -133,6 +173,7 @@ fn syntax_issue(text: &str, at: usize, info: &str) -> ParseIssue {
         end: line_end.max(at),
         message: format!("YAML does not parse: {info}"),
         help: Some(help.to_string()),
+        ..ParseIssue::default()
     }
 }
 
@@ -198,6 +239,7 @@ enum Frame {
 
 struct Builder<'t> {
     text: &'t str,
+    lints: TokenLints<'t>,
     frames: Vec<Frame>,
     root: Option<Value>,
     doc_start: usize,
@@ -209,9 +251,10 @@ struct Builder<'t> {
 }
 
 impl<'t> Builder<'t> {
-    fn new(text: &'t str) -> Self {
+    fn new(text: &'t str, options: &YamlOptions) -> Self {
         Builder {
             text,
+            lints: TokenLints::new(text, options),
             frames: Vec::new(),
             root: None,
             doc_start: 0,
@@ -270,6 +313,7 @@ impl<'t> Builder<'t> {
             end,
             message,
             help: Some(help.to_string()),
+            ..ParseIssue::default()
         });
         self.abort_document();
         Flow::StopFile
@@ -309,6 +353,13 @@ impl<'t> Builder<'t> {
             if trimmed == "-" || trimmed.starts_with("- ") {
                 let dash = line_start + (line.len() - trimmed.len());
                 let col = dash - line_start;
+                // The intended change: the line becomes its own item, at its siblings' column.
+                let fix = (seq_col < col).then(|| {
+                    Box::new(Fix {
+                        kind: FixKind::Intended,
+                        edits: vec![(line_start + seq_col, dash, String::new())],
+                    })
+                });
                 self.issues.push(ParseIssue {
                     rule: "yaml/continued-list-item",
                     start: dash,
@@ -322,6 +373,8 @@ impl<'t> Builder<'t> {
                         "move `-` to column {} so it lines up with the other items",
                         seq_col + 1
                     )),
+                    fix,
+                    ..ParseIssue::default()
                 });
             }
             line_start = line_end + 1;
@@ -353,7 +406,12 @@ fn count_nodes(value: &Value) -> usize {
 }
 
 impl<'a> Sink<'a> for Builder<'_> {
+    fn syntax_error(&mut self, at: usize) -> Option<ParseIssue> {
+        self.lints.diagnose(at)
+    }
+
     fn event(&mut self, ev: Event<'a>, start: usize, end: usize) -> Flow {
+        self.lints.event(&ev, start, end);
         match ev {
             Event::DocumentStart(_) => {
                 self.doc_start = start;

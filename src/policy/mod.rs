@@ -254,7 +254,8 @@ mod tests {
 
     #[test]
     fn a_slow_policy_is_stopped_by_the_time_limit() {
-        let slow = "package slow\ndeny contains x if {\n  some x in numbers.range(1, 100000000)\n  x < 0\n}\n";
+        // 25 million small iterations (no huge array), far beyond a 50 ms limit.
+        let slow = "package slow\ndeny contains x if {\n  some x in numbers.range(1, 5000)\n  some y in numbers.range(1, 5000)\n  x * y < 0\n}\n";
         let set = PolicySet::from_sources(
             vec![("slow.rego".into(), slow.into())],
             Duration::from_millis(50),
@@ -266,6 +267,7 @@ mod tests {
             .err()
             .unwrap_or_else(|| panic!("should time out"));
         assert!(err.policy.contains("slow.rego"));
-        assert!(started.elapsed() < Duration::from_secs(10));
+        // Generous: only says the limit stopped it, not how fast a loaded machine is.
+        assert!(started.elapsed() < Duration::from_secs(60));
     }
 }
