@@ -355,18 +355,32 @@ impl<'t> TokenLints<'t> {
             Value::String(s) => format!("the string \"{s}\""),
             other => other.to_string(),
         };
+        // Booleans: go-yaml v3 (kustomize, yq) reads the 1.1 words as strings. Numbers: go-yaml
+        // v3 keeps 1.1 octals and Go's `0b`/`_` forms, so only YAML 1.2 core readers differ.
+        let other = match old {
+            Value::Bool(_) => "YAML 1.2 readers, kustomize and yq (go-yaml v3) among them",
+            _ => "the YAML 1.2 core schema (spec-following readers such as editor plugins and scripts)",
+        };
         let (message, help) = if is_key {
             (
-                format!("the key `{value}` is {} to Kubernetes and Argo CD (YAML 1.1), which turn it into the key \"{}\", but {} to YAML 1.2 tools such as kustomize and yq", describe(&old), key_string(&old), describe(&new)),
+                format!("the key `{value}` is {} to Kubernetes and Argo CD (YAML 1.1), which turn it into the key \"{}\", but {} to {other}", describe(&old), key_string(&old), describe(&new)),
                 format!("quote the key (\"{value}\") so every tool reads the same name"),
             )
         } else {
-            let help = match old {
+            let help = match &old {
                 Value::Bool(b) => format!("write `{b}` if you mean a boolean, or quote it (\"{value}\") if you mean the text"),
-                _ => format!("quote it (\"{value}\") if you mean the text, or write the number in decimal"),
+                Value::Number(n) if value.starts_with('0') && value.len() > 1 && value.bytes().all(|c| c.is_ascii_digit()) => {
+                    format!("write `0o{}` (octal in every YAML version) or the decimal `{n}`; quote it if you mean the text", &value[1..])
+                }
+                Value::Number(n) => format!("write the decimal `{n}`, or quote it (\"{value}\") if you mean the text"),
+                _ => format!("quote it (\"{value}\") if you mean the text"),
             };
             (
-                format!("`{value}` is {} to Kubernetes, Argo CD and Helm (YAML 1.1) but {} to YAML 1.2 tools such as kustomize and yq", describe(&old), describe(&new)),
+                format!(
+                    "`{value}` is {} to Kubernetes, Argo CD and Helm (YAML 1.1) but {} to {other}",
+                    describe(&old),
+                    describe(&new)
+                ),
                 help,
             )
         };

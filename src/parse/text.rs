@@ -59,6 +59,13 @@ pub fn scan(text: &str, skip: &[(usize, usize)]) -> Vec<ParseIssue> {
                 .with_help("indent with spaces only (set your editor to insert spaces for YAML)"),
             );
         }
+        // Fast path: a plain ASCII line without control characters has nothing to report.
+        if !line
+            .bytes()
+            .any(|b| b >= 0x80 || b == 0x7f || (b < 0x20 && b != b'\t'))
+        {
+            continue;
+        }
         // Comments may hold anything printable; the rest of the line is YAML structure or a
         // plain scalar, where an invisible character silently becomes part of a name.
         let code_end = comment_start(line).unwrap_or(line.len());
