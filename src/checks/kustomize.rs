@@ -175,7 +175,7 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// The kustomization file of a directory, if it has one.
-fn kustomization_in<'r>(repo: &'r Repo, dir: &str) -> Option<String> {
+fn kustomization_in(repo: &Repo, dir: &str) -> Option<String> {
     KUSTOMIZATION_NAMES
         .iter()
         .map(|n| join(dir, n))

@@ -24,6 +24,9 @@ pub const KNOWN: [(&str, &str); 5] = [
     ("ENVIRONMENT_ID", "pool-1"),
 ];
 
+/// A name field that renders badly: the template's value, why, its rule, and the tenant ids.
+type NameIssue = (String, String, NameKind, Vec<String>);
+
 /// One replaced token: its bytes in the template and in the rendered text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Seg {
@@ -267,8 +270,7 @@ fn check_template(world: &World, file: &SourceFile, findings: &mut Vec<Finding>)
     let masked_docs = &world.yaml[file.id.0 as usize];
     // Findings keyed by where they point, with the tenant ids that trigger them.
     let mut syntax: BTreeMap<(usize, usize), (String, Vec<String>)> = BTreeMap::new();
-    let mut names: BTreeMap<(usize, Vec<PathSeg>), (String, String, NameKind, Vec<String>)> =
-        BTreeMap::new();
+    let mut names: BTreeMap<(usize, Vec<PathSeg>), NameIssue> = BTreeMap::new();
     for id in tenant_ids(world, tier) {
         let rendered = render(&file.text, &id);
         let loaded = yaml::load(&rendered.text);

@@ -98,7 +98,7 @@ pub struct Token<'a> {
 /// Whether a line's trimmed end opens a block scalar (`key: |`, `- >-`, `|2`).
 fn opens_block(code: &str) -> bool {
     let code = code.trim_end();
-    let Some(pos) = code.rfind(|c: char| c == '|' || c == '>') else {
+    let Some(pos) = code.rfind(['|', '>']) else {
         return false;
     };
     let indicator = &code[pos + 1..];
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn scan_marks_comments_and_substitutions() {
-        let t = "# {TENANT_ID} here\nx: 1 # {REGION}\ny: 'a # {ACCOUNT_ID}'\nrun: |\n  sed -i \"s|{TENANT_ID}|$T|g\" f\n  echo \\{X\\}\n";
+        let t = "# {TENANT_ID} here\nx: 1 # {REGION}\ny: 'a # {ACCOUNT_ID}'\nrun: |\n  sed -i \"s|{TENANT_ID}|$T|g\" f\n  echo \\{X} \\{Y\\}\n";
         let tokens = scan(t);
         let flags: Vec<(&str, bool, bool)> = tokens
             .iter()
