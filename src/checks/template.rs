@@ -9,6 +9,7 @@ use super::unrendered::RULE;
 use crate::finding::{Finding, Location};
 use crate::model::World;
 use crate::parse::placeholder::{scan, unmask};
+use crate::parse::scalar::resolve_plain;
 use crate::parse::yaml;
 use crate::source::display_path;
 use crate::source::{key_path, FileKind, PathSeg, SourceFile, Span};
@@ -134,6 +135,24 @@ fn unmask_known(masked: &str) -> String {
     }
 }
 
+/// The first syntax error of a rendered template, at the replaced placeholder nearest to it
+/// (on the same line if there is one), in template bytes.
+fn render_error(
+    file: &SourceFile,
+    rendered: &Rendered,
+    loaded: &yaml::LoadedYaml,
+) -> Option<((usize, usize), String)> {
+    let issue = loaded.issues.iter().find(|i| i.rule == "yaml/syntax")?;
+    let at = rendered.to_template(issue.start);
+    let line = file.line_index(at);
+    let span = rendered
+        .segs
+        .iter()
+        .map(|s| s.orig)
+        .min_by_key(|(s, _)| (file.line_index(*s) != line, s.abs_diff(at)))?;
+    Some((span, issue.message.clone()))
+}
+
 /// Name fields that placeholders typically fill, with the rule each follows.
 fn name_fields(doc: &Value) -> Vec<(Vec<PathSeg>, NameKind)> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -220,18 +239,27 @@ fn for_tenants(ids: &[String], tier: &str) -> String {
 
 /// The tenant ids to render a template of `tier` with: the tier's tenants with valid ids
 /// (an invalid tenant id is the tenant's problem, not the template's), else `tenant-1`.
-fn tenant_ids(world: &World, tier: &str) -> Vec<String> {
-    let ids: BTreeSet<String> = world
+///
+/// Ids are grouped into classes that render alike: a valid id is made of `[a-z0-9-]`, so the
+/// only things that can change how the rendered YAML parses or whether a name fits are its
+/// length and how YAML resolves it as a plain scalar (`123` is a number). One render per
+/// class keeps a tier of thousands of tenants cheap; every id of a failing class is reported.
+fn tenant_classes(world: &World, tier: &str) -> Vec<Vec<String>> {
+    let ids: BTreeSet<&str> = world
         .tenants
         .iter()
         .filter(|t| !t.template && t.tier == tier && problem(&t.id, NameKind::Label).is_none())
-        .map(|t| t.id.clone())
+        .map(|t| t.id.as_str())
         .collect();
     if ids.is_empty() {
-        vec![KNOWN[0].1.to_string()]
-    } else {
-        ids.into_iter().collect()
+        return vec![vec![KNOWN[0].1.to_string()]];
     }
+    let mut classes: BTreeMap<(usize, &'static str), Vec<String>> = BTreeMap::new();
+    for id in ids {
+        let key = (id.len(), type_name(&resolve_plain(id)));
+        classes.entry(key).or_default().push(id.to_string());
+    }
+    classes.into_values().collect()
 }
 
 fn check_template(world: &World, file: &SourceFile, findings: &mut Vec<Finding>) {
@@ -271,25 +299,23 @@ fn check_template(world: &World, file: &SourceFile, findings: &mut Vec<Finding>)
     // Findings keyed by where they point, with the tenant ids that trigger them.
     let mut syntax: BTreeMap<(usize, usize), (String, Vec<String>)> = BTreeMap::new();
     let mut names: BTreeMap<(usize, Vec<PathSeg>), NameIssue> = BTreeMap::new();
-    for id in tenant_ids(world, tier) {
-        let rendered = render(&file.text, &id);
+    let uses_tenant = tokens.iter().any(|t| t.name == "TENANT_ID");
+    let classes = if uses_tenant {
+        tenant_classes(world, tier)
+    } else {
+        vec![vec![KNOWN[0].1.to_string()]]
+    };
+    for class in &classes {
+        let Some(id) = class.first() else { continue };
+        let rendered = render(&file.text, id);
         let loaded = yaml::load(&rendered.text);
         if masked_parses {
-            if let Some(issue) = loaded.issues.iter().find(|i| i.rule == "yaml/syntax") {
-                let at = rendered.to_template(issue.start);
-                let line = file.line_index(at);
-                let nearest = rendered
-                    .segs
-                    .iter()
-                    .map(|s| s.orig)
-                    .min_by_key(|(s, _)| (file.line_index(*s) != line, s.abs_diff(at)));
-                if let Some(span) = nearest {
-                    syntax
-                        .entry(span)
-                        .or_insert_with(|| (issue.message.clone(), Vec::new()))
-                        .1
-                        .push(id.clone());
-                }
+            if let Some((span, message)) = render_error(file, &rendered, &loaded) {
+                syntax
+                    .entry(span)
+                    .or_insert_with(|| (message, Vec::new()))
+                    .1
+                    .extend(class.iter().cloned());
             }
         }
         for (d, doc) in loaded.docs.iter().enumerate() {
@@ -338,7 +364,7 @@ fn check_template(world: &World, file: &SourceFile, findings: &mut Vec<Finding>)
                             )
                         })
                         .3
-                        .push(id.clone());
+                        .extend(class.iter().cloned());
                 }
             }
         }
@@ -408,6 +434,30 @@ mod tests {
         assert_eq!(r.to_template(8), t.find('{').unwrap_or(0));
         let other = r.text.find("other").unwrap_or(0);
         assert_eq!(r.to_template(other), t.find("other").unwrap_or(0));
+    }
+
+    #[test]
+    fn a_render_that_breaks_yaml_points_at_the_placeholder() {
+        let text = "metadata:\n  name: {TENANT_ID}-x\n  region: {REGION}\n";
+        let file = SourceFile::new(
+            crate::source::FileId(0),
+            0,
+            "tier-templates/premium_tenant_template.yaml".into(),
+            "tier-templates/premium_tenant_template.yaml".into(),
+            FileKind::TierTemplate,
+            text.to_string(),
+        );
+        // A stand-in with `: ` in it turns the value into a nested mapping: not YAML.
+        let rendered = render(text, "a: b");
+        let loaded = yaml::load(&rendered.text);
+        let found = render_error(&file, &rendered, &loaded);
+        let start = text.find("{TENANT_ID}").unwrap_or(0);
+        assert_eq!(
+            found.map(|(span, _)| span),
+            Some((start, start + "{TENANT_ID}".len()))
+        );
+        let fine = render(text, "tenant-1");
+        assert_eq!(render_error(&file, &fine, &yaml::load(&fine.text)), None);
     }
 
     #[test]

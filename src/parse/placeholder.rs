@@ -159,9 +159,10 @@ fn in_substitution(line: &str, at: usize) -> bool {
         || before.contains("gsub(")
 }
 
-/// Every `{NAME}` token in `text` with NAME upper-case (`[A-Z][A-Z0-9_]*`), not preceded by `$`
-/// or `{` and not followed by `}`: `${VAR}` (shell) and `{{ .Values.x }}` (Go templates) are
-/// not tokens. Works on raw text, line by line, so every token has an exact byte span.
+/// Every `{NAME}` token in `text` with NAME upper-case (`[A-Z][A-Z0-9_]*`), not preceded by `$`,
+/// `{`, `%` or `#` and not followed by `}`: `${VAR}` (shell), `{{ .Values.x }}` (Go templates),
+/// `%{WORD}` (grok patterns in log-shipper ConfigMaps) and `#{X}` (Ruby) are not tokens.
+/// Works on raw text, line by line, so every token has an exact byte span.
 pub fn scan(text: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     if !text.contains('{') {
@@ -192,7 +193,7 @@ pub fn scan(text: &str) -> Vec<Token<'_>> {
         let bytes = line.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i] != b'{' || (i > 0 && matches!(bytes[i - 1], b'$' | b'{')) {
+            if bytes[i] != b'{' || (i > 0 && matches!(bytes[i - 1], b'$' | b'{' | b'%' | b'#')) {
                 i += 1;
                 continue;
             }
@@ -271,7 +272,7 @@ mod tests {
 
     #[test]
     fn scan_skips_shell_and_go_templates() {
-        let t = "run: echo ${TENANT_ID} {{ .Values.x }} {{X}} {x} {A-B} {1}\n";
+        let t = "run: echo ${TENANT_ID} {{ .Values.x }} {{X}} {x} {A-B} {1} %{WORD} #{HOST}\n";
         assert!(names(t).is_empty());
     }
 
