@@ -16,7 +16,8 @@
 //! - every 103rd advanced tenant has no `producer.envId` (`tier/shared-app-missing-pool`,
 //!   the `producer:` line);
 //! - `platform/kustomization.yaml` has its last resource one space too deep
-//!   (`yaml/continued-list-item`);
+//!   (`yaml/continued-list-item`), so the item above becomes `... - external-dns.yaml`,
+//!   which names no file (`kustomize/missing-resource`, the line above);
 //! - `bootstrap/children/tenants-appset.yaml` is the seed's broken ApplicationSet over
 //!   `tenants/*/*` (`argocd/appset-path-matches-nothing`).
 //!
@@ -1080,6 +1081,12 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
             rule: "yaml/continued-list-item",
             file: "apps-repo/platform/kustomization.yaml".into(),
             line: KUSTOMIZATION_LAST_LINE,
+        });
+        // ...so `resources` holds `<previous> - external-dns.yaml`, which names no file.
+        defects.push(Defect {
+            rule: "kustomize/missing-resource",
+            file: "apps-repo/platform/kustomization.yaml".into(),
+            line: KUSTOMIZATION_LAST_LINE - 1,
         });
     } else {
         kust.push_str("  - external-dns.yaml\n");

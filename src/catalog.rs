@@ -89,6 +89,9 @@ pub const NATIVE_RULES: &[&str] = &[
     "json/syntax",
     "terraform/syntax",
     "argocd/appset-path-matches-nothing",
+    "kustomize/missing-resource",
+    "kustomize/unlisted-file",
+    "yaml/unrendered-placeholder",
 ];
 
 /// Rule ids that the embedded Rego policies can emit (`"rule": "family/name"` literals).

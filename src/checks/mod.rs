@@ -1,8 +1,13 @@
-//! Native checks: what Rego does badly (glob matching against the directory tree, token-level
-//! YAML traps, which the loader reports). Each family has its own module.
+//! Native checks: what Rego does badly (glob matching against the directory tree, Kustomize
+//! references against the tree, raw-text placeholder tokens, rendering tier templates;
+//! token-level YAML traps are reported by the loader). Each family has its own module.
 
 pub mod appset;
 pub mod gomatch;
+pub mod kustomize;
+pub mod names;
+pub mod template;
+pub mod unrendered;
 
 use crate::finding::Finding;
 use crate::model::World;
@@ -11,5 +16,8 @@ use crate::model::World;
 pub fn run(world: &World) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(appset::check(world));
+    findings.extend(kustomize::check(world));
+    findings.extend(unrendered::check(world));
+    findings.extend(template::check(world));
     findings
 }

@@ -75,6 +75,157 @@ pub fn unmask(value: &str) -> String {
     out
 }
 
+/// One `{NAME}` token found in raw text, with what the text around it says about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token<'a> {
+    /// Byte offset of `{`.
+    pub start: usize,
+    /// Byte offset just past `}`.
+    pub end: usize,
+    /// The name between the braces.
+    pub name: &'a str,
+    /// Inside a comment (`# ...`): never deployed.
+    pub comment: bool,
+    /// Part of a substitution command (`sed "s|{TENANT_ID}|$T|g"`, `\{X\}`): the token is meant
+    /// to stay literal there.
+    pub substitution: bool,
+    /// The token starts a plain (unquoted) YAML value: `name: {X}` or `- {X}`.
+    pub starts_plain_value: bool,
+    /// Nothing but spaces or a comment follows the token on its line.
+    pub alone: bool,
+}
+
+/// Whether a line's trimmed end opens a block scalar (`key: |`, `- >-`, `|2`).
+fn opens_block(code: &str) -> bool {
+    let code = code.trim_end();
+    let Some(pos) = code.rfind(['|', '>']) else {
+        return false;
+    };
+    let indicator = &code[pos + 1..];
+    if !indicator
+        .chars()
+        .all(|c| c == '-' || c == '+' || c.is_ascii_digit())
+    {
+        return false;
+    }
+    let before = code[..pos].trim_end();
+    before.is_empty() || before.ends_with(':') || before == "-" || before.ends_with(" -")
+}
+
+/// Byte offset where a comment starts in `line` (a `#` at the start or after a space, outside
+/// quotes), if any. Quotes are only tracked outside block scalars.
+fn comment_start(line: &str, track_quotes: bool) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let prev = if i == 0 { b' ' } else { bytes[i - 1] };
+        match quote {
+            Some(b'"') if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => {
+                if b == b'#' && (prev == b' ' || prev == b'\t') {
+                    return Some(i);
+                }
+                if track_quotes
+                    && (b == b'"' || b == b'\'')
+                    && matches!(prev, b' ' | b'\t' | b'[' | b'{' | b',')
+                {
+                    quote = Some(b);
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether the token at `at` in `line` is part of a substitution command rather than a value.
+fn in_substitution(line: &str, at: usize) -> bool {
+    let before = &line[..at];
+    let before_unescaped = before.strip_suffix('\\').unwrap_or(before);
+    if before.ends_with('\\') {
+        return true;
+    }
+    let sed_expr = ["s/", "s|", "s#", "s,", "s:", "s@"]
+        .iter()
+        .any(|p| before_unescaped.ends_with(p));
+    sed_expr
+        || before.contains("sed ")
+        || before.contains("sed\t")
+        || before.contains("replace(")
+        || before.contains("gsub(")
+}
+
+/// Every `{NAME}` token in `text` with NAME upper-case (`[A-Z][A-Z0-9_]*`), not preceded by `$`,
+/// `{`, `%` or `#` and not followed by `}`: `${VAR}` (shell), `{{ .Values.x }}` (Go templates),
+/// `%{WORD}` (grok patterns in log-shipper ConfigMaps) and `#{X}` (Ruby) are not tokens.
+/// Works on raw text, line by line, so every token has an exact byte span.
+pub fn scan(text: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    if !text.contains('{') {
+        return out;
+    }
+    let mut block_parent: Option<usize> = None;
+    let mut offset = 0;
+    for raw_line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += raw_line.len();
+        let line = raw_line.trim_end_matches(['\n', '\r']);
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let blank = line.trim().is_empty();
+        if let Some(parent) = block_parent {
+            if !blank && indent <= parent {
+                block_parent = None;
+            }
+        }
+        let in_block = block_parent.is_some();
+        let comment = comment_start(line, !in_block);
+        let code = &line[..comment.unwrap_or(line.len())];
+        if !in_block && opens_block(code) {
+            block_parent = Some(indent);
+        }
+        if !line.contains('{') {
+            continue;
+        }
+        let bytes = line.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] != b'{' || (i > 0 && matches!(bytes[i - 1], b'$' | b'{' | b'%' | b'#')) {
+                i += 1;
+                continue;
+            }
+            let Some(len) = line[i + 1..].find('}') else {
+                break;
+            };
+            let name = &line[i + 1..i + 1 + len];
+            let end = i + 2 + len;
+            if !is_placeholder_name(name) || bytes.get(end) == Some(&b'}') {
+                i += 1;
+                continue;
+            }
+            let before = line[..i].trim_end();
+            let spaced = i == 0 || matches!(bytes[i - 1], b' ' | b'\t');
+            let starts_plain_value = before.is_empty()
+                || (spaced && (before.ends_with(':') || before == "-" || before.ends_with(" -")));
+            let rest = &line[end..comment.unwrap_or(line.len()).max(end)];
+            out.push(Token {
+                start: line_start + i,
+                end: line_start + end,
+                name,
+                comment: comment.is_some_and(|c| c <= i),
+                substitution: in_substitution(line, i),
+                starts_plain_value,
+                alone: rest.trim().is_empty(),
+            });
+            i = end;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +253,55 @@ mod tests {
     fn leaves_go_templates_and_flow_maps_alone() {
         let t = "name: '{{path[2]}}'\nx: {a: 1}\ny: {{ .Values.x }}\n";
         assert_eq!(mask(t), t);
+    }
+
+    fn names(text: &str) -> Vec<&str> {
+        scan(text).into_iter().map(|t| t.name).collect()
+    }
+
+    #[test]
+    fn scan_finds_tokens_with_exact_spans() {
+        let t = "a: arn:aws:iam::{ACCOUNT_ID}:role/x\nname: {TENANT_ID}\n";
+        let tokens = scan(t);
+        assert_eq!(tokens.len(), 2);
+        assert_eq!(&t[tokens[0].start..tokens[0].end], "{ACCOUNT_ID}");
+        assert!(!tokens[0].starts_plain_value);
+        assert_eq!(&t[tokens[1].start..tokens[1].end], "{TENANT_ID}");
+        assert!(tokens[1].starts_plain_value && tokens[1].alone);
+    }
+
+    #[test]
+    fn scan_skips_shell_and_go_templates() {
+        let t = "run: echo ${TENANT_ID} {{ .Values.x }} {{X}} {x} {A-B} {1} %{WORD} #{HOST}\n";
+        assert!(names(t).is_empty());
+    }
+
+    #[test]
+    fn scan_marks_comments_and_substitutions() {
+        let t = "# {TENANT_ID} here\nx: 1 # {REGION}\ny: 'a # {ACCOUNT_ID}'\nrun: |\n  sed -i \"s|{TENANT_ID}|$T|g\" f\n  echo \\{X} \\{Y\\}\n";
+        let tokens = scan(t);
+        let flags: Vec<(&str, bool, bool)> = tokens
+            .iter()
+            .map(|t| (t.name, t.comment, t.substitution))
+            .collect();
+        assert_eq!(
+            flags,
+            vec![
+                ("TENANT_ID", true, false),
+                ("REGION", true, false),
+                ("ACCOUNT_ID", false, false),
+                ("TENANT_ID", false, true),
+                ("X", false, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn scan_reads_block_scalars_without_quote_tracking() {
+        let t = "values: |\n  it's: {TENANT_ID}-x\nnext: \"{REGION}\"\n";
+        let tokens = scan(t);
+        assert_eq!(tokens.len(), 2);
+        assert!(tokens[0].starts_plain_value && !tokens[0].alone && !tokens[0].comment);
+        assert!(!tokens[1].starts_plain_value);
     }
 }
