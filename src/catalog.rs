@@ -83,6 +83,8 @@ pub const NATIVE_RULES: &[&str] = &[
     "json/syntax",
     "terraform/syntax",
     "argocd/appset-path-matches-nothing",
+    "schema/unknown-field",
+    "schema/invalid-type",
 ];
 
 /// Rule ids that the embedded Rego policies can emit (`"rule": "family/name"` literals).

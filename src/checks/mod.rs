@@ -11,5 +11,6 @@ use crate::model::World;
 pub fn run(world: &World) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(appset::check(world));
+    findings.extend(crate::schema::check(world));
     findings
 }
