@@ -11,11 +11,12 @@ pub enum Hint {
     /// The field belongs under `under`, a field of the same object. `present` says whether the
     /// object has that field already; `list` whether it is a list (the field goes in an item).
     Deeper {
-        /// The field it belongs under.
-        under: String,
+        /// The field it belongs under: one field of this object, or a field of one of its
+        /// fields (`["syncPolicy", "automated"]`).
+        under: Vec<String>,
         /// How that field's type is called (`a ResourceRequirements`).
         what: String,
-        /// The object already has `under`.
+        /// The object already has the whole `under` path.
         present: bool,
         /// `under` is a list of objects.
         list: bool,
@@ -42,6 +43,7 @@ pub fn hint(
     // there at all: the first is what a mis-indented line most often looks like.
     deeper(reg, node, object, key, true)
         .or_else(|| shallower(reg, parent, key))
+        .or_else(|| two_deeper(reg, node, object, key))
         .or_else(|| deeper(reg, node, object, key, false))
         .or_else(|| spelling(node, key).map(Hint::Spelling))
 }
@@ -79,11 +81,52 @@ fn deeper(
         };
         if target.declared(reg, key).is_some() {
             return Some(Hint::Deeper {
-                under: field.to_string(),
+                under: vec![field.to_string()],
                 what: child.describe(reg),
                 present: is_present,
                 list,
             });
+        }
+    }
+    None
+}
+
+/// Two levels down, through a field that is there: `selfHeal` in an Application's `spec`
+/// belongs under `syncPolicy.automated`.
+fn two_deeper(reg: &Registry, node: &Node, object: &Map<String, Value>, key: &str) -> Option<Hint> {
+    for (field, value) in object {
+        let Some(child) = node.declared(reg, field) else {
+            continue;
+        };
+        let Some(inner) = value.as_object() else {
+            continue;
+        };
+        if child.type_name().is_none() {
+            continue;
+        }
+        // Fields that are there first, then the others in schema order.
+        let mut names: Vec<&str> = inner.keys().map(String::as_str).collect();
+        names.extend(
+            child
+                .field_names()
+                .into_iter()
+                .filter(|f| !inner.contains_key(*f)),
+        );
+        for name in names {
+            let Some(grandchild) = child.declared(reg, name) else {
+                continue;
+            };
+            let Some((target, list)) = object_schema(reg, &grandchild) else {
+                continue;
+            };
+            if target.type_name().is_some() && target.declared(reg, key).is_some() {
+                return Some(Hint::Deeper {
+                    under: vec![field.clone(), name.to_string()],
+                    what: grandchild.describe(reg),
+                    present: inner.contains_key(name),
+                    list,
+                });
+            }
         }
     }
     None
@@ -156,7 +199,7 @@ mod tests {
         assert_eq!(
             h,
             Some(Hint::Deeper {
-                under: "resources".into(),
+                under: vec!["resources".into()],
                 what: "a ResourceRequirements".into(),
                 present: true,
                 list: false
@@ -183,7 +226,22 @@ mod tests {
             &c,
             "containerPort",
         );
-        assert!(matches!(h, Some(Hint::Deeper { ref under, list: true, .. }) if under == "ports"));
+        assert!(
+            matches!(h, Some(Hint::Deeper { ref under, list: true, .. }) if under == &["ports"])
+        );
+    }
+
+    #[test]
+    fn self_heal_in_an_application_spec_belongs_two_levels_down() {
+        let spec = Node::of(registry(), "argocd.ApplicationSpec").unwrap_or_else(|| panic!("spec"));
+        let s = obj(
+            json!({"project": "p", "syncPolicy": {"automated": {"prune": true}}, "selfHeal": true}),
+        );
+        let h = hint(registry(), &spec, None, &s, "selfHeal");
+        assert!(
+            matches!(h, Some(Hint::Deeper { ref under, present: true, .. }) if under == &["syncPolicy", "automated"]),
+            "{h:?}"
+        );
     }
 
     #[test]

@@ -96,12 +96,14 @@ impl Context<'_> {
         let here = join(path, key);
         let mut message = if path.is_empty() {
             format!("`{key}` is not a top-level field of {}", node.describe(reg))
-        } else {
+        } else if node.type_name().is_some() {
             format!(
                 "`{key}` is not a field of `{}` ({})",
                 display_path(path),
                 node.describe(reg)
             )
+        } else {
+            format!("`{key}` is not a field of `{}`", display_path(path))
         };
         let key_col = self.key_column(doc, &here);
         let mut finding_related = Vec::new();
@@ -109,37 +111,46 @@ impl Context<'_> {
             Some(Hint::Deeper {
                 under,
                 what,
-                present: true,
+                present,
                 list,
-            }) => {
-                let under_path = join(path, &under);
+            }) if present || under.len() > 1 => {
+                let name = under.join(".");
+                let last = under.last().cloned().unwrap_or_default();
+                let mut under_path = path.to_vec();
+                under_path.extend(under.iter().map(|u| PathSeg::Key(u.clone())));
                 let target = if list {
-                    format!("in an item of `{under}` ({what})")
+                    format!("in an item of `{name}` ({what})")
                 } else {
-                    format!("under `{under}` ({what})")
+                    format!("under `{name}` ({what})")
                 };
                 message.push_str(&format!(
                     "; probably mis-indented: `{key}` belongs {target}"
                 ));
+                let shown = if present {
+                    under_path.clone()
+                } else {
+                    join(path, &under[0])
+                };
                 finding_related.push((
-                    Location::key(file, doc, under_path.clone()),
+                    Location::key(file, doc, shown),
                     format!("`{key}` belongs {target}"),
                 ));
-                let block = object
-                    .get(&under)
+                let block = value
+                    .pointer(&pointer(&under_path))
                     .and_then(|v| self.block_column(doc, &under_path, v));
                 let under_col = self.key_column(doc, &under_path);
                 match (key_col, block, under_col) {
+                    _ if !present => format!("add `{last}:` under `{}:` and move `{key}` (and its block) under it", under[0]),
                     (Some(k), Some(b), _) if b > k => format!(
-                        "indent `{key}` (and its block) by {} columns, to line up with the fields under `{under}:`",
+                        "indent `{key}` (and its block) by {} columns, to line up with the fields under `{last}:`",
                         b - k
                     ),
                     (Some(k), None, Some(u)) if u + 2 > k && !list => format!(
-                        "indent `{key}` (and its block) by {} columns, so it sits under `{under}:`",
+                        "indent `{key}` (and its block) by {} columns, so it sits under `{last}:`",
                         u + 2 - k
                     ),
-                    _ if list => format!("move `{key}` into an item of `{under}:` (`- {key}: ...`)"),
-                    _ => format!("move `{key}` under `{under}:`, one level deeper"),
+                    _ if list => format!("move `{key}` into an item of `{last}:` (`- {key}: ...`)"),
+                    _ => format!("move `{key}` under `{last}:`, one level deeper"),
                 }
             }
             Some(Hint::Shallower { what }) => {
@@ -172,11 +183,9 @@ impl Context<'_> {
                 }
             }
             Some(Hint::Deeper {
-                under,
-                what,
-                present: false,
-                list,
+                under, what, list, ..
             }) => {
+                let under = under.join(".");
                 message.push_str(&format!(
                     "; probably a missing level: `{key}` is a field of `{under}` ({what}), which is not there"
                 ));
