@@ -212,7 +212,7 @@ mod tests {
         let c = obj(json!({"name": "app", "limits": {"cpu": 1}}));
         let h = hint(registry(), &container(), Some(&pod_spec()), &c, "limits");
         assert!(
-            matches!(h, Some(Hint::Deeper { ref under, present: false, .. }) if under == "resources")
+            matches!(h, Some(Hint::Deeper { ref under, present: false, .. }) if under == &["resources"])
         );
     }
 

@@ -29,8 +29,10 @@ impl Kinds {
             .and_then(Value::as_str)
             .unwrap_or_else(|| panic!("{} has no $ref", T::KIND));
         let name = reference.trim_start_matches("#/definitions/").to_string();
-        self.kinds
-            .insert(format!("{}/{}", T::API_VERSION, T::KIND), Value::String(name));
+        self.kinds.insert(
+            format!("{}/{}", T::API_VERSION, T::KIND),
+            Value::String(name),
+        );
     }
 }
 
@@ -71,7 +73,11 @@ fn rewrite(name: Option<&str>, node: &Value) -> Value {
     if let Some(props) = obj.get("properties").and_then(Value::as_object) {
         let mut rewritten = Map::new();
         for (k, v) in props {
-            let v = if k == "status" { json!({}) } else { rewrite(None, v) };
+            let v = if k == "status" {
+                json!({})
+            } else {
+                rewrite(None, v)
+            };
             rewritten.insert(k.clone(), v);
         }
         out.insert("properties".into(), Value::Object(rewritten));
