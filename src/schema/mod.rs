@@ -106,7 +106,9 @@ fn validate(reg: &'static Registry, doc: usize, value: &Value, template: bool) -
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 for key in unexpected {
-                    if template && is_placeholder(key) {
+                    // `$patch`, `$setElementOrder/...`, `$retainKeys`: strategic-merge-patch
+                    // directives in a Kustomize patch file, not fields.
+                    if key.starts_with('$') || (template && is_placeholder(key)) {
                         continue;
                     }
                     out.push(Problem {
