@@ -92,6 +92,8 @@ pub const NATIVE_RULES: &[&str] = &[
     "kustomize/missing-resource",
     "kustomize/unlisted-file",
     "yaml/unrendered-placeholder",
+    "schema/unknown-field",
+    "schema/invalid-type",
 ];
 
 /// Rule ids that the embedded Rego policies can emit (`"rule": "family/name"` literals).

@@ -21,6 +21,7 @@ pub mod model;
 pub mod parse;
 pub mod policy;
 pub mod report;
+pub mod schema;
 pub mod source;
 
 use config::{Config, ConfigError, RuleSetting};

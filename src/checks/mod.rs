@@ -19,5 +19,6 @@ pub fn run(world: &World) -> Vec<Finding> {
     findings.extend(kustomize::check(world));
     findings.extend(unrendered::check(world));
     findings.extend(template::check(world));
+    findings.extend(crate::schema::check(world));
     findings
 }

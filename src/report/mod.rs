@@ -8,7 +8,7 @@ use crate::finding::{Finding, Location};
 use crate::model::World;
 use crate::parse::locate::SpanIndex;
 use crate::source::{FileId, Span};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -91,7 +91,25 @@ pub fn resolve(world: &World, findings: Vec<Finding>) -> Vec<Finding> {
         .collect();
     out.sort_by(|a, b| sort_key(world, a).cmp(&sort_key(world, b)));
     out.dedup();
-    out
+    drop_subsumed(out)
+}
+
+/// One mistake, one finding: where a field's schema says it must be a string, the schema's
+/// finding on that value ("must be a string, YAML reads `yes` as a boolean; quote it") says
+/// everything the generic YAML 1.1-vs-1.2 finding on the same value would.
+fn drop_subsumed(findings: Vec<Finding>) -> Vec<Finding> {
+    let typed: HashSet<Span> = findings
+        .iter()
+        .filter(|f| f.rule == "schema/invalid-type")
+        .map(|f| span_of(&f.primary))
+        .collect();
+    if typed.is_empty() {
+        return findings;
+    }
+    findings
+        .into_iter()
+        .filter(|f| f.rule != "yaml/ambiguous-scalar" || !typed.contains(&span_of(&f.primary)))
+        .collect()
 }
 
 fn sort_key<'a>(world: &'a World, f: &'a Finding) -> (&'a str, usize, &'a str, &'a str) {

@@ -1,0 +1,73 @@
+//! The wording of `schema/*` findings on their fail fixtures: the hint, the columns to move,
+//! what YAML made of a value. (`tests/fixtures.rs` checks only rule, file and line.)
+
+use gitops_lint::config::Config;
+use gitops_lint::finding::Finding;
+use gitops_lint::{lint, Options};
+use std::path::Path;
+
+fn findings(case: &str) -> Vec<Finding> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(case);
+    let options = Options {
+        paths: vec![root.join("apps-repo")],
+        policy_dirs: Vec::new(),
+        policy_time_limit: gitops_lint::policy::DEFAULT_TIME_LIMIT,
+    };
+    lint(&options, &Config::default())
+        .unwrap_or_else(|e| panic!("{case}: {e}"))
+        .findings
+}
+
+fn find<'a>(all: &'a [Finding], needle: &str) -> &'a Finding {
+    all.iter()
+        .find(|f| f.message.contains(needle))
+        .unwrap_or_else(|| {
+            let messages: Vec<&str> = all.iter().map(|f| f.message.as_str()).collect();
+            panic!("no finding says {needle:?}; got {messages:#?}")
+        })
+}
+
+#[test]
+fn unknown_field_messages_say_where_the_field_belongs() {
+    let all = findings("fixtures/rules/schema/unknown-field/fail");
+    let requests = find(
+        &all,
+        "`requests` is not a field of `spec.template.spec.containers[0]` (a Container); probably mis-indented: `requests` belongs under `resources` (a ResourceRequirements)",
+    );
+    assert_eq!(
+        requests.help.as_deref(),
+        Some("indent `requests` (and its block) by 2 columns, to line up with the fields under `resources:`")
+    );
+    assert_eq!(requests.related.len(), 1);
+    let volumes = find(
+        &all,
+        "`volumes` belongs one level up, in `spec.template.spec` (a PodSpec)",
+    );
+    assert!(volumes
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("outdent `volumes` (and its block) by 4 columns"));
+    find(&all, "did you mean `imagePullPolicy`?");
+    let heal = find(
+        &all,
+        "`selfHeal` belongs under `syncPolicy.automated` (a SyncPolicyAutomated)",
+    );
+    assert!(heal.help.as_deref().unwrap_or("").contains("by 4 columns"));
+}
+
+#[test]
+fn invalid_type_messages_say_what_yaml_made_of_the_value() {
+    let all = findings("fixtures/rules/schema/invalid-type/fail");
+    find(
+        &all,
+        "annotation `argocd.argoproj.io/sync-wave` must be a string, but YAML reads `5` as an integer; quote it: \"5\"",
+    );
+    find(
+        &all,
+        "label `canary` must be a string, but YAML reads `true` as a boolean; quote it: \"true\"",
+    );
+    let replicas = find(&all, "`replicas` in `spec` (a DeploymentSpec) must be an integer, but YAML reads `\"3\"` as a string");
+    assert_eq!(replicas.help.as_deref(), Some("remove the quotes: 3"));
+    find(&all, "`targetRevision` in `spec.source` (an ApplicationSource) must be a string, but YAML reads `1.10` as a number");
+}
