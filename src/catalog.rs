@@ -83,6 +83,9 @@ pub const NATIVE_RULES: &[&str] = &[
     "json/syntax",
     "terraform/syntax",
     "argocd/appset-path-matches-nothing",
+    crate::suppress::MISSING_REASON,
+    crate::suppress::UNUSED,
+    crate::suppress::EXPIRED,
 ];
 
 /// Rule ids that the embedded Rego policies can emit (`"rule": "family/name"` literals).
