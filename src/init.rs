@@ -58,7 +58,25 @@ pub fn detect(root: &Path) -> Layout {
         display: String::new(),
     };
     let defaults = Config::default();
-    let (world, _) = load::load(&[input], &defaults);
+    // Tiers the defaults do not know are only read as tiers when the config names them, so
+    // name every tier the file layout shows before loading.
+    let mut config = defaults.clone();
+    let walked = crate::discover::walk(root);
+    let from_templates = walked.files.iter().filter_map(|f| {
+        let name = f.rel_path.rsplit('/').next()?;
+        let dir = f.rel_path.rsplit('/').nth(1)?;
+        (dir == "tier-templates")
+            .then(|| name.strip_suffix("_tenant_template.yaml"))
+            .flatten()
+    });
+    let from_dirs = walked.dirs.iter().filter_map(|d| {
+        let (parent, name) = d.rsplit_once('/')?;
+        (parent.rsplit('/').next() == Some("tenants") && !name.starts_with('.')).then_some(name)
+    });
+    for tier in from_templates.chain(from_dirs) {
+        config.tiers.entry(tier.to_string()).or_default();
+    }
+    let (world, _) = load::load(&[input], &config);
     layout(&world, &defaults)
 }
 

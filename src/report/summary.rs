@@ -54,7 +54,7 @@ pub fn render(world: &World, findings: &[Finding]) -> String {
     let mut tenant_of: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
     for t in &world.tenants {
         let name = if t.template {
-            "(template)"
+            "(tier template)"
         } else {
             t.id.as_str()
         };
