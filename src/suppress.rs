@@ -307,10 +307,11 @@ fn config_file(world: &mut World, config: &Config) -> Option<FileId> {
     let canon = std::fs::canonicalize(path).ok();
     for f in &world.files {
         if let Some(repo) = world.repos.get(f.repo) {
-            if canon.is_some() && std::fs::canonicalize(repo.root.join(&f.rel_path)).ok() == canon {
-                if !f.text.is_empty() {
-                    return Some(f.id);
-                }
+            if canon.is_some()
+                && !f.text.is_empty()
+                && std::fs::canonicalize(repo.root.join(&f.rel_path)).ok() == canon
+            {
+                return Some(f.id);
             }
         }
     }
