@@ -8,7 +8,14 @@
 # (target/precommit) and uses a cheap release profile; set PRECOMMIT_TARGET_DIR to move it.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-command -v pre-commit >/dev/null || { echo "pre-commit is not installed (pip install pre-commit)" >&2; exit 2; }
+if command -v pre-commit >/dev/null; then
+  pc() { pre-commit "$@"; }
+elif python3 -c 'import pre_commit' 2>/dev/null; then
+  pc() { python3 -m pre_commit "$@"; }
+else
+  echo "pre-commit is not installed (pip install pre-commit)" >&2
+  exit 2
+fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -80,7 +87,7 @@ repos:
 YAML
 cd "$sample"
 git init -q -b main
-pre-commit install >/dev/null
+pc install >/dev/null
 
 commit() { # message -> exit code of git commit, output in $tmp/out
   set +e
