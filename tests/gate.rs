@@ -771,6 +771,66 @@ fn a_tier_template_change_reports_every_tenant_of_the_tier() {
     assert_eq!(findings(&o).len(), 1, "{}", stdout(&o));
 }
 
+/// A user policy with a cross-file finding: tenant-1 is reported, with tenant-7 as related.
+const PAIR_POLICY: &str = r#"package gitops_lint.pair
+import rego.v1
+
+deny contains f if {
+  some a in input.tenants
+  a.id == "tenant-1"
+  some b in input.tenants
+  b.id == "tenant-7"
+  f := {"rule": "acme/pair", "file": a.file, "doc": a.doc, "path": a.id_path,
+        "msg": "tenant-1 and tenant-7 share a database",
+        "related": [{"file": b.file, "doc": b.doc, "path": b.id_path, "msg": "tenant-7 is here"}]}
+}
+"#;
+
+#[test]
+fn changed_from_reports_a_cross_file_finding_when_its_related_file_changed() {
+    let dir = repo_with_history();
+    let d = dir.path();
+    let policies = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(policies.path(), "pair.rego", PAIR_POLICY);
+    let pol = policies.path().display().to_string();
+    let args = [
+        "--policy",
+        pol.as_str(),
+        "--changed-from",
+        "HEAD",
+        "--format",
+        "json",
+        ".",
+    ];
+    // Only tenant-4 changes: the pair finding is not this change's business.
+    write(
+        d,
+        "tenants/premium/tenant-4.yaml",
+        &format!("# owner: a\n{}", premium("tenant-4", "false", "tenant-4")),
+    );
+    let o = run(d, &args);
+    assert_eq!(
+        findings(&o),
+        vec!["tier/app-enablement tenants/premium/tenant-4.yaml:18"],
+        "{}",
+        stderr(&o)
+    );
+    // tenant-7 (only the related place) changes: the finding on tenant-1 is reported.
+    git(d, &["checkout", "-q", "--", "."]);
+    write(
+        d,
+        "tenants/premium/tenant-7.yaml",
+        &format!("# owner: b\n{}", premium("tenant-7", "true", "tenant-7")),
+    );
+    let o = run(d, &args);
+    assert_eq!(
+        findings(&o),
+        vec!["acme/pair tenants/premium/tenant-1.yaml:12"],
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn changed_from_errors_are_usage_errors() {
     let dir = repo_with_history();
