@@ -50,7 +50,8 @@ pub struct Cli {
     #[arg(long = "policy", value_name = "DIR")]
     policies: Vec<PathBuf>,
 
-    /// Config file (default: `.gitops-lint.yaml` in the first PATH, if present).
+    /// Config file (default: `.gitops-lint.yaml` in the first PATH, else the nearest parent
+    /// directory up to the git root).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 

@@ -117,6 +117,28 @@ fn findings(o: &Output) -> Vec<String> {
 
 const EXAMPLE: [&str; 2] = ["fixtures/example/apps-repo", "fixtures/example/infra-repo"];
 
+#[test]
+fn help_documents_the_gate_options() {
+    let o = run(root(), &["--help"]);
+    let text = stdout(&o);
+    for needle in [
+        "--output <[FORMAT=]FILE>",
+        "--output sarif=results.sarif",
+        "--summary <FILE>",
+        "--changed-from <REV>",
+        "--staged",
+        "--baseline <FILE>",
+        "--write-baseline <FILE>",
+        "sarif:",
+        "github:",
+        "junit:",
+        "gitops-lint init",
+        "# gitops-lint: ignore[rule-id] reason",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle}");
+    }
+}
+
 // ---------------------------------------------------------------- SARIF
 
 /// The stray-`]` pattern of the official schema (`language` properties) and its exact
