@@ -94,6 +94,9 @@ pub const NATIVE_RULES: &[&str] = &[
     "yaml/unrendered-placeholder",
     "schema/unknown-field",
     "schema/invalid-type",
+    crate::suppress::MISSING_REASON,
+    crate::suppress::UNUSED,
+    crate::suppress::EXPIRED,
 ];
 
 /// Rule ids that the embedded Rego policies can emit (`"rule": "family/name"` literals).

@@ -2,11 +2,10 @@
 //! `gitops-lint explain <RULE>`.
 
 use crate::finding::Level;
-use crate::report::{self, Format};
+use crate::report::Format;
 use crate::{catalog, find_config, lint, Error, Options};
 use clap::{Parser, Subcommand};
-use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -18,11 +17,20 @@ Examples:
   gitops-lint --fail-on warning .            fail the gate on warnings too
   gitops-lint --fix --dry-run .              show the safe fixes as a diff, change nothing
   gitops-lint --fix .                        apply them (re-indent blocks, realign list items)
+  gitops-lint --format human --output sarif=results.sarif .
+                                             human on stdout, SARIF for code scanning in a file
+  gitops-lint --format github .              GitHub annotations (+ $GITHUB_STEP_SUMMARY table)
+  gitops-lint --changed-from origin/main .   lint everything, report what the PR touches
+  gitops-lint --staged .                     the same for staged files (the pre-commit hook)
+  gitops-lint --write-baseline b.json .      accept today's findings; then --baseline b.json
+  gitops-lint init                           write a commented .gitops-lint.yaml for this repo
   gitops-lint rules                          list every rule
   gitops-lint explain tier/app-enablement    why a rule exists and how to fix it
 
 Exit status: 0 no findings at or above --fail-on, 1 findings, 2 usage, config or policy error.
-Configuration: .gitops-lint.yaml in the first PATH (tiers, pools, rule levels), or --config.";
+Configuration: .gitops-lint.yaml in the first PATH or the nearest parent up to the git root
+(tiers, pools, rule levels, ignore entries), or --config.
+Suppress one finding: `# gitops-lint: ignore[rule-id] reason` on its line or the line above.";
 
 /// A policy linter and CI gate for GitOps repositories (Argo CD / Flux + Terraform).
 #[derive(Parser, Debug)]
@@ -36,15 +44,16 @@ pub struct Cli {
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
 
-    /// Output format.
+    /// Output format; repeat it for several (all but one need `--output FORMAT=FILE`).
     #[arg(long, value_enum, default_value = "human")]
-    format: Format,
+    format: Vec<Format>,
 
     /// A directory of extra Rego policies (`*.rego`, `*_test.rego` skipped). Repeatable.
     #[arg(long = "policy", value_name = "DIR")]
     policies: Vec<PathBuf>,
 
-    /// Config file (default: `.gitops-lint.yaml` in the first PATH, if present).
+    /// Config file (default: `.gitops-lint.yaml` in the first PATH, else the nearest parent
+    /// directory up to the git root).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -64,6 +73,8 @@ pub struct Cli {
     /// With --fix: print the fixes as a unified diff and change nothing (exit 1 if any).
     #[arg(long, requires = "fix")]
     dry_run: bool,
+    #[command(flatten)]
+    gate: crate::gate::GateArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -74,6 +85,14 @@ enum Command {
     Explain {
         /// The rule id, e.g. `tier/app-enablement`.
         rule: String,
+    },
+    /// Write a commented `.gitops-lint.yaml` describing the detected layout.
+    Init {
+        /// The repository root (default: `.`).
+        path: Option<PathBuf>,
+        /// Overwrite an existing `.gitops-lint.yaml`.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -115,6 +134,12 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 ))),
             };
         }
+        Some(Command::Init { path, force }) => {
+            let path = path.unwrap_or_else(|| PathBuf::from("."));
+            let written = crate::init::run(&path, force).map_err(Error::Usage)?;
+            let _ = writeln!(stdout, "gitops-lint: wrote {}", written.display());
+            return Ok(0);
+        }
         None => {}
     }
     let config = find_config(cli.config.as_ref(), &cli.paths)?;
@@ -149,22 +174,13 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
     }
     let fail_on = Level::parse(&cli.fail_on).unwrap_or(Level::Error);
-    match cli.format {
-        Format::Json => {
-            let _ = stdout
-                .write_all(report::json::render(&outcome.world, &outcome.findings).as_bytes());
-        }
-        Format::Human => {
-            drop(stdout);
-            let color = if cli.no_color || !std::io::stdout().is_terminal() {
-                ColorChoice::Never
-            } else {
-                ColorChoice::Auto
-            };
-            let mut out = StandardStream::stdout(color);
-            let _ = report::human::render(&outcome.world, &outcome.findings, &mut out);
-        }
-    }
-    let failed = outcome.findings.iter().any(|f| f.level >= fail_on);
-    Ok(u8::from(failed))
+    drop(stdout);
+    crate::gate::finish(
+        outcome,
+        &config,
+        &cli.gate,
+        &cli.format,
+        fail_on,
+        cli.no_color,
+    )
 }

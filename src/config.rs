@@ -45,6 +45,8 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleSetting>,
     /// YAML style settings (`yaml:`): indentation width and list style.
     pub yaml: YamlOptions,
+    /// `ignore:` entries: findings of some rules in some paths are not reported.
+    pub ignore: Vec<IgnoreEntry>,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
 }
@@ -66,9 +68,30 @@ impl Default for Config {
             pools: vec!["pool-*".to_string()],
             rules: BTreeMap::new(),
             yaml: YamlOptions::default(),
+            ignore: Vec::new(),
             source: None,
         }
     }
+}
+
+/// Every top-level key the config accepts (the JSON Schema in `schemas/` lists the same).
+pub const KEYS: &[&str] = &["tiers", "pools", "rules", "ignore", "yaml"];
+
+/// One `ignore:` entry: findings of `rule` (an id or a glob such as `tier/*`) in files matching
+/// `paths` are dropped until the `until` date, for the stated `reason`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoreEntry {
+    /// Rule id or glob (Go `path.Match`, so `tier/*` matches every `tier/` rule).
+    pub rule: String,
+    /// Path globs (`**` crosses directories) matched against the displayed and the
+    /// repository-relative path; empty means every file.
+    pub paths: Vec<String>,
+    /// Last day (`YYYY-MM-DD`) the entry applies; after it the findings come back.
+    pub until: Option<String>,
+    /// Why the findings are accepted.
+    pub reason: String,
+    /// 1-based line of the entry in the config file (for the `suppress/expired` finding).
+    pub line: usize,
 }
 
 /// A configuration problem: which file, where, which key, what is wrong.
@@ -96,6 +119,25 @@ impl fmt::Display for ConfigError {
             write!(f, ": `{}`: {}", self.key, self.message)
         }
     }
+}
+
+/// The config file for a repository at `start`: `start/.gitops-lint.yaml`, else the nearest one
+/// in a parent directory, up to and including the git root (the directory holding `.git`) or
+/// the filesystem root. A file in `start` keeps the path's form (relative stays relative).
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let here = start.join(FILE_NAME);
+    if here.is_file() {
+        return Some(here);
+    }
+    let mut dir = std::fs::canonicalize(start).ok()?;
+    while !dir.join(".git").exists() {
+        dir = dir.parent()?.to_path_buf();
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+    }
+    None
 }
 
 impl Config {
@@ -238,10 +280,18 @@ impl Config {
                     }
                 }
                 "yaml" => config.yaml = yaml_options(value, &err)?,
+                "ignore" => {
+                    config.ignore =
+                        crate::suppress::parse_ignore(value, text).map_err(|(keys, message)| {
+                            let mut path = vec![k("ignore")];
+                            path.extend(keys);
+                            err(&path, message)
+                        })?;
+                }
                 other => {
                     return Err(err(
                         &[k(other)],
-                        "unknown key; the config knows `tiers`, `pools`, `rules` and `yaml`".into(),
+                        format!("unknown key; the config knows `{}`", KEYS.join("`, `")),
                     ));
                 }
             }

@@ -9,13 +9,17 @@
 //!
 //! [`lint`] is the whole pipeline; `main` only parses arguments and prints.
 
+pub mod baseline;
 pub mod catalog;
+pub mod changes;
 pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod finding;
 pub mod fix;
+pub mod gate;
+pub mod init;
 pub mod load;
 pub mod model;
 pub mod parse;
@@ -23,6 +27,7 @@ pub mod policy;
 pub mod report;
 pub mod schema;
 pub mod source;
+pub mod suppress;
 
 use config::{Config, ConfigError, RuleSetting};
 use finding::Finding;
@@ -107,17 +112,17 @@ pub fn repo_inputs(paths: &[PathBuf]) -> Result<Vec<RepoInput>, Error> {
         .collect()
 }
 
-/// Finds the config: `--config FILE`, else `.gitops-lint.yaml` in the first repository root.
+/// Finds the config: `--config FILE`, else `.gitops-lint.yaml` in the first repository root or
+/// the nearest directory above it, stopping at the git root (the directory holding `.git`).
 pub fn find_config(explicit: Option<&PathBuf>, paths: &[PathBuf]) -> Result<Config, Error> {
     if let Some(path) = explicit {
         return Config::from_file(path).map_err(Error::Config);
     }
     let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-    let candidate = first.join(config::FILE_NAME);
-    if candidate.is_file() {
-        return Config::from_file(&candidate).map_err(Error::Config);
+    match config::discover(&first) {
+        Some(found) => Config::from_file(&found).map_err(Error::Config),
+        None => Ok(Config::default()),
     }
-    Ok(Config::default())
 }
 
 /// Applies default levels from the rule catalog and the config's overrides; drops rules set to off.

@@ -1,8 +1,12 @@
 //! Reporting: resolve every finding's place to exact bytes, order findings deterministically,
 //! and print them in the chosen format.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
+pub mod summary;
 
 use crate::finding::{Finding, Location};
 use crate::model::World;
@@ -17,6 +21,69 @@ pub enum Format {
     Human,
     /// One stable JSON object (documented in the README).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...`), the 10+10 most important.
+    Github,
+    /// JUnit XML, for CI systems that show test reports.
+    Junit,
+}
+
+impl Format {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+            Format::Junit => "junit",
+        }
+    }
+
+    /// Parses a name used on the command line.
+    pub fn parse(name: &str) -> Option<Format> {
+        [
+            Format::Human,
+            Format::Json,
+            Format::Sarif,
+            Format::Github,
+            Format::Junit,
+        ]
+        .into_iter()
+        .find(|f| f.name() == name)
+    }
+}
+
+/// A resolved place, as people count: file, 1-based line and column (characters), and the
+/// position just past the end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// Displayed file path.
+    pub file: String,
+    /// 1-based start line.
+    pub line: usize,
+    /// 1-based start column, in characters.
+    pub column: usize,
+    /// 1-based end line.
+    pub end_line: usize,
+    /// 1-based column just past the last character.
+    pub end_column: usize,
+}
+
+/// The place of a resolved location.
+pub fn place(world: &World, location: &Location) -> Place {
+    let span = span_of(location);
+    let file = world.file(span.file);
+    let (line, column) = file.line_col(span.start);
+    let (end_line, end_column) = file.line_col(span.end);
+    Place {
+        file: file.display.clone(),
+        line,
+        column,
+        end_line,
+        end_column,
+    }
 }
 
 /// Resolves node paths to spans, parsing each file that has findings once more.

@@ -1,0 +1,201 @@
+//! The CI-gate stage after linting: suppressions, baselines, PR-aware filtering, and writing
+//! one or more formats to stdout or files.
+//!
+//! Order matters: suppressions first (an unused one is itself a finding), then the baseline
+//! (fingerprints count occurrences over the whole system), then `--changed-from`/`--staged`.
+
+use crate::baseline;
+use crate::changes::{self, Since};
+use crate::config::Config;
+use crate::finding::Level;
+use crate::report::{self, Format};
+use crate::{suppress, Error, Outcome};
+use clap::Args;
+use codespan_reporting::term::termcolor::{ColorChoice, NoColor, StandardStream};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Command-line options of the gate stage.
+#[derive(Args, Debug, Default, Clone)]
+pub struct GateArgs {
+    /// Write a format to a file instead of stdout: `FORMAT=FILE` (e.g. `sarif=results.sarif`,
+    /// which also turns that format on), or just `FILE` for the first --format. Repeatable.
+    #[arg(long = "output", short = 'o', value_name = "[FORMAT=]FILE")]
+    pub outputs: Vec<String>,
+
+    /// Append a Markdown summary (tables by rule and by tenant) to FILE. With `--format github`
+    /// it defaults to `$GITHUB_STEP_SUMMARY` when that is set.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+
+    /// Lint everything, but report only findings in files changed since the merge base of REV
+    /// and HEAD (committed, staged, unstaged or untracked), with a related place in one, or
+    /// caused by one (a tier template change reports every tenant of that tier).
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    pub changed_from: Option<String>,
+
+    /// Like --changed-from, for the staged files (`git diff --cached`): the pre-commit mode.
+    #[arg(long)]
+    pub staged: bool,
+
+    /// Do not report findings recorded in this baseline file (see --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record every current finding in FILE and exit 0, so that later runs with
+    /// `--baseline FILE` fail only on new findings.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+/// Where each format goes: `None` is stdout.
+fn destinations(
+    formats: &[Format],
+    outputs: &[String],
+) -> Result<Vec<(Format, Option<PathBuf>)>, Error> {
+    let mut out: Vec<(Format, Option<PathBuf>)> = Vec::new();
+    for f in formats {
+        if !out.iter().any(|(g, _)| g == f) {
+            out.push((*f, None));
+        }
+    }
+    for o in outputs {
+        let routed = o
+            .split_once('=')
+            .and_then(|(name, file)| Format::parse(name).map(|f| (f, file)));
+        match routed {
+            Some((f, file)) => match out.iter_mut().find(|(g, _)| *g == f) {
+                Some(slot) => slot.1 = Some(PathBuf::from(file)),
+                None => out.push((f, Some(PathBuf::from(file)))),
+            },
+            None => match out.iter_mut().find(|(_, dest)| dest.is_none()) {
+                Some(slot) => slot.1 = Some(PathBuf::from(o)),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "--output `{o}`: every format already has a file; write `FORMAT=FILE`"
+                    )))
+                }
+            },
+        }
+    }
+    let to_stdout = out.iter().filter(|(_, d)| d.is_none()).count();
+    if to_stdout > 1 {
+        let names: Vec<&str> = out
+            .iter()
+            .filter(|(_, d)| d.is_none())
+            .map(|(f, _)| f.name())
+            .collect();
+        return Err(Error::Usage(format!(
+            "formats {} would all go to stdout; send all but one to files with --output FORMAT=FILE",
+            names.join(", ")
+        )));
+    }
+    Ok(out)
+}
+
+fn write_file(path: &PathBuf, text: &str, append: bool) -> Result<(), Error> {
+    let result = if append {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+    } else {
+        std::fs::write(path, text)
+    };
+    result.map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))
+}
+
+/// Runs the gate stage on a lint outcome and writes the reports; returns the exit code.
+pub fn finish(
+    mut outcome: Outcome,
+    config: &Config,
+    gate: &GateArgs,
+    formats: &[Format],
+    fail_on: Level,
+    no_color: bool,
+) -> Result<u8, Error> {
+    let dests = destinations(formats, &gate.outputs)?;
+    let findings = std::mem::take(&mut outcome.findings);
+    let findings = suppress::apply(&mut outcome.world, config, findings, &suppress::today());
+    let mut findings = report::resolve(&outcome.world, findings);
+
+    if let Some(path) = &gate.write_baseline {
+        write_file(path, &baseline::render(&outcome.world, &findings), false)?;
+        eprintln!(
+            "gitops-lint: wrote {} finding{} to the baseline `{}`",
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+        return Ok(0);
+    }
+    if let Some(path) = &gate.baseline {
+        let known = baseline::read(path).map_err(Error::Usage)?;
+        let (kept, dropped) = baseline::filter(&outcome.world, findings, &known);
+        findings = kept;
+        if dropped > 0 {
+            eprintln!(
+                "gitops-lint: {dropped} finding{} matched the baseline `{}` and {} not reported",
+                if dropped == 1 { "" } else { "s" },
+                path.display(),
+                if dropped == 1 { "is" } else { "are" }
+            );
+        }
+    }
+    let since = match (&gate.changed_from, gate.staged) {
+        (Some(rev), _) => Some(Since::Rev(rev.clone())),
+        (None, true) => Some(Since::Staged),
+        (None, false) => None,
+    };
+    if let Some(since) = since {
+        let (changed, config_changed) =
+            changes::changed_files(&outcome.world, config, &since).map_err(Error::Usage)?;
+        findings = changes::filter(&outcome.world, findings, &changed, config_changed);
+    }
+
+    let world = &outcome.world;
+    for (format, dest) in &dests {
+        let text = match format {
+            Format::Json => report::json::render(world, &findings),
+            Format::Sarif => report::sarif::render(world, &findings),
+            Format::Github => report::github::render(world, &findings),
+            Format::Junit => report::junit::render(world, &findings),
+            Format::Human => {
+                if dest.is_none() {
+                    let color = if no_color || !std::io::stdout().is_terminal() {
+                        ColorChoice::Never
+                    } else {
+                        ColorChoice::Auto
+                    };
+                    let mut out = StandardStream::stdout(color);
+                    let _ = report::human::render(world, &findings, &mut out);
+                    continue;
+                }
+                let mut buf = NoColor::new(Vec::new());
+                let _ = report::human::render(world, &findings, &mut buf);
+                String::from_utf8_lossy(&buf.into_inner()).into_owned()
+            }
+        };
+        match dest {
+            Some(path) => write_file(path, &text, false)?,
+            None => {
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            }
+        }
+    }
+    let summary = gate.summary.clone().or_else(|| {
+        dests
+            .iter()
+            .any(|(f, _)| *f == Format::Github)
+            .then(|| std::env::var_os("GITHUB_STEP_SUMMARY"))
+            .flatten()
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Some(path) = summary {
+        write_file(&path, &report::summary::render(world, &findings), true)?;
+    }
+    let failed = findings.iter().any(|f| f.level >= fail_on);
+    Ok(u8::from(failed))
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Runs this repository's real `.pre-commit-hooks.yaml` through pre-commit (installed from PyPI
+# by .ci/run) in a sample apps-repo made here: a commit with a mis-indented tenant file is
+# rejected, a clean one passes, and an old problem in a file outside the commit does not block.
+#
+# pre-commit installs the hook (`language: rust`) with `cargo install --path` from a snapshot of
+# this working tree. To keep that quick, the build shares a target directory across runs
+# (target/precommit) and uses a cheap release profile; set PRECOMMIT_TARGET_DIR to move it.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+if command -v pre-commit >/dev/null; then
+  pc() { pre-commit "$@"; }
+elif python3 -c 'import pre_commit' 2>/dev/null; then
+  pc() { python3 -m pre_commit "$@"; }
+else
+  echo "pre-commit is not installed (pip install pre-commit)" >&2
+  exit 2
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.com
+export GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.com
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+export PRE_COMMIT_HOME="$tmp/pre-commit-home"
+export CARGO_TARGET_DIR="${PRECOMMIT_TARGET_DIR:-$repo/target/precommit}"
+export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false
+
+# 1. The hook repository: a snapshot of this working tree (tracked and untracked files, not
+#    ignored ones), committed, so pre-commit can clone it at a revision.
+hooks="$tmp/hook-repo"
+mkdir -p "$hooks"
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
+  xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' |
+  tar --null -T - -cf -) | (cd "$hooks" && tar -xf -)
+git -C "$hooks" init -q -b main
+git -C "$hooks" add -A
+git -C "$hooks" commit -q -m snapshot
+rev="$(git -C "$hooks" rev-parse HEAD)"
+
+# 2. A sample apps-repo that uses the hook.
+sample="$tmp/apps-repo"
+mkdir -p "$sample/tenants/premium"
+tenant() { # id syncOptions-block
+  cat <<YAML
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: $1-premium
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://example.com/charts.git
+    chart: helm-tenant-chart
+    helm:
+      values: |
+        tenantId: $1
+        apps:
+          producer:
+            enabled: true
+          consumer:
+            enabled: true
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: $1
+  syncPolicy:
+    syncOptions:
+$2
+YAML
+}
+good_opts='      - CreateNamespace=true
+      - PruneLast=true'
+bad_opts='      - CreateNamespace=true
+       - PruneLast=true'
+tenant tenant-1 "$good_opts" >"$sample/tenants/premium/tenant-1.yaml"
+printf 'resources:\n  - tenant-1.yaml\n' >"$sample/tenants/premium/kustomization.yaml"
+cat >"$sample/.pre-commit-config.yaml" <<YAML
+repos:
+  - repo: $hooks
+    rev: $rev
+    hooks:
+      - id: gitops-lint
+YAML
+cd "$sample"
+git init -q -b main
+pc install >/dev/null
+
+commit() { # message -> exit code of git commit, output in $tmp/out
+  set +e
+  git commit -q -m "$1" >"$tmp/out" 2>&1
+  local code=$?
+  set -e
+  return $code
+}
+
+echo "== clean first commit passes (pre-commit builds the hook here)"
+start=$(date +%s)
+git add -A
+commit "tenant-1" || { cat "$tmp/out"; fail "the clean commit was rejected"; }
+echo "   hook install + run took $(($(date +%s) - start))s"
+
+echo "== a commit with a mis-indented tenant file is rejected"
+tenant tenant-2 "$bad_opts" >tenants/premium/tenant-2.yaml
+printf 'resources:\n  - tenant-1.yaml\n  - tenant-2.yaml\n' >tenants/premium/kustomization.yaml
+git add -A
+before="$(git rev-parse HEAD)"
+if commit "tenant-2"; then fail "the commit with a mis-indented tenant file passed"; fi
+grep -q 'yaml/continued-list-item' "$tmp/out" || { cat "$tmp/out"; fail "no yaml/continued-list-item in the hook output"; }
+grep -q 'tenants/premium/tenant-2.yaml:25' "$tmp/out" || { cat "$tmp/out"; fail "finding not at tenant-2.yaml:25"; }
+[ "$(git rev-parse HEAD)" = "$before" ] || fail "HEAD moved"
+
+echo "== the fixed commit passes"
+tenant tenant-2 "$good_opts" >tenants/premium/tenant-2.yaml
+git add -A
+commit "tenant-2 fixed" || { cat "$tmp/out"; fail "the fixed commit was rejected"; }
+
+echo "== an old problem outside the commit does not block it"
+tenant tenant-3 "$bad_opts" >tenants/premium/tenant-3.yaml
+git add -A
+git commit -q --no-verify -m "legacy tenant-3"
+printf 'resources:\n  - tenant-1.yaml\n  - tenant-2.yaml\n  - tenant-3.yaml\n' >tenants/premium/kustomization.yaml
+git add -A
+commit "list tenant-3" || { cat "$tmp/out"; fail "an unrelated commit was blocked by tenant-3"; }
+echo "== ... but touching that file reports it"
+printf '# owner: team-a\n' >>tenants/premium/tenant-3.yaml
+git add -A
+if commit "touch tenant-3"; then fail "the commit touching tenant-3 passed"; fi
+grep -q 'tenants/premium/tenant-3.yaml:25' "$tmp/out" || { cat "$tmp/out"; fail "tenant-3 not reported"; }
+
+echo "pre-commit: all checks passed"
