@@ -50,9 +50,9 @@ struct Node {
     /// For maps: the next scalar is a key.
     expecting_key: bool,
     /// For maps: the last key, its span and its line.
-    last_key: Option<(String, usize, usize)>,
+    last_key: Option<(usize, usize)>,
     /// For maps: keys seen (as Kubernetes reads them) and where.
-    keys: HashMap<String, (usize, usize, String)>,
+    keys: HashMap<String, (usize, usize)>,
     /// For sequences: byte offset of the current item's `-`.
     dash: usize,
     /// Furthest byte any content of this node reaches.
@@ -81,7 +81,7 @@ pub struct TokenLints<'t> {
     pub scalar_ranges: Vec<(usize, usize)>,
     /// Levels of blocks closed since the last token that was not an end: the parser closes
     /// blocks at a dedent before it fails, and a diagnosis needs them.
-    closed: Vec<(usize, String, usize)>,
+    closed: Vec<Node>,
     /// What was found.
     pub issues: Vec<ParseIssue>,
 }
@@ -223,14 +223,15 @@ impl<'t> TokenLints<'t> {
                 });
             }
             Event::MappingEnd | Event::SequenceEnd => {
-                if let Some(node) = self.stack.pop() {
-                    if let Some(level) = self.level(&node) {
-                        self.closed.push(level);
-                    }
-                    if let Some(p) = node.pending {
+                if let Some(mut node) = self.stack.pop() {
+                    if let Some(p) = node.pending.take() {
                         self.attach_shift_fix(p, node.pos, node.last_end);
                     }
                     self.value_done(node.last_end);
+                    // Kept whole (no formatting here: this runs for every block of every file);
+                    // only a diagnosis turns it into words.
+                    node.keys = HashMap::new();
+                    self.closed.push(node);
                 }
             }
             Event::Scalar(value, style, _, tag) => {
@@ -311,9 +312,10 @@ impl<'t> TokenLints<'t> {
             return;
         };
         top.expecting_key = false;
-        let shown = text.get(start..end).unwrap_or("").to_string();
         if name != "<<" {
-            if let Some((first_start, first_end, first_shown)) = top.keys.get(&name).cloned() {
+            if let Some((first_start, first_end)) = top.keys.get(&name).copied() {
+                let shown = text.get(start..end).unwrap_or("");
+                let first_shown = text.get(first_start..first_end).unwrap_or("");
                 let first_line = self.line(first_start) + 1;
                 let same_text = first_shown == shown;
                 let message = if same_text {
@@ -328,17 +330,25 @@ impl<'t> TokenLints<'t> {
                     .push((first_start, first_end, "first set here".to_string()));
                 self.issues.push(issue);
             } else {
-                top.keys.insert(name.clone(), (start, end, shown));
+                top.keys.insert(name, (start, end));
             }
         }
         if let Some(top) = self.stack.last_mut() {
-            top.last_key = Some((name, start, end));
+            top.last_key = Some((start, end));
         }
     }
 
     /// A plain scalar that YAML 1.1 (Kubernetes, Argo CD, Helm) and YAML 1.2 (kustomize, yq,
     /// editors) read differently.
     fn ambiguous(&mut self, value: &str, start: usize, end: usize, is_key: bool) {
+        // Only the YAML 1.1 booleans (y/n/yes/no/on/off) and numbers differ between versions;
+        // everything else is rejected on its first byte without resolving anything.
+        if !matches!(
+            value.as_bytes().first(),
+            Some(b'y' | b'Y' | b'n' | b'N' | b'o' | b'O' | b'0'..=b'9' | b'+' | b'-' | b'.')
+        ) {
+            return;
+        }
         let old = resolve_plain(value);
         let new = resolve_core(value);
         let same = match (&old, &new) {
@@ -397,9 +407,10 @@ impl<'t> TokenLints<'t> {
         if !top.map || !top.block {
             return;
         }
-        let Some((key, key_start, _)) = top.last_key.clone() else {
+        let Some((key_start, key_end)) = top.last_key else {
             return;
         };
+        let key = self.key_text(key_start, key_end);
         let first = self.line(start);
         let last = self.line(end.saturating_sub(1).max(start));
         for line in first + 1..=last {
@@ -473,7 +484,8 @@ impl<'t> TokenLints<'t> {
         }
         let parent_col = self.col(parent.pos);
         if parent.map {
-            let (key, key_start, _) = parent.last_key.clone()?;
+            let (key_start, key_end) = parent.last_key?;
+            let key = self.key_text(key_start, key_end);
             if self.line(key_start) >= line {
                 return None;
             }
@@ -634,14 +646,20 @@ impl<'t> TokenLints<'t> {
         }
     }
 
+    /// A key as written (for messages): its source text.
+    fn key_text(&self, start: usize, end: usize) -> &'t str {
+        self.text.get(start..end).unwrap_or("")
+    }
+
     /// A block's level for a diagnosis: its column, what sits there, and the line.
     fn level(&self, node: &Node) -> Option<(usize, String, usize)> {
         if !node.block {
             return None;
         }
         if node.map {
-            let (key, start, _) = node.last_key.as_ref()?;
-            Some((self.col(*start), format!("`{key}`"), self.line(*start) + 1))
+            let (start, end) = node.last_key?;
+            let key = self.key_text(start, end);
+            Some((self.col(start), format!("`{key}`"), self.line(start) + 1))
         } else {
             Some((
                 self.col(node.dash),
@@ -666,7 +684,7 @@ impl<'t> TokenLints<'t> {
         // innermost level's last entry a scalar that cannot have children).
         let mut levels: Vec<(usize, String, usize)> =
             self.stack.iter().filter_map(|n| self.level(n)).collect();
-        levels.extend(self.closed.iter().cloned());
+        levels.extend(self.closed.iter().filter_map(|n| self.level(n)));
         if levels.iter().any(|(c, _, _)| *c == col) || levels.is_empty() {
             return None;
         }

@@ -36,6 +36,13 @@ pub fn scan(text: &str, skip: &[(usize, usize)]) -> Vec<ParseIssue> {
     // A byte-order mark at the very start is allowed by YAML and skipped by every parser that
     // matters here, so it is not reported; one anywhere else is.
     let mut issues = Vec::new();
+    // Most files are plain ASCII without tabs or control characters: one pass says so.
+    if !text
+        .bytes()
+        .any(|b| b >= 0x80 || b == 0x7f || (b < 0x20 && b != b'\n' && b != b'\r'))
+    {
+        return issues;
+    }
     let mut offset = 0;
     for raw in text.split_inclusive('\n') {
         let line = raw.trim_end_matches(['\n', '\r']);
