@@ -96,6 +96,18 @@ impl FileKind {
     }
 }
 
+/// Byte offsets at which each line of `text` starts (line 0 starts at 0).
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(
+        text.bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i + 1),
+    );
+    starts
+}
+
 /// One file read from a repository, with what is needed to turn byte offsets into lines.
 #[derive(Debug)]
 pub struct SourceFile {
@@ -124,13 +136,7 @@ impl SourceFile {
         kind: FileKind,
         text: String,
     ) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        let line_starts = line_starts(&text);
         SourceFile {
             id,
             repo,

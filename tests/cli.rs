@@ -1,42 +1,8 @@
 //! The command line as users meet it: exit codes, help, config and policy errors, user policies.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run gitops-lint: {e}"))
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch directory holding `files` (relative path, contents).
-fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for (rel, text) in files {
-        write(dir.path(), rel, text);
-    }
-    dir
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap_or(dir)).unwrap_or_default();
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {rel}: {e}"));
-}
+use common::{root, run, scratch, stderr, stdout, write};
 
 const PREMIUM_TENANT: &str = "apiVersion: argoproj.io/v1alpha1
 kind: Application

@@ -3,34 +3,10 @@
 //! the re-lint reports no finding of the fixed rules, and a second `--fix` changes nothing.
 //! Ambiguous cases are left alone.
 
+mod common;
+
+use common::{run, scratch, stdout};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run gitops-lint: {e}"))
-}
-
-fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for (rel, text) in files {
-        let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap_or(dir.path())).unwrap_or_default();
-        std::fs::write(path, text).unwrap_or_else(|e| panic!("write {rel}: {e}"));
-    }
-    dir
-}
-
-fn read(dir: &Path, rel: &str) -> String {
-    std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// A kustomization with a folded item, a mis-indented block, a list in the other style and a
 /// comment that must survive.
@@ -90,7 +66,10 @@ fn dry_run_shows_the_diff_and_changes_nothing() {
         diff.contains("+  - tenant-7.yaml   # appended one space too deep"),
         "{diff}"
     );
-    assert_eq!(read(dir.path(), "repo/kustomization.yaml"), KUSTOMIZATION);
+    assert_eq!(
+        read_in(dir.path(), "repo/kustomization.yaml"),
+        KUSTOMIZATION
+    );
 }
 
 #[test]
@@ -115,10 +94,10 @@ fn fix_round_trip_keeps_everything_else_and_is_idempotent() {
         assert!(!after.contains(rule), "{rule} still reported: {after}");
     }
     assert_eq!(
-        read(dir.path(), "repo/kustomization.yaml"),
+        read_in(dir.path(), "repo/kustomization.yaml"),
         KUSTOMIZATION.replace("   - tenant-7", "  - tenant-7")
     );
-    let deployment = read(dir.path(), "repo/deployment.yaml");
+    let deployment = read_in(dir.path(), "repo/deployment.yaml");
     let expected = "\
 apiVersion: apps/v1
 kind: Deployment
@@ -139,7 +118,7 @@ spec:
 ";
     assert_eq!(deployment, expected);
     assert_eq!(
-        read(
+        read_in(
             dir.path(),
             "repo/tier-templates/premium_tenant_template.yaml"
         ),
@@ -163,7 +142,7 @@ fn ambiguous_indentation_is_never_fixed() {
     let out = run(dir.path(), &["--fix", "repo"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("yaml/indentation"));
-    assert_eq!(read(dir.path(), "repo/x.yaml"), text);
+    assert_eq!(read_in(dir.path(), "repo/x.yaml"), text);
 }
 
 #[test]
@@ -176,5 +155,12 @@ fn fixes_of_rules_switched_off_are_not_applied() {
         ),
     ]);
     run(dir.path(), &["--fix", "repo"]);
-    assert_eq!(read(dir.path(), "repo/kustomization.yaml"), KUSTOMIZATION);
+    assert_eq!(
+        read_in(dir.path(), "repo/kustomization.yaml"),
+        KUSTOMIZATION
+    );
+}
+
+fn read_in(dir: &Path, rel: &str) -> String {
+    common::read(&dir.join(rel))
 }

@@ -2,48 +2,12 @@
 //! summary, JUnit), several formats in one run, suppressions, baselines, `--changed-from` /
 //! `--staged`, `init`, config discovery and the config's JSON Schema.
 
+mod common;
+
+use common::{read, root, run, scratch, stderr, stdout, write};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
-        .current_dir(dir)
-        .args(args)
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run gitops-lint: {e}"))
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for (rel, text) in files {
-        write(dir.path(), rel, text);
-    }
-    dir
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap_or(dir)).unwrap_or_default();
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {rel}: {e}"));
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-}
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))

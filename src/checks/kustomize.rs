@@ -33,6 +33,15 @@ fn key(k: &str) -> PathSeg {
     PathSeg::Key(k.to_string())
 }
 
+/// The items of a list field, with their indexes (nothing if the field is absent or not a list).
+fn items<'a>(v: &'a Value, field: &str) -> impl Iterator<Item = (usize, &'a Value)> {
+    v.get(field)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
 /// Every path-valued entry of a kustomization document.
 pub fn entries(doc: &Value) -> Vec<Entry<'_>> {
     let mut out = Vec::new();
@@ -43,13 +52,7 @@ pub fn entries(doc: &Value) -> Vec<Entry<'_>> {
         "crds",
         "patchesStrategicMerge",
     ] {
-        for (i, item) in doc
-            .get(field)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, item) in items(doc, field) {
             // patchesStrategicMerge may hold inline patches instead of paths.
             if let Some(s) = item.as_str().filter(|s| !s.contains('\n')) {
                 out.push(Entry {
@@ -61,13 +64,7 @@ pub fn entries(doc: &Value) -> Vec<Entry<'_>> {
         }
     }
     for field in ["patches", "patchesJson6902"] {
-        for (i, item) in doc
-            .get(field)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, item) in items(doc, field) {
             if let Some(s) = item.get("path").and_then(Value::as_str) {
                 out.push(Entry {
                     field,
@@ -78,21 +75,9 @@ pub fn entries(doc: &Value) -> Vec<Entry<'_>> {
         }
     }
     for field in ["configMapGenerator", "secretGenerator"] {
-        for (i, gen) in doc
-            .get(field)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, gen) in items(doc, field) {
             for list in ["files", "envs"] {
-                for (j, item) in gen
-                    .get(list)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
+                for (j, item) in items(gen, list) {
                     if let Some(s) = item.as_str() {
                         // `files: [key=path]` names the key; the path follows the `=`.
                         let value = s.split_once('=').map_or(s, |(_, p)| p);

@@ -89,13 +89,6 @@ pub struct TokenLints<'t> {
 impl<'t> TokenLints<'t> {
     /// Lints over `text` with `options`.
     pub fn new(text: &'t str, options: &YamlOptions) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
         let style = match options.sequences {
             SequenceStyle::Indented => Some((true, 0)),
             SequenceStyle::Flush => Some((false, 0)),
@@ -103,7 +96,7 @@ impl<'t> TokenLints<'t> {
         };
         TokenLints {
             text,
-            line_starts,
+            line_starts: crate::source::line_starts(text),
             width: options.spaces.map(|w| (w, 0)),
             style,
             options: options.clone(),

@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests: run the real binary, make scratch repositories.
+
+#![allow(dead_code)] // each test crate uses a different subset
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs the built binary in `dir` (without a GitHub step summary, so runs stay local).
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run gitops-lint: {e}"))
+}
+
+/// The crate root (fixtures live below it).
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A scratch directory holding `files` (relative path, contents).
+pub fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (rel, text) in files {
+        write(dir.path(), rel, text);
+    }
+    dir
+}
+
+/// Writes `text` to `dir/rel`, creating folders.
+pub fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap_or(dir)).unwrap_or_default();
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {rel}: {e}"));
+}
+
+/// Reads a file as text.
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
