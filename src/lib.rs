@@ -4,11 +4,13 @@
 //!
 //! ```text
 //! discover -> load (parallel: YAML/JSON/HCL with positions) -> World (tenants, pools, indexes)
+//!   -> derive (ApplicationSets expanded, Terraform evaluated, Helm ServiceAccounts rendered)
 //!   -> checks (native Rust) + policies (embedded and user Rego) -> levels -> report
 //! ```
 //!
 //! [`lint`] is the whole pipeline; `main` only parses arguments and prints.
 
+pub mod appset;
 pub mod baseline;
 pub mod catalog;
 pub mod changes;
@@ -19,6 +21,7 @@ pub mod discover;
 pub mod finding;
 pub mod fix;
 pub mod gate;
+pub mod helm;
 pub mod init;
 pub mod load;
 pub mod model;
@@ -28,6 +31,7 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod suppress;
+pub mod terraform;
 
 use config::{Config, ConfigError, RuleSetting};
 use finding::Finding;
@@ -157,8 +161,10 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     let policies =
         PolicySet::load(&options.policy_dirs, options.policy_time_limit).map_err(Error::Policy)?;
     lap("compile policies");
-    let (world, mut findings) = load::load(&inputs, config);
+    let (mut world, mut findings) = load::load(&inputs, config);
     lap("discover + read + parse");
+    findings.extend(model::derive(&mut world, config));
+    lap("derive (appsets, terraform, helm)");
     findings.extend(checks::run(&world));
     lap("native checks");
     let input = policy::input::build(&world, config);

@@ -1,0 +1,89 @@
+//! Kubernetes ServiceAccounts as the cluster will see them, from plain manifests here and from
+//! rendered Helm releases (`crate::helm`). The IRSA checks join these with the roles Terraform
+//! creates (`crate::terraform`).
+
+use super::World;
+use crate::finding::Location;
+use crate::source::PathSeg;
+use serde_json::Value;
+
+/// The annotation that binds a ServiceAccount to an IAM role (IRSA).
+pub const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+
+/// Where a ServiceAccount definition comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountSource {
+    /// A `kind: ServiceAccount` manifest.
+    Manifest,
+    /// Rendered from a Helm chart for one release.
+    Helm {
+        /// The release name.
+        release: String,
+        /// The chart directory, repo-relative.
+        chart: String,
+    },
+    /// Declared by the config's naming convention (`serviceAccount: "{tenant}-{app}"`).
+    Convention,
+}
+
+/// One ServiceAccount.
+#[derive(Clone, Debug)]
+pub struct ServiceAccount {
+    /// The namespace it lives in (`None` when it cannot be known statically).
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+    /// The `eks.amazonaws.com/role-arn` annotation, when set.
+    pub role_arn: Option<String>,
+    /// The tenant it belongs to, when known (a tenant release's `tenantId`).
+    pub tenant: Option<String>,
+    /// Where it comes from.
+    pub source: AccountSource,
+    /// Where its name is written (for a Helm release: the value that decides it, else the
+    /// release).
+    pub location: Location,
+    /// Where the role ARN is written, when set.
+    pub role_location: Option<Location>,
+}
+
+/// ServiceAccounts written as plain manifests, in file order.
+pub fn from_manifests(world: &World) -> Vec<ServiceAccount> {
+    let mut out = Vec::new();
+    for at in world.kind("ServiceAccount") {
+        let Some(doc) = world.doc(*at) else { continue };
+        let Some(name) = doc.value.pointer("/metadata/name").and_then(Value::as_str) else {
+            continue;
+        };
+        let key = |k: &str| PathSeg::Key(k.to_string());
+        let role_arn = doc
+            .value
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        out.push(ServiceAccount {
+            namespace: doc
+                .value
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            name: name.to_string(),
+            role_location: role_arn.as_ref().map(|_| {
+                Location::value(
+                    at.file,
+                    at.doc,
+                    vec![
+                        key("metadata"),
+                        key("annotations"),
+                        key(ROLE_ARN_ANNOTATION),
+                    ],
+                )
+            }),
+            role_arn,
+            tenant: None,
+            source: AccountSource::Manifest,
+            location: Location::value(at.file, at.doc, vec![key("metadata"), key("name")]),
+        });
+    }
+    out
+}
