@@ -47,6 +47,11 @@ pub struct Config {
     pub yaml: YamlOptions,
     /// `ignore:` entries: findings of some rules in some paths are not reported.
     pub ignore: Vec<IgnoreEntry>,
+    /// `repoURLs:` the URLs Argo CD / Flux fetch a linted repository from, each mapped to its
+    /// local directory (relative to the config file), so that paths in same-repo Applications
+    /// and Flux Kustomizations can be checked. Keys are normalised with
+    /// [`crate::checks::repo_url::same_repo_key`].
+    pub repo_urls: BTreeMap<String, PathBuf>,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
 }
@@ -69,13 +74,14 @@ impl Default for Config {
             rules: BTreeMap::new(),
             yaml: YamlOptions::default(),
             ignore: Vec::new(),
+            repo_urls: BTreeMap::new(),
             source: None,
         }
     }
 }
 
 /// Every top-level key the config accepts (the JSON Schema in `schemas/` lists the same).
-pub const KEYS: &[&str] = &["tiers", "pools", "rules", "ignore", "yaml"];
+pub const KEYS: &[&str] = &["tiers", "pools", "rules", "ignore", "yaml", "repoURLs"];
 
 /// One `ignore:` entry: findings of `rule` (an id or a glob such as `tier/*`) in files matching
 /// `paths` are dropped until the `until` date, for the stated `reason`.
@@ -280,6 +286,7 @@ impl Config {
                     }
                 }
                 "yaml" => config.yaml = yaml_options(value, &err)?,
+                "repoURLs" => config.repo_urls = repo_urls(value, path, &err)?,
                 "ignore" => {
                     config.ignore =
                         crate::suppress::parse_ignore(value, text).map_err(|(keys, message)| {
@@ -305,6 +312,40 @@ impl Config {
             .iter()
             .any(|p| crate::checks::gomatch::path_match(p, name).unwrap_or(false))
     }
+}
+
+/// Reads `repoURLs: {<url>: <directory relative to the config file>}`.
+fn repo_urls(
+    value: &Value,
+    config_path: &Path,
+    err: &dyn Fn(&[PathSeg], String) -> ConfigError,
+) -> Result<BTreeMap<String, PathBuf>, ConfigError> {
+    let k = |s: &str| PathSeg::Key(s.to_string());
+    let Value::Object(map) = value else {
+        return Err(err(
+            &[k("repoURLs")],
+            "expected a mapping of repository URL to its local directory, such as `https://github.com/acme/apps-repo: .`".into(),
+        ));
+    };
+    let base = config_path.parent().unwrap_or(Path::new("."));
+    let mut out = BTreeMap::new();
+    for (url, dir) in map {
+        let Some(dir) = dir.as_str().filter(|d| !d.trim().is_empty()) else {
+            return Err(err(
+                &[k("repoURLs"), k(url)],
+                format!("expected the local directory of `{url}` (relative to the config file, `.` for its own directory), found `{dir}`"),
+            ));
+        };
+        let key = crate::checks::repo_url::same_repo_key(url);
+        if key.is_empty() {
+            return Err(err(
+                &[k("repoURLs"), k(url)],
+                "expected a repository URL such as `https://github.com/acme/apps-repo` or `git@github.com:acme/apps-repo.git`".into(),
+            ));
+        }
+        out.insert(key, base.join(dir));
+    }
+    Ok(out)
 }
 
 /// Reads `yaml: {indent: 2 | consistent, sequences: indented | flush | consistent | any}`.

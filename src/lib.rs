@@ -165,7 +165,7 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     lap("discover + read + parse");
     findings.extend(model::derive(&mut world, config));
     lap("derive (appsets, terraform, helm)");
-    findings.extend(checks::run(&world));
+    findings.extend(checks::run(&world, config));
     lap("native checks");
     let input = policy::input::build(&world, config);
     lap("build policy input");

@@ -3,22 +3,31 @@
 //! token-level YAML traps are reported by the loader). Each family has its own module.
 
 pub mod appset;
+pub mod argocd;
+pub mod flux;
+pub mod gobwas;
 pub mod gomatch;
+pub mod image_updater;
 pub mod kustomize;
 pub mod names;
+pub mod repo_url;
 pub mod template;
 pub mod unrendered;
 
+use crate::config::Config;
 use crate::finding::Finding;
 use crate::model::World;
 
 /// Runs every native check over the World.
-pub fn run(world: &World) -> Vec<Finding> {
+pub fn run(world: &World, config: &Config) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(appset::check(world));
     findings.extend(kustomize::check(world));
     findings.extend(unrendered::check(world));
     findings.extend(template::check(world));
     findings.extend(crate::schema::check(world));
+    findings.extend(argocd::check(world, config));
+    findings.extend(image_updater::check(world));
+    findings.extend(flux::check(world, config));
     findings
 }

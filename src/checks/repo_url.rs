@@ -1,0 +1,145 @@
+//! Which repository URLs name a repository being linted ("same-repo"), so that paths in
+//! Applications and Flux Kustomizations can be checked against the checkout.
+//!
+//! With `repoURLs:` in the config, exactly the configured URLs map to their directories. Without
+//! it, a URL is taken to be a linted repository when its last path segment (without `.git`)
+//! equals the name of exactly one linted repository's directory (`https://github.com/acme/apps-repo`
+//! and `./apps-repo`; in CI the checkout directory carries the repository's name). Anything else
+//! is remote and never checked, so an unknown URL can never produce a finding.
+
+use crate::config::Config;
+use crate::model::World;
+use std::path::PathBuf;
+
+/// A loose identity of a repository URL for "is it this checkout": lowercase, no scheme, no
+/// `user@`, `host:org/r` as `host/org/r`, no `.git`, no trailing `/`. Empty when there is no
+/// host and path.
+pub fn same_repo_key(url: &str) -> String {
+    let mut s = url.trim().to_ascii_lowercase();
+    if let Some(i) = s.find("://") {
+        s = s[i + 3..].to_string();
+    } else if let Some((user_host, rest)) = s.split_once(':') {
+        // scp-like `git@github.com:org/repo`
+        s = format!("{user_host}/{rest}");
+    }
+    if let Some(at) = s.find('@') {
+        if s[..at].find('/').is_none() {
+            s = s[at + 1..].to_string();
+        }
+    }
+    let s = s.trim_end_matches('/');
+    let s = s.strip_suffix(".git").unwrap_or(s);
+    let s = s.trim_end_matches('/');
+    if !s.contains('/') {
+        return String::new();
+    }
+    s.to_string()
+}
+
+/// Argo CD's `NormalizeGitURL` (used for `sourceRepos`): lowercase, trimmed, scp-like SSH URLs
+/// with the first `:` turned into `/`, the `ssh://` prefix and a `.git` suffix removed.
+pub fn normalize_git_url(url: &str) -> String {
+    let mut s = url.trim().to_ascii_lowercase();
+    let is_ssh = s.starts_with("ssh://")
+        || (!s.contains("://") && s.split_once('@').is_some_and(|(_, r)| r.contains(':')));
+    if is_ssh && !s.starts_with("ssh://") {
+        s = s.replacen(':', "/", 1);
+    }
+    let s = s.strip_suffix(".git").unwrap_or(&s).to_string();
+    s.strip_prefix("ssh://").unwrap_or(&s).to_string()
+}
+
+/// Resolves repository URLs to linted repositories (indexes into `world.repos`).
+pub struct RepoUrls {
+    /// Configured URL keys -> repository index (None: configured, but not one of the PATHs).
+    configured: Vec<(String, Option<usize>)>,
+    /// The directory name of each linted repository (for the heuristic).
+    names: Vec<Option<String>>,
+}
+
+fn canonical(p: &PathBuf) -> Option<PathBuf> {
+    std::fs::canonicalize(p).ok()
+}
+
+impl RepoUrls {
+    /// Prepares the lookup for this World and config.
+    pub fn new(world: &World, config: &Config) -> Self {
+        let roots: Vec<Option<PathBuf>> = world.repos.iter().map(|r| canonical(&r.root)).collect();
+        let configured = config
+            .repo_urls
+            .iter()
+            .map(|(key, dir)| {
+                let dir = canonical(dir);
+                let at = roots
+                    .iter()
+                    .position(|r| r.is_some() && dir.is_some() && *r == dir);
+                (key.clone(), at)
+            })
+            .collect();
+        let names = roots
+            .iter()
+            .map(|r| {
+                r.as_ref()
+                    .and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            })
+            .collect();
+        RepoUrls { configured, names }
+    }
+
+    /// The linted repository `url` names, if it names one.
+    pub fn local(&self, url: &str) -> Option<usize> {
+        if url.contains("{{") {
+            return None;
+        }
+        let key = same_repo_key(url);
+        if key.is_empty() {
+            return None;
+        }
+        if !self.configured.is_empty() {
+            return self
+                .configured
+                .iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, at)| *at);
+        }
+        let last = key.rsplit('/').next()?;
+        let mut hits = self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.as_deref() == Some(last));
+        let first = hits.next()?.0;
+        hits.next().is_none().then_some(first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_scheme_user_and_suffix() {
+        let a = same_repo_key("https://github.com/Acme/apps-repo.git/");
+        assert_eq!(a, "github.com/acme/apps-repo");
+        assert_eq!(same_repo_key("git@github.com:acme/apps-repo.git"), a);
+        assert_eq!(same_repo_key("ssh://git@github.com/acme/apps-repo"), a);
+        assert_eq!(same_repo_key("apps-repo"), "");
+    }
+
+    #[test]
+    fn argo_normalization() {
+        assert_eq!(
+            normalize_git_url("git@GitHub.com:acme/r.git"),
+            "git@github.com/acme/r"
+        );
+        assert_eq!(
+            normalize_git_url("https://github.com/acme/r.git"),
+            "https://github.com/acme/r"
+        );
+        assert_eq!(
+            normalize_git_url("ssh://git@github.com/acme/r"),
+            "git@github.com/acme/r"
+        );
+    }
+}
