@@ -215,9 +215,10 @@ fn check_destination(app: &AppRef, project: &Project, out: &mut Vec<Finding>) {
         Finding::new(
             "argocd/project-destination-not-permitted",
             format!(
-                "the destination of Application `{}` ({shown}, namespace `{namespace}`) matches none of the `destinations` of project `{}`; Argo CD refuses the Application (`application destination server '{server}' and namespace '{namespace}' do not match any of the allowed destinations in project '{}'`){}",
+                "the destination of Application `{}` ({shown}, namespace `{namespace}`) matches none of the `destinations` of project `{}`; Argo CD refuses the Application (`application destination server '{}' and namespace '{namespace}' do not match any of the allowed destinations in project '{}'`){}",
                 app.name(),
                 project.name,
+                ks.as_deref().unwrap_or(server),
                 project.name,
                 app.context()
             ),
