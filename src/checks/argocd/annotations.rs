@@ -87,14 +87,15 @@ fn atoi(s: &str) -> bool {
 }
 
 fn close<'a>(value: &str, known: &[&'a str]) -> Option<&'a str> {
-    let v = value.trim();
+    let squash = |s: &str| s.replace(['-', '_', ' '], "").to_ascii_lowercase();
+    let v = squash(value);
+    if v.is_empty() {
+        return None;
+    }
     known
         .iter()
-        .find(|k| {
-            k.eq_ignore_ascii_case(v)
-                || k.replace('-', "")
-                    .eq_ignore_ascii_case(&v.replace(['-', '_', ' '], ""))
-        })
+        .find(|k| squash(k) == v)
+        .or_else(|| known.iter().find(|k| squash(k).starts_with(&v)))
         .copied()
 }
 
@@ -138,7 +139,7 @@ fn check_annotations(
                 let consequence = if valid {
                     "it is ignored"
                 } else {
-                    "and with no valid value the resource counts as a hook that runs in no phase: Argo CD never applies it and reports nothing"
+                    "with no valid value, the resource counts as a hook that runs in no phase: Argo CD never applies it and reports nothing"
                 };
                 out.push(
                     Finding::new(
