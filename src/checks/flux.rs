@@ -217,12 +217,12 @@ fn local_path(
         Finding::new(
             "flux/path-missing",
             format!(
-                "{what} `{path}` of {} `{}` {} in this repository (the root of GitRepository `{}`), so Flux fails (`{}`)",
+                "{what} `{path}` of {} `{}` {} in this repository (the root of GitRepository `{}`), so {}",
                 from.kind,
                 from.name,
                 if resolved.is_none() { "leaves the repository" } else if is_file { "is a file, not a directory," } else { "does not exist" },
                 src.name,
-                if from.kind == "Kustomization" { "kustomization path not found" } else { "chart path not found" }
+                if from.kind == "Kustomization" { "Flux fails to build it (`kustomization path not found`)" } else { "the source-controller cannot build the chart" }
             ),
             Location::value(from.at.file, from.at.doc, key_path(at)),
         )
@@ -262,7 +262,7 @@ fn depends_on(peers: &[Obj], from: &Obj, out: &mut Vec<Finding>) {
             Finding::new(
                 "flux/depends-on-missing",
                 format!(
-                    "{} `{}` depends on {} `{}{name}`, which is not defined in these repositories, so Flux waits for it forever (`dependency ... not found`) and never applies this one",
+                    "{} `{}` depends on {} `{}{name}`, which is not defined in these repositories, so the dependency never becomes ready and Flux never applies this one",
                     from.kind,
                     from.name,
                     from.kind,
