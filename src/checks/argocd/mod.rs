@@ -157,3 +157,6 @@ mod tests {
         assert_eq!(join_repo_path("a", "../../x"), None);
     }
 }
+
+#[cfg(test)]
+mod generated_tests;
