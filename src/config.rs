@@ -439,6 +439,32 @@ mod tests {
     }
 
     #[test]
+    fn repo_urls_map_normalised_urls_to_directories() {
+        let c = Config::from_text(
+            "repoURLs:\n  git@GitHub.com:acme/apps-repo.git: apps\n",
+            Path::new("ci/.gitops-lint.yaml"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.repo_urls.get("github.com/acme/apps-repo"),
+            Some(&PathBuf::from("ci/apps"))
+        );
+        for (text, key) in [
+            ("repoURLs: [a]\n", "repoURLs"),
+            (
+                "repoURLs:\n  https://github.com/acme/r: 3\n",
+                "repoURLs.https://github.com/acme/r",
+            ),
+            ("repoURLs:\n  apps-repo: .\n", "repoURLs.apps-repo"),
+        ] {
+            let e = Config::from_text(text, Path::new("c.yaml"))
+                .err()
+                .unwrap_or_else(|| panic!("{text} should fail"));
+            assert_eq!(e.key, key, "{text}");
+        }
+    }
+
+    #[test]
     fn yaml_style_settings() {
         let c = Config::from_text(
             "yaml:\n  indent: 4\n  sequences: flush\n",

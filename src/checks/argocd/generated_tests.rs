@@ -75,7 +75,10 @@ fn checks_see_generated_applications_at_their_template_lines() {
     world.generated = ["t1", "t2"]
         .iter()
         .map(|t| GeneratedApp {
-            appset: DocRef { file: at.file, doc: at.doc },
+            appset: DocRef {
+                file: at.file,
+                doc: at.doc,
+            },
             element: format!("directory tenants/{t}"),
             value: generated(t),
         })
