@@ -286,7 +286,9 @@ fn value_files(
             .filter(|f| {
                 let dir = f.rsplit_once('/').map_or("", |(d, _)| d);
                 let want = shown.rsplit_once('/').map_or("", |(d, _)| d);
-                dir == want && (f.ends_with(".yaml") || f.ends_with(".yml"))
+                dir == want
+                    && (f.ends_with(".yaml") || f.ends_with(".yml"))
+                    && !f.ends_with("Chart.yaml")
             })
             .take(3)
             .map(|f| format!("`{f}`"))
@@ -305,7 +307,7 @@ fn value_files(
             .with_help(if siblings.is_empty() {
                 "value files are relative to the source's `path` (a leading `/` starts at the repository root); fix the name, or set `helm.ignoreMissingValueFiles: true` if the file is optional".to_string()
             } else {
-                format!("value files are relative to the source's `path`; files there include {}", siblings.join(", "))
+                format!("this resolves relative to {origin}; files there include {}", siblings.join(", "))
             }),
         );
     }

@@ -93,10 +93,35 @@ pub fn join_repo_path(base: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// Whether a value still holds template syntax (an unrendered ApplicationSet template or a
-/// variable), so it cannot be checked literally.
+/// Whether a value still holds template syntax, so it cannot be checked literally: an
+/// unrendered ApplicationSet template (`{{path}}`), a variable (`${ENV}`), or a tier-template
+/// placeholder as the loader masks it (`{TENANT_ID}` is read as `_TENANT_ID_`).
 pub fn templated(s: &str) -> bool {
-    s.contains("{{") || s.contains("${")
+    s.contains("{{") || s.contains("${") || has_masked_placeholder(s)
+}
+
+/// `_NAME_` with an upper-case NAME: a masked `{NAME}` (see `parse::placeholder::mask`).
+fn has_masked_placeholder(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'_' && b.get(i + 1).is_some_and(u8::is_ascii_uppercase) {
+            let mut j = i + 1;
+            while j < b.len()
+                && (b[j].is_ascii_uppercase() || b[j].is_ascii_digit() || b[j] == b'_')
+            {
+                j += 1;
+            }
+            // the run ends with the closing `_` of the mask
+            if j - i >= 3 && b[j - 1] == b'_' {
+                return true;
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// The context words for a message about an Application.
@@ -138,6 +163,15 @@ pub fn collapse_generated(findings: Vec<Finding>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_placeholders_count_as_templated() {
+        assert!(templated("tenants/_TENANT_ID_"));
+        assert!(templated("_ENVIRONMENT_ID_-values.yaml"));
+        assert!(templated("{{path}}"));
+        assert!(!templated("tenants/tenant_1"));
+        assert!(!templated("CreateNamespace=true"));
+    }
 
     #[test]
     fn joins_like_argo() {

@@ -505,11 +505,19 @@ fn check_kinds(
                 ),
                 Location::value(at.file, at.doc, vec![PathSeg::Key("kind".into())]),
             )
-            .with_related(project.location(list), format!("project `{}`'s {list}", project.name))
-            .with_help(format!(
-                "add `{{group: '{group}', kind: {kind}}}` to the project's `{}`, or deploy it from an Application of a project that permits it",
-                if namespaced { "namespaceResourceWhitelist" } else { "clusterResourceWhitelist" }
-            )),
+            .with_related(
+                project.location(list),
+                if project.spec.get(list).is_some() {
+                    format!("project `{}`'s `{list}`", project.name)
+                } else {
+                    format!("project `{}` has no `{list}`", project.name)
+                },
+            )
+            .with_help(if list.ends_with("Blacklist") {
+                format!("remove the matching entry from the project's `{list}`, or deploy it from an Application of a project that permits it")
+            } else {
+                format!("add `{{group: '{group}', kind: {kind}}}` to the project's `{list}`, or deploy it from an Application of a project that permits it")
+            }),
         );
     }
 }
