@@ -47,6 +47,9 @@ pub struct Config {
     pub yaml: YamlOptions,
     /// `ignore:` entries: findings of some rules in some paths are not reported.
     pub ignore: Vec<IgnoreEntry>,
+    /// The ServiceAccount naming convention (`serviceAccount: "{tenant}-{app}"`): when set,
+    /// releases' ServiceAccounts are named by it instead of rendering the chart.
+    pub service_account: Option<String>,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
 }
@@ -69,13 +72,25 @@ impl Default for Config {
             rules: BTreeMap::new(),
             yaml: YamlOptions::default(),
             ignore: Vec::new(),
+            service_account: None,
             source: None,
         }
     }
 }
 
 /// Every top-level key the config accepts (the JSON Schema in `schemas/` lists the same).
-pub const KEYS: &[&str] = &["tiers", "pools", "rules", "ignore", "yaml"];
+pub const KEYS: &[&str] = &[
+    "tiers",
+    "pools",
+    "rules",
+    "ignore",
+    "yaml",
+    "serviceAccount",
+];
+
+/// The placeholders a `serviceAccount` convention may use.
+pub const SERVICE_ACCOUNT_PLACEHOLDERS: &[&str] =
+    &["{tenant}", "{app}", "{release}", "{namespace}"];
 
 /// One `ignore:` entry: findings of `rule` (an id or a glob such as `tier/*`) in files matching
 /// `paths` are dropped until the `until` date, for the stated `reason`.
@@ -280,6 +295,25 @@ impl Config {
                     }
                 }
                 "yaml" => config.yaml = yaml_options(value, &err)?,
+                "serviceAccount" => {
+                    let Some(pattern) = value.as_str() else {
+                        return Err(err(
+                            &[k("serviceAccount")],
+                            "expected a name pattern such as `{tenant}-{app}`".into(),
+                        ));
+                    };
+                    let mut rest = pattern.to_string();
+                    for p in SERVICE_ACCOUNT_PLACEHOLDERS {
+                        rest = rest.replace(p, "");
+                    }
+                    if rest.contains('{') || rest.contains('}') || !pattern.contains("{app}") {
+                        return Err(err(
+                            &[k("serviceAccount")],
+                            format!("expected a pattern with `{{app}}` and only `{}` placeholders, found `{pattern}`", SERVICE_ACCOUNT_PLACEHOLDERS.join("`, `")),
+                        ));
+                    }
+                    config.service_account = Some(pattern.to_string());
+                }
                 "ignore" => {
                     config.ignore =
                         crate::suppress::parse_ignore(value, text).map_err(|(keys, message)| {

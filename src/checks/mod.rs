@@ -8,6 +8,7 @@ pub mod kustomize;
 pub mod names;
 pub mod template;
 pub mod unrendered;
+pub mod workflow;
 
 use crate::finding::Finding;
 use crate::model::World;
@@ -19,6 +20,7 @@ pub fn run(world: &World) -> Vec<Finding> {
     findings.extend(kustomize::check(world));
     findings.extend(unrendered::check(world));
     findings.extend(template::check(world));
+    findings.extend(workflow::check(world));
     findings.extend(crate::schema::check(world));
     findings
 }

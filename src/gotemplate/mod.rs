@@ -44,7 +44,7 @@ use std::sync::Arc;
 pub use exec::Ctx;
 
 /// What went wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ErrorKind {
     /// The text is not a valid template.
     Parse,
