@@ -123,31 +123,14 @@ owned_elsewhere(_, path) if {
 	path[n - 1] == "tag"
 }
 
-# Leaves (`{path, value}`, reached through mappings only; a list is one leaf) and the set of
-# paths (JSON text -> true) of the tenant and of its rendered template come from Rust.
+# `t.contract.drift` (computed in Rust, see src/policy/contract.rs) lists how the tenant
+# differs from its template: `changed` (path, want, got), `missing` and `extra` (the topmost
+# key, with the field paths inside as `leaves`). This policy decides which of them matter.
 
-has_path(paths, path) if paths[json.marshal(path)]
-
-# A leaf outside the tenant's or template's paths, at its topmost missing mapping key.
-missing_prefix(leaf, paths) := prefix if {
-	some i in numbers.range(1, count(leaf.path))
-	prefix := array.slice(leaf.path, 0, i)
-	not has_path(paths, prefix)
-	parent_present(paths, i, leaf.path)
-}
-
-parent_present(_, i, _) if i == 1
-
-parent_present(paths, i, path) if {
-	i > 1
-	has_path(paths, array.slice(path, 0, i - 1))
-}
-
-agrees(_, _, want, got) if want == got
-
-agrees(t, path, _, got) if {
-	pattern := t.contract.patterns[json.marshal(path)]
-	regex.match(pattern, sprintf("%v", [got]))
+# A missing or extra subtree matters when one of its fields is this rule's business.
+ours(t, d) if {
+	some leaf in d.leaves
+	not owned_elsewhere(t, leaf)
 }
 
 dotted(path) := concat(".", path)
@@ -166,25 +149,24 @@ shown(v) := json.marshal(v) if {
 
 drift_help(t) := sprintf("make the tenant match `%s` (rendered with tenantId `%s`), or change the template if the contract itself moved", [t.contract.file, t.id])
 
+parent_of(path) := array.slice(path, 0, count(path) - 1)
+
 warn contains finding if {
 	some t in input.tenants
-	t.contract
-	some leaf in t.contract.leaves
-	not owned_elsewhere(t, leaf.path)
-	has_path(t.paths, leaf.path)
-	got := object.get(t.document, leaf.path, null)
-	not agrees(t, leaf.path, leaf.value, got)
+	some d in t.contract.drift
+	d.kind == "changed"
+	not owned_elsewhere(t, d.path)
 	finding := {
 		"rule": "tier/contract-drift",
 		"file": t.file,
 		"doc": t.doc,
-		"path": leaf.path,
+		"path": d.path,
 		"msg": sprintf("tenant `%s`: `%s` is `%s`, but the %s tier template renders `%s` for it", [
-			t.id, dotted(leaf.path), shown(got), t.tier, shown(leaf.value),
+			t.id, dotted(d.path), shown(d.got), t.tier, shown(d.want),
 		]),
 		"help": drift_help(t),
 		"related": [{
-			"file": t.contract.file, "doc": t.contract.doc, "path": leaf.path,
+			"file": t.contract.file, "doc": t.contract.doc, "path": d.path,
 			"msg": sprintf("the %s template sets it here", [t.tier]),
 		}],
 	}
@@ -192,44 +174,42 @@ warn contains finding if {
 
 warn contains finding if {
 	some t in input.tenants
-	t.contract
-	some leaf in t.contract.leaves
-	not owned_elsewhere(t, leaf.path)
-	prefix := missing_prefix(leaf, t.paths)
-	parent := array.slice(prefix, 0, count(prefix) - 1)
+	some d in t.contract.drift
+	d.kind == "missing"
+	ours(t, d)
+	parent := parent_of(d.path)
 	finding := {
 		"rule": "tier/contract-drift",
 		"file": t.file,
 		"doc": t.doc,
 		"path": parent,
 		"key": count(parent) > 0,
-		"msg": sprintf("tenant `%s` has no `%s`, which the %s tier template sets", [t.id, dotted(prefix), t.tier]),
+		"msg": sprintf("tenant `%s` has no `%s`, which the %s tier template sets", [t.id, dotted(d.path), t.tier]),
 		"help": drift_help(t),
 		"related": [{
-			"file": t.contract.file, "doc": t.contract.doc, "path": prefix, "key": true,
-			"msg": sprintf("the %s template sets `%s` here", [t.tier, dotted(prefix)]),
+			"file": t.contract.file, "doc": t.contract.doc, "path": d.path, "key": true,
+			"msg": sprintf("the %s template sets `%s` here", [t.tier, dotted(d.path)]),
 		}],
 	}
 }
 
 warn contains finding if {
 	some t in input.tenants
-	t.contract
-	some leaf in t.leaves
-	not owned_elsewhere(t, leaf.path)
-	prefix := missing_prefix(leaf, t.contract.paths)
-	parent := array.slice(prefix, 0, count(prefix) - 1)
+	some d in t.contract.drift
+	d.kind == "extra"
+	ours(t, d)
+	parent := parent_of(d.path)
 	finding := {
 		"rule": "tier/contract-drift",
 		"file": t.file,
 		"doc": t.doc,
-		"path": prefix,
+		"path": d.path,
 		"key": true,
-		"msg": sprintf("tenant `%s` sets `%s`, which the %s tier template does not have", [t.id, dotted(prefix), t.tier]),
+		"msg": sprintf("tenant `%s` sets `%s`, which the %s tier template does not have", [t.id, dotted(d.path), t.tier]),
 		"help": drift_help(t),
 		"related": [{
 			"file": t.contract.file, "doc": t.contract.doc, "path": parent, "key": count(parent) > 0,
-			"msg": sprintf("the %s template's `%s` has no `%s`", [t.tier, dotted(parent), prefix[count(prefix) - 1]]),
+			"msg": sprintf("the %s template's `%s` has no `%s`", [t.tier, dotted(parent), d.path[count(d.path) - 1]]),
 		}],
 	}
 }
@@ -284,16 +264,19 @@ deny contains finding if {
 # tier/pool-missing: `envId` names a pool no release defines (only when the linted repos
 # define pools at all: otherwise they are kept elsewhere).
 
-release_values(t) := object.get(t.document, t.values_path, t.values)
+# A template's values are masked (`_ENVIRONMENT_ID_`): such an envId is a placeholder.
+placeholder(env) if contains(env, "{")
+
+placeholder(env) if regex.match(`^_[A-Z][A-Z0-9_]*_$`, env)
 
 deny contains finding if {
 	count(input.pools) > 0
 	some t in input.tenants
-	some app, spec in release_values(t).apps
+	some app, spec in t.values.apps
 	env := spec.envId
 	is_string(env)
 	env != ""
-	not contains(env, "{")
+	not placeholder(env)
 	not input.pools[env]
 	some_known := input.pools[some_pool]
 	finding := {

@@ -10,7 +10,6 @@ use crate::model::{Tenant, World};
 use crate::parse::placeholder::unmask;
 use crate::source::PathSeg;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 
 /// A tenant's document with its Helm values as a mapping in place of the values string (so one
 /// path addresses a field in both the tenant and its template).
@@ -75,102 +74,135 @@ fn unmask_all(v: &mut Value) {
     }
 }
 
-/// The template document rendered for `tenant_id`, and the patterns of fields that keep
-/// other placeholders, keyed by the JSON text of their path.
-pub fn render(template: &Value, tenant_id: &str) -> (Value, BTreeMap<String, String>) {
-    let mut patterns = BTreeMap::new();
-    let mut out = template.clone();
-    let mut path = Vec::new();
-    walk(&mut out, tenant_id, &mut path, &mut patterns);
-    (out, patterns)
-}
-
-fn walk(v: &mut Value, id: &str, path: &mut Vec<Value>, patterns: &mut BTreeMap<String, String>) {
-    match v {
-        Value::String(s) => {
-            *s = s.replace("{TENANT_ID}", id);
-            if let Some(p) = pattern(s) {
-                patterns.insert(Value::Array(path.clone()).to_string(), p);
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter_mut().enumerate() {
-                path.push(json!(i));
-                walk(x, id, path, patterns);
-                path.pop();
-            }
-        }
-        Value::Object(m) => {
-            for (k, x) in m.iter_mut() {
-                path.push(json!(k));
-                walk(x, id, path, patterns);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-/// `{NAME}` tokens become `.+`, the rest is matched literally; `None` without tokens.
-fn pattern(s: &str) -> Option<String> {
-    let tokens = crate::parse::placeholder::scan(s);
-    if tokens.is_empty() {
-        return None;
-    }
-    let mut out = String::from("^");
-    let mut at = 0;
-    for t in tokens {
-        out.push_str(&escape(&s[at..t.start]));
-        out.push_str(".+");
-        at = t.end;
-    }
-    out.push_str(&escape(s.get(at..).unwrap_or("")));
-    out.push('$');
-    Some(out)
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
+/// The differences between a tenant's document and its tier template rendered for
+/// `tenant_id`: `{kind: "changed", path, want, got}`, `{kind: "missing", path, leaves}` (the
+/// topmost key the tenant lacks) and `{kind: "extra", path, leaves}` (the topmost key the
+/// template lacks). `leaves` are the field paths inside, so a policy can tell whether any of
+/// them is its business. Mappings are compared key by key; a list is one value. A template
+/// string that still holds a placeholder other than `{TENANT_ID}` is a pattern: each token
+/// matches any non-empty text.
+pub fn drift(template: &Value, tenant: &Value, tenant_id: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    compare(template, tenant, tenant_id, &mut Vec::new(), &mut out);
     out
 }
 
-/// The fields of a document, for comparing in Rego: every leaf reached through mappings only
-/// (a list is one leaf), and the JSON text of every path to a mapping or leaf (a set: each maps
-/// to `true`).
-pub fn fields(v: &Value) -> (Vec<Value>, Map<String, Value>) {
-    fn go(
-        v: &Value,
-        path: &mut Vec<String>,
-        leaves: &mut Vec<Value>,
-        paths: &mut Map<String, Value>,
-    ) {
-        if !path.is_empty() {
-            paths.insert(json!(path).to_string(), Value::Bool(true));
-        }
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    path.push(k.clone());
-                    go(x, path, leaves, paths);
-                    path.pop();
+fn compare(want: &Value, got: &Value, id: &str, path: &mut Vec<String>, out: &mut Vec<Value>) {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                path.push(k.clone());
+                match g.get(k).filter(|v| !v.is_null()) {
+                    Some(gv) => compare(wv, gv, id, path, out),
+                    None => out
+                        .push(json!({"kind": "missing", "path": path, "leaves": leaves(wv, path)})),
                 }
+                path.pop();
             }
-            leaf => {
-                if !path.is_empty() {
-                    leaves.push(json!({"path": path, "value": leaf}));
+            for (k, gv) in g {
+                if gv.is_null() || w.contains_key(k) {
+                    continue;
                 }
+                path.push(k.clone());
+                out.push(json!({"kind": "extra", "path": path, "leaves": leaves(gv, path)}));
+                path.pop();
+            }
+        }
+        _ => {
+            let rendered = render(want, id);
+            if !agrees(&rendered, got) {
+                out.push(json!({"kind": "changed", "path": path, "want": rendered, "got": got}));
             }
         }
     }
-    let (mut leaves, mut paths) = (Vec::new(), Map::new());
-    go(v, &mut Vec::new(), &mut leaves, &mut paths);
-    (leaves, paths)
+}
+
+/// The template value as onboarding renders it for this tenant (`{TENANT_ID}` replaced).
+fn render(v: &Value, id: &str) -> Value {
+    match v {
+        Value::String(s) => Value::String(s.replace("{TENANT_ID}", id)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| render(x, id)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), render(x, id)))
+                .collect::<Map<String, Value>>(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn agrees(want: &Value, got: &Value) -> bool {
+    if want == got {
+        return true;
+    }
+    let Value::String(w) = want else {
+        return false;
+    };
+    let tokens = crate::parse::placeholder::scan(w);
+    if tokens.is_empty() {
+        return false;
+    }
+    let text = match got {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return false,
+    };
+    // Each token becomes "one character, then any run": a glob of `?*`.
+    let mut glob: Vec<Option<char>> = Vec::new();
+    let mut at = 0;
+    for t in tokens {
+        glob.extend(w[at..t.start].chars().map(Some));
+        glob.push(Some('\0'));
+        glob.push(None);
+        at = t.end;
+    }
+    glob.extend(w.get(at..).unwrap_or("").chars().map(Some));
+    glob_match(&glob, &text.chars().collect::<Vec<_>>())
+}
+
+/// Glob matching with `Some('\0')` as "any one character" and `None` as "any run", in
+/// O(pattern x text) at worst (the classic two-pointer backtracking).
+fn glob_match(p: &[Option<char>], t: &[char]) -> bool {
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(None) => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(Some(c)) if *c == '\0' || *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(Option::is_none)
+}
+
+/// The field paths inside a value (itself, when it is not a mapping).
+fn leaves(v: &Value, path: &[String]) -> Vec<Vec<String>> {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            let mut out = Vec::new();
+            for (k, x) in m {
+                let mut p = path.to_vec();
+                p.push(k.clone());
+                out.extend(leaves(x, &p));
+            }
+            out
+        }
+        _ => vec![path.to_vec()],
+    }
 }
 
 #[cfg(test)]
@@ -178,13 +210,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renders_tenant_id_and_patterns_the_rest() {
-        let t = json!({"a": "{TENANT_ID}-premium", "b": ["x", "oci://{ACCOUNT_ID}.dkr"]});
-        let (v, p) = render(&t, "tenant-1");
-        assert_eq!(v["a"], "tenant-1-premium");
+    fn reports_changed_missing_and_extra_fields() {
+        let template = json!({"spec": {"name": "{TENANT_ID}-premium", "repo": "oci://{ACCOUNT_ID}.dkr",
+                               "sync": {"selfHeal": true, "opts": ["a"]}}});
+        let tenant = json!({"spec": {"name": "tenant-1-premium", "repo": "oci://1234.dkr",
+                             "sync": {"selfHeal": false}, "extra": {"x": 1}}});
+        let d = drift(&template, &tenant, "tenant-1");
+        let kinds: Vec<String> = d
+            .iter()
+            .map(|x| format!("{} {}", x["kind"].as_str().unwrap_or(""), x["path"]))
+            .collect();
         assert_eq!(
-            p.get("[\"b\",1]").map(String::as_str),
-            Some("^oci://.+\\.dkr$")
+            kinds,
+            vec![
+                "changed [\"spec\",\"sync\",\"selfHeal\"]",
+                "missing [\"spec\",\"sync\",\"opts\"]",
+                "extra [\"spec\",\"extra\"]",
+            ]
         );
+        assert_eq!(d[2]["leaves"], json!([["spec", "extra", "x"]]));
+    }
+
+    #[test]
+    fn placeholders_match_any_non_empty_text() {
+        let w = |s: &str| Value::String(s.to_string());
+        assert!(agrees(
+            &w("oci://{ACCOUNT_ID}.dkr.ecr.{REGION}.x"),
+            &w("oci://1.dkr.ecr.eu-1.x")
+        ));
+        assert!(!agrees(&w("oci://{ACCOUNT_ID}.dkr"), &w("oci://.dkr")));
+        assert!(agrees(&w("\"{RELEASE_VERSION}.x\""), &w("\"0.2.x\"")));
+        assert!(!agrees(&w("{A}-premium"), &w("t-basic")));
     }
 }

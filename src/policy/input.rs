@@ -6,10 +6,9 @@
 //! input.tenants[_]        {id, tier, file, doc, kind, name, template, namespace,
 //!                          namespace_path, values, values_path, id_path,
 //!                          stem, name_path, release_name, release_name_path,
-//!                          document, leaves, paths,
-//!                          contract: {file, doc, document, patterns, leaves, paths}}
-//!                          (`document`: the tenant with its values as a mapping; `contract`:
-//!                          its tier template rendered with its id, see `contract.rs`)
+//!                          contract: {file, doc, drift}}
+//!                          (`contract.drift`: how the tenant differs from its tier template
+//!                          rendered with its id, see `contract.rs`)
 //! input.tier_templates[tier] {file, doc}
 //! input.tenant_dirs[_]    {tier, dir, file}        (`tenants/<tier>/` folders, first file)
 //! input.pools[id]         {id, file, doc}
@@ -179,21 +178,15 @@ fn tenant(
             templates.get(t.tier.as_str()).filter(|tpl| same_shape(tpl)),
             template_docs.get(t.tier.as_str()),
         ) {
-            let (rendered, patterns) = contract::render(tdoc, &t.id);
-            let (leaves, paths) = contract::fields(&rendered);
-            m.insert(
-                "contract".into(),
-                json!({"file": tpl.file, "doc": tpl.doc, "document": rendered,
-                       "patterns": patterns, "leaves": leaves, "paths": paths}),
-            );
             if let Some(d) = &document {
-                let (leaves, paths) = contract::fields(d);
-                m.insert("leaves".into(), json!(leaves));
-                m.insert("paths".into(), json!(paths));
+                m.insert(
+                    "contract".into(),
+                    json!({"file": tpl.file, "doc": tpl.doc,
+                           "drift": contract::drift(tdoc, d, &t.id)}),
+                );
             }
         }
     }
-    m.insert("document".into(), document.unwrap_or(Value::Null));
     v
 }
 
