@@ -278,7 +278,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             ('f' | 'g' | 'e', Value::Number(n)) => {
                 let f = n.as_f64().unwrap_or(0.0);
                 match (verb, spec.split_once('.')) {
-                    ('f', Some((_, p))) => format!("{f:.*}", p.parse().unwrap_or(6)),
+                    ('f', Some((_, p))) => format!("{f:.*}", p.parse().unwrap_or(6).min(64)),
                     ('f', None) => format!("{f:.6}"),
                     _ => super::format::go_float(f),
                 }

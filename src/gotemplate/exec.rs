@@ -6,6 +6,9 @@ use super::parse::{Arg, Node, Operand, Pipeline};
 use super::{Error, ErrorKind, MissingKey, Templates};
 use serde_json::Value;
 
+/// `range` over an integer larger than this stops execution (hostile templates).
+const MAX_RANGE: i64 = 100_000;
+
 /// What a template function can reach besides its arguments: the template set.
 pub struct Ctx<'a> {
     set: &'a Templates,
@@ -176,9 +179,18 @@ impl Exec<'_> {
                     .collect()
             }
             Value::Null => Vec::new(),
-            Value::Number(n) if n.as_i64().is_some() => (0..n.as_i64().unwrap_or(0).max(0))
-                .map(|i| (Value::from(i), Value::from(i)))
-                .collect(),
+            Value::Number(n) if n.as_i64().is_some() => {
+                let count = n.as_i64().unwrap_or(0).max(0);
+                if count > MAX_RANGE {
+                    return Err(self.error(
+                        pipe.pos,
+                        format!("range over {count}: more than {MAX_RANGE} iterations"),
+                    ));
+                }
+                (0..count)
+                    .map(|i| (Value::from(i), Value::from(i)))
+                    .collect()
+            }
             other => {
                 return Err(self.error(
                     pipe.pos,

@@ -208,6 +208,8 @@ fn hostile_input_does_not_hang_or_overflow() {
     )])
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(set.execute("t", &json!({})).is_err());
+    assert!(render("{{ range 1000000000 }}x{{ end }}", json!({})).is_err());
+    assert!(render("{{ printf \"%.999999999f\" 1.5 }}", json!({})).is_ok());
     for bad in [
         "{{",
         "{{ \"x }}",
@@ -279,4 +281,38 @@ fn renders_the_example_chart() {
         dep.contains("image: 1.23456789012e+11.dkr.ecr.r.amazonaws.com/p:0.1"),
         "{dep}"
     );
+}
+
+/// Every fixture file, and every prefix cut of a chart template, parses and runs without a
+/// panic (errors are fine).
+#[test]
+fn never_panics_on_arbitrary_text() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                out.push(text);
+            }
+        }
+    }
+    let mut texts = Vec::new();
+    walk(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")),
+        &mut texts,
+    );
+    let chart = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/example/apps-repo/helm-charts/helm-tenant-chart/templates/deployment.yaml"
+    );
+    let text = std::fs::read_to_string(chart).unwrap_or_default();
+    for (i, _) in text.char_indices().step_by(7) {
+        texts.push(text[..i].to_string());
+        texts.push(text[i..].to_string());
+    }
+    let dot = json!({"Values": {"apps": {"a": {"enabled": true}}}, "Release": {}, "Chart": {}});
+    for t in &texts {
+        let _ = render(t, dot.clone());
+    }
 }
