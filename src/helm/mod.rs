@@ -1,5 +1,6 @@
 //! Helm releases rendered in-process as far as the checks need: the ServiceAccounts a chart
-//! creates for each tenant and pool release (`templates/*` that mention a ServiceAccount),
+//! creates for each tenant and pool release, and the accounts its workloads run as (only the
+//! `templates/*` that write `kind: ServiceAccount` or a `serviceAccountName` are rendered),
 //! with the release's values merged over the chart's `values.yaml`, its name and namespace.
 //! A template outside the engine's subset (`crate::gotemplate`) makes the chart "not
 //! understood" for that release: an info finding, never a guessed ServiceAccount. The config
@@ -11,7 +12,9 @@ pub mod release;
 use crate::config::Config;
 use crate::finding::{Finding, Location};
 use crate::gotemplate::{format::floats, Error, ErrorKind};
-use crate::model::accounts::{AccountSource, ServiceAccount, ROLE_ARN_ANNOTATION};
+use crate::model::accounts::{
+    account_of, AccountSource, AccountUse, ServiceAccount, ROLE_ARN_ANNOTATION,
+};
 use crate::model::World;
 use crate::source::{PathSeg, Span};
 use chart::Chart;
@@ -22,22 +25,39 @@ use std::collections::BTreeSet;
 /// The rule for charts that cannot be rendered.
 pub const NOT_UNDERSTOOD: &str = "helm/template-not-understood";
 
-/// The ServiceAccounts that the World's Helm releases create.
-pub fn service_accounts(world: &World, config: &Config) -> (Vec<ServiceAccount>, Vec<Finding>) {
+/// What rendering the World's Helm releases yields.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// The ServiceAccounts the releases create.
+    pub accounts: Vec<ServiceAccount>,
+    /// The accounts the releases' workloads run as.
+    pub uses: Vec<AccountUse>,
+    /// Charts that could not be rendered (`helm/template-not-understood`).
+    pub findings: Vec<Finding>,
+}
+
+/// The ServiceAccounts that the World's Helm releases create, and those their workloads use.
+pub fn service_accounts(world: &World, config: &Config) -> Rendered {
     let releases = release::collect(world);
     if let Some(pattern) = &config.service_account {
-        return (by_convention(&releases, pattern), Vec::new());
+        // The convention names the accounts; which workloads run as them is not known.
+        return Rendered {
+            accounts: by_convention(&releases, pattern),
+            ..Rendered::default()
+        };
     }
     let charts = chart::find(world);
-    let mut out = Vec::new();
-    let mut findings = Vec::new();
+    let mut out = Rendered::default();
     let mut reported = BTreeSet::new();
     for r in &releases {
         let Some(chart) = pick_chart(&charts, r) else {
             continue;
         };
         match render(chart, r) {
-            Ok(accounts) => out.extend(accounts),
+            Ok((accounts, uses)) => {
+                out.accounts.extend(accounts);
+                out.uses.extend(uses);
+            }
             Err(e) => {
                 // One finding per place in the chart: every release hits the same construct.
                 if reported.insert((
@@ -46,12 +66,12 @@ pub fn service_accounts(world: &World, config: &Config) -> (Vec<ServiceAccount>,
                     e.offset,
                     e.kind.clone(),
                 )) {
-                    findings.push(not_understood(world, chart, r, &e));
+                    out.findings.push(not_understood(world, chart, r, &e));
                 }
             }
         }
     }
-    (out, findings)
+    out
 }
 
 /// The chart a release installs, when it is in the linted repositories.
@@ -104,11 +124,13 @@ fn dot(chart: &Chart, r: &Release) -> Value {
     })
 }
 
-/// Renders the templates that mention ServiceAccounts and collects the accounts.
-fn render(chart: &Chart, r: &Release) -> Result<Vec<ServiceAccount>, Error> {
+/// Renders the templates that mention ServiceAccounts and collects the accounts and the
+/// accounts workloads run as.
+fn render(chart: &Chart, r: &Release) -> Result<(Vec<ServiceAccount>, Vec<AccountUse>), Error> {
     let set = chart.templates.as_ref().map_err(Clone::clone)?;
     let data = dot(chart, r);
     let mut out = Vec::new();
+    let mut uses = Vec::new();
     for f in chart.files.iter().filter(|f| f.accounts) {
         let name = &f.name;
         let base = name.rsplit('/').next().unwrap_or(name);
@@ -118,10 +140,37 @@ fn render(chart: &Chart, r: &Release) -> Result<Vec<ServiceAccount>, Error> {
         let text = set.execute(name, &data)?;
         // Helm (without --strict) prints a missing value as nothing.
         let text = text.replace("<no value>", "");
-        if !text.contains("ServiceAccount") {
+        if !text.contains("ServiceAccount") && !text.contains("serviceAccount") {
             continue;
         }
         for doc in crate::parse::yaml::load(&text).docs {
+            let namespace_of = |v: &Value| {
+                v.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .or_else(|| r.namespace.clone())
+            };
+            if let Some((account, explicit, _)) = account_of(&doc.value) {
+                let kind = doc.value.get("kind").and_then(Value::as_str).unwrap_or("");
+                let name = doc
+                    .value
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                uses.push(AccountUse {
+                    namespace: namespace_of(&doc.value),
+                    location: deciding_value(r, &account),
+                    account,
+                    explicit,
+                    workload: format!("{kind}/{name}"),
+                    tenant: r.tenant.clone(),
+                    source: AccountSource::Helm {
+                        release: r.name.clone(),
+                        chart: chart.dir.clone(),
+                    },
+                });
+                continue;
+            }
             if doc.value.get("kind").and_then(Value::as_str) != Some("ServiceAccount") {
                 continue;
             }
@@ -161,7 +210,7 @@ fn render(chart: &Chart, r: &Release) -> Result<Vec<ServiceAccount>, Error> {
             });
         }
     }
-    Ok(out)
+    Ok((out, uses))
 }
 
 fn value_location(r: &Release, keys: &[&str]) -> Location {

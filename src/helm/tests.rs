@@ -121,3 +121,42 @@ fn supported_subset_chart_renders() {
         ]
     );
 }
+
+#[test]
+fn example_workloads_run_as_the_rendered_accounts() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/example/apps-repo");
+    let options = crate::Options {
+        paths: vec![root],
+        policy_dirs: Vec::new(),
+        policy_time_limit: std::time::Duration::from_secs(5),
+    };
+    let outcome = crate::lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
+    let world = &outcome.world;
+    let mut uses: Vec<String> = world
+        .account_uses
+        .iter()
+        .filter(|u| u.source != AccountSource::Manifest)
+        .map(|u| {
+            format!(
+                "{}/{} {}",
+                u.namespace.as_deref().unwrap_or("?"),
+                u.account,
+                u.workload
+            )
+        })
+        .collect();
+    uses.sort();
+    // Each enabled app's Deployment runs as the account the chart creates for it.
+    let mut accounts: Vec<String> = world
+        .service_accounts
+        .iter()
+        .filter(|sa| sa.source != AccountSource::Manifest)
+        .map(|sa| {
+            let ns = sa.namespace.as_deref().unwrap_or("?");
+            format!("{ns}/{} Deployment/{}", sa.name, sa.name)
+        })
+        .collect();
+    accounts.sort();
+    assert_eq!(uses, accounts);
+    assert_eq!(uses.len(), 8);
+}
