@@ -422,6 +422,25 @@ mod tests {
     }
 
     #[test]
+    fn service_account_convention() {
+        let path = Path::new(".gitops-lint.yaml");
+        let c = Config::from_text("serviceAccount: \"{tenant}-{app}\"\n", path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.service_account.as_deref(), Some("{tenant}-{app}"));
+        for bad in [
+            "serviceAccount: \"{tenant}\"\n",
+            "serviceAccount: \"{app}-{tier}\"\n",
+            "serviceAccount: [x]\n",
+        ] {
+            let e = Config::from_text(bad, path).err();
+            assert!(
+                e.is_some_and(|e| e.line == 1 && e.key == "serviceAccount"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn a_custom_contract() {
         let text = "tiers:\n  gold:\n    apps: {api: silo, worker: pool}\npools: [shared-*]\nrules:\n  tier/app-enablement: warning\n  yaml/syntax: off\n";
         let c = Config::from_text(text, Path::new("c.yaml")).unwrap_or_else(|e| panic!("{e}"));

@@ -12,12 +12,24 @@ use super::yaml_out::{to_json, to_yaml};
 use super::{Ctx, Error, Funcs};
 use serde_json::{Map, Value};
 
-/// Adds Helm's functions to a table.
+/// Adds Helm's functions: the sprig ones below plus Helm's own (`include`, `tpl`, `required`,
+/// `toYaml`).
 pub fn register(f: &mut Funcs) {
+    register_sprig(f);
     let table: &[(&'static str, super::Func)] = &[
         ("include", include),
         ("tpl", tpl),
         ("required", required),
+        ("toYaml", to_yaml_f),
+    ];
+    for (name, func) in table {
+        f.insert(name, *func);
+    }
+}
+
+/// Adds the sprig functions implemented here (shared by Helm and Argo CD's `goTemplate`).
+pub fn register_sprig(f: &mut Funcs) {
+    let table: &[(&'static str, super::Func)] = &[
         ("fail", fail),
         ("default", default),
         ("empty", empty),
@@ -26,7 +38,6 @@ pub fn register(f: &mut Funcs) {
         ("quote", quote),
         ("squote", squote),
         ("toString", to_string),
-        ("toYaml", to_yaml_f),
         ("toJson", to_json_f),
         ("nindent", nindent),
         ("indent", indent),

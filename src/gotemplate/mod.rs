@@ -18,8 +18,10 @@
 //! - A file's top level is a template named after the file; each `define`/`block` is a template
 //!   of its own name, shared by the whole set (so `include` and `template` reach across files).
 //! - Functions are a [`Funcs`] table of plain `fn(&Ctx, &[Value]) -> Result<Value, Error>`; a
-//!   function family lives in its own file and registers itself (`builtins`, `helm_funcs`;
-//!   Argo CD's sprig set goes in another file the same way). [`Ctx`] gives a function the
+//!   function family lives in its own file and registers itself (`builtins`,
+//!   `helm_funcs::register`; `helm_funcs::register_sprig` is the sprig part alone, without
+//!   Helm's `include`/`tpl`/`required`/`toYaml`; Argo CD's sprig set goes in another file the
+//!   same way, and may start from `register_sprig`). [`Ctx`] gives a function the
 //!   template set (`include`, `tpl`).
 //! - Anything outside the subset is an [`ErrorKind::Unsupported`] error naming the construct
 //!   and its byte offset: a function not in the table (found when the file is added, as Go
