@@ -282,8 +282,9 @@ fn not_understood(world: &World, chart: &Chart, r: &Release, e: &Error) -> Findi
     let primary = match file {
         Some(id) if e.offset != usize::MAX && e.offset <= world.file(id).text.len() => {
             let text = &world.file(id).text;
-            let end = text[e.offset..]
-                .find("}}")
+            let end = text
+                .get(e.offset..)
+                .and_then(|rest| rest.find("}}"))
                 .map_or(e.offset, |n| e.offset + n + 2);
             Location::Span(Span {
                 file: id,
