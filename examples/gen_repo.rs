@@ -14,7 +14,8 @@
 //!   (`tenant/namespace-mismatch`, the `namespace:` line);
 //! - every 101st premium tenant has `consumer.enabled: false` (`tier/app-enablement`);
 //! - every 103rd advanced tenant has no `producer.envId` (`tier/shared-app-missing-pool`,
-//!   the `producer:` line);
+//!   the `producer:` line; the tenant then also differs from its tier template there,
+//!   `tier/contract-drift`);
 //! - `platform/kustomization.yaml` has its last resource one space too deep
 //!   (`yaml/continued-list-item`), so the item above becomes `... - external-dns.yaml`,
 //!   which names no file (`kustomize/missing-resource`, the line above);
@@ -997,6 +998,11 @@ fn write_tenants(
         if producer_no_pool {
             out.push(Defect {
                 rule: "tier/shared-app-missing-pool",
+                file: file(),
+                line: lines.producer_key,
+            });
+            out.push(Defect {
+                rule: "tier/contract-drift",
                 file: file(),
                 line: lines.producer_key,
             });

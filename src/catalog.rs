@@ -117,6 +117,9 @@ pub const NATIVE_RULES: &[&str] = &[
     crate::suppress::MISSING_REASON,
     crate::suppress::UNUSED,
     crate::suppress::EXPIRED,
+    crate::helm::NOT_UNDERSTOOD,
+    crate::checks::workflow::TIER_OPTIONS,
+    crate::checks::workflow::UNVALIDATED_TENANT_ID,
 ];
 
 /// Rule ids that the embedded Rego policies can emit (`"rule": "family/name"` literals).

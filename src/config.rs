@@ -52,6 +52,9 @@ pub struct Config {
     /// and Flux Kustomizations can be checked. Keys are normalised with
     /// [`crate::checks::repo_url::same_repo_key`].
     pub repo_urls: BTreeMap<String, PathBuf>,
+    /// The ServiceAccount naming convention (`serviceAccount: "{tenant}-{app}"`): when set,
+    /// releases' ServiceAccounts are named by it instead of rendering the chart.
+    pub service_account: Option<String>,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
 }
@@ -75,13 +78,26 @@ impl Default for Config {
             yaml: YamlOptions::default(),
             ignore: Vec::new(),
             repo_urls: BTreeMap::new(),
+            service_account: None,
             source: None,
         }
     }
 }
 
 /// Every top-level key the config accepts (the JSON Schema in `schemas/` lists the same).
-pub const KEYS: &[&str] = &["tiers", "pools", "rules", "ignore", "yaml", "repoURLs"];
+pub const KEYS: &[&str] = &[
+    "tiers",
+    "pools",
+    "rules",
+    "ignore",
+    "yaml",
+    "repoURLs",
+    "serviceAccount",
+];
+
+/// The placeholders a `serviceAccount` convention may use.
+pub const SERVICE_ACCOUNT_PLACEHOLDERS: &[&str] =
+    &["{tenant}", "{app}", "{release}", "{namespace}"];
 
 /// One `ignore:` entry: findings of `rule` (an id or a glob such as `tier/*`) in files matching
 /// `paths` are dropped until the `until` date, for the stated `reason`.
@@ -287,6 +303,25 @@ impl Config {
                 }
                 "yaml" => config.yaml = yaml_options(value, &err)?,
                 "repoURLs" => config.repo_urls = repo_urls(value, path, &err)?,
+                "serviceAccount" => {
+                    let Some(pattern) = value.as_str() else {
+                        return Err(err(
+                            &[k("serviceAccount")],
+                            "expected a name pattern such as `{tenant}-{app}`".into(),
+                        ));
+                    };
+                    let mut rest = pattern.to_string();
+                    for p in SERVICE_ACCOUNT_PLACEHOLDERS {
+                        rest = rest.replace(p, "");
+                    }
+                    if rest.contains('{') || rest.contains('}') || !pattern.contains("{app}") {
+                        return Err(err(
+                            &[k("serviceAccount")],
+                            format!("expected a pattern with `{{app}}` and only `{}` placeholders, found `{pattern}`", SERVICE_ACCOUNT_PLACEHOLDERS.join("`, `")),
+                        ));
+                    }
+                    config.service_account = Some(pattern.to_string());
+                }
                 "ignore" => {
                     config.ignore =
                         crate::suppress::parse_ignore(value, text).map_err(|(keys, message)| {
@@ -426,6 +461,25 @@ mod tests {
             .unwrap_or_else(|| panic!("should fail"));
         assert_eq!(e.key, "tier");
         assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn service_account_convention() {
+        let path = Path::new(".gitops-lint.yaml");
+        let c = Config::from_text("serviceAccount: \"{tenant}-{app}\"\n", path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.service_account.as_deref(), Some("{tenant}-{app}"));
+        for bad in [
+            "serviceAccount: \"{tenant}\"\n",
+            "serviceAccount: \"{app}-{tier}\"\n",
+            "serviceAccount: [x]\n",
+        ] {
+            let e = Config::from_text(bad, path).err();
+            assert!(
+                e.is_some_and(|e| e.line == 1 && e.key == "serviceAccount"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -141,7 +141,7 @@ fn sarif_of_the_example_validates_and_has_real_regions() {
     let expected = plain["findings"].as_array().cloned().unwrap_or_default();
     let run0 = &log["runs"][0];
     let results = run0["results"].as_array().cloned().unwrap_or_default();
-    assert_eq!(results.len(), 6);
+    assert_eq!(results.len(), 10);
     assert_eq!(results.len(), expected.len());
     for (r, f) in results.iter().zip(&expected) {
         assert_eq!(r["ruleId"], f["rule"]);
@@ -387,7 +387,8 @@ fn junit_is_well_formed_with_special_characters() {
     assert!(xml.contains("t&lt;&amp;&gt;&quot;&apos;x"), "{xml}");
     let elements = well_formed(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
     assert!(elements >= 4);
-    assert!(xml.contains("tests=\"1\" failures=\"1\""), "{xml}");
+    // The odd tenantId also disagrees with the file name (tier/name-mismatch).
+    assert!(xml.contains("tests=\"2\" failures=\"2\""), "{xml}");
     assert!(xml.contains("<failure type=\"error\""), "{xml}");
     // The checker itself rejects broken XML.
     assert!(well_formed("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a><b></a>").is_err());
@@ -399,7 +400,7 @@ fn junit_of_the_example_lists_clean_files_as_passing() {
     let o = run(root(), &["--format", "junit", EXAMPLE[0], EXAMPLE[1]]);
     let xml = stdout(&o);
     well_formed(&xml).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(xml.matches("<failure ").count(), 6);
+    assert_eq!(xml.matches("<failure ").count(), 10);
     assert!(xml.contains(
         "<testcase classname=\"fixtures/example/apps-repo/tenants/premium/tenant-1.yaml\" name=\"no findings\"/>"
     ));
@@ -432,10 +433,10 @@ fn several_formats_in_one_run() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(
         json(&stdout(&o))["findings"].as_array().map(Vec::len),
-        Some(6)
+        Some(10)
     );
     assert_eq!(json(&read(&sarif))["version"], "2.1.0");
-    assert!(read(&junit).contains("failures=\"6\""));
+    assert!(read(&junit).contains("failures=\"10\""));
     let text = read(&human);
     assert!(text.contains("error[tenant/namespace-mismatch]"));
     assert!(!text.contains('\u{1b}'), "no colour codes in files");
@@ -749,8 +750,15 @@ fn a_tier_template_change_reports_every_tenant_of_the_tier() {
     let o = run(d, &["--changed-from", "HEAD", "--format", "json", "."]);
     assert_eq!(
         findings(&o),
-        vec!["tier/app-enablement tenants/premium/tenant-4.yaml:17"],
-        "tenant-4's problem is now the change's business"
+        vec![
+            // every premium tenant now differs from the changed template...
+            "tier/contract-drift tenants/premium/tenant-1.yaml:9",
+            "tier/contract-drift tenants/premium/tenant-4.yaml:9",
+            // ...and tenant-4's old problem is now the change's business
+            "tier/app-enablement tenants/premium/tenant-4.yaml:17",
+            "tier/contract-drift tenants/premium/tenant-7.yaml:9",
+        ],
+        "every tenant of the tier is the change's business"
     );
     // The same run from a subdirectory PATH maps git's paths correctly.
     let o = run(
@@ -763,7 +771,7 @@ fn a_tier_template_change_reports_every_tenant_of_the_tier() {
             &d.display().to_string(),
         ],
     );
-    assert_eq!(findings(&o).len(), 1, "{}", stdout(&o));
+    assert_eq!(findings(&o).len(), 4, "{}", stdout(&o));
 }
 
 /// A user policy with a cross-file finding: tenant-1 is reported, with tenant-7 as related.
@@ -887,7 +895,7 @@ fn init_writes_a_config_that_loads_back() {
     validate_config(&text).unwrap_or_else(|e| panic!("{e}"));
     // The run with it finds the same problems as without (six findings for five mistakes).
     let lint = run(dir.path(), &["--format", "json", "apps-repo"]);
-    assert_eq!(findings(&lint).len(), 6, "{}", stderr(&lint));
+    assert_eq!(findings(&lint).len(), 10, "{}", stderr(&lint));
 
     let again = run(dir.path(), &["init", "apps-repo"]);
     assert_eq!(again.status.code(), Some(2));

@@ -13,6 +13,7 @@ pub mod names;
 pub mod repo_url;
 pub mod template;
 pub mod unrendered;
+pub mod workflow;
 
 use crate::config::Config;
 use crate::finding::Finding;
@@ -25,6 +26,7 @@ pub fn run(world: &World, config: &Config) -> Vec<Finding> {
     findings.extend(kustomize::check(world));
     findings.extend(unrendered::check(world));
     findings.extend(template::check(world));
+    findings.extend(workflow::check(world));
     findings.extend(crate::schema::check(world));
     findings.extend(argocd::check(world, config));
     findings.extend(image_updater::check(world));

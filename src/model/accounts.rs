@@ -46,6 +46,103 @@ pub struct ServiceAccount {
     pub role_location: Option<Location>,
 }
 
+/// A workload's pods run as a ServiceAccount (`serviceAccountName`, else `default`): the last
+/// link of the IRSA chain.
+#[derive(Clone, Debug)]
+pub struct AccountUse {
+    /// The namespace the pods run in (`None` when it cannot be known statically).
+    pub namespace: Option<String>,
+    /// The ServiceAccount name.
+    pub account: String,
+    /// Whether the name is written (`serviceAccountName`) rather than Kubernetes' `default`.
+    pub explicit: bool,
+    /// `Kind/name` of the workload.
+    pub workload: String,
+    /// The tenant it belongs to, when known.
+    pub tenant: Option<String>,
+    /// Where it comes from.
+    pub source: AccountSource,
+    /// Where the name is written (for a Helm release: the value that decides it).
+    pub location: Location,
+}
+
+/// Where a workload kind keeps its pod spec.
+pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            Some("/spec/template/spec")
+        }
+        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
+        "Pod" => Some("/spec"),
+        _ => None,
+    }
+}
+
+/// The ServiceAccount a workload document runs as, with whether it is written and the path
+/// of the field (or of the pod spec when it is not written).
+pub fn account_of(doc: &Value) -> Option<(String, bool, Vec<PathSeg>)> {
+    let kind = doc.get("kind").and_then(Value::as_str)?;
+    let pointer = pod_spec_pointer(kind)?;
+    let spec = doc.pointer(pointer)?;
+    let mut path: Vec<PathSeg> = pointer
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| PathSeg::Key(s.to_string()))
+        .collect();
+    // `serviceAccount` is the deprecated alias Kubernetes still honours.
+    for field in ["serviceAccountName", "serviceAccount"] {
+        if let Some(name) = spec.get(field).and_then(Value::as_str) {
+            path.push(PathSeg::Key(field.to_string()));
+            return Some((name.to_string(), true, path));
+        }
+    }
+    Some(("default".to_string(), false, path))
+}
+
+/// Workloads written as plain manifests and the accounts they run as, in file order.
+pub fn uses_from_manifests(world: &World) -> Vec<AccountUse> {
+    let mut out = Vec::new();
+    for kind in [
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+        "Pod",
+    ] {
+        for at in world.kind(kind) {
+            let Some(doc) = world.doc(*at) else { continue };
+            let Some((account, explicit, path)) = account_of(&doc.value) else {
+                continue;
+            };
+            let name = doc
+                .value
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            out.push(AccountUse {
+                namespace: doc
+                    .value
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                account,
+                explicit,
+                workload: format!("{kind}/{name}"),
+                tenant: None,
+                source: AccountSource::Manifest,
+                location: Location::value(at.file, at.doc, path),
+            });
+        }
+    }
+    out.sort_by_key(|u| match &u.location {
+        Location::Path { file, doc, .. } => (file.0, *doc),
+        _ => (u32::MAX, 0),
+    });
+    out
+}
+
 /// ServiceAccounts written as plain manifests, in file order.
 pub fn from_manifests(world: &World) -> Vec<ServiceAccount> {
     let mut out = Vec::new();

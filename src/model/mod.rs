@@ -58,6 +58,8 @@ pub struct World {
     pub infra: crate::terraform::Infra,
     /// ServiceAccounts from manifests and rendered Helm releases.
     pub service_accounts: Vec<accounts::ServiceAccount>,
+    /// The accounts workloads run as, from manifests and rendered Helm releases.
+    pub account_uses: Vec<accounts::AccountUse>,
 }
 
 impl World {
@@ -98,22 +100,24 @@ impl World {
 /// independent, so they run side by side; checks run after, on the complete World.
 pub fn derive(world: &mut World, config: &crate::config::Config) -> Vec<crate::finding::Finding> {
     let shared: &World = world;
-    let ((generated, mut findings), ((infra, tf_findings), (helm_accounts, helm_findings))) =
-        rayon::join(
-            || crate::appset::expand(shared, config),
-            || {
-                rayon::join(
-                    || crate::terraform::evaluate(shared, config),
-                    || crate::helm::service_accounts(shared, config),
-                )
-            },
-        );
+    let ((generated, mut findings), ((infra, tf_findings), helm)) = rayon::join(
+        || crate::appset::expand(shared, config),
+        || {
+            rayon::join(
+                || crate::terraform::evaluate(shared, config),
+                || crate::helm::service_accounts(shared, config),
+            )
+        },
+    );
     let mut service_accounts = accounts::from_manifests(world);
-    service_accounts.extend(helm_accounts);
+    service_accounts.extend(helm.accounts);
+    let mut account_uses = accounts::uses_from_manifests(world);
+    account_uses.extend(helm.uses);
     world.generated = generated;
     world.infra = infra;
     world.service_accounts = service_accounts;
+    world.account_uses = account_uses;
     findings.extend(tf_findings);
-    findings.extend(helm_findings);
+    findings.extend(helm.findings);
     findings
 }

@@ -92,7 +92,7 @@ fn keys(path: &[&str]) -> Vec<PathSeg> {
 
 /// The Helm values of a release and where they are. A values string is parsed here; its syntax
 /// errors become findings at the right line inside the block.
-fn values_of(
+pub(crate) fn values_of(
     file: &SourceFile,
     doc_index: usize,
     doc: &yaml::YamlDoc,

@@ -4,15 +4,24 @@
 //! input.config.tiers      {"premium": {"producer": "silo", "consumer": "silo"}, ...}
 //! input.config.pools      ["pool-*"]
 //! input.tenants[_]        {id, tier, file, doc, kind, name, template, namespace,
-//!                          namespace_path, values, values_path, id_path}
+//!                          namespace_path, values, values_path, id_path,
+//!                          stem, name_path, release_name, release_name_path,
+//!                          contract: {file, doc, drift}}
+//!                          (`contract.drift`: how the tenant differs from its tier template
+//!                          rendered with its id, see `contract.rs`)
+//! input.tier_templates[tier] {file, doc}
+//! input.tenant_dirs[_]    {tier, dir, file}        (`tenants/<tier>/` folders, first file)
 //! input.pools[id]         {id, file, doc}
 //! input.resources[_]      {file, doc, kind, apiVersion, name, namespace, object}
 //! input.infra.tenants[_]  {id, tier, file, path}   (from tenants.json)
 //! ```
 
+use super::contract;
 use crate::config::Config;
+use crate::model::Tenant;
 use crate::model::World;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 /// Builds the input document for the policies.
 pub fn build(world: &World, config: &Config) -> Value {
@@ -57,14 +66,154 @@ pub fn build(world: &World, config: &Config) -> Value {
             }));
         }
     }
+    let templates: BTreeMap<&str, &crate::model::Tenant> = world
+        .tenants
+        .iter()
+        .filter(|t| t.template)
+        .map(|t| (t.tier.as_str(), t))
+        .collect();
+    let mut template_docs = BTreeMap::new();
+    for (tier, t) in &templates {
+        if let Some(d) = contract::document(world, t) {
+            template_docs.insert(*tier, d);
+        }
+    }
+    // Every `<tier>_tenant_template.*` present, whether or not the config knows the tier.
+    let mut tier_templates = Map::new();
+    for f in world
+        .files
+        .iter()
+        .filter(|f| f.kind == crate::source::FileKind::TierTemplate)
+    {
+        let name = f.rel_path.rsplit('/').next().unwrap_or("");
+        if let Some((tier, _)) = name.split_once("_tenant_template.") {
+            tier_templates
+                .entry(tier.to_string())
+                .or_insert_with(|| json!({"file": f.display, "doc": 0}));
+        }
+    }
+    let tenants: Vec<Value> = world
+        .tenants
+        .iter()
+        .map(|t| tenant(world, t, &templates, &template_docs))
+        .collect();
     json!({
         "config": {
             "tiers": config.tiers,
             "pools": config.pools,
         },
-        "tenants": world.tenants,
+        "tenants": tenants,
+        "tier_templates": tier_templates,
+        "tenant_dirs": tenant_dirs(world),
         "pools": pools,
         "resources": resources,
         "infra": { "tenants": infra_tenants },
     })
+}
+
+/// One tenant with what the tier policies compare: names and their paths, and the contract.
+fn tenant(
+    world: &World,
+    t: &Tenant,
+    templates: &BTreeMap<&str, &Tenant>,
+    template_docs: &BTreeMap<&str, Value>,
+) -> Value {
+    let mut v = json!(t);
+    let document = contract::document(world, t);
+    let (release_name, release_name_path) = match t.kind.as_str() {
+        "HelmRelease" => (
+            document
+                .as_ref()
+                .and_then(|d| d.pointer("/spec/releaseName"))
+                .cloned(),
+            json!(["spec", "releaseName"]),
+        ),
+        _ => (
+            document
+                .as_ref()
+                .and_then(|d| d.pointer("/spec/source/helm/releaseName"))
+                .cloned(),
+            json!(["spec", "source", "helm", "releaseName"]),
+        ),
+    };
+    let stem = t
+        .file
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.rsplit_once('.').map(|(s, _)| s))
+        .unwrap_or("");
+    let Value::Object(m) = &mut v else {
+        return v;
+    };
+    m.insert("stem".into(), json!(stem));
+    m.insert("name_path".into(), json!(["metadata", "name"]));
+    if let Some(name) = document.as_ref().and_then(|d| d.pointer("/metadata/name")) {
+        // A template's name as the template spells it (`{TENANT_ID}-premium`).
+        m.insert("name".into(), name.clone());
+    }
+    m.insert("release_name".into(), release_name.unwrap_or(Value::Null));
+    m.insert("release_name_path".into(), release_name_path);
+    if t.template {
+        // The template's names with placeholders still masked (`_TENANT_ID_-premium`), exactly
+        // as written, for comparing with the masked expectation.
+        m.insert("raw_name".into(), json!(t.name));
+        let raw = world
+            .files
+            .iter()
+            .find(|f| f.display == t.file)
+            .and_then(|f| world.yaml.get(f.id.0 as usize)?.get(t.doc))
+            .and_then(|d| {
+                d.value
+                    .pointer("/spec/source/helm/releaseName")
+                    .or_else(|| d.value.pointer("/spec/releaseName"))
+                    .cloned()
+            });
+        m.insert("raw_release_name".into(), raw.unwrap_or(Value::Null));
+    }
+    // Only a tenant of the template's own shape (same kind, values in the same place) was
+    // rendered from it; another shape (a Flux tenant beside Argo CD templates) is not compared.
+    let same_shape = |tpl: &Tenant| tpl.kind == t.kind && tpl.values_path == t.values_path;
+    if !t.template {
+        if let (Some(tpl), Some(tdoc)) = (
+            templates.get(t.tier.as_str()).filter(|tpl| same_shape(tpl)),
+            template_docs.get(t.tier.as_str()),
+        ) {
+            if let Some(d) = &document {
+                m.insert(
+                    "contract".into(),
+                    json!({"file": tpl.file, "doc": tpl.doc,
+                           "drift": contract::drift(tdoc, d, &t.id)}),
+                );
+            }
+        }
+    }
+    v
+}
+
+/// `tenants/<tier>/` folders (any depth), each with its first YAML file (where a finding about
+/// the folder is shown).
+fn tenant_dirs(world: &World) -> Vec<Value> {
+    let mut dirs: BTreeMap<(String, String), String> = BTreeMap::new();
+    // A folder that holds only pools (`tenants/basic/pool-1.yaml`) holds no tenants.
+    let pools: std::collections::BTreeSet<&str> =
+        world.pools.iter().map(|p| p.file.as_str()).collect();
+    for f in &world.files {
+        if !f.kind.is_yaml()
+            || f.kind == crate::source::FileKind::Kustomization
+            || pools.contains(f.display.as_str())
+        {
+            continue;
+        }
+        let segs: Vec<&str> = f.rel_path.split('/').collect();
+        let n = segs.len();
+        if n >= 3 && segs[n - 3] == "tenants" {
+            let dir = segs[..n - 1].join("/");
+            let display = f.display.clone();
+            dirs.entry((segs[n - 2].to_string(), dir))
+                .or_insert(display);
+        }
+    }
+    dirs.into_iter()
+        .map(|((tier, dir), file)| json!({"tier": tier, "dir": dir, "file": file}))
+        .collect()
 }
