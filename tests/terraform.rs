@@ -1,0 +1,93 @@
+//! The Terraform evaluator on the example infra-repo: the model it derives, written out.
+
+mod common;
+
+use gitops_lint::config::Config;
+use gitops_lint::terraform::Infra;
+use gitops_lint::{lint, Options};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn infra_of(paths: &[&str]) -> (Infra, gitops_lint::model::World) {
+    let options = Options {
+        paths: paths.iter().map(|p| common::root().join(p)).collect::<Vec<PathBuf>>(),
+        policy_dirs: Vec::new(),
+        policy_time_limit: Duration::from_secs(10),
+    };
+    let mut outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
+    let infra = std::mem::take(&mut outcome.world.infra);
+    (infra, outcome.world)
+}
+
+/// One line per role: instance address, tenant, name, trusted subjects, provider expression.
+fn describe(infra: &Infra) -> Vec<String> {
+    let mut lines: Vec<String> = infra
+        .roles
+        .iter()
+        .map(|r| {
+            let instance = &infra.instances[r.instance];
+            let subjects = r.subjects.as_ref().map_or("?".to_string(), |s| {
+                s.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+            });
+            format!(
+                "{} tenant={} role={}{} trusts={} provider={}",
+                instance.address,
+                instance.tenant.as_deref().unwrap_or("?"),
+                r.name.as_deref().unwrap_or("?"),
+                if r.prefixed { "-<random>" } else { "" },
+                subjects,
+                r.provider_arn.as_ref().map_or("", |o| o.text.as_str()),
+            )
+        })
+        .collect();
+    for s in &infra.skipped {
+        lines.push(format!(
+            "{} skipped role={} because {}",
+            infra.instances[s.instance].address,
+            s.name.as_deref().unwrap_or("?"),
+            s.cause.as_ref().map_or(String::new(), |(v, o)| format!("{v} = {}", o.text)),
+        ));
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn example_infra_repo_evaluates_to_its_roles() {
+    let (infra, _) = infra_of(&["fixtures/example/infra-repo"]);
+    assert!(infra.has_terraform);
+    assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
+    let addresses: Vec<&str> = infra.instances.iter().map(|i| i.address.as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "envs/prd",
+            "module.tenant_apps[\"tenant-1\"]",
+            "module.tenant_apps[\"tenant-2\"]",
+            "module.tenant_apps[\"tenant-3\"]",
+            "module.tenant_apps[\"tenant-4\"]",
+            "module.tenant_apps[\"tenant-55\"]",
+        ]
+    );
+    let provider = "data.aws_iam_openid_connect_provider.eks.arn";
+    let expected: Vec<String> = [
+        "module.tenant_apps[\"tenant-1\"] tenant=tenant-1 role=consumer-role-tenant-1 trusts=tenant-1:tenant-1-consumer provider=P",
+        "module.tenant_apps[\"tenant-1\"] tenant=tenant-1 role=producer-role-tenant-1 trusts=tenant-1:tenant-1-producer provider=P",
+        "module.tenant_apps[\"tenant-2\"] skipped role=consumer-role-tenant-2 because enable_consumer = each.value.tier != \"basic\"",
+        "module.tenant_apps[\"tenant-2\"] skipped role=producer-role-tenant-2 because enable_producer = each.value.tier == \"premium\"",
+        "module.tenant_apps[\"tenant-3\"] skipped role=producer-role-tenant-3 because enable_producer = each.value.tier == \"premium\"",
+        "module.tenant_apps[\"tenant-3\"] tenant=tenant-3 role=consumer-role-tenant-3 trusts=tenant-3:tenant-3-consumer provider=P",
+        "module.tenant_apps[\"tenant-4\"] tenant=tenant-4 role=consumer-role-tenant-4 trusts=tenant-4:tenant-4-consumer provider=P",
+        "module.tenant_apps[\"tenant-4\"] tenant=tenant-4 role=producer-role-tenant-4 trusts=tenant-4:tenant-4-producer provider=P",
+        "module.tenant_apps[\"tenant-55\"] tenant=tenant-55 role=consumer-role-tenant-55 trusts=tenant-55:tenant-55-consumer provider=P",
+        "module.tenant_apps[\"tenant-55\"] tenant=tenant-55 role=producer-role-tenant-55 trusts=tenant-55:tenant-55-producer provider=P",
+    ]
+    .iter()
+    .map(|l| l.replace("=P", &format!("={provider}")))
+    .collect();
+    assert_eq!(describe(&infra), expected);
+    let tenants: Vec<(String, Option<String>)> =
+        infra.tenants.iter().map(|t| (t.id.clone(), t.tier.clone())).collect();
+    assert_eq!(tenants.len(), 5);
+    assert_eq!(tenants[2], ("tenant-3".to_string(), Some("advanced".to_string())));
+}
