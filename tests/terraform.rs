@@ -91,3 +91,54 @@ fn example_infra_repo_evaluates_to_its_roles() {
     assert_eq!(tenants.len(), 5);
     assert_eq!(tenants[2], ("tenant-3".to_string(), Some("advanced".to_string())));
 }
+
+#[test]
+fn argocd_pair_has_for_each_and_pool_instances() {
+    let (infra, _) = infra_of(&["fixtures/chain/argocd/clean/apps-repo", "fixtures/chain/argocd/clean/infra-repo"]);
+    assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
+    let provider = "data.aws_iam_openid_connect_provider.eks.arn";
+    let expected: Vec<String> = [
+        "module.pool_1 tenant=pool-1 role=consumer-role-pool-1 trusts=pool-1:pool-1-consumer provider=P",
+        "module.pool_1 tenant=pool-1 role=producer-role-pool-1 trusts=pool-1:pool-1-producer provider=P",
+        "module.tenant_apps[\"tenant-1\"] tenant=tenant-1 role=consumer-role-tenant-1 trusts=tenant-1:tenant-1-consumer provider=P",
+        "module.tenant_apps[\"tenant-1\"] tenant=tenant-1 role=producer-role-tenant-1 trusts=tenant-1:tenant-1-producer provider=P",
+        "module.tenant_apps[\"tenant-2\"] skipped role=consumer-role-tenant-2 because enable_consumer = contains(lookup(local.silo, each.value.tier, []), \"consumer\")",
+        "module.tenant_apps[\"tenant-2\"] skipped role=producer-role-tenant-2 because enable_producer = contains(lookup(local.silo, each.value.tier, []), \"producer\")",
+        "module.tenant_apps[\"tenant-3\"] skipped role=producer-role-tenant-3 because enable_producer = contains(lookup(local.silo, each.value.tier, []), \"producer\")",
+        "module.tenant_apps[\"tenant-3\"] tenant=tenant-3 role=consumer-role-tenant-3 trusts=tenant-3:tenant-3-consumer provider=P",
+    ]
+    .iter()
+    .map(|l| l.replace("=P", &format!("={provider}")))
+    .collect();
+    assert_eq!(describe(&infra), expected);
+    assert_eq!(infra.accounts.keys().collect::<Vec<_>>(), ["123456789012"]);
+}
+
+#[test]
+fn flux_pair_instantiates_the_module_per_terraform_resource() {
+    let (infra, _) = infra_of(&["fixtures/chain/flux/clean/apps-repo", "fixtures/chain/flux/clean/infra-repo"]);
+    assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
+    // The module default (where the value is written), not the variable reference.
+    let provider = "\"arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE\"";
+    let expected: Vec<String> = [
+        "Terraform flux-system/tenant-1-infra tenant=tenant-1 role=consumer-role-tenant-1 trusts=tenant-1:tenant-1-consumer provider=P",
+        "Terraform flux-system/tenant-1-infra tenant=tenant-1 role=payments-role-tenant-1 trusts= provider=",
+        "Terraform flux-system/tenant-1-infra tenant=tenant-1 role=producer-role-tenant-1 trusts=tenant-1:tenant-1-producer provider=P",
+        "Terraform flux-system/tenant-3-infra skipped role=payments-role-tenant-3 because enable_payments = false",
+        "Terraform flux-system/tenant-3-infra skipped role=producer-role-tenant-3 because enable_producer = false",
+        "Terraform flux-system/tenant-3-infra tenant=tenant-3 role=consumer-role-tenant-3 trusts=tenant-3:tenant-3-consumer provider=P",
+    ]
+    .iter()
+    .map(|l| l.replace("=P", &format!("={provider}")))
+    .collect();
+    assert_eq!(describe(&infra), expected);
+    assert_eq!(infra.pod_identities.len(), 1);
+    let p = &infra.pod_identities[0];
+    assert_eq!(
+        (p.namespace.as_deref(), p.service_account.as_deref(), p.role_name.as_deref()),
+        (Some("tenant-1"), Some("tenant-1-payments"), Some("payments-role-tenant-1"))
+    );
+    assert!(infra.roles.iter().any(|r| r.pod_identity));
+    let tenants: Vec<&str> = infra.tenants.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(tenants, ["tenant-1", "tenant-3"]);
+}

@@ -4,8 +4,10 @@
 
 pub mod appset;
 pub mod gomatch;
+pub mod irsa;
 pub mod kustomize;
 pub mod names;
+pub mod repos;
 pub mod template;
 pub mod unrendered;
 
@@ -20,5 +22,7 @@ pub fn run(world: &World) -> Vec<Finding> {
     findings.extend(unrendered::check(world));
     findings.extend(template::check(world));
     findings.extend(crate::schema::check(world));
+    findings.extend(irsa::check(world));
+    findings.extend(repos::check(world));
     findings
 }

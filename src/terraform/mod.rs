@@ -178,7 +178,7 @@ pub struct PodIdentity {
 }
 
 /// Where the infra-repo names a tenant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TenantSource {
     /// An entry of `tenants.json`.
     TenantsJson,
