@@ -140,5 +140,5 @@ fn flux_pair_instantiates_the_module_per_terraform_resource() {
     );
     assert!(infra.roles.iter().any(|r| r.pod_identity));
     let tenants: Vec<&str> = infra.tenants.iter().map(|t| t.id.as_str()).collect();
-    assert_eq!(tenants, ["tenant-1", "tenant-3"]);
+    assert_eq!(tenants, ["tenant-3", "tenant-1"]); // file order: advanced/ before premium/
 }
