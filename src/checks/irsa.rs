@@ -65,7 +65,7 @@ struct Index<'w> {
     infra_tenants: HashMap<&'w str, Location>,
     sa_by_subject: HashSet<(&'w str, &'w str)>,
     sa_by_role: HashSet<&'w str>,
-    namespaces_with_sa: HashSet<&'w str>,
+    namespaces_with_sa: HashMap<&'w str, &'w ServiceAccount>,
 }
 
 impl<'w> Index<'w> {
@@ -79,7 +79,7 @@ impl<'w> Index<'w> {
             infra_tenants: HashMap::new(),
             sa_by_subject: HashSet::new(),
             sa_by_role: HashSet::new(),
-            namespaces_with_sa: HashSet::new(),
+            namespaces_with_sa: HashMap::new(),
         };
         for role in &infra.roles {
             if let Some(name) = role.name.as_deref() {
@@ -106,7 +106,7 @@ impl<'w> Index<'w> {
         for sa in &world.service_accounts {
             if let Some(ns) = sa.namespace.as_deref() {
                 ix.sa_by_subject.insert((ns, sa.name.as_str()));
-                ix.namespaces_with_sa.insert(ns);
+                ix.namespaces_with_sa.entry(ns).or_insert(sa);
             }
             if let Some(name) = sa.role_arn.as_deref().and_then(crate::terraform::irsa::role_name_of_arn) {
                 ix.sa_by_role.insert(name);
@@ -337,11 +337,13 @@ fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
                 continue;
             }
             if ix.sa_by_subject.contains(&(s.namespace.as_str(), s.service_account.as_str()))
-                || !ix.namespaces_with_sa.contains(s.namespace.as_str())
                 || !seen.insert((name, s.to_string()))
             {
                 continue;
             }
+            let Some(neighbour) = ix.namespaces_with_sa.get(s.namespace.as_str()) else {
+                continue; // the apps side of this namespace is not known: say nothing
+            };
             let instance = &infra.instances[role.instance];
             findings.push(
                 Finding::new(
@@ -353,7 +355,8 @@ fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
                     role.trust_location.clone(),
                 )
                 .with_help("enable the app for this tenant in the apps-repo, or stop creating the role (its `enable_*` flag) in the infra-repo")
-                .with_related(instance.location.clone(), format!("{} is instantiated here", instance.address)),
+                .with_related(instance.location.clone(), format!("{} is instantiated here", instance.address))
+                .with_related(neighbour.location.clone(), format!("ServiceAccount `{}` of namespace `{}` is created here, but not `{}`", neighbour.name, s.namespace, s.service_account)),
             );
         }
     }
@@ -366,14 +369,15 @@ fn pod_identity(world: &World, ix: &Index) -> Vec<Finding> {
     for p in &infra.pod_identities {
         let address = &infra.instances[p.instance].address;
         if let (Some(ns), Some(sa)) = (p.namespace.as_deref(), p.service_account.as_deref()) {
-            if ix.namespaces_with_sa.contains(ns) && !ix.sa_by_subject.contains(&(ns, sa)) {
+            if let (Some(neighbour), false) = (ix.namespaces_with_sa.get(ns), ix.sa_by_subject.contains(&(ns, sa))) {
                 findings.push(
                     Finding::new(
                         "irsa/unused-role",
                         format!("Pod Identity association ({address}) gives ServiceAccount `{ns}:{sa}` a role, but no release creates that ServiceAccount"),
                         p.location.clone(),
                     )
-                    .with_help("associate the ServiceAccount the release runs as, or create it"),
+                    .with_help("associate the ServiceAccount the release runs as, or create it")
+                    .with_related(neighbour.location.clone(), format!("ServiceAccount `{}` of namespace `{ns}` is created here, but not `{sa}`", neighbour.name)),
                 );
             }
         }
