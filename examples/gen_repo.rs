@@ -1106,7 +1106,11 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
                 "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {POOL}-{name}\n  namespace: {POOL}\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::{ACCOUNT_ID}:role/{name}-role-{POOL}\n"
             );
         }
-        write(&apps, &format!("serviceaccounts/{POOL}.yaml"), pool.as_bytes())?;
+        write(
+            &apps,
+            &format!("serviceaccounts/{POOL}.yaml"),
+            pool.as_bytes(),
+        )?;
     }
 
     let mut defects = Vec::new();
@@ -1255,7 +1259,16 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
                 let defects = args.defects;
                 let service_accounts = args.service_accounts;
                 // offset t+1 .. threads, with offset `threads` meaning i % threads == 0
-                s.spawn(move || write_tenants(apps, n, defects, service_accounts, (t + 1) % threads, threads))
+                s.spawn(move || {
+                    write_tenants(
+                        apps,
+                        n,
+                        defects,
+                        service_accounts,
+                        (t + 1) % threads,
+                        threads,
+                    )
+                })
             })
             .collect();
         handles

@@ -93,6 +93,9 @@ fn service_accounts_join_the_terraform_roles() {
     let found = lint(dir.path());
     assert!(found.is_empty(), "false alarms: {found:#?}");
     let defects = generate_with(dir.path(), 400, true, &["--service-accounts"]);
-    assert!(defects.iter().any(|d| d.starts_with("irsa/trust-mismatch")), "{defects:#?}");
+    assert!(
+        defects.iter().any(|d| d.starts_with("irsa/trust-mismatch")),
+        "{defects:#?}"
+    );
     assert_eq!(lint(dir.path()), defects);
 }

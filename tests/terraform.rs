@@ -10,7 +10,10 @@ use std::time::Duration;
 
 fn infra_of(paths: &[&str]) -> (Infra, gitops_lint::model::World) {
     let options = Options {
-        paths: paths.iter().map(|p| common::root().join(p)).collect::<Vec<PathBuf>>(),
+        paths: paths
+            .iter()
+            .map(|p| common::root().join(p))
+            .collect::<Vec<PathBuf>>(),
         policy_dirs: Vec::new(),
         policy_time_limit: Duration::from_secs(10),
     };
@@ -27,7 +30,10 @@ fn describe(infra: &Infra) -> Vec<String> {
         .map(|r| {
             let instance = &infra.instances[r.instance];
             let subjects = r.subjects.as_ref().map_or("?".to_string(), |s| {
-                s.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+                s.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
             });
             format!(
                 "{} tenant={} role={}{} trusts={} provider={}",
@@ -45,7 +51,9 @@ fn describe(infra: &Infra) -> Vec<String> {
             "{} skipped role={} because {}",
             infra.instances[s.instance].address,
             s.name.as_deref().unwrap_or("?"),
-            s.cause.as_ref().map_or(String::new(), |(v, o)| format!("{v} = {}", o.text)),
+            s.cause
+                .as_ref()
+                .map_or(String::new(), |(v, o)| format!("{v} = {}", o.text)),
         ));
     }
     lines.sort();
@@ -86,15 +94,24 @@ fn example_infra_repo_evaluates_to_its_roles() {
     .map(|l| l.replace("=P", &format!("={provider}")))
     .collect();
     assert_eq!(describe(&infra), expected);
-    let tenants: Vec<(String, Option<String>)> =
-        infra.tenants.iter().map(|t| (t.id.clone(), t.tier.clone())).collect();
+    let tenants: Vec<(String, Option<String>)> = infra
+        .tenants
+        .iter()
+        .map(|t| (t.id.clone(), t.tier.clone()))
+        .collect();
     assert_eq!(tenants.len(), 5);
-    assert_eq!(tenants[2], ("tenant-3".to_string(), Some("advanced".to_string())));
+    assert_eq!(
+        tenants[2],
+        ("tenant-3".to_string(), Some("advanced".to_string()))
+    );
 }
 
 #[test]
 fn argocd_pair_has_for_each_and_pool_instances() {
-    let (infra, _) = infra_of(&["fixtures/chain/argocd/clean/apps-repo", "fixtures/chain/argocd/clean/infra-repo"]);
+    let (infra, _) = infra_of(&[
+        "fixtures/chain/argocd/clean/apps-repo",
+        "fixtures/chain/argocd/clean/infra-repo",
+    ]);
     assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
     let provider = "data.aws_iam_openid_connect_provider.eks.arn";
     let expected: Vec<String> = [
@@ -116,7 +133,10 @@ fn argocd_pair_has_for_each_and_pool_instances() {
 
 #[test]
 fn flux_pair_instantiates_the_module_per_terraform_resource() {
-    let (infra, _) = infra_of(&["fixtures/chain/flux/clean/apps-repo", "fixtures/chain/flux/clean/infra-repo"]);
+    let (infra, _) = infra_of(&[
+        "fixtures/chain/flux/clean/apps-repo",
+        "fixtures/chain/flux/clean/infra-repo",
+    ]);
     assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
     // The module default (where the value is written), not the variable reference.
     let provider = "\"arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE\"";
@@ -135,10 +155,111 @@ fn flux_pair_instantiates_the_module_per_terraform_resource() {
     assert_eq!(infra.pod_identities.len(), 1);
     let p = &infra.pod_identities[0];
     assert_eq!(
-        (p.namespace.as_deref(), p.service_account.as_deref(), p.role_name.as_deref()),
-        (Some("tenant-1"), Some("tenant-1-payments"), Some("payments-role-tenant-1"))
+        (
+            p.namespace.as_deref(),
+            p.service_account.as_deref(),
+            p.role_name.as_deref()
+        ),
+        (
+            Some("tenant-1"),
+            Some("tenant-1-payments"),
+            Some("payments-role-tenant-1")
+        )
     );
     assert!(infra.roles.iter().any(|r| r.pod_identity));
     let tenants: Vec<&str> = infra.tenants.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(tenants, ["tenant-3", "tenant-1"]); // file order: advanced/ before premium/
+}
+
+/// Evaluates a scratch infra-repo.
+fn infra_from(files: &[(&str, &str)]) -> Infra {
+    let dir = common::scratch(files);
+    let options = Options {
+        paths: vec![dir.path().to_path_buf()],
+        policy_dirs: Vec::new(),
+        policy_time_limit: Duration::from_secs(10),
+    };
+    let mut outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
+    std::mem::take(&mut outcome.world.infra)
+}
+
+#[test]
+fn heredoc_trust_functions_and_nested_modules() {
+    let infra = infra_from(&[
+        (
+            "envs/prd/main.tf",
+            r#"
+locals {
+  base  = { tier = "premium" }
+  conf  = merge(local.base, { owner = upper("team") })
+  names = toset(["a", "b", "a"])
+}
+module "outer" {
+  source   = "../../modules/outer"
+  for_each = local.names
+  id       = format("%s-%s", each.key, local.conf.tier)
+  slot     = tostring(2)
+}
+"#,
+        ),
+        (
+            "modules/outer/main.tf",
+            r#"
+variable "id" {}
+variable "slot" {}
+module "inner" {
+  source = "../inner"
+  name   = replace("${var.id}_${var.slot}", "_", "-")
+}
+"#,
+        ),
+        (
+            "modules/inner/main.tf",
+            r#"
+variable "name" {}
+resource "aws_iam_role" "r" {
+  name               = "role-${var.name}"
+  assume_role_policy = <<-EOF
+    {"Version": "2012-10-17",
+     "Statement": [{"Effect": "Allow",
+       "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.x.amazonaws.com/id/ABC"},
+       "Action": "sts:AssumeRoleWithWebIdentity",
+       "Condition": {"StringEquals": {"oidc.eks.x.amazonaws.com/id/ABC:sub": "system:serviceaccount:${var.name}:app"}}}]}
+  EOF
+}
+"#,
+        ),
+    ]);
+    assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
+    assert_eq!(
+        describe(&infra),
+        [
+            "module.outer[\"a\"].module.inner tenant=a role=role-a-premium-2 trusts=a-premium-2:app provider=",
+            "module.outer[\"b\"].module.inner tenant=b role=role-b-premium-2 trusts=b-premium-2:app provider=",
+        ]
+    );
+    assert!(infra.accounts.contains_key("123456789012"));
+}
+
+#[test]
+fn unknown_for_each_marks_the_model_incomplete() {
+    let infra = infra_from(&[
+        (
+            "envs/prd/main.tf",
+            r#"
+data "aws_ssm_parameter" "tenants" { name = "/tenants" }
+module "tenant_apps" {
+  source   = "../../modules/tenant-apps"
+  for_each = toset(jsondecode(data.aws_ssm_parameter.tenants.value))
+}
+"#,
+        ),
+        ("modules/tenant-apps/main.tf", "variable \"x\" {}\n"),
+    ]);
+    assert_eq!(infra.incomplete.len(), 1);
+    assert!(infra.roles.is_empty());
+    assert!(infra
+        .instances
+        .iter()
+        .all(|i| !i.address.starts_with("module.")));
 }

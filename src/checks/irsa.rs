@@ -27,11 +27,19 @@ pub fn parse_role_arn(arn: &str) -> Result<RoleArn<'_>, String> {
         return Err(format!("`{arn}` is not an ARN (`arn:aws:iam::<12-digit account>:role/<name>`); the pod identity webhook needs the full ARN"));
     }
     let partition = parts[1];
-    if !partition.starts_with("aws") || !partition[3..].bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
-        return Err(format!("`{partition}` is not an AWS partition (`aws`, `aws-cn`, `aws-us-gov`)"));
+    if !partition.starts_with("aws")
+        || !partition[3..]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-')
+    {
+        return Err(format!(
+            "`{partition}` is not an AWS partition (`aws`, `aws-cn`, `aws-us-gov`)"
+        ));
     }
     if parts[2] != "iam" || !parts[3].is_empty() {
-        return Err(format!("`{arn}` is not an IAM ARN: it must start `arn:{partition}:iam::` (IAM has no region)"));
+        return Err(format!(
+            "`{arn}` is not an IAM ARN: it must start `arn:{partition}:iam::` (IAM has no region)"
+        ));
     }
     let account = parts[4];
     if account.is_empty() {
@@ -45,12 +53,20 @@ pub fn parse_role_arn(arn: &str) -> Result<RoleArn<'_>, String> {
     };
     let (path, name) = rest.rsplit_once('/').map_or(("", rest), |(p, n)| (p, n));
     if path.len() > 510 || !path.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(format!("the role path `/{path}/` has characters IAM does not allow"));
+        return Err(format!(
+            "the role path `/{path}/` has characters IAM does not allow"
+        ));
     }
     if name.is_empty() || name.len() > 64 {
-        return Err(format!("the role name `{name}` is {} characters; IAM allows 1 to 64", name.len()));
+        return Err(format!(
+            "the role name `{name}` is {} characters; IAM allows 1 to 64",
+            name.len()
+        ));
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c)))
+    {
         return Err(format!("the role name `{name}` has `{c}`, which IAM does not allow (letters, digits and `_+=,.@-` only)"));
     }
     Ok(RoleArn { account, name })
@@ -83,7 +99,11 @@ impl<'w> Index<'w> {
         };
         for role in &infra.roles {
             if let Some(name) = role.name.as_deref() {
-                let map = if role.prefixed { &mut ix.prefixed } else { &mut ix.roles_by_name };
+                let map = if role.prefixed {
+                    &mut ix.prefixed
+                } else {
+                    &mut ix.roles_by_name
+                };
                 map.entry(name).or_default().push(role);
             }
             if let Some(t) = infra.instances[role.instance].tenant.as_deref() {
@@ -96,11 +116,15 @@ impl<'w> Index<'w> {
             }
         }
         for t in &infra.tenants {
-            ix.infra_tenants.entry(t.id.as_str()).or_insert_with(|| t.location.clone());
+            ix.infra_tenants
+                .entry(t.id.as_str())
+                .or_insert_with(|| t.location.clone());
         }
         for i in &infra.instances {
             if let Some(t) = i.tenant.as_deref() {
-                ix.infra_tenants.entry(t).or_insert_with(|| i.location.clone());
+                ix.infra_tenants
+                    .entry(t)
+                    .or_insert_with(|| i.location.clone());
             }
         }
         for sa in &world.service_accounts {
@@ -108,7 +132,11 @@ impl<'w> Index<'w> {
                 ix.sa_by_subject.insert((ns, sa.name.as_str()));
                 ix.namespaces_with_sa.entry(ns).or_insert(sa);
             }
-            if let Some(name) = sa.role_arn.as_deref().and_then(crate::terraform::irsa::role_name_of_arn) {
+            if let Some(name) = sa
+                .role_arn
+                .as_deref()
+                .and_then(crate::terraform::irsa::role_name_of_arn)
+            {
                 ix.sa_by_role.insert(name);
             }
         }
@@ -127,8 +155,11 @@ impl<'w> Index<'w> {
     fn prefixed_match(&self, name: &'w str) -> Option<&'w Role> {
         let mut cuts: Vec<usize> = name.match_indices('-').map(|(i, _)| i).collect();
         cuts.push(name.len());
-        cuts.into_iter()
-            .find_map(|cut| self.prefixed.get(&name[..cut]).and_then(|r| r.first().copied()))
+        cuts.into_iter().find_map(|cut| {
+            self.prefixed
+                .get(&name[..cut])
+                .and_then(|r| r.first().copied())
+        })
     }
 }
 
@@ -150,8 +181,13 @@ pub fn check(world: &World) -> Vec<Finding> {
     let infra = &world.infra;
     let ix = Index::new(world);
     for sa in &world.service_accounts {
-        let Some(arn) = sa.role_arn.as_deref() else { continue };
-        let at = sa.role_location.clone().unwrap_or_else(|| sa.location.clone());
+        let Some(arn) = sa.role_arn.as_deref() else {
+            continue;
+        };
+        let at = sa
+            .role_location
+            .clone()
+            .unwrap_or_else(|| sa.location.clone());
         // Unrendered `{ACCOUNT_ID}` / `{{ .Values.x }}` tokens are yaml/unrendered-placeholder's.
         if arn.contains('{') {
             continue;
@@ -176,8 +212,15 @@ pub fn check(world: &World) -> Vec<Finding> {
         let tenant = ix.tenant_of(sa);
         let known_role = ix.roles_by_name.contains_key(parsed.name)
             || ix.skipped_by_name.contains_key(parsed.name);
-        if !infra.accounts.is_empty() && !infra.accounts.contains_key(parsed.account) && (tenant.is_some() || known_role) {
-            let (account, place) = infra.accounts.iter().next().map_or(("", None), |(a, l)| (a.as_str(), Some(l.clone())));
+        if !infra.accounts.is_empty()
+            && !infra.accounts.contains_key(parsed.account)
+            && (tenant.is_some() || known_role)
+        {
+            let (account, place) = infra
+                .accounts
+                .iter()
+                .next()
+                .map_or(("", None), |(a, l)| (a.as_str(), Some(l.clone())));
             let mut f = Finding::new(
                 "irsa/account-mismatch",
                 format!(
@@ -188,7 +231,10 @@ pub fn check(world: &World) -> Vec<Finding> {
             )
             .with_help(format!("use `arn:aws:iam::{account}:role/{}` (check the `accountId` value of this release)", parsed.name));
             if let Some(place) = place {
-                f = f.with_related(place, format!("the infra-repo's account `{account}` is set here"));
+                f = f.with_related(
+                    place,
+                    format!("the infra-repo's account `{account}` is set here"),
+                );
             }
             findings.push(f);
             continue;
@@ -206,12 +252,22 @@ pub fn check(world: &World) -> Vec<Finding> {
     findings
 }
 
-fn trust_mismatch(world: &World, sa: &ServiceAccount, at: &Location, name: &str, roles: &[&Role]) -> Option<Finding> {
+fn trust_mismatch(
+    world: &World,
+    sa: &ServiceAccount,
+    at: &Location,
+    name: &str,
+    roles: &[&Role],
+) -> Option<Finding> {
     let ns = sa.namespace.as_deref()?;
     if roles.iter().any(|r| r.subjects.is_none()) {
         return None;
     }
-    if roles.iter().flat_map(|r| r.subjects.iter().flatten()).any(|s| s.admits(ns, &sa.name)) {
+    if roles
+        .iter()
+        .flat_map(|r| r.subjects.iter().flatten())
+        .any(|s| s.admits(ns, &sa.name))
+    {
         return None;
     }
     let role = roles.first()?;
@@ -243,7 +299,11 @@ fn trust_mismatch(world: &World, sa: &ServiceAccount, at: &Location, name: &str,
             .with_help(help)
             .with_related(
                 role.trust_location.clone(),
-                format!("{} trusts this in {}", kind_name(role), role_address(&world.infra, role)),
+                format!(
+                    "{} trusts this in {}",
+                    kind_name(role),
+                    role_address(&world.infra, role)
+                ),
             )
             .with_related(sa.location.clone(), "the ServiceAccount is named here"),
     )
@@ -278,7 +338,12 @@ fn role_missing(
     if !infra.incomplete.is_empty() {
         return None;
     }
-    if let Some(skipped) = ix.skipped_by_name.get(name).and_then(|v| v.first()).map(|i| &infra.skipped[*i]) {
+    if let Some(skipped) = ix
+        .skipped_by_name
+        .get(name)
+        .and_then(|v| v.first())
+        .map(|i| &infra.skipped[*i])
+    {
         let address = &infra.instances[skipped.instance].address;
         let mut f = Finding::new(
             "irsa/role-missing",
@@ -318,7 +383,10 @@ fn role_missing(
     } else {
         format!("Terraform creates {} for this tenant; fix the role name in the annotation or create the role", others.join(", "))
     });
-    Some(f.with_related(tenant_at.clone(), format!("the infra-repo knows tenant `{tenant}` here")))
+    Some(f.with_related(
+        tenant_at.clone(),
+        format!("the infra-repo knows tenant `{tenant}` here"),
+    ))
 }
 
 fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
@@ -336,7 +404,9 @@ fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
             if s.namespace.contains(['*', '?']) || s.service_account.contains(['*', '?']) {
                 continue;
             }
-            if ix.sa_by_subject.contains(&(s.namespace.as_str(), s.service_account.as_str()))
+            if ix
+                .sa_by_subject
+                .contains(&(s.namespace.as_str(), s.service_account.as_str()))
                 || !seen.insert((name, s.to_string()))
             {
                 continue;
@@ -369,7 +439,10 @@ fn pod_identity(world: &World, ix: &Index) -> Vec<Finding> {
     for p in &infra.pod_identities {
         let address = &infra.instances[p.instance].address;
         if let (Some(ns), Some(sa)) = (p.namespace.as_deref(), p.service_account.as_deref()) {
-            if let (Some(neighbour), false) = (ix.namespaces_with_sa.get(ns), ix.sa_by_subject.contains(&(ns, sa))) {
+            if let (Some(neighbour), false) = (
+                ix.namespaces_with_sa.get(ns),
+                ix.sa_by_subject.contains(&(ns, sa)),
+            ) {
                 findings.push(
                     Finding::new(
                         "irsa/unused-role",
@@ -381,9 +454,16 @@ fn pod_identity(world: &World, ix: &Index) -> Vec<Finding> {
                 );
             }
         }
-        let Some(name) = p.role_name.as_deref() else { continue };
-        let Some(roles) = ix.roles_by_name.get(name) else { continue };
-        if roles.iter().all(|r| r.subjects.is_some() && !r.pod_identity) {
+        let Some(name) = p.role_name.as_deref() else {
+            continue;
+        };
+        let Some(roles) = ix.roles_by_name.get(name) else {
+            continue;
+        };
+        if roles
+            .iter()
+            .all(|r| r.subjects.is_some() && !r.pod_identity)
+        {
             let role = roles[0];
             findings.push(
                 Finding::new(
@@ -412,7 +492,9 @@ fn provider_arns(infra: &Infra) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for role in &infra.roles {
-        let Some(origin) = &role.provider_arn else { continue };
+        let Some(origin) = &role.provider_arn else {
+            continue;
+        };
         let bad = match &origin.value {
             Value::String(s) => !s.starts_with("arn:"),
             Value::Unknown => issuer_expression(&origin.text),
@@ -432,7 +514,10 @@ fn provider_arns(infra: &Infra) -> Vec<Finding> {
         )
         .with_help("pass `module.eks.oidc_provider_arn`, or `data.aws_iam_openid_connect_provider.<name>.arn` (look the provider up by the issuer URL)");
         if origin.location != role.trust_location {
-            f = f.with_related(role.trust_location.clone(), format!("the role's trust is built here ({})", kind_name(role)));
+            f = f.with_related(
+                role.trust_location.clone(),
+                format!("the role's trust is built here ({})", kind_name(role)),
+            );
         }
         findings.push(f);
     }

@@ -29,7 +29,11 @@ pub fn check(world: &World) -> Vec<Finding> {
     let mut findings = Vec::new();
     let apps: Vec<&Tenant> = world.tenants.iter().filter(|t| !t.template).collect();
     let infra = &world.infra.tenants;
-    let files: HashMap<&str, FileId> = world.files.iter().map(|f| (f.display.as_str(), f.id)).collect();
+    let files: HashMap<&str, FileId> = world
+        .files
+        .iter()
+        .map(|f| (f.display.as_str(), f.id))
+        .collect();
 
     // Duplicates on each side.
     let mut first_app: HashMap<&str, &Tenant> = HashMap::new();
@@ -39,7 +43,9 @@ pub fn check(world: &World) -> Vec<Finding> {
                 first_app.insert(&t.id, t);
             }
             Some(first) => {
-                if let (Some(here), Some(there)) = (tenant_location(&files, t), tenant_location(&files, first)) {
+                if let (Some(here), Some(there)) =
+                    (tenant_location(&files, t), tenant_location(&files, first))
+                {
                     findings.push(
                         Finding::new(
                             "repos/duplicate-tenant",
@@ -83,7 +89,9 @@ pub fn check(world: &World) -> Vec<Finding> {
         by_tier.entry(t.tier.as_str()).or_insert(t);
     }
     for t in first_app.values() {
-        let Some(here) = tenant_location(&files, t) else { continue };
+        let Some(here) = tenant_location(&files, t) else {
+            continue;
+        };
         match infra_by_id.get(t.id.as_str()) {
             None => findings.push(
                 Finding::new(
@@ -113,7 +121,10 @@ pub fn check(world: &World) -> Vec<Finding> {
     }
     let mut reported = HashSet::new();
     for it in infra {
-        if first_app.contains_key(it.id.as_str()) || pools.contains(it.id.as_str()) || !reported.insert(it.id.as_str()) {
+        if first_app.contains_key(it.id.as_str())
+            || pools.contains(it.id.as_str())
+            || !reported.insert(it.id.as_str())
+        {
             continue;
         }
         let tier = it.tier.as_deref().unwrap_or("<tier>");
@@ -123,8 +134,16 @@ pub fn check(world: &World) -> Vec<Finding> {
             it.location.clone(),
         )
         .with_help(format!("add tenants/{tier}/{}.yaml (rendered from the {tier} template) to the apps-repo, or remove the tenant from the infra-repo if it was offboarded", it.id));
-        if let Some(sibling) = it.tier.as_deref().and_then(|tier| by_tier.get(tier)).and_then(|s| tenant_location(&files, s)) {
-            f = f.with_related(sibling, format!("the {tier} tenants of the apps-repo live beside this one"));
+        if let Some(sibling) = it
+            .tier
+            .as_deref()
+            .and_then(|tier| by_tier.get(tier))
+            .and_then(|s| tenant_location(&files, s))
+        {
+            f = f.with_related(
+                sibling,
+                format!("the {tier} tenants of the apps-repo live beside this one"),
+            );
         }
         findings.push(f);
     }

@@ -152,14 +152,20 @@ impl<'a> Scope<'a> {
 
     /// Reads a file `file()` names: relative to the module's repository, else to the root module.
     pub fn read_file(&self, path: &str) -> Option<&'a str> {
-        let id = self
-            .files
-            .find(self.repo, path)
-            .or_else(|| self.files.find(self.repo, &format!("{}/{path}", self.root_dir)))?;
+        let id = self.files.find(self.repo, path).or_else(|| {
+            self.files
+                .find(self.repo, &format!("{}/{path}", self.root_dir))
+        })?;
         Some(self.files.world.file(id).text.as_str())
     }
 
-    fn root_value(&self, name: &str, first: Option<&str>, bound: Option<&Bound>, depth: usize) -> (Value, bool) {
+    fn root_value(
+        &self,
+        name: &str,
+        first: Option<&str>,
+        bound: Option<&Bound>,
+        depth: usize,
+    ) -> (Value, bool) {
         if let Some(v) = bound.and_then(|b| b.get(name)) {
             return (v.clone(), false);
         }
@@ -167,9 +173,17 @@ impl<'a> Scope<'a> {
         match (name, first) {
             ("var", Some(attr)) => (self.vars.get(attr).cloned().unwrap_or(Value::Unknown), true),
             ("local", Some(attr)) => (self.local(attr, depth), true),
-            ("each", Some("key")) => (self.each.as_ref().map_or(Value::Unknown, |e| e.0.clone()), true),
-            ("each", Some("value")) => (self.each.as_ref().map_or(Value::Unknown, |e| e.1.clone()), true),
-            ("count", Some("index")) => (self.count_index.map_or(Value::Unknown, Value::Number), true),
+            ("each", Some("key")) => (
+                self.each.as_ref().map_or(Value::Unknown, |e| e.0.clone()),
+                true,
+            ),
+            ("each", Some("value")) => (
+                self.each.as_ref().map_or(Value::Unknown, |e| e.1.clone()),
+                true,
+            ),
+            ("count", Some("index")) => {
+                (self.count_index.map_or(Value::Unknown, Value::Number), true)
+            }
             ("path", Some("module")) => (Value::String(self.module_dir.to_string()), true),
             ("path", Some("root" | "cwd")) => (Value::String(self.root_dir.to_string()), true),
             _ => (Value::Unknown, true),
@@ -235,7 +249,11 @@ impl<'a> Scope<'a> {
                 if !call.name.namespace.is_empty() {
                     return Value::Unknown; // provider functions
                 }
-                let mut args: Vec<Value> = call.args.iter().map(|a| self.eval_in(a, bound, d)).collect();
+                let mut args: Vec<Value> = call
+                    .args
+                    .iter()
+                    .map(|a| self.eval_in(a, bound, d))
+                    .collect();
                 if call.args.expand_final() {
                     match args.pop() {
                         Some(Value::List(rest)) => args.extend(rest),
@@ -249,7 +267,9 @@ impl<'a> Scope<'a> {
                 let v = self.eval_in(&op.expr, bound, d);
                 match op.operator.value() {
                     UnaryOperator::Not => v.to_bool().map_or(Value::Unknown, |b| Value::Bool(!b)),
-                    UnaryOperator::Neg => v.to_number().map_or(Value::Unknown, |n| Value::Number(-n)),
+                    UnaryOperator::Neg => {
+                        v.to_number().map_or(Value::Unknown, |n| Value::Number(-n))
+                    }
                 }
             }
             Expression::BinaryOp(op) => {
@@ -265,7 +285,10 @@ impl<'a> Scope<'a> {
                         .enumerate()
                         .map(|(i, v)| (Value::Number(i as f64), v))
                         .collect(),
-                    Value::Map(map) => map.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+                    Value::Map(map) => map
+                        .into_iter()
+                        .map(|(k, v)| (Value::String(k), v))
+                        .collect(),
                     _ => return Value::Unknown,
                 };
                 let key_name = f.intro.key_var.as_ref().map(|k| k.value().as_str());
@@ -274,11 +297,19 @@ impl<'a> Scope<'a> {
                 let mut map: BTreeMap<String, Value> = BTreeMap::new();
                 let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
                 for (k, v) in pairs {
-                    let vb = Bound { name: value_name, value: v, parent: bound };
+                    let vb = Bound {
+                        name: value_name,
+                        value: v,
+                        parent: bound,
+                    };
                     let kb;
                     let inner = match key_name {
                         Some(name) => {
-                            kb = Bound { name, value: k, parent: Some(&vb) };
+                            kb = Bound {
+                                name,
+                                value: k,
+                                parent: Some(&vb),
+                            };
                             &kb
                         }
                         None => &vb,
@@ -309,7 +340,12 @@ impl<'a> Scope<'a> {
                 match (&f.key_expr, f.grouping) {
                     (None, _) => Value::List(list),
                     (Some(_), false) => Value::Map(map),
-                    (Some(_), true) => Value::Map(groups.into_iter().map(|(k, v)| (k, Value::List(v))).collect()),
+                    (Some(_), true) => Value::Map(
+                        groups
+                            .into_iter()
+                            .map(|(k, v)| (k, Value::List(v)))
+                            .collect(),
+                    ),
                 }
             }
         }
@@ -337,7 +373,9 @@ impl<'a> Scope<'a> {
         let rest = &ops[skip.min(ops.len())..];
         for (i, op) in rest.iter().enumerate() {
             value = match op.value() {
-                TraversalOperator::GetAttr(a) => get(&value, &Value::String(a.value().as_str().to_string())),
+                TraversalOperator::GetAttr(a) => {
+                    get(&value, &Value::String(a.value().as_str().to_string()))
+                }
                 TraversalOperator::Index(e) => get(&value, &self.eval_in(e, bound, d)),
                 TraversalOperator::LegacyIndex(n) => get(&value, &Value::Number(*n.value() as f64)),
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
@@ -356,7 +394,9 @@ impl<'a> Scope<'a> {
                                     TraversalOperator::GetAttr(a) => {
                                         get(&v, &Value::String(a.value().as_str().to_string()))
                                     }
-                                    TraversalOperator::Index(e) => get(&v, &self.eval_in(e, bound, d)),
+                                    TraversalOperator::Index(e) => {
+                                        get(&v, &self.eval_in(e, bound, d))
+                                    }
                                     _ => Value::Unknown,
                                 })
                             })
@@ -378,34 +418,51 @@ impl<'a> Scope<'a> {
                     None => return Value::Unknown,
                 },
                 Element::Directive(dir) => match dir.as_ref() {
-                    Directive::If(iff) => match self.eval_in(&iff.if_expr.cond_expr, bound, d).to_bool() {
-                        Some(true) => match self.template(&iff.if_expr.template, bound, d) {
-                            Value::String(s) => out.push_str(&s),
-                            _ => return Value::Unknown,
-                        },
-                        Some(false) => {
-                            if let Some(e) = &iff.else_expr {
-                                match self.template(&e.template, bound, d) {
-                                    Value::String(s) => out.push_str(&s),
-                                    _ => return Value::Unknown,
+                    Directive::If(iff) => {
+                        match self.eval_in(&iff.if_expr.cond_expr, bound, d).to_bool() {
+                            Some(true) => match self.template(&iff.if_expr.template, bound, d) {
+                                Value::String(s) => out.push_str(&s),
+                                _ => return Value::Unknown,
+                            },
+                            Some(false) => {
+                                if let Some(e) = &iff.else_expr {
+                                    match self.template(&e.template, bound, d) {
+                                        Value::String(s) => out.push_str(&s),
+                                        _ => return Value::Unknown,
+                                    }
                                 }
                             }
+                            None => return Value::Unknown,
                         }
-                        None => return Value::Unknown,
-                    },
+                    }
                     Directive::For(f) => {
                         let fe = &f.for_expr;
-                        let items: Vec<(Value, Value)> = match self.eval_in(&fe.collection_expr, bound, d) {
-                            Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect(),
-                            Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
-                            _ => return Value::Unknown,
-                        };
+                        let items: Vec<(Value, Value)> =
+                            match self.eval_in(&fe.collection_expr, bound, d) {
+                                Value::List(items) => items
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(i, v)| (Value::Number(i as f64), v))
+                                    .collect(),
+                                Value::Map(m) => {
+                                    m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+                                }
+                                _ => return Value::Unknown,
+                            };
                         for (k, v) in items {
-                            let vb = Bound { name: fe.value_var.value().as_str(), value: v, parent: bound };
+                            let vb = Bound {
+                                name: fe.value_var.value().as_str(),
+                                value: v,
+                                parent: bound,
+                            };
                             let kb;
                             let inner = match &fe.key_var {
                                 Some(name) => {
-                                    kb = Bound { name: name.value().as_str(), value: k, parent: Some(&vb) };
+                                    kb = Bound {
+                                        name: name.value().as_str(),
+                                        value: k,
+                                        parent: Some(&vb),
+                                    };
                                     &kb
                                 }
                                 None => &vb,

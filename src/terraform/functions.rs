@@ -100,7 +100,9 @@ fn call_known(scope: &Scope, name: &str, args: Vec<Value>) -> Option<Value> {
             let sep = s(0)?;
             let mut parts = Vec::new();
             for list in &args[1..] {
-                let Value::List(items) = list else { return None };
+                let Value::List(items) = list else {
+                    return None;
+                };
                 for item in items {
                     parts.push(item.to_str()?);
                 }
@@ -131,11 +133,15 @@ fn call_known(scope: &Scope, name: &str, args: Vec<Value>) -> Option<Value> {
             _ => return None,
         }),
         "contains" => {
-            let Value::List(items) = args.first()? else { return None };
+            let Value::List(items) = args.first()? else {
+                return None;
+            };
             Value::Bool(items.contains(args.get(1)?))
         }
         "lookup" => {
-            let Value::Map(m) = args.first()? else { return None };
+            let Value::Map(m) = args.first()? else {
+                return None;
+            };
             match m.get(&s(1)?) {
                 Some(v) => v.clone(),
                 None => args.get(2)?.clone(),
@@ -172,7 +178,9 @@ fn call_known(scope: &Scope, name: &str, args: Vec<Value>) -> Option<Value> {
             Value::List(out)
         }
         "distinct" => {
-            let Value::List(l) = args.first()? else { return None };
+            let Value::List(l) = args.first()? else {
+                return None;
+            };
             let mut out: Vec<Value> = Vec::new();
             for v in l {
                 if !out.contains(v) {
@@ -182,15 +190,21 @@ fn call_known(scope: &Scope, name: &str, args: Vec<Value>) -> Option<Value> {
             Value::List(out)
         }
         "keys" => {
-            let Value::Map(m) = args.first()? else { return None };
+            let Value::Map(m) = args.first()? else {
+                return None;
+            };
             Value::List(m.keys().map(|k| Value::String(k.clone())).collect())
         }
         "values" => {
-            let Value::Map(m) = args.first()? else { return None };
+            let Value::Map(m) = args.first()? else {
+                return None;
+            };
             Value::List(m.values().cloned().collect())
         }
         "element" => {
-            let Value::List(l) = args.first()? else { return None };
+            let Value::List(l) = args.first()? else {
+                return None;
+            };
             let i = args.get(1)?.to_number()? as usize;
             l.get(i % l.len().max(1))?.clone()
         }
@@ -221,7 +235,9 @@ fn format(spec: &str, args: &[Value]) -> Option<String> {
         match chars.next()? {
             '%' => out.push('%'),
             's' | 'v' => out.push_str(&next.next()?.to_str()?),
-            'd' => out.push_str(&super::value::number_to_string(next.next()?.to_number()?.trunc())),
+            'd' => out.push_str(&super::value::number_to_string(
+                next.next()?.to_number()?.trunc(),
+            )),
             'q' => out.push_str(&format!("{:?}", next.next()?.to_str()?)),
             _ => return None,
         }

@@ -48,7 +48,8 @@ pub fn find_key<'e>(expr: &'e Expression, key: &str, depth: usize) -> Option<&'e
                     return Some(v.expr());
                 }
             }
-            obj.iter().find_map(|(_, v)| find_key(v.expr(), key, depth + 1))
+            obj.iter()
+                .find_map(|(_, v)| find_key(v.expr(), key, depth + 1))
         }
         Expression::Array(items) => items.iter().find_map(|e| find_key(e, key, depth + 1)),
         Expression::FuncCall(f) => f.args.iter().find_map(|e| find_key(e, key, depth + 1)),
@@ -83,8 +84,12 @@ fn subjects_of(list: &Value, out: &mut Vec<Subject>) -> bool {
 pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
     let scope = ctx.scope;
     let block = ctx.block;
-    let version = attr(block, "version").and_then(|e| e.as_str()).and_then(major);
-    let v6 = source.trim_end_matches('/').ends_with("iam-role-for-service-accounts")
+    let version = attr(block, "version")
+        .and_then(|e| e.as_str())
+        .and_then(major);
+    let v6 = source
+        .trim_end_matches('/')
+        .ends_with("iam-role-for-service-accounts")
         || version.is_some_and(|v| v >= 6)
         || (attr(block, "name").is_some() && attr(block, "role_name").is_none());
     let str_of = |name: &str| attr(block, name).map(|e| scope.eval(e));
@@ -99,7 +104,11 @@ pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
         (Some(e), scope.eval(e).as_str().map(str::to_string), false)
     } else {
         let e = attr(block, "role_name_prefix");
-        (e, e.and_then(|e| scope.eval(e).as_str().map(str::to_string)), true)
+        (
+            e,
+            e.and_then(|e| scope.eval(e).as_str().map(str::to_string)),
+            true,
+        )
     };
     let path = str_of(if v6 { "path" } else { "role_path" })
         .and_then(|v| v.as_str().map(str::to_string))
@@ -119,9 +128,8 @@ pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
                     if let Some(arn) = p.get("provider_arn") {
                         provider_value = arn.clone();
                     }
-                    match p.get("namespace_service_accounts") {
-                        Some(list) => known &= subjects_of(list, &mut subjects),
-                        None => {}
+                    if let Some(list) = p.get("namespace_service_accounts") {
+                        known &= subjects_of(list, &mut subjects);
                     }
                 }
             }
@@ -143,12 +151,17 @@ pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
         name,
         prefixed,
         path,
-        kind: if v6 { RoleKind::IrsaModuleV6 } else { RoleKind::IrsaModuleV5 },
+        kind: if v6 {
+            RoleKind::IrsaModuleV6
+        } else {
+            RoleKind::IrsaModuleV5
+        },
         subjects: known.then_some(subjects),
         pod_identity: false,
         provider_arn,
         instance: ctx.instance,
-        location: name_expr.map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
+        location: name_expr
+            .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
         trust_location,
     }
 }
@@ -182,11 +195,17 @@ fn trust_from_json(policy: &Json) -> Trust {
         _ => Vec::new(),
     };
     for st in statements {
-        if st.get("Effect").and_then(Json::as_str).is_some_and(|e| e != "Allow") {
+        if st
+            .get("Effect")
+            .and_then(Json::as_str)
+            .is_some_and(|e| e != "Allow")
+        {
             continue;
         }
         if let Some(p) = st.get("Principal") {
-            if p.get("Service").is_some_and(|s| strings(s).contains(&POD_IDENTITY_PRINCIPAL)) {
+            if p.get("Service")
+                .is_some_and(|s| strings(s).contains(&POD_IDENTITY_PRINCIPAL))
+            {
                 trust.pod_identity = true;
             }
             if let Some(f) = p.get("Federated").and_then(|f| strings(f).first().copied()) {
@@ -197,7 +216,9 @@ fn trust_from_json(policy: &Json) -> Trust {
             if let Some(Json::Object(cond)) = st.pointer(&format!("/Condition/{test}")) {
                 for (k, v) in cond {
                     if k.ends_with(":sub") {
-                        trust.subjects.extend(strings(v).into_iter().filter_map(Subject::parse));
+                        trust
+                            .subjects
+                            .extend(strings(v).into_iter().filter_map(Subject::parse));
                     }
                 }
             }
@@ -221,7 +242,12 @@ fn ends_with_literal(expr: &Expression, suffix: &str) -> bool {
 }
 
 /// Reads an `aws_iam_policy_document` data block's statements.
-fn trust_from_document(ctx: &BlockCtx, doc: &Block, ev: &Evaluator, federated: &mut Option<Origin>) -> Trust {
+fn trust_from_document(
+    ctx: &BlockCtx,
+    doc: &Block,
+    ev: &Evaluator,
+    federated: &mut Option<Origin>,
+) -> Trust {
     let scope = ctx.scope;
     let mut trust = Trust {
         known: true,
@@ -241,15 +267,17 @@ fn trust_from_document(ctx: &BlockCtx, doc: &Block, ev: &Evaluator, federated: &
             match kind.as_ref().and_then(Value::as_str) {
                 Some("Service") => {
                     if let Some(Value::List(l)) = &ids {
-                        trust.pod_identity |= l.iter().any(|v| v.as_str() == Some(POD_IDENTITY_PRINCIPAL));
+                        trust.pod_identity |=
+                            l.iter().any(|v| v.as_str() == Some(POD_IDENTITY_PRINCIPAL));
                     }
                 }
                 Some("Federated") => {
                     if let Some(e) = ids_expr {
                         let (e, value) = match (e, &ids) {
-                            (Expression::Array(a), Some(Value::List(l))) if a.len() == 1 => {
-                                (a.get(0).unwrap_or(e), l.first().cloned().unwrap_or(Value::Unknown))
-                            }
+                            (Expression::Array(a), Some(Value::List(l))) if a.len() == 1 => (
+                                a.get(0).unwrap_or(e),
+                                l.first().cloned().unwrap_or(Value::Unknown),
+                            ),
                             _ => (e, Value::Unknown),
                         };
                         *federated = Some(ev.origin(e, ctx.file, &value, ctx.origins));
@@ -259,12 +287,17 @@ fn trust_from_document(ctx: &BlockCtx, doc: &Block, ev: &Evaluator, federated: &
             }
         }
         for c in st.body.get_blocks("condition") {
-            let Some(var) = attr(c, "variable") else { continue };
+            let Some(var) = attr(c, "variable") else {
+                continue;
+            };
             if !ends_with_literal(var, ":sub") {
                 continue;
             }
             let test = attr(c, "test").map(|e| scope.eval(e));
-            if !matches!(test.as_ref().and_then(Value::as_str), Some("StringEquals" | "StringLike")) {
+            if !matches!(
+                test.as_ref().and_then(Value::as_str),
+                Some("StringEquals" | "StringLike")
+            ) {
                 continue;
             }
             match attr(c, "values").map(|e| scope.eval(e)) {
@@ -278,8 +311,12 @@ fn trust_from_document(ctx: &BlockCtx, doc: &Block, ev: &Evaluator, federated: &
 
 /// `data.aws_iam_policy_document.NAME.json` -> `NAME`.
 fn policy_document_ref(expr: &Expression) -> Option<&str> {
-    let Expression::Traversal(t) = expr else { return None };
-    let Expression::Variable(root) = &t.expr else { return None };
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
     if root.value().as_str() != "data" {
         return None;
     }
@@ -342,7 +379,12 @@ pub fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<Role> {
                 });
                 match doc {
                     Some((f, b)) => {
-                        let doc_ctx = BlockCtx { block: b, file: f, text: &ev.world.file(f).text, ..*ctx };
+                        let doc_ctx = BlockCtx {
+                            block: b,
+                            file: f,
+                            text: &ev.world.file(f).text,
+                            ..*ctx
+                        };
                         trust_from_document(&doc_ctx, b, ev, &mut federated)
                     }
                     None => Trust::default(),
@@ -372,20 +414,27 @@ pub fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<Role> {
         pod_identity: trust.pod_identity,
         provider_arn: federated,
         instance: ctx.instance,
-        location: name_expr.map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
-        trust_location: policy_expr.map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
+        location: name_expr
+            .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
+        trust_location: policy_expr
+            .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
     })
 }
 
 /// The role name in a role ARN (`arn:aws:iam::1:role/path/name` -> `name`).
 pub fn role_name_of_arn(arn: &str) -> Option<&str> {
-    arn.split_once(":role/").map(|(_, rest)| rest.rsplit('/').next().unwrap_or(rest))
+    arn.split_once(":role/")
+        .map(|(_, rest)| rest.rsplit('/').next().unwrap_or(rest))
 }
 
 /// `aws_iam_role.X.arn` / `module.X.iam_role_arn` -> `aws_iam_role.X` / `module.X`.
 fn role_reference(expr: &Expression) -> Option<String> {
-    let Expression::Traversal(t) = expr else { return None };
-    let Expression::Variable(root) = &t.expr else { return None };
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
     let root = root.value().as_str();
     let first = t.operators.iter().find_map(|o| match o.value() {
         TraversalOperator::GetAttr(a) => Some(a.value().as_str()),
@@ -398,18 +447,26 @@ fn role_reference(expr: &Expression) -> Option<String> {
 }
 
 /// The Pod Identity associations a block creates in one instance.
-pub fn pod_identities(infra: &mut Infra, ctx: &BlockCtx, roles: &HashMap<String, Vec<Option<String>>>) {
+pub fn pod_identities(
+    infra: &mut Infra,
+    ctx: &BlockCtx,
+    roles: &HashMap<String, Vec<Option<String>>>,
+) {
     let instances = match super::modules::expand(ctx.scope, ctx.block, ctx.file, ctx.text) {
         super::modules::Expansion::One => vec![(String::new(), None, None)],
         super::modules::Expansion::Many(l) => l,
         super::modules::Expansion::Unknown(location, text) => {
-            infra.incomplete.push((location, format!("Pod Identity associations depend on `{text}`")));
+            infra.incomplete.push((
+                location,
+                format!("Pod Identity associations depend on `{text}`"),
+            ));
             return;
         }
     };
     for (_, each, count) in instances {
         let scope = ctx.scope.with_instance(each, count);
-        let get = |n: &str| attr(ctx.block, n).and_then(|e| scope.eval(e).as_str().map(str::to_string));
+        let get =
+            |n: &str| attr(ctx.block, n).and_then(|e| scope.eval(e).as_str().map(str::to_string));
         let role_expr = attr(ctx.block, "role_arn");
         let role_name = role_expr.and_then(|e| match scope.eval(e) {
             Value::String(arn) => role_name_of_arn(&arn).map(str::to_string),
@@ -427,16 +484,24 @@ pub fn pod_identities(infra: &mut Infra, ctx: &BlockCtx, roles: &HashMap<String,
             role_name,
             instance: ctx.instance,
             location: span_of(ctx.file, &ctx.block.ident),
-            role_location: role_expr.map_or_else(|| span_of(ctx.file, &ctx.block.ident), |e| span_of(ctx.file, e)),
+            role_location: role_expr.map_or_else(
+                || span_of(ctx.file, &ctx.block.ident),
+                |e| span_of(ctx.file, e),
+            ),
         });
     }
 }
 
 /// Notes the account of a known ARN.
 fn record_account(infra: &mut Infra, arn: &str, location: Option<Location>) {
-    let Some(account) = arn.split(':').nth(4) else { return };
+    let Some(account) = arn.split(':').nth(4) else {
+        return;
+    };
     if let (true, Some(location)) = (is_account(account), location) {
-        infra.accounts.entry(account.to_string()).or_insert(location);
+        infra
+            .accounts
+            .entry(account.to_string())
+            .or_insert(location);
     }
 }
 

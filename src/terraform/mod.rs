@@ -240,7 +240,10 @@ mod tests {
     #[test]
     fn subjects_parse_and_match() {
         let s = Subject::parse("system:serviceaccount:t-1:t-1-consumer");
-        assert_eq!(s.as_ref().map(ToString::to_string).as_deref(), Some("t-1:t-1-consumer"));
+        assert_eq!(
+            s.as_ref().map(ToString::to_string).as_deref(),
+            Some("t-1:t-1-consumer")
+        );
         let wild = Subject::parse("t-1:*").unwrap_or_else(|| panic!("parses"));
         assert!(wild.admits("t-1", "anything"));
         assert!(!wild.admits("t-2", "anything"));

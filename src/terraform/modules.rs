@@ -25,7 +25,14 @@ pub struct ModuleSrc {
 }
 
 /// Arguments of a `module` block that are not input variables.
-const META_ARGS: &[&str] = &["source", "version", "count", "for_each", "providers", "depends_on"];
+const META_ARGS: &[&str] = &[
+    "source",
+    "version",
+    "count",
+    "for_each",
+    "providers",
+    "depends_on",
+];
 
 /// Deepest module nesting followed.
 const MAX_NESTING: usize = 8;
@@ -110,7 +117,10 @@ pub fn expand(scope: &Scope, block: &Block, file: FileId, text: &str) -> Expansi
                     .map(|i| (format!("[{i}]"), None, Some(i as f64)))
                     .collect(),
             ),
-            _ => Expansion::Unknown(span_of(file, &attr.value), text_of(text, &attr.value).to_string()),
+            _ => Expansion::Unknown(
+                span_of(file, &attr.value),
+                text_of(text, &attr.value).to_string(),
+            ),
         };
     }
     if let Some(attr) = block.body.get_attribute("for_each") {
@@ -129,7 +139,10 @@ pub fn expand(scope: &Scope, block: &Block, file: FileId, text: &str) -> Expansi
                     .map(|(k, v)| (format!("[\"{k}\"]"), Some((Value::String(k), v)), None))
                     .collect(),
             ),
-            None => Expansion::Unknown(span_of(file, &attr.value), text_of(text, &attr.value).to_string()),
+            None => Expansion::Unknown(
+                span_of(file, &attr.value),
+                text_of(text, &attr.value).to_string(),
+            ),
         };
     }
     Expansion::One
@@ -196,7 +209,10 @@ fn terraform_resources(world: &World) -> Vec<Resource> {
         let Some(path) = v.pointer("/spec/path").and_then(Json::as_str) else {
             continue;
         };
-        let name = v.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+        let name = v
+            .pointer("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or("?");
         let ns = v
             .pointer("/metadata/namespace")
             .and_then(Json::as_str)
@@ -210,7 +226,8 @@ fn terraform_resources(world: &World) -> Vec<Resource> {
             .flatten()
             .enumerate()
         {
-            let (Some(n), Some(value)) = (item.get("name").and_then(Json::as_str), item.get("value"))
+            let (Some(n), Some(value)) =
+                (item.get("name").and_then(Json::as_str), item.get("value"))
             else {
                 continue;
             };
@@ -225,7 +242,10 @@ fn terraform_resources(world: &World) -> Vec<Resource> {
             ));
         }
         out.push(Resource {
-            path: path.trim_start_matches("./").trim_end_matches('/').to_string(),
+            path: path
+                .trim_start_matches("./")
+                .trim_end_matches('/')
+                .to_string(),
             address: format!("Terraform {ns}/{name}"),
             vars,
             location: Location::value(at.file, at.doc, vec![key("spec"), key("path")]),
@@ -293,7 +313,11 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
             .files
             .first()
             .map_or(Location::File(FileId(0)), |(f, _)| Location::File(*f));
-        let address = if m.dir.is_empty() { ".".to_string() } else { m.dir.clone() };
+        let address = if m.dir.is_empty() {
+            ".".to_string()
+        } else {
+            m.dir.clone()
+        };
         ev.instance(
             infra,
             m,
@@ -369,13 +393,21 @@ pub struct Evaluator<'a> {
 
 impl Evaluator<'_> {
     /// Where an argument's value comes from: a plain `var.X` passes the caller's origin through.
-    pub fn origin(&self, expr: &Expression, file: FileId, value: &Value, origins: &HashMap<String, Origin>) -> Origin {
+    pub fn origin(
+        &self,
+        expr: &Expression,
+        file: FileId,
+        value: &Value,
+        origins: &HashMap<String, Origin>,
+    ) -> Origin {
         if let Some(o) = var_name(expr).and_then(|v| origins.get(v)) {
             return o.clone();
         }
         Origin {
             value: value.clone(),
-            text: text_of(&self.world.file(file).text, expr).trim().to_string(),
+            text: text_of(&self.world.file(file).text, expr)
+                .trim()
+                .to_string(),
             location: span_of(file, expr),
         }
     }
@@ -406,13 +438,18 @@ impl Evaluator<'_> {
         let mut local_exprs = HashMap::new();
         for (file, body) in &m.files {
             for block in body.get_blocks("variable") {
-                let Some(name) = label(block, 0) else { continue };
+                let Some(name) = label(block, 0) else {
+                    continue;
+                };
                 if vars.contains_key(name) {
                     continue;
                 }
                 if let Some(attr) = block.body.get_attribute("default") {
                     let value = constants.eval(&attr.value);
-                    origins.insert(name.to_string(), self.origin(&attr.value, *file, &value, &HashMap::new()));
+                    origins.insert(
+                        name.to_string(),
+                        self.origin(&attr.value, *file, &value, &HashMap::new()),
+                    );
                     vars.insert(name.to_string(), value);
                 }
             }
@@ -426,7 +463,10 @@ impl Evaluator<'_> {
             if let (true, Some(s)) = (name.contains("account_id"), value.as_str()) {
                 if is_account(s) {
                     if let Some(o) = origins.get(name) {
-                        infra.accounts.entry(s.to_string()).or_insert_with(|| o.location.clone());
+                        infra
+                            .accounts
+                            .entry(s.to_string())
+                            .or_insert_with(|| o.location.clone());
                     }
                 }
             }
@@ -453,11 +493,19 @@ impl Evaluator<'_> {
         for (file, body) in &m.files {
             let text = &self.world.file(*file).text;
             for block in body.blocks() {
-                match (block.ident.value().as_str(), label(block, 0), label(block, 1)) {
+                match (
+                    block.ident.value().as_str(),
+                    label(block, 0),
+                    label(block, 1),
+                ) {
                     ("provider", Some("aws"), _) => {
                         if let Some(attr) = block.body.get_attribute("allowed_account_ids") {
                             if let Value::List(ids) = scope.eval(&attr.value) {
-                                for id in ids.iter().filter_map(Value::as_str).filter(|s| is_account(s)) {
+                                for id in ids
+                                    .iter()
+                                    .filter_map(Value::as_str)
+                                    .filter(|s| is_account(s))
+                                {
                                     infra
                                         .accounts
                                         .entry(id.to_string())
@@ -467,12 +515,35 @@ impl Evaluator<'_> {
                         }
                     }
                     ("module", Some(name), _) => {
-                        let ctx = BlockCtx { scope: &scope, block, file: *file, text, origins: &origins, instance: index };
-                        let names = self.module_call(infra, &ctx, m, name, &address, tenant.as_deref(), root_dir, depth);
+                        let ctx = BlockCtx {
+                            scope: &scope,
+                            block,
+                            file: *file,
+                            text,
+                            origins: &origins,
+                            instance: index,
+                        };
+                        let names = self.module_call(
+                            infra,
+                            &ctx,
+                            m,
+                            name,
+                            &address,
+                            tenant.as_deref(),
+                            root_dir,
+                            depth,
+                        );
                         role_names.insert(format!("module.{name}"), names);
                     }
                     ("resource", Some("aws_iam_role"), Some(name)) => {
-                        let ctx = BlockCtx { scope: &scope, block, file: *file, text, origins: &origins, instance: index };
+                        let ctx = BlockCtx {
+                            scope: &scope,
+                            block,
+                            file: *file,
+                            text,
+                            origins: &origins,
+                            instance: index,
+                        };
                         let names = self.iam_roles(infra, &ctx, m);
                         role_names.insert(format!("aws_iam_role.{name}"), names);
                     }
@@ -486,7 +557,14 @@ impl Evaluator<'_> {
                 if block.ident.value().as_str() == "resource"
                     && label(block, 0) == Some("aws_eks_pod_identity_association")
                 {
-                    let ctx = BlockCtx { scope: &scope, block, file: *file, text, origins: &origins, instance: index };
+                    let ctx = BlockCtx {
+                        scope: &scope,
+                        block,
+                        file: *file,
+                        text,
+                        origins: &origins,
+                        instance: index,
+                    };
                     irsa::pod_identities(infra, &ctx, &role_names);
                 }
             }
@@ -531,13 +609,19 @@ impl Evaluator<'_> {
         };
         if instances.is_empty() && irsa_module {
             let probe = ctx.scope.with_instance(None, Some(0.0));
-            let probe_ctx = BlockCtx { scope: &probe, ..*ctx };
+            let probe_ctx = BlockCtx {
+                scope: &probe,
+                ..*ctx
+            };
             let role = irsa::module_role(&probe_ctx, source, self);
             infra.skipped.push(skipped(ctx, role.name));
         }
         for (suffix, each, count) in instances {
             let scope = ctx.scope.with_instance(each.clone(), count);
-            let inner = BlockCtx { scope: &scope, ..*ctx };
+            let inner = BlockCtx {
+                scope: &scope,
+                ..*ctx
+            };
             if irsa_module {
                 let role = irsa::module_role(&inner, source, self);
                 names.push(role.name.clone());
@@ -547,7 +631,8 @@ impl Evaluator<'_> {
             if depth >= MAX_NESTING {
                 continue;
             }
-            let Some(child) = join(&m.dir, source).and_then(|d| self.modules.get(&(m.repo, d))) else {
+            let Some(child) = join(&m.dir, source).and_then(|d| self.modules.get(&(m.repo, d)))
+            else {
                 continue;
             };
             let mut vars = HashMap::new();
@@ -558,7 +643,10 @@ impl Evaluator<'_> {
                     continue;
                 }
                 let value = scope.eval(&attr.value);
-                origins.insert(key.to_string(), self.origin(&attr.value, ctx.file, &value, ctx.origins));
+                origins.insert(
+                    key.to_string(),
+                    self.origin(&attr.value, ctx.file, &value, ctx.origins),
+                );
                 vars.insert(key.to_string(), value);
             }
             let child_address = if depth == 0 {
@@ -602,14 +690,20 @@ impl Evaluator<'_> {
         };
         if instances.is_empty() {
             let probe = ctx.scope.with_instance(None, Some(0.0));
-            let probe_ctx = BlockCtx { scope: &probe, ..*ctx };
+            let probe_ctx = BlockCtx {
+                scope: &probe,
+                ..*ctx
+            };
             if let Some(role) = irsa::iam_role(&probe_ctx, m, self) {
                 infra.skipped.push(skipped(ctx, role.name));
             }
         }
         for (_, each, count) in instances {
             let scope = ctx.scope.with_instance(each, count);
-            let inner = BlockCtx { scope: &scope, ..*ctx };
+            let inner = BlockCtx {
+                scope: &scope,
+                ..*ctx
+            };
             if let Some(role) = irsa::iam_role(&inner, m, self) {
                 if role.name.is_none() && !role.prefixed {
                     infra.incomplete.push((
@@ -654,7 +748,9 @@ fn skipped(ctx: &BlockCtx, name: Option<String>) -> SkippedRole {
     SkippedRole {
         name,
         instance: ctx.instance,
-        count_location: count.map_or(span_of(ctx.file, &ctx.block.ident), |a| span_of(ctx.file, a)),
+        count_location: count.map_or(span_of(ctx.file, &ctx.block.ident), |a| {
+            span_of(ctx.file, a)
+        }),
         cause,
     }
 }
