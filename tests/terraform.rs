@@ -263,3 +263,52 @@ module "tenant_apps" {
         .iter()
         .all(|i| !i.address.starts_with("module.")));
 }
+
+#[test]
+fn tfvars_override_defaults_and_explicit_var_files_are_unknown() {
+    let infra = infra_from(&[
+        (
+            "envs/prd/main.tf",
+            r#"
+variable "enable_a" { default = false }
+variable "enable_b" { default = true }
+module "a" {
+  count     = var.enable_a ? 1 : 0
+  source    = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"
+  role_name = "a"
+}
+module "b" {
+  count     = var.enable_b ? 1 : 0
+  source    = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"
+  role_name = "b"
+}
+"#,
+        ),
+        ("envs/prd/terraform.tfvars", "enable_a = true\n"),
+        ("envs/prd/prd.tfvars", "enable_b = false\n"),
+    ]);
+    let names: Vec<Option<&str>> = infra.roles.iter().map(|r| r.name.as_deref()).collect();
+    assert_eq!(names, [Some("a")]);
+    // enable_b may be false through `-var-file=prd.tfvars`: unknown, so the model is incomplete.
+    assert_eq!(infra.incomplete.len(), 1, "{:?}", infra.incomplete);
+}
+
+#[test]
+fn modules_that_call_each_other_do_not_explode() {
+    let infra = infra_from(&[
+        (
+            "envs/prd/main.tf",
+            "module \"a\" {\n  source   = \"../../modules/a\"\n  for_each = toset([\"1\", \"2\", \"3\", \"4\"])\n}\n",
+        ),
+        (
+            "modules/a/main.tf",
+            "module \"b\" {\n  source   = \"../b\"\n  for_each = toset([\"1\", \"2\", \"3\", \"4\"])\n}\n",
+        ),
+        (
+            "modules/b/main.tf",
+            "module \"a\" {\n  source   = \"../a\"\n  for_each = toset([\"1\", \"2\", \"3\", \"4\"])\n}\n",
+        ),
+    ]);
+    assert!(infra.instances.len() < 100_000);
+    assert!(!infra.incomplete.is_empty());
+}

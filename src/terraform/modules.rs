@@ -37,6 +37,9 @@ const META_ARGS: &[&str] = &[
 /// Deepest module nesting followed.
 const MAX_NESTING: usize = 8;
 
+/// Most module instances followed (a hostile nesting of `for_each` cannot explode).
+const MAX_INSTANCES: usize = 200_000;
+
 /// The span of an HCL node in a file, as a location.
 pub fn span_of(file: FileId, node: &impl hcl::edit::Span) -> Location {
     match node.span() {
@@ -194,6 +197,8 @@ struct Resource {
     path: String,
     address: String,
     vars: Vec<(String, Value, Location)>,
+    /// `spec.varsFrom` / `spec.tfVarsFrom`: variables set from ConfigMaps or Secrets we cannot see.
+    vars_from: bool,
     location: Location,
 }
 
@@ -241,6 +246,10 @@ fn terraform_resources(world: &World) -> Vec<Resource> {
                 ),
             ));
         }
+        let non_empty = |p: &str| {
+            v.pointer(p)
+                .is_some_and(|x| !x.is_null() && x != &Json::Array(Vec::new()))
+        };
         out.push(Resource {
             path: path
                 .trim_start_matches("./")
@@ -248,10 +257,131 @@ fn terraform_resources(world: &World) -> Vec<Resource> {
                 .to_string(),
             address: format!("Terraform {ns}/{name}"),
             vars,
+            vars_from: non_empty("/spec/varsFrom") || non_empty("/spec/tfVarsFrom"),
             location: Location::value(at.file, at.doc, vec![key("spec"), key("path")]),
         });
     }
     out
+}
+
+/// The names of a module's input variables.
+fn variable_names(m: &ModuleSrc) -> Vec<String> {
+    m.files
+        .iter()
+        .flat_map(|(_, body)| body.get_blocks("variable"))
+        .filter_map(|b| label(b, 0).map(str::to_string))
+        .collect()
+}
+
+/// Variables a root module's `.tfvars` files set. `terraform.tfvars`, `*.auto.tfvars` and
+/// their `.json` forms are loaded by Terraform itself, so their values are used; any other
+/// `.tfvars` file is probably passed with `-var-file` by CI, so what it sets is unknown.
+fn tfvars(world: &World, m: &ModuleSrc) -> (HashMap<String, Value>, HashMap<String, Origin>) {
+    let mut vars = HashMap::new();
+    let mut origins = HashMap::new();
+    let Some(repo) = world.repos.get(m.repo) else {
+        return (vars, origins);
+    };
+    let prefix = if m.dir.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", m.dir)
+    };
+    let mut found: Vec<&String> = repo
+        .files
+        .iter()
+        .filter(|f| {
+            f.strip_prefix(&prefix).is_some_and(|name| {
+                !name.contains('/') && (name.ends_with(".tfvars") || name.ends_with(".tfvars.json"))
+            })
+        })
+        .collect();
+    // Terraform loads terraform.tfvars first, then *.auto.tfvars in lexical order.
+    found.sort_by_key(|f| {
+        (
+            !f.ends_with("/terraform.tfvars")
+                && !f.ends_with("/terraform.tfvars.json")
+                && *f != "terraform.tfvars",
+            (*f).clone(),
+        )
+    });
+    for rel in found {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        let auto = matches!(name, "terraform.tfvars" | "terraform.tfvars.json")
+            || name.ends_with(".auto.tfvars")
+            || name.ends_with(".auto.tfvars.json");
+        let set: Vec<(String, Value, Location)> = if name.ends_with(".json") {
+            let Some((id, json)) = world
+                .files
+                .iter()
+                .find(|f| f.repo == m.repo && &f.rel_path == rel)
+                .and_then(|f| world.json.get(&f.id).map(|j| (f.id, j)))
+            else {
+                continue;
+            };
+            json.as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Value::from_json(v),
+                        Location::value(id, 0, vec![PathSeg::Key(k.clone())]),
+                    )
+                })
+                .collect()
+        } else {
+            // `.tfvars` files are not read by the loader; read this one (it is small).
+            let Ok(text) = std::fs::read_to_string(repo.root.join(rel)) else {
+                continue;
+            };
+            let Ok(body) = crate::parse::hcl::load(&text) else {
+                continue;
+            };
+            let files = FileIndex::new(world);
+            let no_vars = HashMap::new();
+            let no_locals = Locals::default();
+            let scope = Scope {
+                files: &files,
+                repo: m.repo,
+                module_dir: &m.dir,
+                root_dir: &m.dir,
+                vars: &no_vars,
+                locals: &no_locals,
+                each: None,
+                count_index: None,
+            };
+            let file_id = world
+                .files
+                .iter()
+                .find(|f| f.repo == m.repo && &f.rel_path == rel)
+                .map(|f| f.id);
+            body.attributes()
+                .map(|a| {
+                    let location =
+                        file_id.map_or_else(|| Location::File(FileId(0)), Location::File);
+                    (
+                        a.key.value().as_str().to_string(),
+                        scope.eval(&a.value),
+                        location,
+                    )
+                })
+                .collect()
+        };
+        for (k, v, location) in set {
+            let value = if auto { v } else { Value::Unknown };
+            origins.insert(
+                k.clone(),
+                Origin {
+                    value: value.clone(),
+                    text: format!("{k} in {name}"),
+                    location,
+                },
+            );
+            vars.insert(k, value);
+        }
+    }
+    (vars, origins)
 }
 
 /// Evaluates every root module and tf-controller resource into `infra`.
@@ -318,12 +448,13 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
         } else {
             m.dir.clone()
         };
+        let (vars, origins) = tfvars(world, m);
         ev.instance(
             infra,
             m,
             Call {
-                vars: HashMap::new(),
-                origins: HashMap::new(),
+                vars,
+                origins,
                 address,
                 tenant: None,
                 location,
@@ -336,6 +467,12 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
         let Some(m) = find_dir(&r.path) else { continue };
         let mut vars = HashMap::new();
         let mut origins = HashMap::new();
+        if r.vars_from {
+            // Any variable may come from there, overriding its default: none is known.
+            for name in variable_names(m) {
+                vars.insert(name, Value::Unknown);
+            }
+        }
         for (name, value, location) in r.vars {
             origins.insert(
                 name.clone(),
@@ -628,13 +765,22 @@ impl Evaluator<'_> {
                 irsa::record(infra, role);
                 continue;
             }
-            if depth >= MAX_NESTING {
-                continue;
+            if depth >= MAX_NESTING || infra.instances.len() >= MAX_INSTANCES {
+                infra.incomplete.push((
+                    span_of(ctx.file, &block.ident),
+                    format!(
+                        "`module.{name}` nests too deep or creates too many instances to follow"
+                    ),
+                ));
+                return names;
             }
             let Some(child) = join(&m.dir, source).and_then(|d| self.modules.get(&(m.repo, d)))
             else {
                 continue;
             };
+            if child.dir == m.dir {
+                continue; // a module calling itself: Terraform refuses the cycle
+            }
             let mut vars = HashMap::new();
             let mut origins = HashMap::new();
             for attr in block.body.attributes() {
