@@ -59,11 +59,13 @@ pub fn check(world: &World) -> Vec<Finding> {
             }
         }
     }
-    let mut first_infra: HashMap<(&str, TenantSource), &InfraTenant> = HashMap::new();
+    // Per file: two environments (envs/dev, envs/prd) may each list a tenant once.
+    let mut first_infra: HashMap<(&str, TenantSource, FileId), &InfraTenant> = HashMap::new();
     for t in infra {
-        match first_infra.get(&(t.id.as_str(), t.source)) {
+        let key = (t.id.as_str(), t.source, t.location.file());
+        match first_infra.get(&key) {
             None => {
-                first_infra.insert((&t.id, t.source), t);
+                first_infra.insert(key, t);
             }
             Some(first) => findings.push(
                 Finding::new(

@@ -483,7 +483,10 @@ pub fn pod_identities(
             service_account: get("service_account"),
             role_name,
             instance: ctx.instance,
-            location: span_of(ctx.file, &ctx.block.ident),
+            location: attr(ctx.block, "service_account").map_or_else(
+                || span_of(ctx.file, &ctx.block.ident),
+                |e| span_of(ctx.file, e),
+            ),
             role_location: role_expr.map_or_else(
                 || span_of(ctx.file, &ctx.block.ident),
                 |e| span_of(ctx.file, e),

@@ -171,7 +171,7 @@ pub struct PodIdentity {
     pub role_name: Option<String>,
     /// Index into [`Infra::instances`].
     pub instance: usize,
-    /// The resource block.
+    /// Where `service_account` is written (else the resource block).
     pub location: Location,
     /// Where `role_arn` is written.
     pub role_location: Location,
