@@ -550,3 +550,87 @@ pub fn show(value: &Value) -> String {
             .map_or_else(|| "(known after apply)".to_string(), |j| j.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evaluates `expr` with `var.tier = "premium"`, `var.n = 2` and `local.base = {a = 1}`.
+    fn eval(expr: &str) -> Value {
+        let body = crate::parse::hcl::load(&format!("x = {expr}\nbase = {{ a = 1 }}\n"))
+            .unwrap_or_else(|e| panic!("{}", e.message));
+        let world = World::default();
+        let files = FileIndex::new(&world);
+        let vars: HashMap<String, Value> = [
+            ("tier".to_string(), Value::String("premium".into())),
+            ("n".to_string(), Value::Number(2.0)),
+        ]
+        .into_iter()
+        .collect();
+        let base = body.get_attribute("base").map(|a| &a.value);
+        let locals = Locals::new(base.into_iter().map(|e| ("base", e)).collect());
+        let scope = Scope {
+            files: &files,
+            repo: 0,
+            module_dir: "modules/m",
+            root_dir: "envs/prd",
+            vars: &vars,
+            locals: &locals,
+            each: None,
+            count_index: None,
+        };
+        body.get_attribute("x")
+            .map_or(Value::Unknown, |a| scope.eval(&a.value))
+    }
+
+    fn s(v: &str) -> Value {
+        Value::String(v.to_string())
+    }
+
+    #[test]
+    fn known_values() {
+        assert_eq!(eval(r#"var.tier == "premium" ? 1 : 0"#), Value::Number(1.0));
+        assert_eq!(eval(r#""role-${var.tier}-${var.n}""#), s("role-premium-2"));
+        assert_eq!(eval(r#"format("%s-%d", "a", 3)"#), s("a-3"));
+        assert_eq!(eval(r#"lower(replace("A_B", "_", "-"))"#), s("a-b"));
+        assert_eq!(
+            eval(r#"merge(local.base, { b = 2 }).b"#),
+            Value::Number(2.0)
+        );
+        assert_eq!(eval(r#"lookup(local.base, "z", "dflt")"#), s("dflt"));
+        assert_eq!(
+            eval(r#"contains(concat(["a"], ["b"]), "b")"#),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            eval(r#"jsondecode(jsonencode({ a = [1, "x"] })).a[1]"#),
+            s("x")
+        );
+        assert_eq!(eval(r#"tostring(var.n)"#), s("2"));
+        assert_eq!(
+            eval(r#"{ for k, v in { a = 1, b = 2 } : k => v if v > 1 }"#),
+            Value::Map(
+                [("b".to_string(), Value::Number(2.0))]
+                    .into_iter()
+                    .collect()
+            )
+        );
+        assert_eq!(
+            eval(r#"[for t in [{ id = "a" }, { id = "b" }] : t.id][1]"#),
+            s("b")
+        );
+        assert_eq!(eval(r#"path.module"#), s("modules/m"));
+    }
+
+    #[test]
+    fn unknown_values_stay_unknown() {
+        assert_eq!(eval("aws_iam_role.x.arn"), Value::Unknown);
+        assert_eq!(eval(r#""${data.x.y.name}-role""#), Value::Unknown);
+        assert_eq!(eval("var.missing ? 1 : 0"), Value::Unknown);
+        // ...except where the result does not depend on them.
+        assert_eq!(eval("false && var.missing"), Value::Bool(false));
+        assert_eq!(eval("var.missing ? 1 : 1"), Value::Number(1.0));
+        // A duplicate key is a plan error: nothing is known.
+        assert_eq!(eval(r#"{ for t in ["a", "a"] : t => t }"#), Value::Unknown);
+    }
+}
