@@ -312,3 +312,37 @@ fn modules_that_call_each_other_do_not_explode() {
     assert!(infra.instances.len() < 100_000);
     assert!(!infra.incomplete.is_empty());
 }
+
+#[test]
+fn policies_see_the_roles() {
+    let policy = common::scratch(&[(
+        "roles.rego",
+        r#"package acme.roles
+import rego.v1
+
+warn contains f if {
+  some r in input.infra.roles
+  r.tenant == "tenant-3"
+  t := input.infra.tenants[0]
+  f := {"rule": "acme/role-seen", "file": t.file, "doc": 0, "path": t.path,
+        "msg": sprintf("%s trusts %v", [r.name, r.subjects])}
+}
+"#,
+    )]);
+    let options = Options {
+        paths: vec![common::root().join("fixtures/example/infra-repo")],
+        policy_dirs: vec![policy.path().to_path_buf()],
+        policy_time_limit: Duration::from_secs(10),
+    };
+    let outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
+    let seen: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "acme/role-seen")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        seen,
+        ["consumer-role-tenant-3 trusts [\"tenant-3:tenant-3-consumer\"]"]
+    );
+}

@@ -8,6 +8,9 @@
 //! input.pools[id]         {id, file, doc}
 //! input.resources[_]      {file, doc, kind, apiVersion, name, namespace, object}
 //! input.infra.tenants[_]  {id, tier, file, path}   (from tenants.json)
+//! input.infra.roles[_]    {name, prefixed, path, kind, subjects, pod_identity, instance,
+//!                          tenant, provider_arn}   (Terraform, evaluated statically; an
+//!                          unknown name or subject list is null)
 //! ```
 
 use crate::config::Config;
@@ -57,6 +60,25 @@ pub fn build(world: &World, config: &Config) -> Value {
             }));
         }
     }
+    let roles: Vec<Value> = world
+        .infra
+        .roles
+        .iter()
+        .map(|r| {
+            let instance = world.infra.instances.get(r.instance);
+            json!({
+                "name": r.name,
+                "prefixed": r.prefixed,
+                "path": r.path,
+                "kind": format!("{:?}", r.kind),
+                "subjects": r.subjects.as_ref().map(|s| s.iter().map(ToString::to_string).collect::<Vec<_>>()),
+                "pod_identity": r.pod_identity,
+                "instance": instance.map(|i| i.address.as_str()),
+                "tenant": instance.and_then(|i| i.tenant.as_deref()),
+                "provider_arn": r.provider_arn.as_ref().map(|o| o.text.as_str()),
+            })
+        })
+        .collect();
     json!({
         "config": {
             "tiers": config.tiers,
@@ -65,6 +87,6 @@ pub fn build(world: &World, config: &Config) -> Value {
         "tenants": world.tenants,
         "pools": pools,
         "resources": resources,
-        "infra": { "tenants": infra_tenants },
+        "infra": { "tenants": infra_tenants, "roles": roles },
     })
 }
