@@ -128,15 +128,19 @@ impl<'w> Index<'w> {
             }
         }
         for sa in &world.service_accounts {
-            if let Some(ns) = sa.namespace.as_deref() {
-                ix.sa_by_subject.insert((ns, sa.name.as_str()));
-                ix.namespaces_with_sa.entry(ns).or_insert(sa);
-            }
-            if let Some(name) = sa
+            let role = sa
                 .role_arn
                 .as_deref()
-                .and_then(crate::terraform::irsa::role_name_of_arn)
-            {
+                .and_then(crate::terraform::irsa::role_name_of_arn);
+            if let Some(ns) = sa.namespace.as_deref() {
+                ix.sa_by_subject.insert((ns, sa.name.as_str()));
+                // A namespace counts as described when one of its ServiceAccounts uses a role
+                // Terraform creates: then its IRSA ServiceAccounts are where we look.
+                if role.is_some_and(|r| ix.roles_by_name.contains_key(r)) {
+                    ix.namespaces_with_sa.entry(ns).or_insert(sa);
+                }
+            }
+            if let Some(name) = role {
                 ix.sa_by_role.insert(name);
             }
         }
@@ -419,14 +423,14 @@ fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
                 Finding::new(
                     "irsa/unused-role",
                     format!(
-                        "role `{name}` ({}) trusts ServiceAccount `{s}`, which no release creates: namespace `{}` has ServiceAccounts, but not `{}`",
+                        "role `{name}` ({}) trusts ServiceAccount `{s}`, which no release creates: namespace `{}` has IRSA ServiceAccounts, but not `{}`",
                         instance.address, s.namespace, s.service_account
                     ),
                     role.trust_location.clone(),
                 )
                 .with_help("enable the app for this tenant in the apps-repo, or stop creating the role (its `enable_*` flag) in the infra-repo")
                 .with_related(instance.location.clone(), format!("{} is instantiated here", instance.address))
-                .with_related(neighbour.location.clone(), format!("ServiceAccount `{}` of namespace `{}` is created here, but not `{}`", neighbour.name, s.namespace, s.service_account)),
+                .with_related(neighbour.location.clone(), format!("ServiceAccount `{}` of namespace `{}` uses a Terraform role; `{}` is not created", neighbour.name, s.namespace, s.service_account)),
             );
         }
     }
@@ -450,7 +454,7 @@ fn pod_identity(world: &World, ix: &Index) -> Vec<Finding> {
                         p.location.clone(),
                     )
                     .with_help("associate the ServiceAccount the release runs as, or create it")
-                    .with_related(neighbour.location.clone(), format!("ServiceAccount `{}` of namespace `{ns}` is created here, but not `{sa}`", neighbour.name)),
+                    .with_related(neighbour.location.clone(), format!("ServiceAccount `{}` of namespace `{ns}` uses a Terraform role; `{sa}` is not created", neighbour.name)),
                 );
             }
         }
