@@ -9,7 +9,7 @@ use crate::model::World;
 use crate::source::FileId;
 use hcl::edit::expr::{BinaryOperator, Expression, TraversalOperator, UnaryOperator};
 use hcl::edit::template::{Directive, Element, Template};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Files Terraform's `file()` can read, by repository and repo-relative path.
@@ -105,12 +105,57 @@ pub struct Scope<'a> {
     pub each: Option<(Value, Value)>,
     /// `count.index` inside a `count` block.
     pub count_index: Option<f64>,
+    /// Size units this instance may still build (see [`Scope::charge`]).
+    pub budget: &'a Cell<usize>,
+}
+
+/// Size units one module instance may build: far above any real configuration, far below what
+/// a hostile one (`local.b = [local.a, local.a]`, repeated) would need to exhaust memory.
+pub const INSTANCE_BUDGET: usize = 10_000_000;
+
+/// The size of a value (values, plus string bytes), counted up to `cap`.
+fn weight(v: &Value, cap: usize) -> usize {
+    let mut total = 1;
+    match v {
+        Value::String(s) => total += s.len(),
+        Value::List(items) => {
+            for i in items {
+                total += weight(i, cap);
+                if total > cap {
+                    break;
+                }
+            }
+        }
+        Value::Map(m) => {
+            for (k, i) in m {
+                total += k.len() + weight(i, cap);
+                if total > cap {
+                    break;
+                }
+            }
+        }
+        _ => {}
+    }
+    total
 }
 
 /// Deepest nesting followed; deeper expressions are unknown (no stack overflow on any input).
 const MAX_DEPTH: usize = 64;
 
 impl<'a> Scope<'a> {
+    /// Pays for a value built by the configuration; unknown once the budget is spent.
+    fn charge(&self, v: Value) -> Value {
+        let left = self.budget.get();
+        let w = weight(&v, left);
+        if w > left {
+            self.budget.set(0);
+            Value::Unknown
+        } else {
+            self.budget.set(left - w);
+            v
+        }
+    }
+
     /// The same module scope inside one `for_each` / `count` instance.
     pub fn with_instance(&self, each: Option<(Value, Value)>, count_index: Option<f64>) -> Self {
         Scope {
@@ -122,6 +167,7 @@ impl<'a> Scope<'a> {
             locals: self.locals,
             each,
             count_index,
+            budget: self.budget,
         }
     }
 
@@ -200,9 +246,9 @@ impl<'a> Scope<'a> {
             Expression::Bool(b) => Value::Bool(*b.value()),
             Expression::Number(n) => n.value().as_f64().map_or(Value::Unknown, Value::Number),
             Expression::String(s) => Value::String(s.value().to_string()),
-            Expression::Array(items) => {
-                Value::List(items.iter().map(|e| self.eval_in(e, bound, d)).collect())
-            }
+            Expression::Array(items) => self.charge(Value::List(
+                items.iter().map(|e| self.eval_in(e, bound, d)).collect(),
+            )),
             Expression::Object(obj) => {
                 let mut map = BTreeMap::new();
                 for (k, v) in obj.iter() {
@@ -217,10 +263,16 @@ impl<'a> Scope<'a> {
                     };
                     map.insert(key, self.eval_in(v.expr(), bound, d));
                 }
-                Value::Map(map)
+                self.charge(Value::Map(map))
             }
-            Expression::StringTemplate(t) => self.template(t, bound, d),
-            Expression::HeredocTemplate(h) => self.template(&h.template, bound, d),
+            Expression::StringTemplate(t) => {
+                let v = self.template(t, bound, d);
+                self.charge(v)
+            }
+            Expression::HeredocTemplate(h) => {
+                let v = self.template(&h.template, bound, d);
+                self.charge(v)
+            }
             Expression::Parenthesis(p) => self.eval_in(p.inner(), bound, d),
             Expression::Variable(v) => {
                 let name = v.value().as_str();
@@ -260,7 +312,8 @@ impl<'a> Scope<'a> {
                         _ => return Value::Unknown,
                     }
                 }
-                functions::call(self, name, args)
+                let v = functions::call(self, name, args);
+                self.charge(v)
             }
             Expression::Traversal(t) => self.traversal(&t.expr, &t.operators, bound, d),
             Expression::UnaryOp(op) => {
@@ -278,76 +331,81 @@ impl<'a> Scope<'a> {
                 binary(*op.operator.value(), lhs, rhs)
             }
             Expression::ForExpr(f) => {
-                let collection = self.eval_in(&f.intro.collection_expr, bound, d);
-                let pairs: Vec<(Value, Value)> = match collection {
-                    Value::List(items) => items
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, v)| (Value::Number(i as f64), v))
-                        .collect(),
-                    Value::Map(map) => map
-                        .into_iter()
-                        .map(|(k, v)| (Value::String(k), v))
-                        .collect(),
-                    _ => return Value::Unknown,
-                };
-                let key_name = f.intro.key_var.as_ref().map(|k| k.value().as_str());
-                let value_name = f.intro.value_var.value().as_str();
-                let mut list = Vec::new();
-                let mut map: BTreeMap<String, Value> = BTreeMap::new();
-                let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-                for (k, v) in pairs {
-                    let vb = Bound {
-                        name: value_name,
-                        value: v,
-                        parent: bound,
+                let v = self.for_expr(f, bound, d);
+                self.charge(v)
+            }
+        }
+    }
+
+    fn for_expr(&self, f: &hcl::edit::expr::ForExpr, bound: Option<&Bound>, d: usize) -> Value {
+        let collection = self.eval_in(&f.intro.collection_expr, bound, d);
+        let pairs: Vec<(Value, Value)> = match collection {
+            Value::List(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v))
+                .collect(),
+            Value::Map(map) => map
+                .into_iter()
+                .map(|(k, v)| (Value::String(k), v))
+                .collect(),
+            _ => return Value::Unknown,
+        };
+        let key_name = f.intro.key_var.as_ref().map(|k| k.value().as_str());
+        let value_name = f.intro.value_var.value().as_str();
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (k, v) in pairs {
+            let vb = Bound {
+                name: value_name,
+                value: v,
+                parent: bound,
+            };
+            let kb;
+            let inner = match key_name {
+                Some(name) => {
+                    kb = Bound {
+                        name,
+                        value: k,
+                        parent: Some(&vb),
                     };
-                    let kb;
-                    let inner = match key_name {
-                        Some(name) => {
-                            kb = Bound {
-                                name,
-                                value: k,
-                                parent: Some(&vb),
-                            };
-                            &kb
-                        }
-                        None => &vb,
-                    };
-                    if let Some(cond) = &f.cond {
-                        match self.eval_in(&cond.expr, Some(inner), d).to_bool() {
-                            Some(true) => {}
-                            Some(false) => continue,
-                            None => return Value::Unknown,
-                        }
-                    }
-                    let value = self.eval_in(&f.value_expr, Some(inner), d);
-                    match &f.key_expr {
-                        Some(key_expr) => {
-                            let Some(key) = self.eval_in(key_expr, Some(inner), d).to_str() else {
-                                return Value::Unknown;
-                            };
-                            if f.grouping {
-                                groups.entry(key).or_default().push(value);
-                            } else if map.insert(key, value).is_some() {
-                                // Duplicate keys are a plan error in Terraform; nothing is created.
-                                return Value::Unknown;
-                            }
-                        }
-                        None => list.push(value),
-                    }
+                    &kb
                 }
-                match (&f.key_expr, f.grouping) {
-                    (None, _) => Value::List(list),
-                    (Some(_), false) => Value::Map(map),
-                    (Some(_), true) => Value::Map(
-                        groups
-                            .into_iter()
-                            .map(|(k, v)| (k, Value::List(v)))
-                            .collect(),
-                    ),
+                None => &vb,
+            };
+            if let Some(cond) = &f.cond {
+                match self.eval_in(&cond.expr, Some(inner), d).to_bool() {
+                    Some(true) => {}
+                    Some(false) => continue,
+                    None => return Value::Unknown,
                 }
             }
+            let value = self.eval_in(&f.value_expr, Some(inner), d);
+            match &f.key_expr {
+                Some(key_expr) => {
+                    let Some(key) = self.eval_in(key_expr, Some(inner), d).to_str() else {
+                        return Value::Unknown;
+                    };
+                    if f.grouping {
+                        groups.entry(key).or_default().push(value);
+                    } else if map.insert(key, value).is_some() {
+                        // Duplicate keys are a plan error in Terraform; nothing is created.
+                        return Value::Unknown;
+                    }
+                }
+                None => list.push(value),
+            }
+        }
+        match (&f.key_expr, f.grouping) {
+            (None, _) => Value::List(list),
+            (Some(_), false) => Value::Map(map),
+            (Some(_), true) => Value::Map(
+                groups
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::List(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -578,6 +636,7 @@ mod tests {
             locals: &locals,
             each: None,
             count_index: None,
+            budget: &Cell::new(INSTANCE_BUDGET),
         };
         body.get_attribute("x")
             .map_or(Value::Unknown, |a| scope.eval(&a.value))

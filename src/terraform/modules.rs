@@ -2,7 +2,7 @@
 //! `Terraform` resources instantiated, `module` blocks expanded over `count` / `for_each` with
 //! their arguments passed into the called local module, recursively.
 
-use super::eval::{normalize, FileIndex, Locals, Scope};
+use super::eval::{normalize, FileIndex, Locals, Scope, INSTANCE_BUDGET};
 use super::irsa;
 use super::value::Value;
 use super::{Infra, InfraTenant, Instance, Origin, SkippedRole, TenantSource};
@@ -12,6 +12,7 @@ use crate::source::{FileId, FileKind, PathSeg, Span};
 use hcl::edit::expr::{Expression, TraversalOperator};
 use hcl::edit::structure::{Block, Body};
 use serde_json::Value as Json;
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One module: the parsed `.tf` files of one directory.
@@ -36,6 +37,9 @@ const META_ARGS: &[&str] = &[
 
 /// Deepest module nesting followed.
 const MAX_NESTING: usize = 8;
+
+/// Largest `count` expanded; a larger one is treated as unknown.
+const MAX_COUNT: f64 = 100_000.0;
 
 /// Most module instances followed (a hostile nesting of `for_each` cannot explode).
 const MAX_INSTANCES: usize = 200_000;
@@ -115,7 +119,7 @@ pub enum Expansion {
 pub fn expand(scope: &Scope, block: &Block, file: FileId, text: &str) -> Expansion {
     if let Some(attr) = block.body.get_attribute("count") {
         return match scope.eval(&attr.value).to_number() {
-            Some(n) if n >= 0.0 => Expansion::Many(
+            Some(n) if (0.0..=MAX_COUNT).contains(&n) => Expansion::Many(
                 (0..n as usize)
                     .map(|i| (format!("[{i}]"), None, Some(i as f64)))
                     .collect(),
@@ -341,6 +345,7 @@ fn tfvars(world: &World, m: &ModuleSrc) -> (HashMap<String, Value>, HashMap<Stri
             let files = FileIndex::new(world);
             let no_vars = HashMap::new();
             let no_locals = Locals::default();
+            let budget = Cell::new(INSTANCE_BUDGET);
             let scope = Scope {
                 files: &files,
                 repo: m.repo,
@@ -350,6 +355,7 @@ fn tfvars(world: &World, m: &ModuleSrc) -> (HashMap<String, Value>, HashMap<Stri
                 locals: &no_locals,
                 each: None,
                 count_index: None,
+                budget: &budget,
             };
             let file_id = world
                 .files
@@ -562,6 +568,7 @@ impl Evaluator<'_> {
         } = call;
         let empty_vars = HashMap::new();
         let no_locals = Locals::default();
+        let budget = Cell::new(INSTANCE_BUDGET);
         let constants = Scope {
             files: self.files,
             repo: m.repo,
@@ -571,6 +578,7 @@ impl Evaluator<'_> {
             locals: &no_locals,
             each: None,
             count_index: None,
+            budget: &budget,
         };
         let mut local_exprs = HashMap::new();
         for (file, body) in &m.files {
