@@ -22,6 +22,16 @@
 //! - `bootstrap/children/tenants-appset.yaml` is the seed's broken ApplicationSet over
 //!   `tenants/*/*` (`argocd/appset-path-matches-nothing`).
 //!
+//! The tenant chart renders each silo app's ServiceAccount into the release namespace, so with
+//! `--defects` a tenant deployed to its neighbour's namespace also gives `irsa/trust-mismatch`
+//! (the `namespace:` line), and a premium tenant without its consumer leaves
+//! `consumer-role-<id>` unused (`irsa/unused-role`, reported at the module's trust line).
+//!
+//! With `--service-accounts`, `serviceaccounts/<id>.yaml` also holds the ServiceAccounts each
+//! release runs (its silo apps, plus `pool-1`'s) as plain manifests, in the namespace the release
+//! deploys to, annotated with the role Terraform creates; a wrong namespace then gives
+//! `irsa/trust-mismatch` at each manifest's `namespace:` line too.
+//!
 //! Std only, deterministic (no randomness, no timestamps), one write per file.
 //! The timing line goes to stderr so stdout stays the defect list.
 
@@ -43,17 +53,22 @@ struct Args {
     tenants: usize,
     out: PathBuf,
     defects: bool,
+    service_accounts: bool,
 }
 
-const USAGE: &str = "usage: gen_repo --tenants N --out DIR [--defects]\n\
+const USAGE: &str = "usage: gen_repo --tenants N --out DIR [--defects] [--service-accounts]\n\
 \n\
 Writes DIR/apps-repo and DIR/infra-repo (both replaced if present).\n\
---defects injects known mistakes and prints them as `<rule-id> <file>:<line>`.";
+--defects injects known mistakes and prints them as `<rule-id> <file>:<line>`.\n\
+--service-accounts also writes each release's ServiceAccounts as plain manifests\n\
+(serviceaccounts/<id>.yaml, in the namespace the release deploys to), so the IRSA joins\n\
+have work to do.";
 
 fn parse_args() -> Result<Args, String> {
     let mut tenants = None;
     let mut out = None;
     let mut defects = false;
+    let mut service_accounts = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -66,6 +81,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--out" | "-o" => out = Some(PathBuf::from(it.next().ok_or("--out needs a value")?)),
             "--defects" => defects = true,
+            "--service-accounts" => service_accounts = true,
             "-h" | "--help" => return Err(String::new()),
             _ => {
                 if let Some(v) = a.strip_prefix("--tenants=") {
@@ -85,6 +101,7 @@ fn parse_args() -> Result<Args, String> {
         tenants: tenants.unwrap_or(100),
         out: out.ok_or("--out is required")?,
         defects,
+        service_accounts,
     })
 }
 
@@ -928,6 +945,14 @@ fn mkdirs(root: &Path, dirs: &[&str]) -> Result<(), String> {
 }
 
 /// Tier index of tenant `i` (1-based) and its 1-based rank inside that tier.
+/// Line of the consumer role's `namespace_service_accounts` in the module (1-based).
+fn consumer_trust_line() -> usize {
+    TF_MOD_MAIN
+        .lines()
+        .position(|l| l.contains("namespace_service_accounts") && l.contains("-consumer"))
+        .map_or(0, |i| i + 1)
+}
+
 fn tier_of(i: usize) -> (usize, usize) {
     ((i - 1) % 3, (i - 1) / 3 + 1)
 }
@@ -937,6 +962,7 @@ fn write_tenants(
     apps: &Path,
     n: usize,
     defects: bool,
+    service_accounts: bool,
     offset: usize,
     stride: usize,
 ) -> Result<Vec<Defect>, String> {
@@ -1007,6 +1033,56 @@ fn write_tenants(
                 line: lines.producer_key,
             });
         }
+        // The chart renders each silo app's ServiceAccount into the release namespace, so a
+        // tenant deployed to its neighbour's namespace breaks the trust of its roles (reported
+        // at the namespace line), and a premium tenant without its consumer leaves
+        // `consumer-role-<id>` unused.
+        let silo_apps = (0..APPS.len()).filter(|&app| tier_silo(tier, app)).count();
+        if wrong_ns && silo_apps > 0 {
+            out.push(Defect {
+                rule: "irsa/trust-mismatch",
+                file: file(),
+                line: lines.namespace,
+            });
+        } else if consumer_off {
+            out.push(Defect {
+                rule: "irsa/unused-role",
+                file: "infra-repo/modules/tenant-apps/main.tf".to_string(),
+                line: consumer_trust_line(),
+            });
+        }
+        if service_accounts && tier != 2 {
+            let mut sa = String::with_capacity(512);
+            let mut namespace_lines = Vec::new();
+            let mut line = 0;
+            for (app, name) in APPS.iter().enumerate() {
+                if !tier_silo(tier, app) || (app == 1 && consumer_off) {
+                    continue;
+                }
+                if !sa.is_empty() {
+                    sa.push_str("---\n");
+                    line += 1;
+                }
+                let _ = write!(
+                    sa,
+                    "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {id}-{name}\n  namespace: {ns}\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::{ACCOUNT_ID}:role/{name}-role-{id}\n"
+                );
+                namespace_lines.push(line + 5);
+                line += 7;
+            }
+            let sa_rel = format!("serviceaccounts/{id}.yaml");
+            write(apps, &sa_rel, sa.as_bytes())?;
+            if wrong_ns {
+                // Reported at the namespace, the end that is wrong.
+                for l in namespace_lines {
+                    out.push(Defect {
+                        rule: "irsa/trust-mismatch",
+                        file: format!("apps-repo/{sa_rel}"),
+                        line: l,
+                    });
+                }
+            }
+        }
         i += stride;
     }
     Ok(out)
@@ -1040,6 +1116,24 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
         ],
     )?;
     mkdirs(&infra, &["envs/prd", "modules/tenant-apps"])?;
+    if args.service_accounts {
+        mkdirs(&apps, &["serviceaccounts"])?;
+        let mut pool = String::new();
+        for (i, name) in APPS.iter().enumerate() {
+            if i > 0 {
+                pool.push_str("---\n");
+            }
+            let _ = write!(
+                pool,
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {POOL}-{name}\n  namespace: {POOL}\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::{ACCOUNT_ID}:role/{name}-role-{POOL}\n"
+            );
+        }
+        write(
+            &apps,
+            &format!("serviceaccounts/{POOL}.yaml"),
+            pool.as_bytes(),
+        )?;
+    }
 
     let mut defects = Vec::new();
 
@@ -1185,8 +1279,18 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
             .map(|t| {
                 let apps = &apps;
                 let defects = args.defects;
+                let service_accounts = args.service_accounts;
                 // offset t+1 .. threads, with offset `threads` meaning i % threads == 0
-                s.spawn(move || write_tenants(apps, n, defects, (t + 1) % threads, threads))
+                s.spawn(move || {
+                    write_tenants(
+                        apps,
+                        n,
+                        defects,
+                        service_accounts,
+                        (t + 1) % threads,
+                        threads,
+                    )
+                })
             })
             .collect();
         handles

@@ -20,9 +20,14 @@ fn generator() -> PathBuf {
 }
 
 fn generate(out: &Path, tenants: usize, defects: bool) -> BTreeSet<String> {
+    generate_with(out, tenants, defects, &[])
+}
+
+fn generate_with(out: &Path, tenants: usize, defects: bool, extra: &[&str]) -> BTreeSet<String> {
     let mut cmd = Command::new(generator());
     cmd.args(["--tenants", &tenants.to_string(), "--out"])
-        .arg(out);
+        .arg(out)
+        .args(extra);
     if defects {
         cmd.arg("--defects");
     }
@@ -77,5 +82,20 @@ fn injected_defects_are_found_exactly() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let defects = generate(dir.path(), 400, true);
     assert!(defects.len() >= 5, "{defects:#?}");
+    assert_eq!(lint(dir.path()), defects);
+}
+
+#[test]
+fn service_accounts_join_the_terraform_roles() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clean = generate_with(dir.path(), 300, false, &["--service-accounts"]);
+    assert!(clean.is_empty());
+    let found = lint(dir.path());
+    assert!(found.is_empty(), "false alarms: {found:#?}");
+    let defects = generate_with(dir.path(), 400, true, &["--service-accounts"]);
+    assert!(
+        defects.iter().any(|d| d.starts_with("irsa/trust-mismatch")),
+        "{defects:#?}"
+    );
     assert_eq!(lint(dir.path()), defects);
 }

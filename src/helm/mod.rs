@@ -183,15 +183,22 @@ fn render(chart: &Chart, r: &Release) -> Result<(Vec<ServiceAccount>, Vec<Accoun
                 .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
                 .and_then(Value::as_str)
                 .map(str::to_string);
-            let namespace = doc
+            let own_namespace = doc
                 .value
                 .pointer("/metadata/namespace")
                 .and_then(Value::as_str)
-                .map(str::to_string)
-                .or_else(|| r.namespace.clone());
+                .map(str::to_string);
+            // A namespace the template writes itself (not `.Release.Namespace`) has no place in
+            // the repo to point at.
+            let namespace_location = match &own_namespace {
+                Some(ns) if Some(ns) != r.namespace.as_ref() => None,
+                _ => release_namespace_location(r),
+            };
+            let namespace = own_namespace.or_else(|| r.namespace.clone());
             let location = deciding_value(r, sa_name);
             out.push(ServiceAccount {
                 namespace,
+                namespace_location,
                 name: sa_name.to_string(),
                 role_location: role_arn.as_ref().map(|_| {
                     if r.values.get("accountId").is_some() {
@@ -211,6 +218,13 @@ fn render(chart: &Chart, r: &Release) -> Result<(Vec<ServiceAccount>, Vec<Accoun
         }
     }
     Ok((out, uses))
+}
+
+/// Where the release's namespace is written, when it is.
+fn release_namespace_location(r: &Release) -> Option<Location> {
+    r.namespace_path
+        .as_ref()
+        .map(|p| Location::value(r.file, r.doc, p.clone()))
 }
 
 fn value_location(r: &Release, keys: &[&str]) -> Location {
@@ -260,6 +274,7 @@ fn by_convention(releases: &[Release], pattern: &str) -> Vec<ServiceAccount> {
                 .replace("{namespace}", r.namespace.as_deref().unwrap_or(""));
             out.push(ServiceAccount {
                 namespace: r.namespace.clone(),
+                namespace_location: release_namespace_location(r),
                 name,
                 role_arn: None,
                 tenant: r.tenant.clone(),

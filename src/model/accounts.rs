@@ -31,6 +31,9 @@ pub enum AccountSource {
 pub struct ServiceAccount {
     /// The namespace it lives in (`None` when it cannot be known statically).
     pub namespace: Option<String>,
+    /// Where that namespace is decided (`metadata.namespace`, a release's destination
+    /// namespace), when it is written down.
+    pub namespace_location: Option<Location>,
     /// `metadata.name`.
     pub name: String,
     /// The `eks.amazonaws.com/role-arn` annotation, when set.
@@ -158,7 +161,12 @@ pub fn from_manifests(world: &World) -> Vec<ServiceAccount> {
             .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
             .and_then(Value::as_str)
             .map(str::to_string);
+        let namespace_path = vec![key("metadata"), key("namespace")];
         out.push(ServiceAccount {
+            namespace_location: doc
+                .value
+                .pointer("/metadata/namespace")
+                .map(|_| Location::value(at.file, at.doc, namespace_path)),
             namespace: doc
                 .value
                 .pointer("/metadata/namespace")

@@ -14,6 +14,9 @@
 //! input.pools[id]         {id, file, doc}
 //! input.resources[_]      {file, doc, kind, apiVersion, name, namespace, object}
 //! input.infra.tenants[_]  {id, tier, file, path}   (from tenants.json)
+//! input.infra.roles[_]    {name, prefixed, path, kind, subjects, pod_identity, instance,
+//!                          tenant, provider_arn}   (Terraform, evaluated statically; an
+//!                          unknown name or subject list is null)
 //! ```
 
 use super::contract;
@@ -97,6 +100,25 @@ pub fn build(world: &World, config: &Config) -> Value {
         .iter()
         .map(|t| tenant(world, t, &templates, &template_docs))
         .collect();
+    let roles: Vec<Value> = world
+        .infra
+        .roles
+        .iter()
+        .map(|r| {
+            let instance = world.infra.instances.get(r.instance);
+            json!({
+                "name": r.name,
+                "prefixed": r.prefixed,
+                "path": r.path,
+                "kind": format!("{:?}", r.kind),
+                "subjects": r.subjects.as_ref().map(|s| s.iter().map(ToString::to_string).collect::<Vec<_>>()),
+                "pod_identity": r.pod_identity,
+                "instance": instance.map(|i| i.address.as_str()),
+                "tenant": instance.and_then(|i| i.tenant.as_deref()),
+                "provider_arn": r.provider_arn.as_ref().map(|o| o.text.as_str()),
+            })
+        })
+        .collect();
     json!({
         "config": {
             "tiers": config.tiers,
@@ -107,7 +129,7 @@ pub fn build(world: &World, config: &Config) -> Value {
         "tenant_dirs": tenant_dirs(world),
         "pools": pools,
         "resources": resources,
-        "infra": { "tenants": infra_tenants },
+        "infra": { "tenants": infra_tenants, "roles": roles },
     })
 }
 

@@ -1,0 +1,520 @@
+//! Roles and their trust, from the three ways tenant modules write them: the
+//! `terraform-aws-modules/iam` IRSA submodule (v5 `iam-role-for-service-accounts-eks`, v6
+//! `iam-role-for-service-accounts`), a plain `aws_iam_role` whose `assume_role_policy` is
+//! `jsonencode(...)`, heredoc JSON or an `aws_iam_policy_document`, and
+//! `aws_eks_pod_identity_association` (facts.md §4).
+
+use super::modules::{is_account, span_of, BlockCtx, Evaluator, ModuleSrc};
+use super::value::Value;
+use super::{Infra, Origin, PodIdentity, Role, RoleKind, Subject};
+use crate::finding::Location;
+use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl::edit::structure::Block;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+
+/// The Pod Identity service principal.
+pub const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
+
+/// Whether a module source is the IRSA submodule (either major version).
+pub fn is_irsa_module(source: &str) -> bool {
+    source.contains("iam-role-for-service-accounts")
+}
+
+/// The major version a `version` constraint pins (`~> 5.30` -> 5).
+fn major(constraint: &str) -> Option<u32> {
+    let digits: String = constraint
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Finds the expression of `key` inside an object literal (at any depth, through lists and calls).
+pub fn find_key<'e>(expr: &'e Expression, key: &str, depth: usize) -> Option<&'e Expression> {
+    if depth > 12 {
+        return None;
+    }
+    match expr {
+        Expression::Object(obj) => {
+            for (k, v) in obj.iter() {
+                let name = match k {
+                    ObjectKey::Ident(i) => Some(i.value().as_str()),
+                    ObjectKey::Expression(Expression::String(s)) => Some(s.value().as_str()),
+                    _ => None,
+                };
+                if name == Some(key) {
+                    return Some(v.expr());
+                }
+            }
+            obj.iter()
+                .find_map(|(_, v)| find_key(v.expr(), key, depth + 1))
+        }
+        Expression::Array(items) => items.iter().find_map(|e| find_key(e, key, depth + 1)),
+        Expression::FuncCall(f) => f.args.iter().find_map(|e| find_key(e, key, depth + 1)),
+        Expression::Parenthesis(p) => find_key(p.inner(), key, depth + 1),
+        _ => None,
+    }
+}
+
+fn attr<'b>(block: &'b Block, name: &str) -> Option<&'b Expression> {
+    block.body.get_attribute(name).map(|a| &a.value)
+}
+
+fn subjects_of(list: &Value, out: &mut Vec<Subject>) -> bool {
+    match list {
+        Value::List(items) => items.iter().all(|i| match i.as_str().map(Subject::parse) {
+            Some(Some(s)) => {
+                out.push(s);
+                true
+            }
+            Some(None) => true, // malformed: it trusts nothing
+            None => false,
+        }),
+        Value::String(s) => {
+            out.extend(Subject::parse(s));
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The role the IRSA module creates in one instance.
+pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
+    let scope = ctx.scope;
+    let block = ctx.block;
+    let version = attr(block, "version")
+        .and_then(|e| e.as_str())
+        .and_then(major);
+    let v6 = source
+        .trim_end_matches('/')
+        .ends_with("iam-role-for-service-accounts")
+        || version.is_some_and(|v| v >= 6)
+        || (attr(block, "name").is_some() && attr(block, "role_name").is_none());
+    let str_of = |name: &str| attr(block, name).map(|e| scope.eval(e));
+    let (name_expr, name, prefixed) = if v6 {
+        let prefix = str_of("use_name_prefix").map_or(Some(true), |v| v.to_bool());
+        (
+            attr(block, "name"),
+            str_of("name").and_then(|v| v.as_str().map(str::to_string)),
+            prefix.unwrap_or(true),
+        )
+    } else if let Some(e) = attr(block, "role_name") {
+        (Some(e), scope.eval(e).as_str().map(str::to_string), false)
+    } else {
+        let e = attr(block, "role_name_prefix");
+        (
+            e,
+            e.and_then(|e| scope.eval(e).as_str().map(str::to_string)),
+            true,
+        )
+    };
+    let path = str_of(if v6 { "path" } else { "role_path" })
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "/".to_string());
+    let providers_expr = attr(block, "oidc_providers");
+    let mut subjects = Vec::new();
+    let mut known = providers_expr.is_some();
+    let mut provider_value = Value::Unknown;
+    if let Some(e) = providers_expr {
+        match scope.eval(e) {
+            Value::Map(providers) => {
+                for p in providers.values() {
+                    let Value::Map(p) = p else {
+                        known = false;
+                        continue;
+                    };
+                    if let Some(arn) = p.get("provider_arn") {
+                        provider_value = arn.clone();
+                    }
+                    if let Some(list) = p.get("namespace_service_accounts") {
+                        known &= subjects_of(list, &mut subjects);
+                    }
+                }
+            }
+            _ => known = false,
+        }
+    }
+    let provider_arn = providers_expr.map(|e| match find_key(e, "provider_arn", 0) {
+        Some(p) => ev.origin(p, ctx.file, &provider_value, ctx.origins),
+        None => Origin {
+            value: provider_value.clone(),
+            text: String::new(),
+            location: span_of(ctx.file, e),
+        },
+    });
+    let trust_location = providers_expr
+        .map(|e| find_key(e, "namespace_service_accounts", 0).unwrap_or(e))
+        .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e));
+    Role {
+        name,
+        prefixed,
+        path,
+        kind: if v6 {
+            RoleKind::IrsaModuleV6
+        } else {
+            RoleKind::IrsaModuleV5
+        },
+        subjects: known.then_some(subjects),
+        pod_identity: false,
+        provider_arn,
+        instance: ctx.instance,
+        location: name_expr
+            .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
+        trust_location,
+    }
+}
+
+/// What a trust policy admits.
+#[derive(Default)]
+struct Trust {
+    subjects: Vec<Subject>,
+    known: bool,
+    pod_identity: bool,
+    federated: Option<Value>,
+}
+
+fn strings(v: &Json) -> Vec<&str> {
+    match v {
+        Json::String(s) => vec![s.as_str()],
+        Json::Array(a) => a.iter().filter_map(Json::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads a JSON trust policy (from `jsonencode` or a heredoc).
+fn trust_from_json(policy: &Json) -> Trust {
+    let mut trust = Trust {
+        known: true,
+        ..Trust::default()
+    };
+    let statements = match policy.get("Statement") {
+        Some(Json::Array(a)) => a.iter().collect(),
+        Some(one @ Json::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    for st in statements {
+        if st
+            .get("Effect")
+            .and_then(Json::as_str)
+            .is_some_and(|e| e != "Allow")
+        {
+            continue;
+        }
+        if let Some(p) = st.get("Principal") {
+            if p.get("Service")
+                .is_some_and(|s| strings(s).contains(&POD_IDENTITY_PRINCIPAL))
+            {
+                trust.pod_identity = true;
+            }
+            if let Some(f) = p.get("Federated").and_then(|f| strings(f).first().copied()) {
+                trust.federated = Some(Value::String(f.to_string()));
+            }
+        }
+        for test in ["StringEquals", "StringLike"] {
+            if let Some(Json::Object(cond)) = st.pointer(&format!("/Condition/{test}")) {
+                for (k, v) in cond {
+                    if k.ends_with(":sub") {
+                        trust
+                            .subjects
+                            .extend(strings(v).into_iter().filter_map(Subject::parse));
+                    }
+                }
+            }
+        }
+    }
+    trust
+}
+
+/// Whether an expression is a string (template) whose text ends in `suffix`, even when its
+/// interpolations are unknown (`"${local.issuer}:sub"`).
+fn ends_with_literal(expr: &Expression, suffix: &str) -> bool {
+    match expr {
+        Expression::String(s) => s.value().ends_with(suffix),
+        Expression::StringTemplate(t) => t
+            .iter()
+            .last()
+            .and_then(|e| e.as_literal())
+            .is_some_and(|l| l.value().ends_with(suffix)),
+        _ => false,
+    }
+}
+
+/// Reads an `aws_iam_policy_document` data block's statements.
+fn trust_from_document(
+    ctx: &BlockCtx,
+    doc: &Block,
+    ev: &Evaluator,
+    federated: &mut Option<Origin>,
+) -> Trust {
+    let scope = ctx.scope;
+    let mut trust = Trust {
+        known: true,
+        ..Trust::default()
+    };
+    if doc.body.get_blocks("dynamic").next().is_some() {
+        trust.known = false;
+    }
+    for st in doc.body.get_blocks("statement") {
+        if st.body.get_blocks("dynamic").next().is_some() {
+            trust.known = false;
+        }
+        for p in st.body.get_blocks("principals") {
+            let kind = attr(p, "type").map(|e| scope.eval(e));
+            let ids_expr = attr(p, "identifiers");
+            let ids = ids_expr.map(|e| scope.eval(e));
+            match kind.as_ref().and_then(Value::as_str) {
+                Some("Service") => {
+                    if let Some(Value::List(l)) = &ids {
+                        trust.pod_identity |=
+                            l.iter().any(|v| v.as_str() == Some(POD_IDENTITY_PRINCIPAL));
+                    }
+                }
+                Some("Federated") => {
+                    if let Some(e) = ids_expr {
+                        let (e, value) = match (e, &ids) {
+                            (Expression::Array(a), Some(Value::List(l))) if a.len() == 1 => (
+                                a.get(0).unwrap_or(e),
+                                l.first().cloned().unwrap_or(Value::Unknown),
+                            ),
+                            _ => (e, Value::Unknown),
+                        };
+                        *federated = Some(ev.origin(e, ctx.file, &value, ctx.origins));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for c in st.body.get_blocks("condition") {
+            let Some(var) = attr(c, "variable") else {
+                continue;
+            };
+            if !ends_with_literal(var, ":sub") {
+                continue;
+            }
+            let test = attr(c, "test").map(|e| scope.eval(e));
+            if !matches!(
+                test.as_ref().and_then(Value::as_str),
+                Some("StringEquals" | "StringLike")
+            ) {
+                continue;
+            }
+            match attr(c, "values").map(|e| scope.eval(e)) {
+                Some(v) => trust.known &= subjects_of(&v, &mut trust.subjects),
+                None => trust.known = false,
+            }
+        }
+    }
+    trust
+}
+
+/// `data.aws_iam_policy_document.NAME.json` -> `NAME`.
+fn policy_document_ref(expr: &Expression) -> Option<&str> {
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
+    if root.value().as_str() != "data" {
+        return None;
+    }
+    let names: Vec<&str> = t
+        .operators
+        .iter()
+        .filter_map(|o| match o.value() {
+            TraversalOperator::GetAttr(a) => Some(a.value().as_str()),
+            _ => None,
+        })
+        .collect();
+    match names.as_slice() {
+        ["aws_iam_policy_document", name, "json", ..] => Some(name),
+        _ => None,
+    }
+}
+
+/// The role an `aws_iam_role` block creates in one instance.
+pub fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<Role> {
+    let scope = ctx.scope;
+    let block = ctx.block;
+    let (name_expr, prefixed) = match (attr(block, "name"), attr(block, "name_prefix")) {
+        (Some(e), _) => (Some(e), false),
+        (None, Some(e)) => (Some(e), true),
+        (None, None) => (None, true),
+    };
+    let name = name_expr.and_then(|e| scope.eval(e).as_str().map(str::to_string));
+    let path = attr(block, "path")
+        .and_then(|e| scope.eval(e).as_str().map(str::to_string))
+        .unwrap_or_else(|| "/".to_string());
+    let policy_expr = attr(block, "assume_role_policy");
+    let mut federated: Option<Origin> = None;
+    let trust = match policy_expr {
+        Some(e) => match (scope.eval(e), policy_document_ref(e)) {
+            (Value::String(s), _) => match serde_json::from_str::<Json>(&s) {
+                Ok(json) => {
+                    let t = trust_from_json(&json);
+                    if let Some(v) = &t.federated {
+                        federated = Some(match find_key(e, "Federated", 0) {
+                            Some(fe) => ev.origin(fe, ctx.file, v, ctx.origins),
+                            None => Origin {
+                                value: v.clone(),
+                                text: String::new(),
+                                location: span_of(ctx.file, e),
+                            },
+                        });
+                    }
+                    t
+                }
+                Err(_) => Trust::default(),
+            },
+            (_, Some(doc_name)) => {
+                let doc = m.files.iter().find_map(|(f, body)| {
+                    body.get_blocks("data")
+                        .find(|b| {
+                            b.labels.first().map(|l| l.as_str()) == Some("aws_iam_policy_document")
+                                && b.labels.get(1).map(|l| l.as_str()) == Some(doc_name)
+                        })
+                        .map(|b| (*f, b))
+                });
+                match doc {
+                    Some((f, b)) => {
+                        let doc_ctx = BlockCtx {
+                            block: b,
+                            file: f,
+                            text: &ev.world.file(f).text,
+                            ..*ctx
+                        };
+                        trust_from_document(&doc_ctx, b, ev, &mut federated)
+                    }
+                    None => Trust::default(),
+                }
+            }
+            (_, None) => {
+                // A jsonencode() with unknown parts still shows its Federated principal.
+                if let Some(fe) = find_key(e, "Federated", 0) {
+                    let v = scope.eval(fe);
+                    federated = Some(ev.origin(fe, ctx.file, &v, ctx.origins));
+                }
+                Trust::default()
+            }
+        },
+        None => return None,
+    };
+    let is_irsa = trust.federated.is_some() || federated.is_some() || !trust.subjects.is_empty();
+    if !is_irsa && !trust.pod_identity && trust.known {
+        return None; // a role for an AWS service or another account: not ours to check
+    }
+    Some(Role {
+        name,
+        prefixed,
+        path,
+        kind: RoleKind::IamRole,
+        subjects: trust.known.then_some(trust.subjects),
+        pod_identity: trust.pod_identity,
+        provider_arn: federated,
+        instance: ctx.instance,
+        location: name_expr
+            .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
+        trust_location: policy_expr
+            .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
+    })
+}
+
+/// The role name in a role ARN (`arn:aws:iam::1:role/path/name` -> `name`).
+pub fn role_name_of_arn(arn: &str) -> Option<&str> {
+    arn.split_once(":role/")
+        .map(|(_, rest)| rest.rsplit('/').next().unwrap_or(rest))
+}
+
+/// `aws_iam_role.X.arn` / `module.X.iam_role_arn` -> `aws_iam_role.X` / `module.X`.
+fn role_reference(expr: &Expression) -> Option<String> {
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
+    let root = root.value().as_str();
+    let first = t.operators.iter().find_map(|o| match o.value() {
+        TraversalOperator::GetAttr(a) => Some(a.value().as_str()),
+        _ => None,
+    })?;
+    match root {
+        "aws_iam_role" | "module" => Some(format!("{root}.{first}")),
+        _ => None,
+    }
+}
+
+/// The Pod Identity associations a block creates in one instance.
+pub fn pod_identities(
+    infra: &mut Infra,
+    ctx: &BlockCtx,
+    roles: &HashMap<String, Vec<Option<String>>>,
+) {
+    let instances = match super::modules::expand(ctx.scope, ctx.block, ctx.file, ctx.text) {
+        super::modules::Expansion::One => vec![(String::new(), None, None)],
+        super::modules::Expansion::Many(l) => l,
+        super::modules::Expansion::Unknown(location, text) => {
+            infra.incomplete.push((
+                location,
+                format!("Pod Identity associations depend on `{text}`"),
+            ));
+            return;
+        }
+    };
+    for (_, each, count) in instances {
+        let scope = ctx.scope.with_instance(each, count);
+        let get =
+            |n: &str| attr(ctx.block, n).and_then(|e| scope.eval(e).as_str().map(str::to_string));
+        let role_expr = attr(ctx.block, "role_arn");
+        let role_name = role_expr.and_then(|e| match scope.eval(e) {
+            Value::String(arn) => role_name_of_arn(&arn).map(str::to_string),
+            _ => role_reference(e)
+                .and_then(|r| roles.get(&r))
+                .filter(|names| names.len() == 1)
+                .and_then(|names| names[0].clone()),
+        });
+        if let Some(Value::String(arn)) = role_expr.map(|e| scope.eval(e)) {
+            record_account(infra, &arn, role_expr.map(|e| span_of(ctx.file, e)));
+        }
+        infra.pod_identities.push(PodIdentity {
+            namespace: get("namespace"),
+            service_account: get("service_account"),
+            role_name,
+            instance: ctx.instance,
+            location: attr(ctx.block, "service_account").map_or_else(
+                || span_of(ctx.file, &ctx.block.ident),
+                |e| span_of(ctx.file, e),
+            ),
+            role_location: role_expr.map_or_else(
+                || span_of(ctx.file, &ctx.block.ident),
+                |e| span_of(ctx.file, e),
+            ),
+        });
+    }
+}
+
+/// Notes the account of a known ARN.
+fn record_account(infra: &mut Infra, arn: &str, location: Option<Location>) {
+    let Some(account) = arn.split(':').nth(4) else {
+        return;
+    };
+    if let (true, Some(location)) = (is_account(account), location) {
+        infra
+            .accounts
+            .entry(account.to_string())
+            .or_insert(location);
+    }
+}
+
+/// Adds a role to the model (and the account its provider ARN names).
+pub fn record(infra: &mut Infra, role: Role) {
+    if let Some(Value::String(arn)) = role.provider_arn.as_ref().map(|o| &o.value) {
+        if arn.starts_with("arn:") {
+            let location = role.provider_arn.as_ref().map(|o| o.location.clone());
+            record_account(infra, arn, location);
+        }
+    }
+    infra.roles.push(role);
+}

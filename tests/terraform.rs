@@ -1,0 +1,438 @@
+//! The Terraform evaluator on the example infra-repo: the model it derives, written out.
+
+mod common;
+
+use gitops_lint::config::Config;
+use gitops_lint::terraform::Infra;
+use gitops_lint::{lint, Options};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn infra_of(paths: &[&str]) -> (Infra, gitops_lint::model::World) {
+    let options = Options {
+        paths: paths
+            .iter()
+            .map(|p| common::root().join(p))
+            .collect::<Vec<PathBuf>>(),
+        policy_dirs: Vec::new(),
+        policy_time_limit: Duration::from_secs(10),
+    };
+    let mut outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
+    let infra = std::mem::take(&mut outcome.world.infra);
+    (infra, outcome.world)
+}
+
+/// One line per role: instance address, tenant, name, trusted subjects, provider expression.
+fn describe(infra: &Infra) -> Vec<String> {
+    let mut lines: Vec<String> = infra
+        .roles
+        .iter()
+        .map(|r| {
+            let instance = &infra.instances[r.instance];
+            let subjects = r.subjects.as_ref().map_or("?".to_string(), |s| {
+                s.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            });
+            format!(
+                "{} tenant={} role={}{} trusts={} provider={}",
+                instance.address,
+                instance.tenant.as_deref().unwrap_or("?"),
+                r.name.as_deref().unwrap_or("?"),
+                if r.prefixed { "-<random>" } else { "" },
+                subjects,
+                r.provider_arn.as_ref().map_or("", |o| o.text.as_str()),
+            )
+        })
+        .collect();
+    for s in &infra.skipped {
+        lines.push(format!(
+            "{} skipped role={} because {}",
+            infra.instances[s.instance].address,
+            s.name.as_deref().unwrap_or("?"),
+            s.cause
+                .as_ref()
+                .map_or(String::new(), |(v, o)| format!("{v} = {}", o.text)),
+        ));
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn example_infra_repo_evaluates_to_its_roles() {
+    let (infra, _) = infra_of(&["fixtures/example/infra-repo"]);
+    assert!(infra.has_terraform);
+    assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
+    let addresses: Vec<&str> = infra.instances.iter().map(|i| i.address.as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "envs/prd",
+            "module.tenant_apps[\"tenant-1\"]",
+            "module.tenant_apps[\"tenant-2\"]",
+            "module.tenant_apps[\"tenant-3\"]",
+            "module.tenant_apps[\"tenant-4\"]",
+            "module.tenant_apps[\"tenant-55\"]",
+        ]
+    );
+    let provider = "data.aws_iam_openid_connect_provider.eks.arn";
+    let expected: Vec<String> = [
+        "module.tenant_apps[\"tenant-1\"] tenant=tenant-1 role=consumer-role-tenant-1 trusts=tenant-1:tenant-1-consumer provider=P",
+        "module.tenant_apps[\"tenant-1\"] tenant=tenant-1 role=producer-role-tenant-1 trusts=tenant-1:tenant-1-producer provider=P",
+        "module.tenant_apps[\"tenant-2\"] skipped role=consumer-role-tenant-2 because enable_consumer = each.value.tier != \"basic\"",
+        "module.tenant_apps[\"tenant-2\"] skipped role=producer-role-tenant-2 because enable_producer = each.value.tier == \"premium\"",
+        "module.tenant_apps[\"tenant-3\"] skipped role=producer-role-tenant-3 because enable_producer = each.value.tier == \"premium\"",
+        "module.tenant_apps[\"tenant-3\"] tenant=tenant-3 role=consumer-role-tenant-3 trusts=tenant-3:tenant-3-consumer provider=P",
+        "module.tenant_apps[\"tenant-4\"] tenant=tenant-4 role=consumer-role-tenant-4 trusts=tenant-4:tenant-4-consumer provider=P",
+        "module.tenant_apps[\"tenant-4\"] tenant=tenant-4 role=producer-role-tenant-4 trusts=tenant-4:tenant-4-producer provider=P",
+        "module.tenant_apps[\"tenant-55\"] tenant=tenant-55 role=consumer-role-tenant-55 trusts=tenant-55:tenant-55-consumer provider=P",
+        "module.tenant_apps[\"tenant-55\"] tenant=tenant-55 role=producer-role-tenant-55 trusts=tenant-55:tenant-55-producer provider=P",
+    ]
+    .iter()
+    .map(|l| l.replace("=P", &format!("={provider}")))
+    .collect();
+    assert_eq!(describe(&infra), expected);
+    let tenants: Vec<(String, Option<String>)> = infra
+        .tenants
+        .iter()
+        .map(|t| (t.id.clone(), t.tier.clone()))
+        .collect();
+    assert_eq!(tenants.len(), 5);
+    assert_eq!(
+        tenants[2],
+        ("tenant-3".to_string(), Some("advanced".to_string()))
+    );
+}
+
+#[test]
+fn argocd_pair_has_for_each_and_pool_instances() {
+    let (infra, _) = infra_of(&[
+        "fixtures/chain/argocd/clean/apps-repo",
+        "fixtures/chain/argocd/clean/infra-repo",
+    ]);
+    assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
+    let provider = "data.aws_iam_openid_connect_provider.eks.arn";
+    let expected: Vec<String> = [
+        "module.pool_1 tenant=pool-1 role=consumer-role-pool-1 trusts=pool-1:pool-1-consumer provider=P",
+        "module.pool_1 tenant=pool-1 role=producer-role-pool-1 trusts=pool-1:pool-1-producer provider=P",
+        "module.tenant_apps[\"tenant-1\"] tenant=tenant-1 role=consumer-role-tenant-1 trusts=tenant-1:tenant-1-consumer provider=P",
+        "module.tenant_apps[\"tenant-1\"] tenant=tenant-1 role=producer-role-tenant-1 trusts=tenant-1:tenant-1-producer provider=P",
+        "module.tenant_apps[\"tenant-2\"] skipped role=consumer-role-tenant-2 because enable_consumer = contains(lookup(local.silo, each.value.tier, []), \"consumer\")",
+        "module.tenant_apps[\"tenant-2\"] skipped role=producer-role-tenant-2 because enable_producer = contains(lookup(local.silo, each.value.tier, []), \"producer\")",
+        "module.tenant_apps[\"tenant-3\"] skipped role=producer-role-tenant-3 because enable_producer = contains(lookup(local.silo, each.value.tier, []), \"producer\")",
+        "module.tenant_apps[\"tenant-3\"] tenant=tenant-3 role=consumer-role-tenant-3 trusts=tenant-3:tenant-3-consumer provider=P",
+    ]
+    .iter()
+    .map(|l| l.replace("=P", &format!("={provider}")))
+    .collect();
+    assert_eq!(describe(&infra), expected);
+    assert_eq!(infra.accounts.keys().collect::<Vec<_>>(), ["123456789012"]);
+}
+
+#[test]
+fn flux_pair_instantiates_the_module_per_terraform_resource() {
+    let (infra, _) = infra_of(&[
+        "fixtures/chain/flux/clean/apps-repo",
+        "fixtures/chain/flux/clean/infra-repo",
+    ]);
+    assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
+    // The module default (where the value is written), not the variable reference.
+    let provider = "\"arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE\"";
+    let expected: Vec<String> = [
+        "Terraform flux-system/tenant-1-infra tenant=tenant-1 role=consumer-role-tenant-1 trusts=tenant-1:tenant-1-consumer provider=P",
+        "Terraform flux-system/tenant-1-infra tenant=tenant-1 role=payments-role-tenant-1 trusts= provider=",
+        "Terraform flux-system/tenant-1-infra tenant=tenant-1 role=producer-role-tenant-1 trusts=tenant-1:tenant-1-producer provider=P",
+        "Terraform flux-system/tenant-3-infra skipped role=payments-role-tenant-3 because enable_payments = false",
+        "Terraform flux-system/tenant-3-infra skipped role=producer-role-tenant-3 because enable_producer = false",
+        "Terraform flux-system/tenant-3-infra tenant=tenant-3 role=consumer-role-tenant-3 trusts=tenant-3:tenant-3-consumer provider=P",
+    ]
+    .iter()
+    .map(|l| l.replace("=P", &format!("={provider}")))
+    .collect();
+    assert_eq!(describe(&infra), expected);
+    assert_eq!(infra.pod_identities.len(), 1);
+    let p = &infra.pod_identities[0];
+    assert_eq!(
+        (
+            p.namespace.as_deref(),
+            p.service_account.as_deref(),
+            p.role_name.as_deref()
+        ),
+        (
+            Some("tenant-1"),
+            Some("tenant-1-payments"),
+            Some("payments-role-tenant-1")
+        )
+    );
+    assert!(infra.roles.iter().any(|r| r.pod_identity));
+    let tenants: Vec<&str> = infra.tenants.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(tenants, ["tenant-3", "tenant-1"]); // file order: advanced/ before premium/
+}
+
+/// Evaluates a scratch infra-repo.
+fn infra_from(files: &[(&str, &str)]) -> Infra {
+    let dir = common::scratch(files);
+    let options = Options {
+        paths: vec![dir.path().to_path_buf()],
+        policy_dirs: Vec::new(),
+        policy_time_limit: Duration::from_secs(10),
+    };
+    let mut outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
+    std::mem::take(&mut outcome.world.infra)
+}
+
+#[test]
+fn heredoc_trust_functions_and_nested_modules() {
+    let infra = infra_from(&[
+        (
+            "envs/prd/main.tf",
+            r#"
+locals {
+  base  = { tier = "premium" }
+  conf  = merge(local.base, { owner = upper("team") })
+  names = toset(["a", "b", "a"])
+}
+module "outer" {
+  source   = "../../modules/outer"
+  for_each = local.names
+  id       = format("%s-%s", each.key, local.conf.tier)
+  slot     = tostring(2)
+}
+"#,
+        ),
+        (
+            "modules/outer/main.tf",
+            r#"
+variable "id" {}
+variable "slot" {}
+module "inner" {
+  source = "../inner"
+  name   = replace("${var.id}_${var.slot}", "_", "-")
+}
+"#,
+        ),
+        (
+            "modules/inner/main.tf",
+            r#"
+variable "name" {}
+resource "aws_iam_role" "r" {
+  name               = "role-${var.name}"
+  assume_role_policy = <<-EOF
+    {"Version": "2012-10-17",
+     "Statement": [{"Effect": "Allow",
+       "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.x.amazonaws.com/id/ABC"},
+       "Action": "sts:AssumeRoleWithWebIdentity",
+       "Condition": {"StringEquals": {"oidc.eks.x.amazonaws.com/id/ABC:sub": "system:serviceaccount:${var.name}:app"}}}]}
+  EOF
+}
+"#,
+        ),
+    ]);
+    assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
+    assert_eq!(
+        describe(&infra),
+        [
+            "module.outer[\"a\"].module.inner tenant=a role=role-a-premium-2 trusts=a-premium-2:app provider=",
+            "module.outer[\"b\"].module.inner tenant=b role=role-b-premium-2 trusts=b-premium-2:app provider=",
+        ]
+    );
+    assert!(infra.accounts.contains_key("123456789012"));
+}
+
+#[test]
+fn unknown_for_each_marks_the_model_incomplete() {
+    let infra = infra_from(&[
+        (
+            "envs/prd/main.tf",
+            r#"
+data "aws_ssm_parameter" "tenants" { name = "/tenants" }
+module "tenant_apps" {
+  source   = "../../modules/tenant-apps"
+  for_each = toset(jsondecode(data.aws_ssm_parameter.tenants.value))
+}
+"#,
+        ),
+        ("modules/tenant-apps/main.tf", "variable \"x\" {}\n"),
+    ]);
+    assert_eq!(infra.incomplete.len(), 1);
+    assert!(infra.roles.is_empty());
+    assert!(infra
+        .instances
+        .iter()
+        .all(|i| !i.address.starts_with("module.")));
+}
+
+#[test]
+fn tfvars_override_defaults_and_explicit_var_files_are_unknown() {
+    let infra = infra_from(&[
+        (
+            "envs/prd/main.tf",
+            r#"
+variable "enable_a" { default = false }
+variable "enable_b" { default = true }
+module "a" {
+  count     = var.enable_a ? 1 : 0
+  source    = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"
+  role_name = "a"
+}
+module "b" {
+  count     = var.enable_b ? 1 : 0
+  source    = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"
+  role_name = "b"
+}
+"#,
+        ),
+        ("envs/prd/terraform.tfvars", "enable_a = true\n"),
+        ("envs/prd/prd.tfvars", "enable_b = false\n"),
+    ]);
+    let names: Vec<Option<&str>> = infra.roles.iter().map(|r| r.name.as_deref()).collect();
+    assert_eq!(names, [Some("a")]);
+    // enable_b may be false through `-var-file=prd.tfvars`: unknown, so the model is incomplete.
+    assert_eq!(infra.incomplete.len(), 1, "{:?}", infra.incomplete);
+}
+
+#[test]
+fn modules_that_call_each_other_do_not_explode() {
+    let infra = infra_from(&[
+        (
+            "envs/prd/main.tf",
+            "module \"a\" {\n  source   = \"../../modules/a\"\n  for_each = toset([\"1\", \"2\", \"3\", \"4\"])\n}\n",
+        ),
+        (
+            "modules/a/main.tf",
+            "module \"b\" {\n  source   = \"../b\"\n  for_each = toset([\"1\", \"2\", \"3\", \"4\"])\n}\n",
+        ),
+        (
+            "modules/b/main.tf",
+            "module \"a\" {\n  source   = \"../a\"\n  for_each = toset([\"1\", \"2\", \"3\", \"4\"])\n}\n",
+        ),
+    ]);
+    assert!(infra.instances.len() < 100_000);
+    assert!(!infra.incomplete.is_empty());
+}
+
+#[test]
+fn policies_see_the_roles() {
+    let policy = common::scratch(&[(
+        "roles.rego",
+        r#"package acme.roles
+import rego.v1
+
+warn contains f if {
+  some r in input.infra.roles
+  r.tenant == "tenant-3"
+  t := input.infra.tenants[0]
+  f := {"rule": "acme/role-seen", "file": t.file, "doc": 0, "path": t.path,
+        "msg": sprintf("%s trusts %v", [r.name, r.subjects])}
+}
+"#,
+    )]);
+    let options = Options {
+        paths: vec![common::root().join("fixtures/example/infra-repo")],
+        policy_dirs: vec![policy.path().to_path_buf()],
+        policy_time_limit: Duration::from_secs(10),
+    };
+    let outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
+    let seen: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "acme/role-seen")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        seen,
+        ["consumer-role-tenant-3 trusts [\"tenant-3:tenant-3-consumer\"]"]
+    );
+}
+
+#[test]
+fn absurd_counts_are_unknown_not_expanded() {
+    let infra = infra_from(&[(
+        "envs/prd/main.tf",
+        "module \"r\" {\n  count     = tonumber(\"inf\")\n  source    = \"terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks\"\n  role_name = \"x\"\n}\nmodule \"s\" {\n  count     = 1e12\n  source    = \"terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks\"\n  role_name = \"y\"\n}\n",
+    )]);
+    assert!(infra.roles.is_empty());
+    assert_eq!(infra.incomplete.len(), 2);
+}
+
+#[test]
+fn exponential_locals_run_out_of_budget() {
+    let started = std::time::Instant::now();
+    let infra = infra_from(&[(
+        "envs/prd/main.tf",
+        r#"locals {
+  l0 = ["xxxxxxxxxxxxxxxx"]
+  l1 = [local.l0, local.l0]
+  l2 = [local.l1, local.l1]
+  l3 = [local.l2, local.l2]
+  l4 = [local.l3, local.l3]
+  l5 = [local.l4, local.l4]
+  l6 = [local.l5, local.l5]
+  l7 = [local.l6, local.l6]
+  l8 = [local.l7, local.l7]
+  l9 = [local.l8, local.l8]
+  l10 = [local.l9, local.l9]
+  l11 = [local.l10, local.l10]
+  l12 = [local.l11, local.l11]
+  l13 = [local.l12, local.l12]
+  l14 = [local.l13, local.l13]
+  l15 = [local.l14, local.l14]
+  l16 = [local.l15, local.l15]
+  l17 = [local.l16, local.l16]
+  l18 = [local.l17, local.l17]
+  l19 = [local.l18, local.l18]
+  l20 = [local.l19, local.l19]
+  l21 = [local.l20, local.l20]
+  l22 = [local.l21, local.l21]
+  l23 = [local.l22, local.l22]
+  l24 = [local.l23, local.l23]
+  l25 = [local.l24, local.l24]
+  l26 = [local.l25, local.l25]
+  l27 = [local.l26, local.l26]
+  l28 = [local.l27, local.l27]
+  l29 = [local.l28, local.l28]
+  l30 = [local.l29, local.l29]
+  l31 = [local.l30, local.l30]
+  l32 = [local.l31, local.l31]
+  l33 = [local.l32, local.l32]
+  l34 = [local.l33, local.l33]
+  l35 = [local.l34, local.l34]
+  l36 = [local.l35, local.l35]
+  l37 = [local.l36, local.l36]
+  l38 = [local.l37, local.l37]
+  l39 = [local.l38, local.l38]
+  l40 = [local.l39, local.l39]
+  l41 = [local.l40, local.l40]
+  l42 = [local.l41, local.l41]
+  l43 = [local.l42, local.l42]
+  l44 = [local.l43, local.l43]
+  l45 = [local.l44, local.l44]
+  l46 = [local.l45, local.l45]
+  l47 = [local.l46, local.l46]
+  l48 = [local.l47, local.l47]
+  l49 = [local.l48, local.l48]
+  l50 = [local.l49, local.l49]
+  l51 = [local.l50, local.l50]
+  l52 = [local.l51, local.l51]
+  l53 = [local.l52, local.l52]
+  l54 = [local.l53, local.l53]
+  l55 = [local.l54, local.l54]
+  l56 = [local.l55, local.l55]
+  l57 = [local.l56, local.l56]
+  l58 = [local.l57, local.l57]
+  l59 = [local.l58, local.l58]
+  n = length(flatten(local.l59))
+}
+module "r" {
+  count     = local.n > 0 ? 1 : 0
+  source    = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"
+  role_name = "x"
+}
+"#,
+    )]);
+    assert!(infra.roles.is_empty());
+    assert_eq!(infra.incomplete.len(), 1);
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
