@@ -47,8 +47,29 @@ pub struct Config {
     pub yaml: YamlOptions,
     /// `ignore:` entries: findings of some rules in some paths are not reported.
     pub ignore: Vec<IgnoreEntry>,
+    /// Clusters Argo CD knows (`clusters:`), for the ApplicationSet cluster generator. Empty
+    /// means only the local `in-cluster`, which Argo CD adds by itself.
+    pub clusters: Vec<Cluster>,
+    /// `newGitFileGlobbing: true`: the controller runs with `--enable-new-git-file-globbing`
+    /// (git `files` paths use doublestar globbing instead of git pathspecs).
+    pub new_git_file_globbing: bool,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
+}
+
+/// One cluster registered in Argo CD (a cluster Secret), as the cluster generator sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cluster {
+    /// The cluster's name (`name` parameter).
+    pub name: String,
+    /// The API server URL (`server` parameter).
+    pub server: String,
+    /// The Secret's labels, matched by generator selectors.
+    pub labels: BTreeMap<String, String>,
+    /// The Secret's annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// The `project` field of the Secret (empty when unset).
+    pub project: String,
 }
 
 impl Default for Config {
@@ -69,13 +90,23 @@ impl Default for Config {
             rules: BTreeMap::new(),
             yaml: YamlOptions::default(),
             ignore: Vec::new(),
+            clusters: Vec::new(),
+            new_git_file_globbing: false,
             source: None,
         }
     }
 }
 
 /// Every top-level key the config accepts (the JSON Schema in `schemas/` lists the same).
-pub const KEYS: &[&str] = &["tiers", "pools", "rules", "ignore", "yaml"];
+pub const KEYS: &[&str] = &[
+    "tiers",
+    "pools",
+    "rules",
+    "ignore",
+    "yaml",
+    "clusters",
+    "newGitFileGlobbing",
+];
 
 /// One `ignore:` entry: findings of `rule` (an id or a glob such as `tier/*`) in files matching
 /// `paths` are dropped until the `until` date, for the stated `reason`.
@@ -280,6 +311,16 @@ impl Config {
                     }
                 }
                 "yaml" => config.yaml = yaml_options(value, &err)?,
+                "clusters" => config.clusters = clusters(value, &err)?,
+                "newGitFileGlobbing" => {
+                    let Value::Bool(b) = value else {
+                        return Err(err(
+                            &[k("newGitFileGlobbing")],
+                            format!("expected `true` or `false`, found `{value}`"),
+                        ));
+                    };
+                    config.new_git_file_globbing = *b;
+                }
                 "ignore" => {
                     config.ignore =
                         crate::suppress::parse_ignore(value, text).map_err(|(keys, message)| {
@@ -305,6 +346,78 @@ impl Config {
             .iter()
             .any(|p| crate::checks::gomatch::path_match(p, name).unwrap_or(false))
     }
+}
+
+/// Reads `clusters: [{name, server, labels, annotations, project}]`.
+fn clusters(
+    value: &Value,
+    err: &dyn Fn(&[PathSeg], String) -> ConfigError,
+) -> Result<Vec<Cluster>, ConfigError> {
+    let k = |s: &str| PathSeg::Key(s.to_string());
+    let Value::Array(items) = value else {
+        return Err(err(
+            &[k("clusters")],
+            "expected a list of clusters such as `- {name: prod, server: https://prod.example.com, labels: {env: prod}}`".into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = |key: &str| vec![k("clusters"), PathSeg::Index(i), k(key)];
+        let Value::Object(map) = item else {
+            return Err(err(
+                &[k("clusters"), PathSeg::Index(i)],
+                "expected a mapping with `name` and `server`".into(),
+            ));
+        };
+        let mut cluster = Cluster::default();
+        for (key, v) in map {
+            match key.as_str() {
+                "name" | "server" | "project" => {
+                    let Value::String(s) = v else {
+                        return Err(err(&at(key), format!("expected a string, found `{v}`")));
+                    };
+                    match key.as_str() {
+                        "name" => cluster.name = s.clone(),
+                        "server" => cluster.server = s.clone(),
+                        _ => cluster.project = s.clone(),
+                    }
+                }
+                "labels" | "annotations" => {
+                    let strings = v.as_object().and_then(|m| {
+                        m.iter()
+                            .map(|(a, b)| b.as_str().map(|b| (a.clone(), b.to_string())))
+                            .collect::<Option<BTreeMap<_, _>>>()
+                    });
+                    let Some(strings) = strings else {
+                        return Err(err(
+                            &at(key),
+                            "expected a mapping of string to string (quote `\"true\"` and numbers)"
+                                .into(),
+                        ));
+                    };
+                    if key == "labels" {
+                        cluster.labels = strings;
+                    } else {
+                        cluster.annotations = strings;
+                    }
+                }
+                other => {
+                    return Err(err(
+                        &at(other),
+                        "unknown key; a cluster has `name`, `server`, `labels`, `annotations` and `project`".into(),
+                    ))
+                }
+            }
+        }
+        if cluster.name.is_empty() || cluster.server.is_empty() {
+            return Err(err(
+                &[k("clusters"), PathSeg::Index(i)],
+                "a cluster needs both `name` and `server`".into(),
+            ));
+        }
+        out.push(cluster);
+    }
+    Ok(out)
 }
 
 /// Reads `yaml: {indent: 2 | consistent, sequences: indented | flush | consistent | any}`.
@@ -395,6 +508,27 @@ mod tests {
         assert_eq!(c.tiers["gold"]["worker"], AppMode::Pool);
         assert!(c.is_pool_name("shared-1"));
         assert_eq!(c.rules["yaml/syntax"], RuleSetting::Off);
+    }
+
+    #[test]
+    fn clusters_and_globbing() {
+        let text = "clusters:\n  - name: prod\n    server: https://prod.example.com\n    labels: {env: prod}\nnewGitFileGlobbing: true\n";
+        let c = Config::from_text(text, Path::new("c.yaml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.clusters.len(), 1);
+        assert_eq!(c.clusters[0].labels["env"], "prod");
+        assert!(c.new_git_file_globbing);
+        let e = Config::from_text("clusters:\n  - name: x\n", Path::new("c.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "clusters[0]");
+        let e = Config::from_text(
+            "clusters:\n  - name: x\n    sever: y\n",
+            Path::new("c.yaml"),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "clusters[0].sever");
+        assert_eq!(e.line, 3);
     }
 
     #[test]

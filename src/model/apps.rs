@@ -55,10 +55,7 @@ impl AppRef<'_> {
         let (at, full) = match self.origin {
             AppOrigin::Written(at) => (at, path.to_vec()),
             AppOrigin::Generated(g) => {
-                let mut full = vec![
-                    PathSeg::Key("spec".into()),
-                    PathSeg::Key("template".into()),
-                ];
+                let mut full = vec![PathSeg::Key("spec".into()), PathSeg::Key("template".into())];
                 full.extend_from_slice(path);
                 (g.appset, full)
             }
@@ -85,7 +82,11 @@ impl AppRef<'_> {
         match self.origin {
             AppOrigin::Written(_) => String::new(),
             AppOrigin::Generated(g) => {
-                format!(" (Application `{}` generated for {})", self.name(), g.element)
+                format!(
+                    " (Application `{}` generated for {})",
+                    self.name(),
+                    g.element
+                )
             }
         }
     }
