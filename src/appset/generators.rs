@@ -228,10 +228,12 @@ pub fn expand(
 
 fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenError> {
     let mut out = Vec::new();
-    let failed = |message: String| GenError::Failed {
-        message,
-        path: at.to_vec(),
+    let failed = |message: String, keys: &[PathSeg]| {
+        let mut path = at.to_vec();
+        path.extend_from_slice(keys);
+        GenError::Failed { message, path }
     };
+    let k = |s: &str| PathSeg::Key(s.to_string());
     for (i, element) in spec
         .get("elements")
         .and_then(Value::as_array)
@@ -239,29 +241,33 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
         .flatten()
         .enumerate()
     {
+        let here = [k("elements"), PathSeg::Index(i)];
         let Value::Object(map) = element else {
-            return Err(failed(format!("list element {i} is not an object")));
+            return Err(failed(format!("list element {i} is not an object"), &here));
         };
         let params = if ctx.mode.go {
             map.clone()
         } else {
             let mut params = Params::new();
-            for (k, v) in map {
-                if k == "values" {
+            for (key, v) in map {
+                let mut at_key = here.to_vec();
+                at_key.push(k(key));
+                if key == "values" {
                     let Value::Object(values) = v else {
-                        return Err(failed("error parsing values map".into()));
+                        return Err(failed("error parsing values map".into(), &at_key));
                     };
                     for (vk, vv) in values {
                         let Value::String(s) = vv else {
-                            return Err(failed(format!("error parsing value as string: `values.{vk}` of list element {i} is `{vv}`; quote it")));
+                            at_key.push(k(vk));
+                            return Err(failed(format!("error parsing value as string: `values.{vk}` of list element {i} is `{vv}`, and fasttemplate needs strings: quote it"), &at_key));
                         };
                         params.insert(format!("values.{vk}"), Value::String(s.clone()));
                     }
                 } else {
                     let Value::String(_) = v else {
-                        return Err(failed(format!("error parsing value as string: `{k}` of list element {i} is `{v}`; fasttemplate needs string values, quote it")));
+                        return Err(failed(format!("error parsing value as string: `{key}` of list element {i} is `{v}`, and fasttemplate needs strings: quote it"), &at_key));
                     };
-                    params.insert(k.clone(), v.clone());
+                    params.insert(key.clone(), v.clone());
                 }
             }
             params
@@ -289,6 +295,7 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
             Some(_) => {
                 return Err(failed(
                     "error unmarshling decoded ElementsYaml: not a list".into(),
+                    &[k("elementsYaml")],
                 ))
             }
         }

@@ -245,7 +245,7 @@ fn expand_one(
                 findings.push(
                     Finding::new(
                         GENERATOR_ERROR,
-                        format!("Argo CD refuses this generator: `{message}`; the controller fails to reconcile ApplicationSet `{set_name}`, so no Application is generated or updated"),
+                        format!("Argo CD refuses this generator: {message}; the controller fails to reconcile ApplicationSet `{set_name}`, so no Application is generated or updated"),
                         Location::key(at.file, at.doc, path),
                     )
                     .with_help("fix the generator as the message says; `gitops-lint appset <file>` shows what it then generates"),
