@@ -21,6 +21,7 @@ pub mod discover;
 pub mod finding;
 pub mod fix;
 pub mod gate;
+pub mod gotemplate;
 pub mod helm;
 pub mod init;
 pub mod load;

@@ -1,0 +1,378 @@
+//! Executes parsed templates over `serde_json::Value` data, with Go's semantics for truth,
+//! variables and scope, `range` order, missing keys and printing.
+
+use super::format::{print, truthy, type_name};
+use super::parse::{Arg, Node, Operand, Pipeline};
+use super::{Error, ErrorKind, MissingKey, Templates};
+use serde_json::Value;
+
+/// What a template function can reach besides its arguments: the template set.
+pub struct Ctx<'a> {
+    set: &'a Templates,
+    depth: usize,
+}
+
+impl Ctx<'_> {
+    /// Runs the named template with `dot` (Helm's `include`).
+    pub fn include(&self, name: &str, dot: &Value) -> Result<String, Error> {
+        if !self.set.has(name) {
+            return Err(Error::func(format!("no template \"{name}\" associated")));
+        }
+        run(self.set, name, dot, self.depth + 1)
+    }
+
+    /// Parses and runs `text` as a template of the set (Helm's `tpl`).
+    pub fn tpl(&self, text: &str, dot: &Value) -> Result<String, Error> {
+        run_text(self.set, "tpl", text, dot, self.depth + 1)
+    }
+}
+
+/// Runs a named template at a nesting depth.
+pub(super) fn run(set: &Templates, name: &str, dot: &Value, depth: usize) -> Result<String, Error> {
+    let Some(tree) = set.trees.get(name) else {
+        return Err(Error::func(format!("template `{name}` not defined")));
+    };
+    if depth > set.options.max_depth {
+        return Err(Error {
+            kind: ErrorKind::Exec,
+            template: tree.file.to_string(),
+            offset: usize::MAX,
+            message: format!("templates nested deeper than {}", set.options.max_depth),
+        });
+    }
+    let mut ex = Exec {
+        set,
+        file: &tree.file,
+        vars: vec![("$".to_string(), dot.clone())],
+        out: String::new(),
+        depth,
+    };
+    let nodes = tree.nodes.clone();
+    ex.walk(dot, &nodes)?;
+    Ok(ex.out)
+}
+
+/// Parses `text` with the set's functions and runs it (its defines are not kept).
+pub(super) fn run_text(
+    set: &Templates,
+    name: &str,
+    text: &str,
+    dot: &Value,
+    depth: usize,
+) -> Result<String, Error> {
+    let mut scratch = set.clone();
+    scratch.add_file(name, text)?;
+    run(&scratch, name, dot, depth)
+}
+
+struct Exec<'a> {
+    set: &'a Templates,
+    file: &'a str,
+    vars: Vec<(String, Value)>,
+    out: String,
+    depth: usize,
+}
+
+impl Exec<'_> {
+    fn error(&self, pos: usize, message: impl Into<String>) -> Error {
+        Error {
+            kind: ErrorKind::Exec,
+            template: self.file.to_string(),
+            offset: pos,
+            message: message.into(),
+        }
+    }
+
+    /// Fills in where an error from a function or nested template happened, if unknown.
+    fn locate(&self, mut e: Error, pos: usize) -> Error {
+        if e.template.is_empty() {
+            e.template = self.file.to_string();
+            e.offset = pos;
+        }
+        e
+    }
+
+    fn walk(&mut self, dot: &Value, nodes: &[Node]) -> Result<(), Error> {
+        for node in nodes {
+            match node {
+                Node::Text(t) => self.out.push_str(t),
+                Node::Action(p) => {
+                    let v = self.pipeline(dot, p)?;
+                    if p.decl.is_empty() {
+                        self.out.push_str(&print(&v));
+                    }
+                }
+                Node::If {
+                    with,
+                    pipe,
+                    then,
+                    els,
+                } => {
+                    let mark = self.vars.len();
+                    let v = self.pipeline(dot, pipe)?;
+                    if truthy(&v) {
+                        if *with {
+                            self.walk(&v, then)?;
+                        } else {
+                            self.walk(dot, then)?;
+                        }
+                    } else {
+                        self.walk(dot, els)?;
+                    }
+                    self.vars.truncate(mark);
+                }
+                Node::Range { pipe, body, els } => self.range(dot, pipe, body, els)?,
+                Node::Template { name, pipe, pos } => {
+                    let data = match pipe {
+                        Some(p) => self.pipeline(dot, p)?,
+                        None => Value::Null,
+                    };
+                    if !self.set.has(name) {
+                        return Err(self.error(*pos, format!("no such template \"{name}\"")));
+                    }
+                    let text = run(self.set, name, &data, self.depth + 1)
+                        .map_err(|e| self.locate(e, *pos))?;
+                    self.out.push_str(&text);
+                }
+            }
+            if self.out.len() > self.set.options.max_output {
+                return Err(self.error(
+                    usize::MAX,
+                    format!("output larger than {} bytes", self.set.options.max_output),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn range(
+        &mut self,
+        dot: &Value,
+        pipe: &Pipeline,
+        body: &[Node],
+        els: &[Node],
+    ) -> Result<(), Error> {
+        let mark = self.vars.len();
+        // The range pipeline's own declarations name the key/element, not the collection.
+        let plain = Pipeline {
+            decl: Vec::new(),
+            assign: false,
+            cmds: pipe.cmds.clone(),
+            pos: pipe.pos,
+        };
+        let coll = self.pipeline(dot, &plain)?;
+        let items: Vec<(Value, Value)> = match coll {
+            Value::Array(a) => a
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::from(i), v))
+                .collect(),
+            Value::Object(m) => {
+                let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (Value::String(k), v))
+                    .collect()
+            }
+            Value::Null => Vec::new(),
+            Value::Number(n) if n.as_i64().is_some() => (0..n.as_i64().unwrap_or(0).max(0))
+                .map(|i| (Value::from(i), Value::from(i)))
+                .collect(),
+            other => {
+                return Err(self.error(
+                    pipe.pos,
+                    format!("range can't iterate over {}", print(&other)),
+                ))
+            }
+        };
+        if items.is_empty() {
+            self.walk(dot, els)?;
+        }
+        for (k, v) in items {
+            self.vars.truncate(mark);
+            match pipe.decl.as_slice() {
+                [one] => self.vars.push((one.clone(), v.clone())),
+                [key, val] => {
+                    self.vars.push((key.clone(), k));
+                    self.vars.push((val.clone(), v.clone()));
+                }
+                _ => {}
+            }
+            let inner = self.vars.len();
+            self.walk(&v, body)?;
+            self.vars.truncate(inner);
+        }
+        self.vars.truncate(mark);
+        Ok(())
+    }
+
+    fn var(&self, name: &str, pos: usize) -> Result<Value, Error> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| self.error(pos, format!("undefined variable: {name}")))
+    }
+
+    fn pipeline(&mut self, dot: &Value, p: &Pipeline) -> Result<Value, Error> {
+        let mut piped: Option<Value> = None;
+        for cmd in &p.cmds {
+            piped = Some(self.command(dot, cmd, piped)?);
+        }
+        let v = piped.unwrap_or(Value::Null);
+        if p.assign {
+            for name in &p.decl {
+                match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+                    Some(slot) => slot.1 = v.clone(),
+                    None => return Err(self.error(p.pos, format!("undefined variable: {name}"))),
+                }
+            }
+        } else {
+            for name in &p.decl {
+                self.vars.push((name.clone(), v.clone()));
+            }
+        }
+        Ok(v)
+    }
+
+    fn command(&mut self, dot: &Value, cmd: &[Arg], piped: Option<Value>) -> Result<Value, Error> {
+        let Some(first) = cmd.first() else {
+            return Ok(Value::Null);
+        };
+        if let Operand::Func(name) = &first.op {
+            return self.call(dot, name, first.pos, &cmd[1..], piped);
+        }
+        if cmd.len() > 1 || piped.is_some() {
+            if let Operand::Field(chain) | Operand::Var(_, chain) = &first.op {
+                if !chain.is_empty() {
+                    return Err(Error {
+                        kind: ErrorKind::Unsupported(format!("method call `.{}`", chain.join("."))),
+                        template: self.file.to_string(),
+                        offset: first.pos,
+                        message: format!(
+                            "method call `.{}` with arguments is not supported",
+                            chain.join(".")
+                        ),
+                    });
+                }
+            }
+            return Err(self.error(first.pos, "can't give argument to non-function"));
+        }
+        self.arg(dot, first)
+    }
+
+    fn call(
+        &mut self,
+        dot: &Value,
+        name: &str,
+        pos: usize,
+        args: &[Arg],
+        piped: Option<Value>,
+    ) -> Result<Value, Error> {
+        if name == "and" || name == "or" {
+            // Go 1.18+: evaluation stops at the first argument that decides the result.
+            let n = args.len() + usize::from(piped.is_some());
+            if n == 0 {
+                return Err(self.error(pos, format!("wrong number of args for {name}")));
+            }
+            let mut last = Value::Null;
+            for a in args {
+                last = self.arg(dot, a)?;
+                if truthy(&last) == (name == "or") {
+                    return Ok(last);
+                }
+            }
+            if let Some(p) = piped {
+                last = p;
+            }
+            return Ok(last);
+        }
+        let Some(f) = self.set.funcs.get(name) else {
+            return Err(Error {
+                kind: ErrorKind::Unsupported(format!("function `{name}`")),
+                template: self.file.to_string(),
+                offset: pos,
+                message: format!("function `{name}` is not supported"),
+            });
+        };
+        let mut vals = Vec::with_capacity(args.len() + 1);
+        for a in args {
+            vals.push(self.arg(dot, a)?);
+        }
+        if let Some(p) = piped {
+            vals.push(p);
+        }
+        let ctx = Ctx {
+            set: self.set,
+            depth: self.depth,
+        };
+        f(&ctx, &vals).map_err(|e| {
+            let mut e = self.locate(e, pos);
+            if e.kind == ErrorKind::Exec && e.template == self.file && e.offset == pos {
+                e.message = format!("error calling {name}: {}", e.message);
+            }
+            e
+        })
+    }
+
+    fn arg(&mut self, dot: &Value, a: &Arg) -> Result<Value, Error> {
+        match &a.op {
+            Operand::Dot => Ok(dot.clone()),
+            Operand::Lit(v) => Ok(v.clone()),
+            Operand::Field(chain) => self.fields(dot.clone(), chain, a.pos, ""),
+            Operand::Var(name, chain) => {
+                let v = self.var(name, a.pos)?;
+                self.fields(v, chain, a.pos, name)
+            }
+            Operand::Func(name) => self.call(dot, name, a.pos, &[], None),
+            Operand::Sub(p, chain) => {
+                let v = self.pipeline(dot, p)?;
+                self.fields(v, chain, a.pos, "")
+            }
+        }
+    }
+
+    fn fields(
+        &self,
+        mut v: Value,
+        chain: &[String],
+        pos: usize,
+        base: &str,
+    ) -> Result<Value, Error> {
+        for (i, name) in chain.iter().enumerate() {
+            v = match v {
+                Value::Object(mut m) => match m.remove(name) {
+                    Some(x) => x,
+                    None if self.set.options.missing_key == MissingKey::Error => {
+                        return Err(self.error(
+                            pos,
+                            format!(
+                                "map has no entry for key \"{name}\" (at {base}.{})",
+                                chain[..=i].join(".")
+                            ),
+                        ))
+                    }
+                    None => Value::Null,
+                },
+                Value::Null => {
+                    return Err(self.error(
+                        pos,
+                        format!(
+                            "nil pointer evaluating interface {{}}.{name} (at {base}.{})",
+                            chain[..=i].join(".")
+                        ),
+                    ))
+                }
+                other => {
+                    return Err(self.error(
+                        pos,
+                        format!("can't evaluate field {name} in type {}", type_name(&other)),
+                    ))
+                }
+            };
+        }
+        Ok(v)
+    }
+}

@@ -1,0 +1,282 @@
+//! Engine tests: Go semantics the charts rely on, and the unsupported-construct errors.
+
+use super::*;
+use serde_json::json;
+
+fn helm_set(files: &[(&str, &str)]) -> Result<Templates, Error> {
+    let mut funcs = Funcs::builtins();
+    helm_funcs::register(&mut funcs);
+    let mut set = Templates::new(funcs, Options::default());
+    for (name, text) in files {
+        set.add_file(name, text)?;
+    }
+    Ok(set)
+}
+
+fn render(text: &str, dot: serde_json::Value) -> Result<String, Error> {
+    helm_set(&[("t", text)])?.execute("t", &dot)
+}
+
+fn ok(text: &str, dot: serde_json::Value) -> String {
+    render(text, dot).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[test]
+fn text_actions_and_trimming() {
+    assert_eq!(ok("a {{ .x }} b", json!({"x": 1})), "a 1 b");
+    assert_eq!(ok("a  {{- .x -}}  b", json!({"x": "v"})), "avb");
+    assert_eq!(ok("a {{/* c */}} b", json!({})), "a  b");
+    assert_eq!(ok("a\n{{- /* c */ -}}\nb", json!({})), "ab");
+    assert_eq!(ok("{{ .missing }}", json!({})), "<no value>");
+    assert_eq!(
+        ok(
+            "{{ 3 }} {{ -2 }} {{ 1.5 }} {{ \"s\" }} {{ `r` }}",
+            json!({})
+        ),
+        "3 -2 1.5 s r"
+    );
+}
+
+#[test]
+fn floats_print_as_go() {
+    assert_eq!(format::go_float(123456789012.0), "1.23456789012e+11");
+    assert_eq!(format::go_float(3.0), "3");
+    assert_eq!(format::go_float(100000.0), "100000");
+    assert_eq!(format::go_float(1234567.0), "1.234567e+06");
+    assert_eq!(format::go_float(0.00001), "1e-05");
+    assert_eq!(format::go_float(0.5), "0.5");
+}
+
+#[test]
+fn control_structures() {
+    let d = json!({"apps": {"b": {"on": true}, "a": {"on": false}, "c": {"on": true}}});
+    let t =
+        "{{ range $n, $a := .apps }}{{ if $a.on }}{{ $n }};{{ else }}-{{ $n }};{{ end }}{{ end }}";
+    assert_eq!(ok(t, d.clone()), "-a;b;c;");
+    assert_eq!(
+        ok(
+            "{{ range .l }}[{{ . }}]{{ else }}none{{ end }}",
+            json!({"l": []})
+        ),
+        "none"
+    );
+    assert_eq!(
+        ok(
+            "{{ range $i, $v := .l }}{{ $i }}={{ $v }} {{ end }}",
+            json!({"l": ["x", "y"]})
+        ),
+        "0=x 1=y "
+    );
+    assert_eq!(
+        ok(
+            "{{ with .a }}{{ .b }}{{ else }}no{{ end }}",
+            json!({"a": {"b": 2}})
+        ),
+        "2"
+    );
+    assert_eq!(
+        ok("{{ with .z }}{{ .b }}{{ else }}no{{ end }}", json!({})),
+        "no"
+    );
+    assert_eq!(
+        ok(
+            "{{ if eq .x 1 }}one{{ else if eq .x 2 }}two{{ else }}many{{ end }}",
+            json!({"x": 2})
+        ),
+        "two"
+    );
+    assert_eq!(
+        ok(
+            "{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}",
+            json!({})
+        ),
+        "2"
+    );
+    assert_eq!(
+        ok(
+            "{{ range .l }}{{ $.top }}{{ end }}",
+            json!({"l": [1, 2], "top": "t"})
+        ),
+        "tt"
+    );
+    assert_eq!(
+        ok("{{ and 1 0 }} {{ or 0 \"\" 3 }} {{ not 0 }}", json!({})),
+        "0 3 true"
+    );
+    assert_eq!(
+        ok("{{ if and .a .a.b }}y{{ else }}n{{ end }}", json!({})),
+        "n"
+    );
+}
+
+#[test]
+fn defines_include_template_and_pipes() {
+    let set = helm_set(&[
+        ("_h.tpl", "{{- define \"lbl\" -}}\nname: {{ .app }}\nid: {{ .root.Values.id | quote }}\n{{- end }}"),
+        ("m.yaml", "labels:\n  {{- include \"lbl\" (dict \"root\" $ \"app\" \"p\") | nindent 2 }}\n{{ template \"lbl\" (dict \"root\" . \"app\" \"q\") }}"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = set
+        .execute("m.yaml", &json!({"Values": {"id": "t-1"}}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out,
+        "labels:\n  name: p\n  id: \"t-1\"\nname: q\nid: \"t-1\""
+    );
+}
+
+#[test]
+fn helm_functions() {
+    assert_eq!(ok("{{ .a | default \"d\" }}", json!({"a": ""})), "d");
+    assert_eq!(ok("{{ default \"d\" .a }}", json!({"a": "x"})), "x");
+    assert_eq!(ok("{{ list 1 \"a\" }}", json!({})), "[1 a]");
+    assert_eq!(
+        ok("{{ index .m \"k\" 1 }}", json!({"m": {"k": [5, 6]}})),
+        "6"
+    );
+    assert_eq!(
+        ok(
+            "{{ toYaml .r | nindent 2 }}",
+            json!({"r": {"b": [1, "x"], "a": {"c": "true"}}})
+        ),
+        "\n  a:\n    c: \"true\"\n  b:\n  - 1\n  - x"
+    );
+    assert_eq!(ok("{{ printf \"%s-%d\" .a 3 }}", json!({"a": "x"})), "x-3");
+    assert_eq!(
+        ok(
+            "{{ ternary \"y\" \"n\" true }} {{ .v | replace \"+\" \"_\" }}",
+            json!({"v": "1+2"})
+        ),
+        "y 1_2"
+    );
+    assert_eq!(
+        ok("{{ trunc 3 \"abcdef\" }}{{ \"x\" | upper }}", json!({})),
+        "abcX"
+    );
+    assert_eq!(
+        ok("{{ toJson .m }}", json!({"m": {"b": 1.0, "a": "<"}})),
+        "{\"a\":\"\\u003c\",\"b\":1}"
+    );
+}
+
+#[test]
+fn errors_name_place_and_construct() {
+    let e = render("a {{ lookup \"v1\" \"Secret\" \"ns\" \"n\" }}", json!({})).err();
+    let e = e.unwrap_or_else(|| panic!("lookup must be unsupported"));
+    assert_eq!(e.kind, ErrorKind::Unsupported("function `lookup`".into()));
+    assert_eq!(e.offset, 5);
+    let e = render("{{ range .l }}{{ break }}{{ end }}", json!({})).err();
+    assert!(matches!(e.map(|e| e.kind), Some(ErrorKind::Unsupported(c)) if c == "break"));
+    let e = render("{{ .Files.Get \"x\" }}", json!({"Files": {}})).err();
+    assert!(
+        matches!(e.map(|e| e.kind), Some(ErrorKind::Unsupported(c)) if c.contains("Files.Get"))
+    );
+    let e = render("x\n{{ required \"need id\" .id }}", json!({})).err();
+    let e = e.unwrap_or_else(|| panic!("required must fail"));
+    assert_eq!(e.kind, ErrorKind::Exec);
+    assert!(e.message.contains("need id"), "{}", e.message);
+    assert_eq!(
+        e.line_col("x\n{{ required \"need id\" .id }}"),
+        Some((2, 4))
+    );
+    assert!(render("{{ if .x }}", json!({})).is_err());
+    assert!(render("{{ .a.b }}", json!({})).is_err());
+}
+
+#[test]
+fn missing_key_error_option() {
+    let mut set = Templates::new(
+        Funcs::builtins(),
+        Options {
+            missing_key: MissingKey::Error,
+            ..Options::default()
+        },
+    );
+    set.add_file("t", "{{ .a }}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = set.execute("t", &json!({})).err();
+    assert!(e.is_some_and(|e| e.message.contains("no entry for key")));
+}
+
+#[test]
+fn hostile_input_does_not_hang_or_overflow() {
+    let deep = "{{ if 1 }}".repeat(500);
+    assert!(render(&deep, json!({})).is_err());
+    let set = helm_set(&[(
+        "t",
+        "{{ define \"r\" }}{{ include \"r\" . }}{{ end }}{{ include \"r\" . }}",
+    )])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(set.execute("t", &json!({})).is_err());
+    for bad in [
+        "{{",
+        "{{ \"x }}",
+        "{{ ( }}",
+        "{{ end }}",
+        "{{ else }}",
+        "}}{{",
+        "{{- -}}",
+        "{{ 'ab' }}",
+    ] {
+        let _ = render(bad, json!({}));
+    }
+}
+
+#[test]
+fn renders_the_example_chart() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/example/apps-repo/helm-charts/helm-tenant-chart/templates/"
+    );
+    let read = |f: &str| {
+        std::fs::read_to_string(format!("{dir}{f}")).unwrap_or_else(|e| panic!("{f}: {e}"))
+    };
+    let files = [
+        "_helpers.tpl",
+        "serviceaccount.yaml",
+        "deployment.yaml",
+        "ingress.yaml",
+        "service.yaml",
+    ];
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|f| (format!("templates/{f}"), read(f)))
+        .collect();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let set = helm_set(&refs).unwrap_or_else(|e| panic!("{e}"));
+    let mut dot = json!({
+        "Values": {"tenantId": "tenant-1", "accountId": 123456789012u64, "region": "r",
+                   "apps": {"producer": {"enabled": true, "image": {"repository": "p", "tag": "0.1"}},
+                            "consumer": {"enabled": false}}},
+        "Release": {"Name": "tenant-1-premium", "Namespace": "tenant-1", "Service": "Helm"},
+        "Chart": {"Name": "helm-tenant-chart", "Version": "0.0.2"}
+    });
+    format::floats(&mut dot);
+    let sa = set
+        .execute("templates/serviceaccount.yaml", &dot)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        sa.contains("name: tenant-1-producer\n  namespace: tenant-1\n"),
+        "{sa}"
+    );
+    assert!(
+        sa.contains("arn:aws:iam::1.23456789012e+11:role/producer-role-tenant-1"),
+        "{sa}"
+    );
+    assert!(sa.contains("    saas/tenant-id: \"tenant-1\"\n"), "{sa}");
+    assert!(!sa.contains("tenant-1-consumer"), "{sa}");
+    let dep = set
+        .execute("templates/deployment.yaml", &dot)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        dep.contains("serviceAccountName: tenant-1-producer"),
+        "{dep}"
+    );
+    assert!(
+        dep.contains("image: 1.23456789012e+11.dkr.ecr.r.amazonaws.com/p:0.1"),
+        "{dep}"
+    );
+}
