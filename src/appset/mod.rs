@@ -460,10 +460,20 @@ fn report_issue(
                 reports.add(path, &tag, f);
                 return true;
             }
-            let (message, help) = unknown_message(&tag, mode, set, &path);
+            let (mut message, help) = unknown_message(&tag, mode, set, &path);
+            // In the name, the verbatim text makes an invalid name: that Application is rejected.
+            let in_name = path == [key("metadata"), key("name")];
+            if in_name {
+                message.push_str(", and as the Application name that text is rejected by the API server: the Application is never created");
+            }
+            let level = if in_name {
+                Level::Error
+            } else {
+                Level::Warning
+            };
             let f = Finding::new(PARAM_UNKNOWN, message, location)
                 .with_help(help)
-                .with_level(Level::Warning);
+                .with_level(level);
             reports.add(path, &tag, f);
             true
         }
