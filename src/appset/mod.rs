@@ -142,6 +142,12 @@ struct Reports {
 
 impl Reports {
     fn add(&mut self, place: Vec<PathSeg>, tag: &str, f: Finding) {
+        // One index finding per template place: the static one (first) says the most.
+        let tag = if f.rule == INDEX_OUT_OF_RANGE {
+            ""
+        } else {
+            tag
+        };
         self.by_place
             .entry((f.rule.clone(), place, tag.to_string()))
             .or_insert(f);

@@ -58,7 +58,8 @@ pub fn check(
     }
     let duplicated: Vec<(String, Vec<String>)> = by_name
         .into_iter()
-        .filter(|(n, e)| e.len() > 1 && !n.is_empty())
+        // A name with a verbatim `{{...}}` is invalid anyway and reported as such.
+        .filter(|(n, e)| e.len() > 1 && !n.is_empty() && !n.contains("{{"))
         .map(|(n, e)| (n.to_string(), e.iter().map(|s| s.to_string()).collect()))
         .collect();
     for (name, elements) in &duplicated {
