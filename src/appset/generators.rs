@@ -3,7 +3,7 @@
 //! Generators that need a live system are reported, never guessed.
 
 use super::params::{flatten_into, go_string, sanitize_name, ParamSet, Params};
-use super::render::{has_template, render_str, render_value, Mode};
+use super::render::{has_template, render_str, render_value, Mode, Scope};
 use crate::config::Config;
 use crate::model::{Repo, World};
 use crate::source::PathSeg;
@@ -133,6 +133,7 @@ pub fn values_into(
         return Ok(());
     };
     let mut rendered = Map::new();
+    let scope = Scope::new(params);
     for (k, v) in values {
         let Some(s) = v.as_str() else {
             return Err(GenError::Failed {
@@ -141,7 +142,7 @@ pub fn values_into(
             });
         };
         let mut issues = Vec::new();
-        let r = render_str(s, params, ctx.mode, at, &mut issues);
+        let r = render_str(s, &scope, ctx.mode, at, &mut issues);
         rendered.insert(k.clone(), Value::String(r));
     }
     if ctx.mode.go {
@@ -425,7 +426,13 @@ fn matrix(
                 None => {
                     let mut issues = Vec::new();
                     let mut p = Vec::new();
-                    let child = render_value(&kids[1], &a.params, ctx.mode, &mut p, &mut issues);
+                    let child = render_value(
+                        &kids[1],
+                        &Scope::new(&a.params),
+                        ctx.mode,
+                        &mut p,
+                        &mut issues,
+                    );
                     expand(ctx, &child, at, depth + 1)?
                 }
             };

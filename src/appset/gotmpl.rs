@@ -436,34 +436,41 @@ fn from_yaml_array(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gotemplate::Error>
     }
 }
 
+/// A parsed template, or why it does not parse.
+type Parsed = Result<Arc<Templates>, gotemplate::Error>;
+
 thread_local! {
-    /// Parsed templates by (text, missingkey=error): each distinct string is parsed once per
-    /// thread, however many elements render it.
-    static CACHE: RefCell<HashMap<(String, bool), Result<Arc<Templates>, gotemplate::Error>>> =
-        RefCell::new(HashMap::new());
+    /// Parsed templates by text, `[default, missingkey=error]`: each distinct string is parsed
+    /// once per thread, however many elements render it.
+    static CACHE: RefCell<HashMap<String, [Option<Parsed>; 2]>> = RefCell::new(HashMap::new());
 }
 
-fn parsed(text: &str, missingkey_error: bool) -> Result<Arc<Templates>, gotemplate::Error> {
+fn parse_new(text: &str, missingkey_error: bool) -> Parsed {
+    let options = Options {
+        missing_key: if missingkey_error {
+            MissingKey::Error
+        } else {
+            MissingKey::Default
+        },
+        ..Options::default()
+    };
+    let mut set = Templates::new(funcs().clone(), options);
+    set.add_file("t", text).map(|()| Arc::new(set))
+}
+
+fn parsed(text: &str, missingkey_error: bool) -> Parsed {
     CACHE.with(|c| {
         let mut cache = c.borrow_mut();
+        if let Some(Some(hit)) = cache.get(text).map(|e| &e[usize::from(missingkey_error)]) {
+            return hit.clone();
+        }
         if cache.len() > 4096 {
             cache.clear();
         }
-        cache
-            .entry((text.to_string(), missingkey_error))
-            .or_insert_with(|| {
-                let options = Options {
-                    missing_key: if missingkey_error {
-                        MissingKey::Error
-                    } else {
-                        MissingKey::Default
-                    },
-                    ..Options::default()
-                };
-                let mut set = Templates::new(funcs().clone(), options);
-                set.add_file("t", text).map(|()| Arc::new(set))
-            })
-            .clone()
+        let fresh = parse_new(text, missingkey_error);
+        cache.entry(text.to_string()).or_default()[usize::from(missingkey_error)] =
+            Some(fresh.clone());
+        fresh
     })
 }
 

@@ -26,6 +26,7 @@ use crate::model::apps::GeneratedApp;
 use crate::model::{DocRef, World};
 use crate::source::PathSeg;
 use generators::{Ctx, GenError};
+use rayon::prelude::*;
 use render::{Issue, Mode};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -270,9 +271,16 @@ fn expand_one(
             }
             None => template,
         };
-        for set in sets {
-            let app = render_app(at, spec, template, &set, mode, set_namespace, &mut reports);
-            if let Some(app) = app {
+        // Rendering is independent per set: in parallel, reported in generation order.
+        let holes = holes(template);
+        let results: Vec<RenderedSet> = sets
+            .par_iter()
+            .with_min_len(256)
+            .map(|set| render_set(spec, template, holes.as_deref(), set, mode))
+            .collect();
+        for (set, result) in sets.into_iter().zip(results) {
+            if let Some(app) = finish_set(at, spec, &set, result, mode, set_namespace, &mut reports)
+            {
                 rendered.push((app, set.element));
             }
         }
@@ -384,65 +392,117 @@ fn collect_strings<'v>(
     }
 }
 
-/// Renders one Application for one parameter set; `None` when Argo CD would not create it.
-fn render_app(
-    at: DocRef,
+/// What rendering one parameter set gave, before anything is reported.
+struct RenderedSet {
+    /// The rendered template (before the Application wrapper).
+    app: Value,
+    /// What did not render cleanly.
+    issues: Vec<Issue>,
+    /// The rendered `templatePatch` is not YAML.
+    bad_patch: bool,
+}
+
+/// The places of a template that hold `{{`: the only strings rendering changes. `None` when a
+/// mapping key is templated (then the whole value is walked).
+fn holes(template: &Value) -> Option<Vec<(Vec<PathSeg>, &str)>> {
+    fn keys_templated(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m.iter().any(|(k, c)| k.contains("{{") || keys_templated(c)),
+            Value::Array(a) => a.iter().any(keys_templated),
+            _ => false,
+        }
+    }
+    if keys_templated(template) {
+        return None;
+    }
+    let mut out = Vec::new();
+    collect_strings(template, &mut Vec::new(), &mut out);
+    Some(out)
+}
+
+fn slot<'v>(v: &'v mut Value, path: &[PathSeg]) -> Option<&'v mut Value> {
+    path.iter().try_fold(v, |v, seg| match seg {
+        PathSeg::Key(k) => v.get_mut(k.as_str()),
+        PathSeg::Index(i) => v.get_mut(*i),
+    })
+}
+
+/// Renders the template (and `templatePatch`) for one parameter set.
+fn render_set(
     spec: &Value,
     template: &Value,
+    holes: Option<&[(Vec<PathSeg>, &str)]>,
     set: &params::ParamSet,
+    mode: Mode,
+) -> RenderedSet {
+    let mut issues = Vec::new();
+    let scope = render::Scope::new(&set.params);
+    let mut app = template.clone();
+    if !set.params.is_empty() {
+        match holes {
+            Some(holes) => {
+                for (path, text) in holes {
+                    let rendered = render::render_str(text, &scope, mode, path, &mut issues);
+                    if let Some(place) = slot(&mut app, path) {
+                        *place = Value::String(rendered);
+                    }
+                }
+            }
+            None => {
+                app = render::render_value(template, &scope, mode, &mut Vec::new(), &mut issues)
+            }
+        }
+    }
+    let mut bad_patch = false;
+    if let Some(Value::String(patch)) = spec.get("templatePatch") {
+        let text = render::render_str(patch, &scope, mode, &[key("templatePatch")], &mut issues);
+        let loaded = crate::parse::yaml::load(&text);
+        if loaded.issues.iter().any(|i| i.rule == "yaml/syntax") {
+            bad_patch = true;
+        } else if let Some(patch @ Value::Object(_)) = loaded.docs.first().map(|d| &d.value) {
+            // Changes to spec.project are reverted by the controller.
+            let project = app.pointer("/spec/project").cloned();
+            render::merge_over(&mut app, patch);
+            if let (Some(p), Some(Value::Object(m))) = (project, app.get_mut("spec")) {
+                m.insert("project".into(), p);
+            }
+        }
+    }
+    RenderedSet {
+        app,
+        issues,
+        bad_patch,
+    }
+}
+
+/// Reports what rendering one set gave; `None` when Argo CD would not create the Application.
+fn finish_set(
+    at: DocRef,
+    spec: &Value,
+    set: &params::ParamSet,
+    rendered: RenderedSet,
     mode: Mode,
     namespace: Option<&str>,
     reports: &mut Reports,
 ) -> Option<Value> {
-    let mut issues = Vec::new();
-    let mut app = if set.params.is_empty() {
-        template.clone()
-    } else {
-        render::render_value(template, &set.params, mode, &mut Vec::new(), &mut issues)
-    };
-    if let Some(Value::String(patch)) = spec.get("templatePatch") {
-        let text = render::render_str(
-            patch,
-            &set.params,
-            mode,
-            &[key("templatePatch")],
-            &mut issues,
+    if rendered.bad_patch {
+        reports.fatal = true;
+        reports.add(
+            vec![key("templatePatch")],
+            "",
+            Finding::new(
+                GENERATOR_ERROR,
+                format!("the rendered `templatePatch` for {} is not valid YAML, so Argo CD fails with `invalid templatePatch` and generates no Application", set.element),
+                template_location(at, &[key("templatePatch")]),
+            )
+            .with_help("render it with `gitops-lint appset <file>` and check the indentation of the inserted values (use `toYaml | nindent N`)"),
         );
-        let loaded = crate::parse::yaml::load(&text);
-        match loaded.docs.first().map(|d| &d.value) {
-            _ if loaded.issues.iter().any(|i| i.rule == "yaml/syntax") => {
-                reports.fatal = true;
-                reports.add(
-                    vec![key("templatePatch")],
-                    "",
-                    Finding::new(
-                        GENERATOR_ERROR,
-                        format!("the rendered `templatePatch` for {} is not valid YAML, so Argo CD fails with `invalid templatePatch` and generates no Application", set.element),
-                        template_location(at, &[key("templatePatch")]),
-                    )
-                    .with_help("render it with `gitops-lint appset <file>` and check the indentation of the inserted values (use `toYaml | nindent N`)"),
-                );
-            }
-            Some(patch @ Value::Object(_)) => {
-                let project = app.pointer("/spec/project").cloned();
-                render::merge_over(&mut app, patch);
-                if let (Some(p), Some(spec)) = (project, app.get_mut("spec")) {
-                    if let Value::Object(m) = spec {
-                        m.insert("project".into(), p);
-                    }
-                }
-            }
-            _ => {}
-        }
     }
     let mut understood = true;
-    for issue in issues {
+    for issue in rendered.issues {
         understood &= report_issue(at, set, mode, issue, reports);
     }
-    if !understood {
-        return None;
-    }
-    Some(application(app, spec, namespace))
+    understood.then(|| application(rendered.app, spec, namespace))
 }
 
 /// Reports one rendering issue; returns false when the value is not known.
@@ -567,11 +627,14 @@ fn unknown_message(
 /// The Application Argo CD creates from a rendered template: kind, the ApplicationSet's
 /// namespace, and the resources finalizer unless deletion preserves resources.
 fn application(rendered: Value, spec: &Value, namespace: Option<&str>) -> Value {
-    let mut metadata = rendered
-        .get("metadata")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let mut rendered = match rendered {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let mut metadata = match rendered.shift_remove("metadata") {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
     if let Some(ns) = namespace {
         metadata.insert("namespace".into(), Value::String(ns.into()));
     }
@@ -599,8 +662,7 @@ fn application(rendered: Value, spec: &Value, namespace: Option<&str>) -> Value 
     app.insert(
         "spec".into(),
         rendered
-            .get("spec")
-            .cloned()
+            .shift_remove("spec")
             .unwrap_or(Value::Object(Map::new())),
     );
     Value::Object(app)

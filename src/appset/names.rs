@@ -7,13 +7,17 @@ use crate::finding::{Finding, Location};
 use crate::model::DocRef;
 use crate::source::key_path;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 fn name_of(app: &Value) -> &str {
-    app.pointer("/metadata/name")
+    app.get("metadata")
+        .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .unwrap_or("")
 }
+
+/// Ends the borrow of the names before the Applications move.
+fn drop_names(_: Vec<&str>) {}
 
 /// Checks the names; returns the Applications Argo CD creates and the findings.
 pub fn check(
@@ -27,16 +31,23 @@ pub fn check(
         at.doc,
         key_path(&["spec", "template", "metadata", "name"]),
     );
+    // One pass: each name's problem (a verbatim `{{...}}` is reported by the rendering rules)
+    // and how many elements render it.
+    let names: Vec<&str> = rendered.iter().map(|(app, _)| name_of(app)).collect();
+    let mut problems: Vec<Option<String>> = Vec::with_capacity(rendered.len());
+    let mut count: HashMap<&str, usize> = HashMap::with_capacity(rendered.len());
+    for name in &names {
+        problems.push(problem(name, NameKind::Subdomain));
+        *count.entry(name).or_insert(0) += 1;
+    }
     // Invalid names: one finding per ApplicationSet (the first example, and how many).
-    let invalid: Vec<(&str, &str, String)> = rendered
-        .iter()
-        .filter(|(app, _)| !name_of(app).contains("{{"))
-        .filter_map(|(app, element)| {
-            problem(name_of(app), NameKind::Subdomain)
-                .map(|why| (name_of(app), element.as_str(), why))
-        })
+    let invalid: Vec<usize> = (0..rendered.len())
+        .filter(|&i| problems[i].is_some() && !names[i].contains("{{"))
         .collect();
-    if let Some((name, element, why)) = invalid.first() {
+    if let Some(&first) = invalid.first() {
+        let element = &rendered[first].1;
+        let name = names[first];
+        let why = problems[first].clone().unwrap_or_default();
         let more = match invalid.len() {
             1 => String::new(),
             n => format!(" ({} more elements render invalid names)", n - 1),
@@ -51,17 +62,18 @@ pub fn check(
                 .with_help("wrap the parameter so it always gives a valid name: `{{path.basenameNormalized}}` (fasttemplate), or `{{.path.basename | normalize}}` (goTemplate)"),
         );
     }
-    // Duplicates: every Application with a shared name is skipped.
-    let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (app, element) in &rendered {
-        by_name.entry(name_of(app)).or_default().push(element);
+    // Duplicates: every Application with a shared name is skipped. A name with a verbatim
+    // `{{...}}` is invalid anyway and reported as such.
+    let mut duplicated: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for ((_, element), name) in rendered.iter().zip(&names) {
+        let name = *name;
+        if count.get(name).copied().unwrap_or(0) > 1 && !name.is_empty() && !name.contains("{{") {
+            duplicated
+                .entry(name.to_string())
+                .or_default()
+                .push(element.clone());
+        }
     }
-    let duplicated: Vec<(String, Vec<String>)> = by_name
-        .into_iter()
-        // A name with a verbatim `{{...}}` is invalid anyway and reported as such.
-        .filter(|(n, e)| e.len() > 1 && !n.is_empty() && !n.contains("{{"))
-        .map(|(n, e)| (n.to_string(), e.iter().map(|s| s.to_string()).collect()))
-        .collect();
     for (name, elements) in &duplicated {
         let shown: Vec<String> = elements.iter().take(3).cloned().collect();
         let more = if elements.len() > 3 {
@@ -78,12 +90,17 @@ pub fn check(
             .with_help("make the name unique per element, e.g. include more of the path (`{{path[1]}}-{{path.basename}}`) or the cluster name"),
         );
     }
+    let drop: Vec<bool> = names
+        .iter()
+        .zip(&problems)
+        .map(|(n, p)| p.is_some() || duplicated.contains_key(*n))
+        .collect();
+    drop_names(names);
     let kept = rendered
         .into_iter()
-        .filter(|(app, _)| {
-            let n = name_of(app);
-            !duplicated.iter().any(|(d, _)| *d == n) && problem(n, NameKind::Subdomain).is_none()
-        })
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(pair, _)| pair)
         .collect();
     (kept, findings)
 }

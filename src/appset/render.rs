@@ -46,10 +46,31 @@ pub enum Issue {
     },
 }
 
+/// One parameter set as templates see it; the goTemplate data (`.`) is built once, on first use.
+pub struct Scope<'a> {
+    /// The parameters.
+    pub params: &'a Params,
+    data: std::cell::OnceCell<Value>,
+}
+
+impl<'a> Scope<'a> {
+    /// A scope over one parameter set.
+    pub fn new(params: &'a Params) -> Self {
+        Scope {
+            params,
+            data: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn data(&self) -> &Value {
+        self.data.get_or_init(|| Value::Object(self.params.clone()))
+    }
+}
+
 /// Renders one string.
 pub fn render_str(
     text: &str,
-    params: &Params,
+    scope: &Scope,
     mode: Mode,
     path: &[PathSeg],
     issues: &mut Vec<Issue>,
@@ -58,7 +79,7 @@ pub fn render_str(
         return text.to_string();
     }
     if !mode.go {
-        let r = fasttemplate::render(text, params);
+        let r = fasttemplate::render(text, scope.params);
         for tag in r.unknown {
             issues.push(Issue::Unknown {
                 tag,
@@ -67,8 +88,7 @@ pub fn render_str(
         }
         return r.text;
     }
-    let data = Value::Object(params.clone());
-    match gotmpl::render(text, &data, mode.missingkey_error) {
+    match gotmpl::render(text, scope.data(), mode.missingkey_error) {
         Ok(r) => {
             for tag in r.missing {
                 issues.push(Issue::Unknown {
@@ -99,20 +119,20 @@ pub fn render_str(
 /// Renders every string (values and mapping keys) of a value.
 pub fn render_value(
     v: &Value,
-    params: &Params,
+    scope: &Scope,
     mode: Mode,
     path: &mut Vec<PathSeg>,
     issues: &mut Vec<Issue>,
 ) -> Value {
     match v {
-        Value::String(s) => Value::String(render_str(s, params, mode, path, issues)),
+        Value::String(s) => Value::String(render_str(s, scope, mode, path, issues)),
         Value::Array(items) => Value::Array(
             items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
                     path.push(PathSeg::Index(i));
-                    let r = render_value(item, params, mode, path, issues);
+                    let r = render_value(item, scope, mode, path, issues);
                     path.pop();
                     r
                 })
@@ -122,8 +142,8 @@ pub fn render_value(
             let mut out = Map::new();
             for (k, child) in map {
                 path.push(PathSeg::Key(k.clone()));
-                let key = render_str(k, params, mode, path, issues);
-                let r = render_value(child, params, mode, path, issues);
+                let key = render_str(k, scope, mode, path, issues);
+                let r = render_value(child, scope, mode, path, issues);
                 path.pop();
                 out.insert(key, r);
             }
