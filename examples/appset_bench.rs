@@ -114,15 +114,17 @@ fn main() {
         }
     }
     let boot = root.join("bootstrap");
-    let mut config = Config::default();
-    config.clusters = (0..3)
-        .map(|i| Cluster {
-            name: format!("cluster-{i}"),
-            server: format!("https://cluster-{i}.example.com"),
-            labels: BTreeMap::from([("tenants".to_string(), "yes".to_string())]),
-            ..Cluster::default()
-        })
-        .collect();
+    let config = Config {
+        clusters: (0..3)
+            .map(|i| Cluster {
+                name: format!("cluster-{i}"),
+                server: format!("https://cluster-{i}.example.com"),
+                labels: BTreeMap::from([("tenants".to_string(), "yes".to_string())]),
+                ..Cluster::default()
+            })
+            .collect(),
+        ..Config::default()
+    };
     let inputs = vec![RepoInput {
         root: root.clone(),
         display: "apps-repo".into(),
@@ -134,7 +136,6 @@ fn main() {
         "matrix x 3 clusters",
         "all three",
     ];
-    let mut total_apps = 0;
     for (k, name) in names.iter().enumerate() {
         let text = if k < docs.len() {
             docs[k].to_string()
@@ -167,12 +168,11 @@ fn main() {
                 load.as_secs_f64() * 1e3
             );
         }
-        total_apps = generated;
+
         println!(
             "expand {name:<20} {:>7.1} ms for {generated:>5} Applications ({:.2} us each), {findings} findings, best of {runs}",
             best.as_secs_f64() * 1e3,
             best.as_secs_f64() * 1e6 / generated.max(1) as f64
         );
     }
-    let _ = total_apps;
 }

@@ -328,9 +328,11 @@ fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Ge
         });
     }
     candidates.extend(
-        ctx.config.clusters.iter().cloned().filter(|c| {
-            selector.is_none_or(|s| selector_matches(s, &|k| c.labels.get(k).cloned()))
-        }),
+        ctx.config
+            .clusters
+            .iter()
+            .filter(|c| selector.is_none_or(|s| selector_matches(s, &|k| c.labels.get(k).cloned())))
+            .cloned(),
     );
     let mut out = Vec::new();
     let mut flat_list = Vec::new();
@@ -385,7 +387,7 @@ fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Ge
 }
 
 /// The children of a matrix or merge.
-fn children<'v>(spec: &'v Value) -> &'v [Value] {
+fn children(spec: &Value) -> &[Value] {
     spec.get("generators")
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)

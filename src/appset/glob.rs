@@ -128,13 +128,12 @@ fn fnmatch(p: &[u8], s: &[u8], segment: bool) -> bool {
                         continue;
                     }
                 }
-                b'\\' if pi + 1 < p.len() => {
-                    if p[pi + 1] == s[si] {
-                        pi += 2;
-                        si += 1;
-                        continue;
-                    }
+                b'\\' if pi + 1 < p.len() && p[pi + 1] == s[si] => {
+                    pi += 2;
+                    si += 1;
+                    continue;
                 }
+                b'\\' if pi + 1 < p.len() => {}
                 c if c != b'?' && c != b'[' && c == s[si] => {
                     pi += 1;
                     si += 1;

@@ -73,7 +73,7 @@ pub fn refused(world: &World, findings: &[Finding], only: &[String]) -> bool {
                 f.rule.as_str(),
                 super::GENERATOR_ERROR | super::DUPLICATE_NAME | super::PARAM_UNKNOWN
             )
-            && (only.is_empty() || only.iter().any(|p| *p == file.rel_path))
+            && (only.is_empty() || only.contains(&file.rel_path))
     })
 }
 
