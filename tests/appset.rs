@@ -388,3 +388,43 @@ fn show_generated_prints_every_set() {
     assert!(text.contains("# generated for directory tenants/premium/tenant-7 and cluster staging"));
     let _ = PathBuf::new();
 }
+
+/// Malformed or hostile ApplicationSets never crash the run: each becomes a finding or nothing.
+#[test]
+fn hostile_applicationsets_never_crash() {
+    let head = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: x, namespace: argocd}\n";
+    let specs = [
+        "spec: 3\n",
+        "spec: {generators: 3, template: []}\n",
+        "spec: {generators: [3, null, [], {}], template: {metadata: {name: a}, spec: {}}}\n",
+        "spec:\n  generators:\n    - git: {directories: [{path: '['}, {path: 3}, {exclude: true}, 7]}\n  template: {metadata: {name: '{{path'}, spec: {}}\n",
+        "spec:\n  generators:\n    - git: {files: [{path: '{a,{b,{c'}, {path: '**/**/**'}]}\n  template: {metadata: {name: '{{}}{{ }}{{path[99999999999999999999]}}'}, spec: {}}\n",
+        "spec:\n  goTemplate: true\n  generators:\n    - list: {elements: [{a: 1}], elementsYaml: '- [unclosed'}\n  template: {metadata: {name: '{{ .a | nope }}{{ if }}{{ range .x }}'}, spec: {}}\n",
+        "spec:\n  goTemplate: true\n  goTemplateOptions: [3, 'missingkey=error']\n  generators: [{list: {elements: [{}]}}]\n  template: {metadata: {name: '{{ index .a 1 }}'}, spec: {}}\n",
+        "spec:\n  generators:\n    - matrix: {generators: [{matrix: {generators: [{matrix: {generators: [{list: {elements: [{a: b}]}}, {list: {elements: [{c: d}]}}]}}, {list: {elements: []}}]}}, {list: {elements: [{e: f}]}}]}\n  template: {metadata: {name: '{{a}}'}, spec: {}}\n",
+        "spec:\n  generators:\n    - merge: {mergeKeys: [a], generators: [{list: {elements: [{a: '1'}, {a: '1'}]}}, {list: {elements: [{a: '1'}]}}]}\n  template: {metadata: {name: '{{a}}'}, spec: {}}\n",
+        "spec:\n  generators: [{clusters: {selector: {matchExpressions: [{key: a, operator: Bogus}]}}}]\n  template: {metadata: {name: '{{name}}'}, spec: {}}\n  templatePatch: \"{{name}}: [\"\n",
+    ];
+    let mut files: Vec<(String, String)> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("apps-repo/sets/s{i}.yaml"), format!("{head}{s}")))
+        .collect();
+    files.push(("apps-repo/a/b/c.json".into(), "[1, 2]".into()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = common::scratch(&refs);
+    for args in [
+        vec!["--format", "json", "apps-repo"],
+        vec!["--show-generated", "apps-repo"],
+    ] {
+        let out = run(dir.path(), &args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            common::stderr(&out)
+        );
+    }
+}

@@ -502,7 +502,9 @@ fn finish_set(
     for issue in rendered.issues {
         understood &= report_issue(at, set, mode, issue, reports);
     }
-    understood.then(|| application(rendered.app, spec, namespace))
+    // An empty parameter set returns the template as written, before the finalizer is added.
+    let finalizer = !set.params.is_empty();
+    understood.then(|| application(rendered.app, spec, namespace, finalizer))
 }
 
 /// Reports one rendering issue; returns false when the value is not known.
@@ -626,7 +628,7 @@ fn unknown_message(
 
 /// The Application Argo CD creates from a rendered template: kind, the ApplicationSet's
 /// namespace, and the resources finalizer unless deletion preserves resources.
-fn application(rendered: Value, spec: &Value, namespace: Option<&str>) -> Value {
+fn application(rendered: Value, spec: &Value, namespace: Option<&str>, finalizer: bool) -> Value {
     let mut rendered = match rendered {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -646,7 +648,7 @@ fn application(rendered: Value, spec: &Value, namespace: Option<&str>) -> Value 
         .get("finalizers")
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty());
-    if !preserve && !has_finalizers {
+    if finalizer && !preserve && !has_finalizers {
         metadata.insert(
             "finalizers".into(),
             Value::Array(vec![Value::String(RESOURCES_FINALIZER.into())]),
