@@ -428,3 +428,17 @@ fn hostile_applicationsets_never_crash() {
         );
     }
 }
+
+#[test]
+fn the_view_exits_1_when_argo_cd_refuses_the_set() {
+    let case = root().join("fixtures/rules/argocd/appset-generator-error/fail");
+    let out = run(&case, &["appset", "apps-repo/bootstrap/merge.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("no merge keys were specified"));
+    let ok = run(
+        &root().join("fixtures/rules/argocd/appset-generator-error/pass"),
+        &["appset", "apps-repo/bootstrap/merge.yaml"],
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(stdout(&ok).contains("# generated for list element 0 merged with list element 0"));
+}

@@ -60,6 +60,17 @@ pub fn render(world: &World, findings: &[Finding], only: &[String]) -> String {
         }
         out.push('\n');
     }
+    if out.is_empty() {
+        let what = if only.is_empty() {
+            "these repositories".to_string()
+        } else {
+            only.iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(out, "# no ApplicationSet in {what}");
+    }
     out
 }
 
