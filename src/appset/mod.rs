@@ -138,7 +138,6 @@ fn mode_of(spec: &Value) -> Result<Mode, (usize, String)> {
 struct Reports {
     by_place: BTreeMap<(String, Vec<PathSeg>, String), Finding>,
     fatal: bool,
-    partial: bool,
 }
 
 impl Reports {
@@ -231,7 +230,6 @@ fn expand_one(
         let sets = match generators::expand(&ctx, g, &mut path, 0) {
             Ok(sets) => sets,
             Err(GenError::NotExpandable { kind, path }) => {
-                reports.partial = true;
                 let what = match kind.as_str() {
                     "scmProvider" => "the SCM provider's API (repositories of an organisation)",
                     "pullRequest" => "the SCM provider's open pull requests",
@@ -528,7 +526,7 @@ fn report_issue(
                 reports.add(path, &tag, f);
                 return true;
             }
-            let (mut message, help) = unknown_message(&tag, mode, set, &path);
+            let (mut message, help) = unknown_message(&tag, mode, set);
             // In the name, the verbatim text makes an invalid name: that Application is rejected.
             let in_name = path == [key("metadata"), key("name")];
             if in_name {
@@ -575,7 +573,6 @@ fn report_issue(
             true
         }
         Issue::NotUnderstood { message, path } => {
-            reports.partial = true;
             let f = Finding::new(
                 NOT_EXPANDABLE,
                 format!("goTemplate construct not evaluated offline: {message}; the Applications of this ApplicationSet are not checked"),
@@ -588,12 +585,7 @@ fn report_issue(
     }
 }
 
-fn unknown_message(
-    tag: &str,
-    mode: Mode,
-    set: &params::ParamSet,
-    _path: &[PathSeg],
-) -> (String, String) {
+fn unknown_message(tag: &str, mode: Mode, set: &params::ParamSet) -> (String, String) {
     let mut known: Vec<&String> = set.params.keys().collect();
     known.sort();
     let listed = known
