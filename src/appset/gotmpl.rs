@@ -32,61 +32,6 @@ pub struct GoRendered {
     pub missing: Vec<String>,
 }
 
-/// Sprig and Helm functions the shared engine has that Argo CD's table also has.
-const SPRIG: &[&str] = &[
-    "default",
-    "empty",
-    "coalesce",
-    "ternary",
-    "quote",
-    "squote",
-    "toString",
-    "toJson",
-    "nindent",
-    "indent",
-    "replace",
-    "trim",
-    "trimAll",
-    "trimSuffix",
-    "trimPrefix",
-    "upper",
-    "lower",
-    "title",
-    "trunc",
-    "contains",
-    "hasPrefix",
-    "hasSuffix",
-    "list",
-    "dict",
-    "get",
-    "hasKey",
-    "keys",
-    "values",
-    "join",
-    "splitList",
-    "first",
-    "last",
-    "has",
-    "uniq",
-    "sortAlpha",
-    "cat",
-    "int",
-    "int64",
-    "float64",
-    "add",
-    "add1",
-    "sub",
-    "mul",
-    "div",
-    "mod",
-    "max",
-    "min",
-    "kindIs",
-    "typeOf",
-    "b64enc",
-    "fail",
-];
-
 /// Every function Argo CD's goTemplate knows: Go's builtins, sprig without `env`, `expandenv`
 /// and `getHostByName`, and Argo CD's own. Any other name is a parse error in Argo CD.
 const ARGO_FUNCS: &[&str] = &[
@@ -328,8 +273,10 @@ fn funcs() -> &'static Funcs {
     FUNCS.get_or_init(|| {
         let mut helm = Funcs::builtins();
         gotemplate::helm_funcs::register(&mut helm);
-        let mut f = Funcs::builtins();
-        for name in SPRIG {
+        // Whatever the shared engine implements of Argo CD's table (Helm-only functions such as
+        // `include`, `tpl`, `required` are not in it, so they stay undefined as in Argo CD).
+        let mut f = Funcs::empty();
+        for name in ARGO_FUNCS {
             if let Some(func) = helm.get(name) {
                 f.insert(name, func);
             }
@@ -340,7 +287,6 @@ fn funcs() -> &'static Funcs {
         f.insert("fromYaml", from_yaml);
         f.insert("fromYamlArray", from_yaml_array);
         f.insert("substr", substr);
-        f.insert("lower", helm.get("lower").unwrap_or(normalize));
         f
     })
 }
@@ -573,6 +519,16 @@ mod tests {
         assert!(matches!(
             render("{{index .path.segments 5}}", &data(), false),
             Err(GoError::Failed { .. })
+        ));
+        // Helm's `include` is not an Argo CD function: a parse error, as in Argo CD.
+        assert!(matches!(
+            render("{{ include \"x\" . }}", &data(), false),
+            Err(GoError::Failed { .. })
+        ));
+        // A sprig function the engine does not implement is not understood, never guessed.
+        assert!(matches!(
+            render("{{ .name | sha256sum }}", &data(), false),
+            Err(GoError::NotUnderstood(_))
         ));
     }
 }
