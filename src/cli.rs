@@ -102,7 +102,7 @@ enum Command {
     /// Argo CD renders it (fasttemplate or goTemplate). Each Application is a YAML document,
     /// preceded by `# generated for <element>`; findings about the expansion (a path that
     /// matches nothing, an unknown parameter, duplicate names, a generator that needs a live
-    /// system) come first as comments. Exit status 1 when Argo CD would refuse the set.
+    /// system) come first as comments. Exit status 1 when one of them is an error.
     #[command(
         after_help = "Examples:\n  gitops-lint appset bootstrap/children/tenants.yaml\n  gitops-lint appset --root apps-repo apps-repo/bootstrap/children/tenants.yaml\n\nThe repository root (where generator paths start) is the nearest directory above FILE\nnamed like the generator's repoURL (`.../apps-repo` -> `apps-repo/`), else the nearest one\nholding `.git` or `.gitops-lint.yaml`; `--root` sets it."
     )]
@@ -192,7 +192,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let _ = stdout.write_all(
                 crate::appset::view::render(&outcome.world, &outcome.findings, &only).as_bytes(),
             );
-            return Ok(u8::from(crate::appset::view::refused(
+            return Ok(u8::from(crate::appset::view::has_errors(
                 &outcome.world,
                 &outcome.findings,
                 &only,
@@ -235,7 +235,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         let _ = stdout.write_all(
             crate::appset::view::render(&outcome.world, &outcome.findings, &[]).as_bytes(),
         );
-        return Ok(u8::from(crate::appset::view::refused(
+        return Ok(u8::from(crate::appset::view::has_errors(
             &outcome.world,
             &outcome.findings,
             &[],

@@ -44,6 +44,9 @@ pub enum GenError {
         /// Where it is in the ApplicationSet.
         path: Vec<PathSeg>,
     },
+    /// Argo CD refuses it, and a static check of the item already reports why (a files path
+    /// with a leading `/`): the set generates nothing, with no second finding.
+    Reported,
     /// Argo CD refuses it; the message is Argo CD's error.
     Failed {
         /// The error.

@@ -110,6 +110,13 @@ pub fn expand(ctx: &Ctx, g: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Gen
         return Ok(out);
     }
     let items = items(g.get("files"));
+    if items
+        .iter()
+        .any(|i| !i.exclude && i.pattern.starts_with('/'))
+    {
+        // git refuses the pathspec (`outside repository`); argocd/appset-leading-slash says so.
+        return Err(GenError::Reported);
+    }
     let doublestar = ctx.config.new_git_file_globbing;
     let mut selected: Vec<&str> = Vec::new();
     for item in items.iter().filter(|i| !i.exclude) {

@@ -246,6 +246,10 @@ fn expand_one(
                 );
                 continue;
             }
+            Err(GenError::Reported) => {
+                findings.extend(reports.by_place.into_values());
+                return (Vec::new(), findings);
+            }
             Err(GenError::Failed { message, path }) => {
                 findings.push(
                     Finding::new(

@@ -74,16 +74,13 @@ pub fn render(world: &World, findings: &[Finding], only: &[String]) -> String {
     out
 }
 
-/// Whether the findings say Argo CD refuses one of the shown ApplicationSets (an error-level
-/// generator, rendering or duplicate-name finding).
-pub fn refused(world: &World, findings: &[Finding], only: &[String]) -> bool {
+/// Whether an error-level `argocd/appset-*` finding concerns the shown ApplicationSets (the set
+/// is refused, or generates nothing or not what was meant).
+pub fn has_errors(world: &World, findings: &[Finding], only: &[String]) -> bool {
     findings.iter().any(|f| {
         let file = world.file(f.primary.file());
         f.level == crate::finding::Level::Error
-            && matches!(
-                f.rule.as_str(),
-                super::GENERATOR_ERROR | super::DUPLICATE_NAME | super::PARAM_UNKNOWN
-            )
+            && f.rule.starts_with("argocd/appset-")
             && (only.is_empty() || only.contains(&file.rel_path))
     })
 }
