@@ -442,3 +442,34 @@ fn the_view_exits_1_when_argo_cd_refuses_the_set() {
     assert_eq!(ok.status.code(), Some(0));
     assert!(stdout(&ok).contains("# generated for list element 0 merged with list element 0"));
 }
+
+#[test]
+fn git_files_with_doublestar_globbing() {
+    let rows = generated("fixtures/appset/doublestar/apps-repo");
+    assert_eq!(
+        of(&rows, "config"),
+        vec![
+            (
+                "file config/root.yaml",
+                "cfg-root",
+                "config",
+                LOCAL,
+                "config"
+            ),
+            (
+                "file config/eu/prod/cluster.yaml",
+                "cfg-eu-prod",
+                "config/eu/prod",
+                LOCAL,
+                "prod"
+            ),
+            (
+                "file config/us/cluster.yaml",
+                "cfg-us",
+                "config/us",
+                LOCAL,
+                "us"
+            ),
+        ]
+    );
+}
