@@ -24,6 +24,9 @@ Examples:
   gitops-lint --staged .                     the same for staged files (the pre-commit hook)
   gitops-lint --write-baseline b.json .      accept today's findings; then --baseline b.json
   gitops-lint init                           write a commented .gitops-lint.yaml for this repo
+  gitops-lint appset bootstrap/children/tenants.yaml
+                                             the Applications an ApplicationSet generates, offline
+  gitops-lint --show-generated .             the same for every ApplicationSet of the repo
   gitops-lint rules                          list every rule
   gitops-lint explain tier/app-enablement    why a rule exists and how to fix it
 
@@ -73,6 +76,11 @@ pub struct Cli {
     /// With --fix: print the fixes as a unified diff and change nothing (exit 1 if any).
     #[arg(long, requires = "fix")]
     dry_run: bool,
+
+    /// Print the Applications every ApplicationSet generates from this checkout (YAML, like
+    /// `argocd appset generate` but offline) instead of the findings; see `gitops-lint appset`.
+    #[arg(long)]
+    show_generated: bool,
     #[command(flatten)]
     gate: crate::gate::GateArgs,
 }
@@ -85,6 +93,29 @@ enum Command {
     Explain {
         /// The rule id, e.g. `tier/app-enablement`.
         rule: String,
+    },
+    /// Print the Applications an ApplicationSet generates from this checkout, offline.
+    ///
+    /// Like `argocd appset generate`, without a running Argo CD: git directories and files,
+    /// list, cluster (clusters from the config's `clusters:`, default `in-cluster`), matrix and
+    /// merge generators are evaluated against the checkout and the template is rendered as
+    /// Argo CD renders it (fasttemplate or goTemplate). Each Application is a YAML document,
+    /// preceded by `# generated for <element>`; findings about the expansion (a path that
+    /// matches nothing, an unknown parameter, duplicate names, a generator that needs a live
+    /// system) come first as comments. Exit status 1 when one of them is an error.
+    #[command(
+        after_help = "Examples:\n  gitops-lint appset bootstrap/children/tenants.yaml\n  gitops-lint appset --root apps-repo apps-repo/bootstrap/children/tenants.yaml\n\nThe repository root (where generator paths start) is the nearest directory above FILE\nnamed like the generator's repoURL (`.../apps-repo` -> `apps-repo/`), else the nearest one\nholding `.git` or `.gitops-lint.yaml`; `--root` sets it."
+    )]
+    Appset {
+        /// ApplicationSet files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The repository root generator paths are relative to.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Config file (for `clusters:` and `newGitFileGlobbing`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Write a commented `.gitops-lint.yaml` describing the detected layout.
     Init {
@@ -140,6 +171,33 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let _ = writeln!(stdout, "gitops-lint: wrote {}", written.display());
             return Ok(0);
         }
+        Some(Command::Appset {
+            files,
+            root,
+            config,
+        }) => {
+            let root = match root {
+                Some(r) => r,
+                None => crate::appset::view::guess_root(&files)?,
+            };
+            let paths = vec![root.clone()];
+            let config = find_config(config.as_ref(), &paths)?;
+            let options = Options {
+                paths,
+                policy_dirs: Vec::new(),
+                policy_time_limit: crate::policy::DEFAULT_TIME_LIMIT,
+            };
+            let outcome = lint(&options, &config)?;
+            let only = crate::appset::view::relative_to(&root, &files)?;
+            let _ = stdout.write_all(
+                crate::appset::view::render(&outcome.world, &outcome.findings, &only).as_bytes(),
+            );
+            return Ok(u8::from(crate::appset::view::has_errors(
+                &outcome.world,
+                &outcome.findings,
+                &only,
+            )));
+        }
         None => {}
     }
     let config = find_config(cli.config.as_ref(), &cli.paths)?;
@@ -172,6 +230,16 @@ fn run(cli: Cli) -> Result<u8, Error> {
         if !fixes.is_empty() {
             outcome = lint(&options, &config)?;
         }
+    }
+    if cli.show_generated {
+        let _ = stdout.write_all(
+            crate::appset::view::render(&outcome.world, &outcome.findings, &[]).as_bytes(),
+        );
+        return Ok(u8::from(crate::appset::view::has_errors(
+            &outcome.world,
+            &outcome.findings,
+            &[],
+        )));
     }
     let fail_on = Level::parse(&cli.fail_on).unwrap_or(Level::Error);
     drop(stdout);

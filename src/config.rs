@@ -55,8 +55,29 @@ pub struct Config {
     /// The ServiceAccount naming convention (`serviceAccount: "{tenant}-{app}"`): when set,
     /// releases' ServiceAccounts are named by it instead of rendering the chart.
     pub service_account: Option<String>,
+    /// Clusters Argo CD knows (`clusters:`), for the ApplicationSet cluster generator. Empty
+    /// means only the local `in-cluster`, which Argo CD adds by itself.
+    pub clusters: Vec<Cluster>,
+    /// `newGitFileGlobbing: true`: the controller runs with `--enable-new-git-file-globbing`
+    /// (git `files` paths use doublestar globbing instead of git pathspecs).
+    pub new_git_file_globbing: bool,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
+}
+
+/// One cluster registered in Argo CD (a cluster Secret), as the cluster generator sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cluster {
+    /// The cluster's name (`name` parameter).
+    pub name: String,
+    /// The API server URL (`server` parameter).
+    pub server: String,
+    /// The Secret's labels, matched by generator selectors.
+    pub labels: BTreeMap<String, String>,
+    /// The Secret's annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// The `project` field of the Secret (empty when unset).
+    pub project: String,
 }
 
 impl Default for Config {
@@ -79,6 +100,8 @@ impl Default for Config {
             ignore: Vec::new(),
             repo_urls: BTreeMap::new(),
             service_account: None,
+            clusters: Vec::new(),
+            new_git_file_globbing: false,
             source: None,
         }
     }
@@ -93,6 +116,8 @@ pub const KEYS: &[&str] = &[
     "yaml",
     "repoURLs",
     "serviceAccount",
+    "clusters",
+    "newGitFileGlobbing",
 ];
 
 /// The placeholders a `serviceAccount` convention may use.
@@ -322,6 +347,16 @@ impl Config {
                     }
                     config.service_account = Some(pattern.to_string());
                 }
+                "clusters" => config.clusters = clusters(value, &err)?,
+                "newGitFileGlobbing" => {
+                    let Value::Bool(b) = value else {
+                        return Err(err(
+                            &[k("newGitFileGlobbing")],
+                            format!("expected `true` or `false`, found `{value}`"),
+                        ));
+                    };
+                    config.new_git_file_globbing = *b;
+                }
                 "ignore" => {
                     config.ignore =
                         crate::suppress::parse_ignore(value, text).map_err(|(keys, message)| {
@@ -379,6 +414,78 @@ fn repo_urls(
             ));
         }
         out.insert(key, base.join(dir));
+    }
+    Ok(out)
+}
+
+/// Reads `clusters: [{name, server, labels, annotations, project}]`.
+fn clusters(
+    value: &Value,
+    err: &dyn Fn(&[PathSeg], String) -> ConfigError,
+) -> Result<Vec<Cluster>, ConfigError> {
+    let k = |s: &str| PathSeg::Key(s.to_string());
+    let Value::Array(items) = value else {
+        return Err(err(
+            &[k("clusters")],
+            "expected a list of clusters such as `- {name: prod, server: https://prod.example.com, labels: {env: prod}}`".into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = |key: &str| vec![k("clusters"), PathSeg::Index(i), k(key)];
+        let Value::Object(map) = item else {
+            return Err(err(
+                &[k("clusters"), PathSeg::Index(i)],
+                "expected a mapping with `name` and `server`".into(),
+            ));
+        };
+        let mut cluster = Cluster::default();
+        for (key, v) in map {
+            match key.as_str() {
+                "name" | "server" | "project" => {
+                    let Value::String(s) = v else {
+                        return Err(err(&at(key), format!("expected a string, found `{v}`")));
+                    };
+                    match key.as_str() {
+                        "name" => cluster.name = s.clone(),
+                        "server" => cluster.server = s.clone(),
+                        _ => cluster.project = s.clone(),
+                    }
+                }
+                "labels" | "annotations" => {
+                    let strings = v.as_object().and_then(|m| {
+                        m.iter()
+                            .map(|(a, b)| b.as_str().map(|b| (a.clone(), b.to_string())))
+                            .collect::<Option<BTreeMap<_, _>>>()
+                    });
+                    let Some(strings) = strings else {
+                        return Err(err(
+                            &at(key),
+                            "expected a mapping of string to string (quote `\"true\"` and numbers)"
+                                .into(),
+                        ));
+                    };
+                    if key == "labels" {
+                        cluster.labels = strings;
+                    } else {
+                        cluster.annotations = strings;
+                    }
+                }
+                other => {
+                    return Err(err(
+                        &at(other),
+                        "unknown key; a cluster has `name`, `server`, `labels`, `annotations` and `project`".into(),
+                    ))
+                }
+            }
+        }
+        if cluster.name.is_empty() || cluster.server.is_empty() {
+            return Err(err(
+                &[k("clusters"), PathSeg::Index(i)],
+                "a cluster needs both `name` and `server`".into(),
+            ));
+        }
+        out.push(cluster);
     }
     Ok(out)
 }
@@ -516,6 +623,27 @@ mod tests {
                 .unwrap_or_else(|| panic!("{text} should fail"));
             assert_eq!(e.key, key, "{text}");
         }
+    }
+
+    #[test]
+    fn clusters_and_globbing() {
+        let text = "clusters:\n  - name: prod\n    server: https://prod.example.com\n    labels: {env: prod}\nnewGitFileGlobbing: true\n";
+        let c = Config::from_text(text, Path::new("c.yaml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.clusters.len(), 1);
+        assert_eq!(c.clusters[0].labels["env"], "prod");
+        assert!(c.new_git_file_globbing);
+        let e = Config::from_text("clusters:\n  - name: x\n", Path::new("c.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "clusters[0]");
+        let e = Config::from_text(
+            "clusters:\n  - name: x\n    sever: y\n",
+            Path::new("c.yaml"),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "clusters[0].sever");
+        assert_eq!(e.line, 3);
     }
 
     #[test]

@@ -117,6 +117,10 @@ pub struct Finding {
     pub primary: Location,
     /// Secondary places.
     pub related: Vec<Related>,
+    /// The level was chosen by the rule for this finding (one rule, two consequences: e.g. an
+    /// unknown parameter is an error where Argo CD fails and a warning where it renders the
+    /// text verbatim); the catalog default then does not replace it, the config still does.
+    pub level_chosen: bool,
 }
 
 impl Finding {
@@ -129,7 +133,15 @@ impl Finding {
             help: None,
             primary,
             related: Vec::new(),
+            level_chosen: false,
         }
+    }
+
+    /// Sets this finding's level instead of the rule's default (the config still overrides).
+    pub fn with_level(mut self, level: Level) -> Self {
+        self.level = level;
+        self.level_chosen = true;
+        self
     }
 
     /// Adds a help line.

@@ -139,6 +139,7 @@ pub fn apply_levels(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
             match config.rules.get(&f.rule) {
                 Some(RuleSetting::Off) => return None,
                 Some(RuleSetting::Level(l)) => f.level = *l,
+                None if f.level_chosen => {}
                 None => {
                     if let Some(page) = pages.iter().find(|p| p.id == f.rule) {
                         f.level = page.level;

@@ -1,8 +1,7 @@
-//! Native checks: what Rego does badly (glob matching against the directory tree, Kustomize
+//! Native checks: what Rego does badly (Kustomize
 //! references against the tree, raw-text placeholder tokens, rendering tier templates;
 //! token-level YAML traps are reported by the loader). Each family has its own module.
 
-pub mod appset;
 pub mod argocd;
 pub mod flux;
 pub mod gobwas;
@@ -24,7 +23,6 @@ use crate::model::World;
 /// Runs every native check over the World.
 pub fn run(world: &World, config: &Config) -> Vec<Finding> {
     let mut findings = Vec::new();
-    findings.extend(appset::check(world));
     findings.extend(kustomize::check(world));
     findings.extend(unrendered::check(world));
     findings.extend(template::check(world));

@@ -1,0 +1,475 @@
+//! Offline ApplicationSet expansion: the Applications each generator type generates from a
+//! fixture checkout, written out (name, source path, destination namespace), and the `appset`
+//! view of the bundled example pinned as a snapshot.
+
+mod common;
+
+use common::{root, run, stdout};
+use gitops_lint::{find_config, lint, Options};
+use std::path::PathBuf;
+
+/// (ApplicationSet name, generated element, app name, source path, destination server,
+/// destination namespace) for every generated Application of a repository.
+type Row = (String, String, String, String, String, String);
+
+fn generated(repo: &str) -> Vec<Row> {
+    let paths = vec![root().join(repo)];
+    let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
+    let options = Options {
+        paths,
+        policy_dirs: Vec::new(),
+        policy_time_limit: std::time::Duration::from_secs(5),
+    };
+    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    let s = |v: &serde_json::Value, p: &str| {
+        v.pointer(p)
+            .and_then(|x| x.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    outcome
+        .world
+        .generated
+        .iter()
+        .map(|g| {
+            let set = outcome
+                .world
+                .doc(g.appset)
+                .map(|d| s(&d.value, "/metadata/name"))
+                .unwrap_or_default();
+            (
+                set,
+                g.element.clone(),
+                s(&g.value, "/metadata/name"),
+                s(&g.value, "/spec/source/path"),
+                s(&g.value, "/spec/destination/server"),
+                s(&g.value, "/spec/destination/namespace"),
+            )
+        })
+        .collect()
+}
+
+fn of<'a>(rows: &'a [Row], set: &str) -> Vec<(&'a str, &'a str, &'a str, &'a str, &'a str)> {
+    rows.iter()
+        .filter(|r| r.0 == set)
+        .map(|r| {
+            (
+                r.1.as_str(),
+                r.2.as_str(),
+                r.3.as_str(),
+                r.4.as_str(),
+                r.5.as_str(),
+            )
+        })
+        .collect()
+}
+
+const LOCAL: &str = "https://kubernetes.default.svc";
+const PROD_EU: &str = "https://prod-eu.example.com";
+const STAGING: &str = "https://staging.example.com";
+const GENERATORS: &str = "fixtures/appset/generators/apps-repo";
+
+#[test]
+fn git_directories_exclude_wins_and_dot_directories_are_skipped() {
+    let rows = generated(GENERATORS);
+    assert_eq!(
+        of(&rows, "tenant-dirs"),
+        vec![
+            (
+                "directory tenants/basic/tenant-2",
+                "tenant-2",
+                "tenants/basic/tenant-2",
+                LOCAL,
+                "tenant-2"
+            ),
+            (
+                "directory tenants/premium/tenant-1",
+                "tenant-1",
+                "tenants/premium/tenant-1",
+                LOCAL,
+                "tenant-1"
+            ),
+            (
+                "directory tenants/premium/tenant-7",
+                "tenant-7",
+                "tenants/premium/tenant-7",
+                LOCAL,
+                "tenant-7"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn git_files_flatten_content_and_lists_give_one_set_per_item() {
+    let rows = generated(GENERATORS);
+    assert_eq!(
+        of(&rows, "tenant-files"),
+        vec![
+            (
+                "file config/tenants/tenant-1.json",
+                "cfg-tenant-1-eu",
+                "tenants/premium/tenant-1",
+                LOCAL,
+                "tenant-1"
+            ),
+            (
+                "file config/tenants/tenant-2.yaml item 0",
+                "cfg-tenant-2-eu",
+                "tenants/basic/tenant-2",
+                LOCAL,
+                "tenant-2"
+            ),
+            (
+                "file config/tenants/tenant-2.yaml item 1",
+                "cfg-tenant-2-us",
+                "tenants/basic/tenant-2",
+                LOCAL,
+                "tenant-2"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn go_printing_of_numbers_and_the_path_parameter_wins_over_the_file() {
+    let paths = vec![root().join(GENERATORS)];
+    let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
+    let options = Options {
+        paths,
+        policy_dirs: Vec::new(),
+        policy_time_limit: std::time::Duration::from_secs(5),
+    };
+    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    let app = outcome
+        .world
+        .generated
+        .iter()
+        .find(|g| g.element == "file config/tenants/tenant-1.json")
+        .unwrap_or_else(|| panic!("tenant-1.json generates an Application"));
+    assert_eq!(app.value["metadata"]["annotations"]["quota"], "1e+06");
+    assert_eq!(
+        app.value["metadata"]["annotations"]["source"],
+        "config/tenants/tenant-1.json"
+    );
+}
+
+#[test]
+fn list_generator() {
+    let rows = generated(GENERATORS);
+    assert_eq!(
+        of(&rows, "guestbook-list"),
+        vec![
+            (
+                "list element 0",
+                "engineering-dev-guestbook",
+                "guestbook",
+                "https://dev.example.com",
+                "guestbook"
+            ),
+            (
+                "list element 1",
+                "engineering-prod-guestbook",
+                "guestbook",
+                "https://prod.example.com",
+                "guestbook"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn cluster_generator_uses_config_clusters_and_in_cluster_without_selector() {
+    let rows = generated(GENERATORS);
+    assert_eq!(
+        of(&rows, "monitoring"),
+        vec![
+            (
+                "cluster prod-eu",
+                "prod-eu-monitoring-prod",
+                "monitoring",
+                PROD_EU,
+                "monitoring-prod-eu"
+            ),
+            (
+                "cluster in-cluster",
+                "in-cluster-monitoring-all",
+                "monitoring",
+                LOCAL,
+                "monitoring-in-cluster"
+            ),
+            (
+                "cluster prod-eu",
+                "prod-eu-monitoring-all",
+                "monitoring",
+                PROD_EU,
+                "monitoring-prod-eu"
+            ),
+            (
+                "cluster staging",
+                "staging-monitoring-all",
+                "monitoring",
+                STAGING,
+                "monitoring-staging"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn matrix_is_the_cartesian_product() {
+    let rows = generated(GENERATORS);
+    assert_eq!(
+        of(&rows, "premium-everywhere"),
+        vec![
+            (
+                "directory tenants/premium/tenant-1 and cluster prod-eu",
+                "tenant-1-prod-eu",
+                "tenants/premium/tenant-1",
+                PROD_EU,
+                "tenant-1"
+            ),
+            (
+                "directory tenants/premium/tenant-1 and cluster staging",
+                "tenant-1-staging",
+                "tenants/premium/tenant-1",
+                STAGING,
+                "tenant-1"
+            ),
+            (
+                "directory tenants/premium/tenant-7 and cluster prod-eu",
+                "tenant-7-prod-eu",
+                "tenants/premium/tenant-7",
+                PROD_EU,
+                "tenant-7"
+            ),
+            (
+                "directory tenants/premium/tenant-7 and cluster staging",
+                "tenant-7-staging",
+                "tenants/premium/tenant-7",
+                STAGING,
+                "tenant-7"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn merge_overrides_by_key_and_drops_unmatched_sets() {
+    let rows = generated(GENERATORS);
+    assert_eq!(
+        of(&rows, "tenant-overrides"),
+        vec![
+            (
+                "list element 0",
+                "override-tenant-1",
+                "tenants/premium/tenant-1",
+                LOCAL,
+                "tenant-1"
+            ),
+            (
+                "list element 1 merged with list element 0",
+                "override-tenant-2",
+                "tenants/premium/tenant-2",
+                LOCAL,
+                "tenant-2-blue"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn go_template_with_sprig_and_template_patch() {
+    let rows = generated(GENERATORS);
+    assert_eq!(
+        of(&rows, "premium-go"),
+        vec![
+            (
+                "directory tenants/premium/tenant-1",
+                "go-tenant-1",
+                "tenants/premium/tenant-1",
+                LOCAL,
+                "premium-1"
+            ),
+            (
+                "directory tenants/premium/tenant-7",
+                "go-tenant-7",
+                "tenants/premium/tenant-7",
+                LOCAL,
+                "premium-7"
+            ),
+        ]
+    );
+    let paths = vec![root().join(GENERATORS)];
+    let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
+    let options = Options {
+        paths,
+        policy_dirs: Vec::new(),
+        policy_time_limit: std::time::Duration::from_secs(5),
+    };
+    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    let patched: Vec<&str> = outcome
+        .world
+        .generated
+        .iter()
+        .filter(|g| g.value.pointer("/spec/syncPolicy/automated/prune") == Some(&true.into()))
+        .filter_map(|g| g.value.pointer("/metadata/name").and_then(|v| v.as_str()))
+        .collect();
+    assert_eq!(
+        patched,
+        vec!["go-tenant-7"],
+        "templatePatch applies to tenant-7 only"
+    );
+}
+
+#[test]
+fn live_generators_generate_nothing_offline() {
+    let rows = generated(GENERATORS);
+    assert!(of(&rows, "previews").is_empty());
+}
+
+#[test]
+fn every_generated_application_is_in_the_set_namespace_with_the_finalizer() {
+    let paths = vec![root().join(GENERATORS)];
+    let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
+    let options = Options {
+        paths,
+        policy_dirs: Vec::new(),
+        policy_time_limit: std::time::Duration::from_secs(5),
+    };
+    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outcome.world.generated.len(), 20);
+    for g in &outcome.world.generated {
+        assert_eq!(g.value["metadata"]["namespace"], "argocd");
+        assert_eq!(
+            g.value["metadata"]["finalizers"][0],
+            "resources-finalizer.argocd.argoproj.io"
+        );
+        assert_eq!(g.value["kind"], "Application");
+    }
+}
+
+fn view(dir: &str, file: &str) -> String {
+    let out = run(&root().join(dir), &["appset", file]);
+    stdout(&out)
+}
+
+#[test]
+fn the_example_appset_view_is_empty_and_says_why() {
+    insta::assert_snapshot!(
+        "example_view",
+        view(
+            "fixtures/example",
+            "apps-repo/bootstrap/children/tenants.yaml"
+        )
+    );
+}
+
+#[test]
+fn the_fixed_example_appset_view() {
+    insta::assert_snapshot!(
+        "fixed_example_view",
+        view(
+            "fixtures/appset/fixed-example",
+            "apps-repo/bootstrap/children/tenants.yaml"
+        )
+    );
+}
+
+#[test]
+fn show_generated_prints_every_set() {
+    let out = run(
+        &root().join("fixtures/appset/generators"),
+        &["--show-generated", "apps-repo"],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text.matches("\nkind: Application\n").count(), 20);
+    assert!(text.contains("# generated for directory tenants/premium/tenant-7 and cluster staging"));
+    let _ = PathBuf::new();
+}
+
+/// Malformed or hostile ApplicationSets never crash the run: each becomes a finding or nothing.
+#[test]
+fn hostile_applicationsets_never_crash() {
+    let head = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: x, namespace: argocd}\n";
+    let specs = [
+        "spec: 3\n",
+        "spec: {generators: 3, template: []}\n",
+        "spec: {generators: [3, null, [], {}], template: {metadata: {name: a}, spec: {}}}\n",
+        "spec:\n  generators:\n    - git: {directories: [{path: '['}, {path: 3}, {exclude: true}, 7]}\n  template: {metadata: {name: '{{path'}, spec: {}}\n",
+        "spec:\n  generators:\n    - git: {files: [{path: '{a,{b,{c'}, {path: '**/**/**'}]}\n  template: {metadata: {name: '{{}}{{ }}{{path[99999999999999999999]}}'}, spec: {}}\n",
+        "spec:\n  goTemplate: true\n  generators:\n    - list: {elements: [{a: 1}], elementsYaml: '- [unclosed'}\n  template: {metadata: {name: '{{ .a | nope }}{{ if }}{{ range .x }}'}, spec: {}}\n",
+        "spec:\n  goTemplate: true\n  goTemplateOptions: [3, 'missingkey=error']\n  generators: [{list: {elements: [{}]}}]\n  template: {metadata: {name: '{{ index .a 1 }}'}, spec: {}}\n",
+        "spec:\n  generators:\n    - matrix: {generators: [{matrix: {generators: [{matrix: {generators: [{list: {elements: [{a: b}]}}, {list: {elements: [{c: d}]}}]}}, {list: {elements: []}}]}}, {list: {elements: [{e: f}]}}]}\n  template: {metadata: {name: '{{a}}'}, spec: {}}\n",
+        "spec:\n  generators:\n    - merge: {mergeKeys: [a], generators: [{list: {elements: [{a: '1'}, {a: '1'}]}}, {list: {elements: [{a: '1'}]}}]}\n  template: {metadata: {name: '{{a}}'}, spec: {}}\n",
+        "spec:\n  generators: [{clusters: {selector: {matchExpressions: [{key: a, operator: Bogus}]}}}]\n  template: {metadata: {name: '{{name}}'}, spec: {}}\n  templatePatch: \"{{name}}: [\"\n",
+    ];
+    let mut files: Vec<(String, String)> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("apps-repo/sets/s{i}.yaml"), format!("{head}{s}")))
+        .collect();
+    files.push(("apps-repo/a/b/c.json".into(), "[1, 2]".into()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = common::scratch(&refs);
+    for args in [
+        vec!["--format", "json", "apps-repo"],
+        vec!["--show-generated", "apps-repo"],
+    ] {
+        let out = run(dir.path(), &args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            common::stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn the_view_exits_1_when_argo_cd_refuses_the_set() {
+    let case = root().join("fixtures/rules/argocd/appset-generator-error/fail");
+    let out = run(&case, &["appset", "apps-repo/bootstrap/merge.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("no merge keys were specified"));
+    let ok = run(
+        &root().join("fixtures/rules/argocd/appset-generator-error/pass"),
+        &["appset", "apps-repo/bootstrap/merge.yaml"],
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(stdout(&ok).contains("# generated for list element 0 merged with list element 0"));
+}
+
+#[test]
+fn git_files_with_doublestar_globbing() {
+    let rows = generated("fixtures/appset/doublestar/apps-repo");
+    assert_eq!(
+        of(&rows, "config"),
+        vec![
+            (
+                "file config/root.yaml",
+                "cfg-root",
+                "config",
+                LOCAL,
+                "config"
+            ),
+            (
+                "file config/eu/prod/cluster.yaml",
+                "cfg-eu-prod",
+                "config/eu/prod",
+                LOCAL,
+                "prod"
+            ),
+            (
+                "file config/us/cluster.yaml",
+                "cfg-us",
+                "config/us",
+                LOCAL,
+                "us"
+            ),
+        ]
+    );
+}
