@@ -1037,13 +1037,18 @@ fn write_tenants(
         // tenant deployed to its neighbour's namespace breaks the trust of its roles (reported
         // at the namespace line), and a premium tenant without its consumer leaves
         // `consumer-role-<id>` unused.
-        let silo_apps = (0..APPS.len()).filter(|&app| tier_silo(tier, app)).count();
-        if wrong_ns && silo_apps > 0 {
-            out.push(Defect {
-                rule: "irsa/trust-mismatch",
-                file: file(),
-                line: lines.namespace,
-            });
+        // One account per silo app the tenant enables, each reported once.
+        let accounts = (0..APPS.len())
+            .filter(|&app| tier_silo(tier, app) && !(app == 1 && consumer_off))
+            .count();
+        if wrong_ns {
+            for _ in 0..accounts {
+                out.push(Defect {
+                    rule: "irsa/trust-mismatch",
+                    file: file(),
+                    line: lines.namespace,
+                });
+            }
         } else if consumer_off {
             out.push(Defect {
                 rule: "irsa/unused-role",
