@@ -6,7 +6,6 @@
 //! `kustomization.yaml` is never taken for a Flux Kustomization. A reference without a namespace
 //! means the referrer's namespace; an object whose namespace is not written matches any.
 
-use super::argocd::join_repo_path;
 use super::repo_url::RepoUrls;
 use crate::config::Config;
 use crate::finding::{Finding, Location};
@@ -205,14 +204,11 @@ fn local_path(
         return;
     };
     let repo = &world.repos[repo_at];
-    let resolved = join_repo_path("", path);
-    let ok = resolved
-        .as_deref()
-        .is_some_and(|r| r.is_empty() || repo.dirs.contains(r));
-    if ok {
+    let resolved = secure_join(path);
+    if resolved.is_empty() || repo.dirs.contains(&resolved) || included(src.value, &resolved) {
         return;
     }
-    let is_file = resolved.as_deref().is_some_and(|r| repo.files.contains(r));
+    let is_file = repo.files.contains(&resolved);
     out.push(
         Finding::new(
             "flux/path-missing",
@@ -220,7 +216,7 @@ fn local_path(
                 "{what} `{path}` of {} `{}` {} in this repository (the root of GitRepository `{}`), so {}",
                 from.kind,
                 from.name,
-                if resolved.is_none() { "leaves the repository" } else if is_file { "is a file, not a directory," } else { "does not exist" },
+                if is_file { "is a file, not a directory," } else { "does not exist" },
                 src.name,
                 if from.kind == "Kustomization" { "Flux fails to build it (`kustomization path not found`)" } else { "the source-controller cannot build the chart" }
             ),
@@ -228,6 +224,45 @@ fn local_path(
         )
         .with_help("the path is relative to the source's root (this repository's root), usually written `./clusters/prod`; fix it or create the directory"),
     );
+}
+
+/// The artifact path Flux reads: `securejoin.SecureJoin(root, path)`, so `.` and `..` are
+/// resolved and `..` never climbs above the root (it stays there), and a leading `/` is the root.
+fn secure_join(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+/// Whether `path` lies in a directory another GitRepository is copied into by `spec.include`
+/// (`toPath`, by default the included GitRepository's name): that content is not in this
+/// checkout, so the path cannot be judged.
+fn included(git_repo: &Value, path: &str) -> bool {
+    let Some(list) = git_repo.pointer("/spec/include").and_then(Value::as_array) else {
+        return false;
+    };
+    list.iter().any(|inc| {
+        let to = inc
+            .get("toPath")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .or_else(|| inc.pointer("/repository/name").and_then(Value::as_str));
+        match to.map(secure_join) {
+            // an include into the root (or a templated one) may hold anything
+            Some(to) if !to.is_empty() && !to.contains("${") => {
+                path == to || path.starts_with(&format!("{to}/"))
+            }
+            _ => true,
+        }
+    })
 }
 
 fn depends_on(peers: &[Obj], from: &Obj, out: &mut Vec<Finding>) {
@@ -242,7 +277,9 @@ fn depends_on(peers: &[Obj], from: &Obj, out: &mut Vec<Finding>) {
         let Some(name) = dep.get("name").and_then(Value::as_str) else {
             continue;
         };
-        if name.contains("${") {
+        // `flux-system` is the Kustomization `flux bootstrap` creates, possibly outside these
+        // repositories (as for `sourceRef`).
+        if name.contains("${") || name == "flux-system" {
             continue;
         }
         let ns = dep

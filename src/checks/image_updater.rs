@@ -2,6 +2,7 @@
 //! per-alias keys that name a listed alias, `update-strategy` and `write-back-method` values,
 //! and image references with an empty part (`.dkr.ecr...` after an empty account id).
 
+use crate::checks::argocd::AppFindings;
 use crate::finding::{Finding, Location};
 use crate::model::apps::AppRef;
 use crate::model::World;
@@ -34,51 +35,62 @@ const STRATEGIES: &[&str] = &[
 
 /// Runs the Image Updater checks over every Application.
 pub fn check(world: &World) -> Vec<Finding> {
-    let mut out = Vec::new();
+    let mut found = AppFindings::default();
     for app in world.applications() {
-        let Some(ann) = app
-            .value
-            .pointer("/metadata/annotations")
-            .and_then(Value::as_object)
-        else {
+        found.about(&app, |out| check_app(&app, out));
+    }
+    found.collapse()
+}
+
+/// The checks for one Application.
+fn check_app(app: &AppRef, out: &mut Vec<Finding>) {
+    let Some(ann) = app
+        .value
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    if !ann.keys().any(|k| k.starts_with(PREFIX)) {
+        return;
+    }
+    let ann_path = |key: &str| {
+        vec![
+            PathSeg::Key("metadata".into()),
+            PathSeg::Key("annotations".into()),
+            PathSeg::Key(key.into()),
+        ]
+    };
+    let place = |key: &str| app.location(&ann_path(key));
+    let list_key = format!("{PREFIX}image-list");
+    let aliases = match ann.get(&list_key) {
+        Some(Value::String(list)) if !list.contains("{{") => {
+            Some(image_list(app, list, &place(&list_key), out))
+        }
+        _ => None,
+    };
+    for (key, value) in ann {
+        let Some(name) = key.strip_prefix(PREFIX) else {
             continue;
         };
-        if !ann.keys().any(|k| k.starts_with(PREFIX)) {
+        let Some(value) = value.as_str() else {
+            continue;
+        };
+        if value.contains("{{") {
             continue;
         }
-        let ann_path = |key: &str| {
-            vec![
-                PathSeg::Key("metadata".into()),
-                PathSeg::Key("annotations".into()),
-                PathSeg::Key(key.into()),
-            ]
-        };
-        let place = |key: &str| app.location(&ann_path(key));
-        let list_key = format!("{PREFIX}image-list");
-        let aliases = match ann.get(&list_key) {
-            Some(Value::String(list)) if !list.contains("{{") => {
-                Some(image_list(&app, list, &place(&list_key), &mut out))
-            }
-            _ => None,
-        };
-        for (key, value) in ann {
-            let Some(name) = key.strip_prefix(PREFIX) else {
-                continue;
-            };
-            let Some(value) = value.as_str() else {
-                continue;
-            };
-            if value.contains("{{") {
-                continue;
-            }
-            let option = ALIAS_OPTIONS
+        let option = ALIAS_OPTIONS
+            .iter()
+            .find(|o| name.ends_with(&format!(".{o}")));
+        if let (Some(option), Some(aliases)) = (option, &aliases) {
+            let alias = &name[..name.len() - option.len() - 1];
+            // Keys name an alias with each `/` written as `_` (`normalizedSymbolicName`).
+            if !aliases
                 .iter()
-                .find(|o| name.ends_with(&format!(".{o}")));
-            if let (Some(option), Some(aliases)) = (option, &aliases) {
-                let alias = &name[..name.len() - option.len() - 1];
-                if !aliases.contains(alias) && !aliases.contains(&alias.replace('_', "/")) {
-                    let listed: Vec<String> = aliases.iter().map(|a| format!("`{a}`")).collect();
-                    out.push(
+                .any(|a| a == alias || a.replace('/', "_") == alias)
+            {
+                let listed: Vec<String> = aliases.iter().map(|a| format!("`{a}`")).collect();
+                out.push(
                         Finding::new(
                             "image-updater/image-list",
                             format!("`{name}` configures alias `{alias}`, which `image-list` does not define, so Image Updater ignores it{}", app.context()),
@@ -91,17 +103,15 @@ pub fn check(world: &World) -> Vec<Finding> {
                             format!("the aliases in `image-list` are {}", listed.join(", "))
                         }),
                     );
-                }
-            }
-            if name == "update-strategy" || option == Some(&"update-strategy") {
-                update_strategy(&app, value, place(key), &mut out);
-            }
-            if name == "write-back-method" {
-                write_back(&app, value, place(key), &mut out);
             }
         }
+        if name == "update-strategy" || option == Some(&"update-strategy") {
+            update_strategy(app, value, place(key), out);
+        }
+        if name == "write-back-method" {
+            write_back(app, value, place(key), out);
+        }
     }
-    crate::checks::argocd::collapse_generated(out)
 }
 
 /// Parses `image-list` like `getImagesFromAnnotations`; returns the aliases.
@@ -151,7 +161,9 @@ fn image_list(app: &AppRef, list: &str, at: &Location, out: &mut Vec<Finding>) -
             );
             continue;
         }
-        if image.chars().any(char::is_whitespace) {
+        // A semver constraint after `:` may hold spaces (`web=repo/web:>=1.0 <2.0` is an AND
+        // range for Masterminds semver); only the repository part must not.
+        if repository(image).chars().any(char::is_whitespace) {
             out.push(
                 Finding::new(rule, format!("image `{image}` in `image-list` contains whitespace; items are separated by `,`{}", app.context()), at.clone())
                     .with_help("separate images with commas: `a=repo/a, b=repo/b`"),

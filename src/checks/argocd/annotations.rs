@@ -4,7 +4,7 @@
 //! `hook` even means the resource is never applied). Non-string values are `schema/invalid-type`.
 
 use super::options::{classify, known, Place, Verdict};
-use super::templated;
+use super::{templated, AppFindings};
 use crate::finding::{Finding, Location};
 use crate::model::apps::AppOrigin;
 use crate::model::World;
@@ -27,7 +27,7 @@ const HOOKS: &[&str] = &[
 const POLICIES: &[&str] = &["HookSucceeded", "HookFailed", "BeforeHookCreation"];
 
 /// Runs the annotation checks over every manifest document and every generated Application.
-pub fn check(world: &World) -> Vec<Finding> {
+pub fn check(world: &World, found: &mut AppFindings) {
     let mut out = Vec::new();
     for file in world.files.iter().filter(|f| f.kind == FileKind::Manifest) {
         let docs = world
@@ -57,6 +57,7 @@ pub fn check(world: &World) -> Vec<Finding> {
             check_annotations(ann, &place, "", &mut out);
         }
     }
+    found.extend(out);
     for app in world.applications() {
         if matches!(app.origin, AppOrigin::Written(_)) {
             continue; // checked above as a manifest document
@@ -75,9 +76,10 @@ pub fn check(world: &World) -> Vec<Finding> {
                 PathSeg::Key(key.into()),
             ])
         };
-        check_annotations(ann, &place, &app.context(), &mut out);
+        found.about(&app, |out| {
+            check_annotations(ann, &place, &app.context(), out)
+        });
     }
-    out
 }
 
 /// Go `strconv.Atoi` on a 64-bit platform: an optional sign and decimal digits that fit.

@@ -3,7 +3,7 @@
 //! (facts.md §2.1, §2.2).
 
 use super::options::{classify, known, Place, Verdict};
-use super::{join_repo_path, sources, templated, Source};
+use super::{join_repo_path, sources, templated, AppFindings, Source};
 use crate::checks::repo_url::RepoUrls;
 use crate::finding::Finding;
 use crate::model::apps::AppRef;
@@ -13,24 +13,24 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Runs the Application checks.
-pub fn check(world: &World, urls: &RepoUrls) -> Vec<Finding> {
+pub fn check(world: &World, urls: &RepoUrls, found: &mut AppFindings) {
     let projects: BTreeSet<&str> = world
         .kind("AppProject")
         .iter()
         .filter_map(|at| world.doc(*at))
         .filter_map(|d| d.value.pointer("/metadata/name").and_then(Value::as_str))
         .collect();
-    let mut findings = Vec::new();
     for app in world.applications() {
-        source_xor_sources(&app, &mut findings);
-        destination_xor(&app, &mut findings);
-        for source in sources(app.value) {
-            paths(world, urls, &app, &source, &mut findings);
-        }
-        sync_options(&app, &mut findings);
-        project(&app, &projects, &mut findings);
+        found.about(&app, |findings| {
+            source_xor_sources(&app, findings);
+            destination_xor(&app, findings);
+            for source in sources(app.value) {
+                paths(world, urls, &app, &source, findings);
+            }
+            sync_options(&app, findings);
+            project(&app, &projects, findings);
+        });
     }
-    findings
 }
 
 fn non_empty(v: Option<&Value>) -> bool {

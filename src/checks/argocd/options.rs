@@ -63,12 +63,14 @@ const OPTIONS: &[Opt] = &[
         app: true,
         resource: false,
     },
+    // Per resource since the 3.x docs (`sync-options.md`: the annotation overrides the app
+    // setting either way); an older controller ignores it there, which is harmless.
     Opt {
         key: "RespectIgnoreDifferences",
         values: &["true"],
         default: Some("false"),
         app: true,
-        resource: false,
+        resource: true,
     },
     Opt {
         key: "FailOnSharedResource",
@@ -201,5 +203,20 @@ mod tests {
         );
         assert_eq!(classify("Force=true", Place::Resource), Verdict::Ok);
         assert_eq!(classify("Bogus=1", Place::App), Verdict::Unknown(None));
+        // opt-outs of an app-wide option on one resource are the default value: fine anywhere
+        for opt in [
+            "RespectIgnoreDifferences=true",
+            "RespectIgnoreDifferences=false",
+            "Replace=false",
+            "ApplyOutOfSyncOnly=false",
+            "ServerSideApply=false",
+            "ClientSideApplyMigration=true",
+        ] {
+            assert_eq!(classify(opt, Place::Resource), Verdict::Ok, "{opt}");
+        }
+        assert_eq!(
+            classify("ApplyOutOfSyncOnly=true", Place::Resource),
+            Verdict::WrongPlace
+        );
     }
 }

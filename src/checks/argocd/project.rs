@@ -2,7 +2,7 @@
 //! `sourceRepos`, its destination must match `destinations`, and the kinds its plain manifests
 //! deploy must pass the resource white/blacklists, with Argo CD's own matching rules.
 
-use super::{join_repo_path, sources, templated};
+use super::{join_repo_path, sources, templated, AppFindings};
 use crate::checks::gobwas::argo_glob;
 use crate::checks::gomatch::path_match;
 use crate::checks::repo_url::{normalize_git_url, RepoUrls};
@@ -14,7 +14,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Runs the permission checks for Applications whose project is defined in these repositories.
-pub fn check(world: &World, urls: &RepoUrls) -> Vec<Finding> {
+pub fn check(world: &World, urls: &RepoUrls, found: &mut AppFindings) {
     let mut projects: BTreeMap<&str, DocRef> = BTreeMap::new();
     for at in world.kind("AppProject") {
         if let Some(name) = world
@@ -26,10 +26,9 @@ pub fn check(world: &World, urls: &RepoUrls) -> Vec<Finding> {
         }
     }
     if projects.is_empty() {
-        return Vec::new();
+        return;
     }
     let scopes = Scopes::new(world);
-    let mut findings = Vec::new();
     for app in world.applications() {
         let name = app
             .value
@@ -48,11 +47,12 @@ pub fn check(world: &World, urls: &RepoUrls) -> Vec<Finding> {
             at: *at,
             spec,
         };
-        check_sources(&app, &project, &mut findings);
-        check_destination(&app, &project, &mut findings);
-        check_kinds(world, urls, &scopes, &app, &project, &mut findings);
+        found.about(&app, |findings| {
+            check_sources(&app, &project, findings);
+            check_destination(&app, &project, findings);
+            check_kinds(world, urls, &scopes, &app, &project, findings);
+        });
     }
-    findings
 }
 
 struct Project<'a> {
