@@ -315,3 +315,34 @@ fn depends_on(peers: &[Obj], from: &Obj, out: &mut Vec<Finding>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_resolve_like_securejoin() {
+        assert_eq!(secure_join("./clusters/prod/"), "clusters/prod");
+        assert_eq!(secure_join("/clusters/prod"), "clusters/prod");
+        assert_eq!(secure_join("./"), "");
+        assert_eq!(secure_join("../../apps"), "apps");
+        assert_eq!(secure_join("a/../../b"), "b");
+    }
+
+    #[test]
+    fn included_paths_are_not_judged() {
+        let repo = json!({"spec": {"include": [
+            {"repository": {"name": "shared"}, "toPath": "./vendor/shared"},
+            {"repository": {"name": "other"}}
+        ]}});
+        assert!(included(&repo, "vendor/shared/overlays/prod"));
+        assert!(included(&repo, "vendor/shared"));
+        assert!(included(&repo, "other/base"));
+        assert!(!included(&repo, "vendor/sharedx"));
+        assert!(!included(&repo, "apps"));
+        assert!(!included(&json!({"spec": {}}), "apps"));
+        let root = json!({"spec": {"include": [{"repository": {"name": "x"}, "toPath": "./"}]}});
+        assert!(included(&root, "anything"));
+    }
+}

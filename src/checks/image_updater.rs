@@ -291,6 +291,19 @@ mod tests {
     }
 
     #[test]
+    fn spaces_only_matter_in_the_repository() {
+        // `>=1.0 <2.0` is one semver range; the repository part has no space
+        assert_eq!(
+            repository("registry.example.com:5000/team/web:>=1.0 <2.0"),
+            "registry.example.com:5000/team/web"
+        );
+        assert_eq!(
+            repository("public.ecr.aws/a/b@sha256:00"),
+            "public.ecr.aws/a/b"
+        );
+    }
+
+    #[test]
     fn secrets() {
         assert!(secret_ref("argocd/git-creds"));
         assert!(secret_ref("git-creds"));

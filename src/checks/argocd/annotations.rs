@@ -25,6 +25,16 @@ const HOOKS: &[&str] = &[
     "PostDelete",
 ];
 const POLICIES: &[&str] = &["HookSucceeded", "HookFailed", "BeforeHookCreation"];
+/// `helm.sh/hook` values gitops-engine maps to a phase (`hook/helm/type.go`; the delete ones
+/// since PreDelete/PostDelete hooks exist). They are used only when no Argo value is valid.
+const HELM_HOOKS: &[&str] = &[
+    "pre-install",
+    "pre-upgrade",
+    "post-install",
+    "post-upgrade",
+    "pre-delete",
+    "post-delete",
+];
 
 /// Runs the annotation checks over every manifest document and every generated Application.
 pub fn check(world: &World, found: &mut AppFindings) {
@@ -134,6 +144,15 @@ fn check_annotations(
         if !templated(hook) {
             let items: Vec<&str> = hook.split(',').map(str::trim).collect();
             let valid = items.iter().any(|i| HOOKS.contains(i));
+            // With no valid Argo value, `hook.Types` falls back to the Helm hook annotation.
+            let helm = ann
+                .get("helm.sh/hook")
+                .and_then(Value::as_str)
+                .filter(|h| h.split(',').map(str::trim).any(|i| HELM_HOOKS.contains(&i)));
+            let no_phase = match helm {
+                Some(h) => format!("with no valid value, Argo CD falls back to `helm.sh/hook: {h}` and ignores this annotation"),
+                None => "with no valid value, the resource counts as a hook that runs in no phase: Argo CD never applies it and reports nothing".to_string(),
+            };
             for item in items
                 .iter()
                 .filter(|i| !i.is_empty() && !HOOKS.contains(*i))
@@ -141,7 +160,7 @@ fn check_annotations(
                 let consequence = if valid {
                     "it is ignored"
                 } else {
-                    "with no valid value, the resource counts as a hook that runs in no phase: Argo CD never applies it and reports nothing"
+                    no_phase.as_str()
                 };
                 out.push(
                     Finding::new(
@@ -152,7 +171,7 @@ fn check_annotations(
                     .with_help("hook types are exact and case-sensitive: PreSync, Sync, PostSync, SyncFail, Skip, PreDelete, PostDelete"),
                 );
             }
-            if !valid && items.iter().all(|i| i.is_empty()) {
+            if !valid && helm.is_none() && items.iter().all(|i| i.is_empty()) {
                 out.push(
                     Finding::new(
                         "argocd/annotation-hook",

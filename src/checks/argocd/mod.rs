@@ -186,6 +186,7 @@ impl AppFindings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Location;
 
     #[test]
     fn masked_placeholders_count_as_templated() {
@@ -194,6 +195,27 @@ mod tests {
         assert!(templated("{{path}}"));
         assert!(!templated("tenants/tenant_1"));
         assert!(!templated("CreateNamespace=true"));
+    }
+
+    #[test]
+    fn collapse_follows_the_origin_not_the_message() {
+        use crate::source::FileId;
+        let f = |msg: &str| Finding::new("r/x", msg, Location::File(FileId(0)));
+        let mut found = AppFindings::default();
+        // written Applications are never merged, whatever their message says
+        found.extend([
+            f("path apps/generated for tenants"),
+            f("path apps/generated for tenants"),
+        ]);
+        found.items.push((true, f("a")));
+        found.items.push((true, f("b")));
+        found.items.push((true, f("c")));
+        let out = found.collapse();
+        assert_eq!(out.len(), 3, "{out:#?}");
+        assert_eq!(
+            out[2].message,
+            "a; the same holds for 2 other generated Applications"
+        );
     }
 
     #[test]
