@@ -162,8 +162,9 @@ fn image_list(app: &AppRef, list: &str, at: &Location, out: &mut Vec<Finding>) -
             continue;
         }
         // A semver constraint after `:` may hold spaces (`web=repo/web:>=1.0 <2.0` is an AND
-        // range for Masterminds semver); only the repository part must not.
-        if repository(image).chars().any(char::is_whitespace) {
+        // range for Masterminds semver); only the repository part must not, and no constraint
+        // holds a line break (a list written one image per line without commas).
+        if image.contains(['\n', '\r']) || repository(image).chars().any(char::is_whitespace) {
             out.push(
                 Finding::new(rule, format!("image `{image}` in `image-list` contains whitespace; items are separated by `,`{}", app.context()), at.clone())
                     .with_help("separate images with commas: `a=repo/a, b=repo/b`"),
