@@ -185,6 +185,26 @@ fn check_annotations(
     }
     if let Some(Value::String(policy)) = ann.get(DELETE_POLICY) {
         if !templated(policy) {
+            // `hook.DeletePolicies` adds the Helm policies to the valid Argo ones and falls back
+            // to BeforeHookCreation only when there are none at all.
+            let helm = ann
+                .get("helm.sh/hook-delete-policy")
+                .and_then(Value::as_str)
+                .is_some_and(|h| {
+                    h.split(',').map(str::trim).any(|i| {
+                        ["hook-succeeded", "hook-failed", "before-hook-creation"].contains(&i)
+                    })
+                });
+            let valid = helm
+                || policy
+                    .split(',')
+                    .map(str::trim)
+                    .any(|i| POLICIES.contains(&i));
+            let fallback = if valid {
+                ""
+            } else {
+                " (with no valid value it uses BeforeHookCreation)"
+            };
             for item in policy
                 .split(',')
                 .map(str::trim)
@@ -194,7 +214,7 @@ fn check_annotations(
                     Finding::new(
                         "argocd/annotation-hook",
                         format!(
-                            "`{item}` is not a hook delete policy ({}){}; Argo CD ignores it (with no valid value it uses BeforeHookCreation){context}",
+                            "`{item}` is not a hook delete policy ({}){}; Argo CD ignores it{fallback}{context}",
                             POLICIES.join(", "),
                             close(item, POLICIES).map(|c| format!(": write `{c}`")).unwrap_or_default()
                         ),
