@@ -622,5 +622,9 @@ mod tests {
             kind_refusal(&json!({}), "", "Namespace", "x", false),
             Some("clusterResourceWhitelist")
         );
+        // the `default` project's `{group: '*', kind: '*'}` covers the core group ("")
+        let open = json!({"clusterResourceWhitelist": [{"group": "*", "kind": "*"}]});
+        assert_eq!(kind_refusal(&open, "", "Namespace", "x", false), None);
+        assert_eq!(kind_refusal(&open, "", "ConfigMap", "x", true), None);
     }
 }
