@@ -195,6 +195,17 @@ fn local_path(
     if src.kind != "GitRepository" || path.contains("${") {
         return;
     }
+    // A tag, semver range or commit may hold other paths than this checkout.
+    let reference = src.value.pointer("/spec/ref");
+    let pinned = ["tag", "semver", "commit", "name"]
+        .iter()
+        .any(|k| reference.and_then(|r| r.get(*k)).is_some());
+    let branch = reference
+        .and_then(|r| r.get("branch"))
+        .and_then(Value::as_str);
+    if pinned || !super::argocd::tracks_checkout(branch) {
+        return;
+    }
     let Some(repo_at) = src
         .value
         .pointer("/spec/url")

@@ -133,7 +133,7 @@ fn is_dir(repo: &Repo, rel: &str) -> bool {
 
 /// A `path` (directory) in the same repository, and the Helm value files relative to it.
 fn paths(world: &World, urls: &RepoUrls, app: &AppRef, source: &Source, out: &mut Vec<Finding>) {
-    let local = source.str("repoURL").and_then(|u| urls.local(u));
+    let local = source.local_repo(urls);
     if let (Some(at), Some(path)) = (local, source.str("path")) {
         if !templated(path) {
             let repo = &world.repos[at];
@@ -250,7 +250,7 @@ fn value_files(
                 );
                 continue;
             };
-            let Some(repo_at) = ref_source.str("repoURL").and_then(|u| urls.local(u)) else {
+            let Some(repo_at) = ref_source.local_repo(urls) else {
                 continue;
             };
             (

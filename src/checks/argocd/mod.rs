@@ -41,6 +41,15 @@ impl Source<'_> {
         self.value.get(key).and_then(Value::as_str)
     }
 
+    /// The linted repository this source reads, when it reads one at the revision checked out:
+    /// `targetRevision` unset, `HEAD`, `main`, `master` or still templated. A tag, a commit or
+    /// another branch may hold other paths than this checkout, so its paths are not judged
+    /// (a false alarm would be worse than a miss).
+    pub fn local_repo(&self, urls: &RepoUrls) -> Option<usize> {
+        let at = urls.local(self.str("repoURL")?)?;
+        tracks_checkout(self.str("targetRevision")).then_some(at)
+    }
+
     /// The path of a field below the source.
     pub fn at(&self, keys: &[&str]) -> Vec<PathSeg> {
         let mut p = self.path.clone();
@@ -73,6 +82,16 @@ pub fn sources(app: &Value) -> Vec<Source<'_>> {
         })
         .into_iter()
         .collect()
+}
+
+/// Whether a revision (Argo CD `targetRevision`, Flux `ref.branch`) names what the linted
+/// checkout holds, as far as can be told without git: unset, `HEAD`, `main`, `master`, or a
+/// template. Other branches, tags and commits may differ from the checkout.
+pub fn tracks_checkout(revision: Option<&str>) -> bool {
+    match revision.map(str::trim) {
+        None | Some("" | "HEAD" | "main" | "master") => true,
+        Some(r) => templated(r),
+    }
 }
 
 /// Joins a repo-relative `rel` onto the repo-relative directory `base` the way Argo CD resolves

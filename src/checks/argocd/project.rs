@@ -398,10 +398,7 @@ fn plain_manifests(world: &World, urls: &RepoUrls, app: &AppRef) -> Vec<DocRef> 
             .and_then(|d| d.get("recurse"))
             .and_then(Value::as_bool)
             == Some(true);
-        let (Some(at), Some(path)) = (
-            source.str("repoURL").and_then(|u| urls.local(u)),
-            source.str("path"),
-        ) else {
+        let (Some(at), Some(path)) = (source.local_repo(urls), source.str("path")) else {
             continue;
         };
         if templated(path) {
