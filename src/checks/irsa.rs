@@ -337,6 +337,9 @@ fn role_missing(
 ) -> Option<Finding> {
     let infra = &world.infra;
     let (tenant, tenant_at) = tenant?;
+    if infra.other_role_names.contains(name) {
+        return None; // created by something we do not model (a registry module, a non-IRSA role)
+    }
     if let Some(role) = ix.prefixed_match(name) {
         let base = role.name.as_deref().unwrap_or_default();
         let why = match role.kind {
@@ -363,20 +366,28 @@ fn role_missing(
         .map(|i| &infra.skipped[*i])
     {
         let address = &infra.instances[skipped.instance].address;
+        let off = match skipped.switch.as_str() {
+            "count" => "its `count` is 0".to_string(),
+            "for_each" => "its `for_each` is empty".to_string(),
+            other => format!("its `{other}` is false"),
+        };
         let mut f = Finding::new(
             "irsa/role-missing",
             match &skipped.cause {
                 Some((var, origin)) => format!(
-                    "ServiceAccount `{}` names role `{name}`, which Terraform does not create for {address}: its `count` is 0 because `{var}` is {}",
+                    "ServiceAccount `{}` names role `{name}`, which Terraform does not create for {address}: {off} because `{var}` is {}",
                     sa.name,
                     match &origin.value { Value::Bool(b) => b.to_string(), v => crate::terraform::eval::show(v) }
                 ),
-                None => format!("ServiceAccount `{}` names role `{name}`, which Terraform does not create for {address}: its `count` is 0", sa.name),
+                None => format!("ServiceAccount `{}` names role `{name}`, which Terraform does not create for {address}: {off}", sa.name),
             },
             at.clone(),
         )
         .with_help(format!("enable the role for tenant `{tenant}` in the infra-repo, or disable the app (and its ServiceAccount) in this release"))
-        .with_related(skipped.count_location.clone(), "the role's `count` is 0 for this instance");
+        .with_related(skipped.count_location.clone(), match skipped.switch.as_str() {
+            "count" => "the role's `count` is 0 for this instance".to_string(),
+            other => format!("the role's `{other}` switches it off for this instance"),
+        });
         if let Some((var, origin)) = &skipped.cause {
             f = f.with_related(origin.location.clone(), format!("`{var}` is set here"));
         }

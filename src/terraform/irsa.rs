@@ -80,6 +80,17 @@ fn subjects_of(list: &Value, out: &mut Vec<Subject>) -> bool {
     }
 }
 
+/// Whether the IRSA module creates its role in one instance: `create_role` (v5) or `create`
+/// (v6), both defaulting to true; `None` when unknown. Also returns the argument's name.
+pub fn module_creates(ctx: &BlockCtx) -> (Option<bool>, &'static str) {
+    for key in ["create_role", "create"] {
+        if let Some(e) = attr(ctx.block, key) {
+            return (ctx.scope.eval(e).to_bool(), key);
+        }
+    }
+    (Some(true), "create_role")
+}
+
 /// The role the IRSA module creates in one instance.
 pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
     let scope = ctx.scope;
@@ -94,12 +105,16 @@ pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
         || (attr(block, "name").is_some() && attr(block, "role_name").is_none());
     let str_of = |name: &str| attr(block, name).map(|e| scope.eval(e));
     let (name_expr, name, prefixed) = if v6 {
-        let prefix = str_of("use_name_prefix").map_or(Some(true), |v| v.to_bool());
-        (
-            attr(block, "name"),
-            str_of("name").and_then(|v| v.as_str().map(str::to_string)),
-            prefix.unwrap_or(true),
-        )
+        // `use_name_prefix` defaults to true; when it is unknown, so is the name (it is either
+        // `name` or `name-<random>`), rather than assuming a prefix and reporting on it.
+        match str_of("use_name_prefix").map_or(Some(true), |v| v.to_bool()) {
+            Some(prefix) => (
+                attr(block, "name"),
+                str_of("name").and_then(|v| v.as_str().map(str::to_string)),
+                prefix,
+            ),
+            None => (attr(block, "name"), None, false),
+        }
     } else if let Some(e) = attr(block, "role_name") {
         (Some(e), scope.eval(e).as_str().map(str::to_string), false)
     } else {
@@ -115,7 +130,13 @@ pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
         .unwrap_or_else(|| "/".to_string());
     let providers_expr = attr(block, "oidc_providers");
     let mut subjects = Vec::new();
-    let mut known = providers_expr.is_some();
+    // v6 merges `source_trust_policy_documents` / `override_trust_policy_documents` into the
+    // trust: statements we cannot see may admit more (or other) ServiceAccounts.
+    let extra_docs = ["source_trust_policy_documents", "override_trust_policy_documents"]
+        .into_iter()
+        .filter_map(|k| str_of(k))
+        .any(|v| v != Value::List(Vec::new()));
+    let mut known = providers_expr.is_some() && !extra_docs;
     let mut provider_value = Value::Unknown;
     if let Some(e) = providers_expr {
         match scope.eval(e) {
@@ -202,6 +223,7 @@ fn trust_from_json(policy: &Json) -> Trust {
         {
             continue;
         }
+        let mut federated_here = false;
         if let Some(p) = st.get("Principal") {
             if p.get("Service")
                 .is_some_and(|s| strings(s).contains(&POD_IDENTITY_PRINCIPAL))
@@ -210,34 +232,49 @@ fn trust_from_json(policy: &Json) -> Trust {
             }
             if let Some(f) = p.get("Federated").and_then(|f| strings(f).first().copied()) {
                 trust.federated = Some(Value::String(f.to_string()));
+                federated_here = true;
             }
         }
-        for test in ["StringEquals", "StringLike"] {
-            if let Some(Json::Object(cond)) = st.pointer(&format!("/Condition/{test}")) {
-                for (k, v) in cond {
-                    if k.ends_with(":sub") {
-                        trust
-                            .subjects
-                            .extend(strings(v).into_iter().filter_map(Subject::parse));
-                    }
+        let mut sub_seen = false;
+        for (test, cond) in st
+            .get("Condition")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flatten()
+        {
+            for (k, v) in cond.as_object().into_iter().flatten() {
+                if !k.ends_with(":sub") {
+                    continue;
+                }
+                sub_seen = true;
+                match test.as_str() {
+                    "StringEquals" | "StringLike" => trust
+                        .subjects
+                        .extend(strings(v).into_iter().filter_map(Subject::parse)),
+                    // StringNotEquals, ForAnyValue:..., IgnoreCase: not modelled.
+                    _ => trust.known = false,
                 }
             }
+        }
+        if federated_here && !sub_seen {
+            // No `:sub` condition: every ServiceAccount of the cluster may assume the role.
+            trust.subjects.push(Subject::any());
         }
     }
     trust
 }
 
-/// Whether an expression is a string (template) whose text ends in `suffix`, even when its
-/// interpolations are unknown (`"${local.issuer}:sub"`).
-fn ends_with_literal(expr: &Expression, suffix: &str) -> bool {
+/// The literal text a string (template) ends with, even when its interpolations are unknown
+/// (`"${local.issuer}:sub"` -> `:sub`); `None` when it does not end in a literal.
+fn trailing_literal(expr: &Expression) -> Option<&str> {
     match expr {
-        Expression::String(s) => s.value().ends_with(suffix),
+        Expression::String(s) => Some(s.value().as_str()),
         Expression::StringTemplate(t) => t
             .iter()
             .last()
             .and_then(|e| e.as_literal())
-            .is_some_and(|l| l.value().ends_with(suffix)),
-        _ => false,
+            .map(|l| l.value().as_str()),
+        _ => None,
     }
 }
 
@@ -256,10 +293,32 @@ fn trust_from_document(
     if doc.body.get_blocks("dynamic").next().is_some() {
         trust.known = false;
     }
+    // Merged documents bring statements we do not read here.
+    for key in [
+        "source_policy_documents",
+        "override_policy_documents",
+        "source_json",
+        "override_json",
+    ] {
+        if attr(doc, key).is_some_and(|e| scope.eval(e) != Value::List(Vec::new())) {
+            trust.known = false;
+        }
+    }
     for st in doc.body.get_blocks("statement") {
         if st.body.get_blocks("dynamic").next().is_some() {
             trust.known = false;
         }
+        match attr(st, "effect").map(|e| scope.eval(e)) {
+            None => {}
+            Some(Value::String(e)) if e == "Allow" => {}
+            Some(Value::String(_)) => continue, // a Deny admits nobody
+            Some(_) => {
+                trust.known = false;
+                continue;
+            }
+        }
+        let mut federated_here = false;
+        let mut sub_seen = false;
         for p in st.body.get_blocks("principals") {
             let kind = attr(p, "type").map(|e| scope.eval(e));
             let ids_expr = attr(p, "identifiers");
@@ -272,6 +331,7 @@ fn trust_from_document(
                     }
                 }
                 Some("Federated") => {
+                    federated_here = true;
                     if let Some(e) = ids_expr {
                         let (e, value) = match (e, &ids) {
                             (Expression::Array(a), Some(Value::List(l))) if a.len() == 1 => (
@@ -290,20 +350,36 @@ fn trust_from_document(
             let Some(var) = attr(c, "variable") else {
                 continue;
             };
-            if !ends_with_literal(var, ":sub") {
+            let is_sub = match (scope.eval(var), trailing_literal(var)) {
+                (Value::String(v), _) => v.ends_with(":sub"),
+                // `"${local.issuer}:sub"` with the issuer unknown: the suffix decides.
+                (_, Some(tail)) => tail.ends_with(":sub"),
+                // `variable = local.sub_key`: it may be the `:sub` condition.
+                (_, None) => {
+                    trust.known = false;
+                    continue;
+                }
+            };
+            if !is_sub {
                 continue;
             }
-            let test = attr(c, "test").map(|e| scope.eval(e));
-            if !matches!(
-                test.as_ref().and_then(Value::as_str),
-                Some("StringEquals" | "StringLike")
-            ) {
-                continue;
+            sub_seen = true;
+            match attr(c, "test").map(|e| scope.eval(e)) {
+                Some(Value::String(t)) if t == "StringEquals" || t == "StringLike" => {}
+                // An unknown test, or one we do not model (StringNotEquals, ForAnyValue:...).
+                _ => {
+                    trust.known = false;
+                    continue;
+                }
             }
             match attr(c, "values").map(|e| scope.eval(e)) {
                 Some(v) => trust.known &= subjects_of(&v, &mut trust.subjects),
                 None => trust.known = false,
             }
+        }
+        if federated_here && !sub_seen {
+            // No `:sub` condition: every ServiceAccount of the cluster may assume the role.
+            trust.subjects.push(Subject::any());
         }
     }
     trust

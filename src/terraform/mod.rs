@@ -22,7 +22,7 @@ pub mod value;
 use crate::config::Config;
 use crate::finding::{Finding, Location};
 use crate::model::World;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use value::Value;
 
 /// One instance of a module: a root module, one `for_each` key or `count` index of a `module`
@@ -70,6 +70,14 @@ impl Subject {
             namespace: namespace.to_string(),
             service_account: service_account.to_string(),
         })
+    }
+
+    /// Any ServiceAccount of any namespace (a Federated trust with no `:sub` condition).
+    pub fn any() -> Subject {
+        Subject {
+            namespace: "*".to_string(),
+            service_account: "*".to_string(),
+        }
     }
 
     /// Whether this subject admits `namespace:name` (`*` matches any run of characters).
@@ -154,8 +162,10 @@ pub struct SkippedRole {
     pub name: Option<String>,
     /// Index into [`Infra::instances`].
     pub instance: usize,
-    /// The `count` / `for_each` line.
+    /// The `count` / `for_each` line (or the module's `create_role` / `create` argument).
     pub count_location: Location,
+    /// What switches it off: `count`, `for_each`, `create_role` or `create`.
+    pub switch: String,
     /// The variable the count depends on and where the instance sets it.
     pub cause: Option<(String, Origin)>,
 }
@@ -220,6 +230,11 @@ pub struct Infra {
     pub accounts: BTreeMap<String, Location>,
     /// Places whose value decides which roles exist but cannot be known statically.
     pub incomplete: Vec<(Location, String)>,
+    /// Role names something we do not model may create: the string arguments of registry
+    /// modules other than the IRSA submodule (`iam-assumable-role-with-oidc`, an addons
+    /// module...), and `aws_iam_role`s whose trust is not for ServiceAccounts. A
+    /// ServiceAccount naming one of these is never reported as naming a missing role.
+    pub other_role_names: BTreeSet<String>,
 }
 
 /// Evaluates every Terraform root module and tf-controller `Terraform` resource of the World.

@@ -739,6 +739,7 @@ impl Evaluator<'_> {
         };
         let irsa_module = irsa::is_irsa_module(source);
         if !is_local(source) && !irsa_module {
+            self.opaque_module(infra, ctx, name, source);
             return names;
         }
         let instances = match expand(ctx.scope, block, ctx.file, ctx.text) {
@@ -769,6 +770,29 @@ impl Evaluator<'_> {
             };
             if irsa_module {
                 let role = irsa::module_role(&inner, source, self);
+                // `create_role` (v5) / `create` (v6) switch the role off like a `count` of 0;
+                // a role that may not exist must not be checked either way.
+                match irsa::module_creates(&inner) {
+                    (Some(true), _) => {}
+                    (Some(false), switch) => {
+                        infra.skipped.push(skipped_by(&inner, role.name, switch));
+                        continue;
+                    }
+                    (None, switch) => {
+                        infra.incomplete.push((
+                            span_of(ctx.file, &block.ident),
+                            format!("whether `module.{name}` creates its role depends on `{switch}`, which is not known before apply"),
+                        ));
+                        continue;
+                    }
+                }
+                if role.name.is_none() && !role.prefixed {
+                    // A name known only at apply: a ServiceAccount may well name this role.
+                    infra.incomplete.push((
+                        role.location.clone(),
+                        "this role's name is not known before apply".to_string(),
+                    ));
+                }
                 names.push(role.name.clone());
                 irsa::record(infra, role);
                 continue;
@@ -858,7 +882,19 @@ impl Evaluator<'_> {
                 scope: &scope,
                 ..*ctx
             };
-            if let Some(role) = irsa::iam_role(&inner, m, self) {
+            let role = irsa::iam_role(&inner, m, self);
+            if role.is_none() {
+                // Not a role for ServiceAccounts, but it exists: a ServiceAccount naming it has
+                // a trust problem, not a missing role.
+                if let Some(Value::String(n)) = ["name", "name_prefix"]
+                    .into_iter()
+                    .find_map(|k| ctx.block.body.get_attribute(k))
+                    .map(|a| scope.eval(&a.value))
+                {
+                    infra.other_role_names.insert(n);
+                }
+            }
+            if let Some(role) = role {
                 if role.name.is_none() && !role.prefixed {
                     infra.incomplete.push((
                         role.location.clone(),
@@ -870,6 +906,62 @@ impl Evaluator<'_> {
             }
         }
         names
+    }
+}
+
+/// Sources of registry modules that may create IAM roles (besides the IRSA submodule we model).
+const ROLE_MODULE_HINTS: &[&str] = &["iam", "role", "irsa", "identity", "karpenter", "addon"];
+
+impl Evaluator<'_> {
+    /// A module we do not evaluate (registry, git): every string it is given may be the name of
+    /// a role it creates, so a ServiceAccount naming one is not "missing". When it looks like a
+    /// role module and its instances or a `*name*` argument are unknown, the model is incomplete.
+    fn opaque_module(&self, infra: &mut Infra, ctx: &BlockCtx, name: &str, source: &str) {
+        let role_like = ROLE_MODULE_HINTS.iter().any(|h| source.contains(h));
+        let instances = match expand(ctx.scope, ctx.block, ctx.file, ctx.text) {
+            Expansion::One => vec![(String::new(), None, None)],
+            Expansion::Many(list) => list,
+            Expansion::Unknown(location, text) => {
+                if role_like {
+                    infra.incomplete.push((
+                        location,
+                        format!("the instances of `module.{name}` ({source}) depend on `{text}`, which is not known before apply"),
+                    ));
+                }
+                return;
+            }
+        };
+        for (_, each, count) in instances {
+            let scope = ctx.scope.with_instance(each, count);
+            for attr in ctx.block.body.attributes() {
+                let key = attr.key.value().as_str();
+                if META_ARGS.contains(&key) {
+                    continue;
+                }
+                let value = scope.eval(&attr.value);
+                if role_like && key.contains("name") && value.has_unknown() {
+                    infra.incomplete.push((
+                        span_of(ctx.file, &attr.value),
+                        format!("`{key}` of `module.{name}` ({source}) is not known before apply"),
+                    ));
+                }
+                collect_strings(&value, &mut infra.other_role_names, 0);
+            }
+        }
+    }
+}
+
+/// Every known string inside a value that could be a role name (no spaces, at most 64 bytes).
+fn collect_strings(value: &Value, out: &mut std::collections::BTreeSet<String>, depth: usize) {
+    match value {
+        Value::String(s) if !s.is_empty() && s.len() <= 64 && !s.contains(char::is_whitespace) => {
+            out.insert(s.clone());
+        }
+        Value::List(items) if depth < 8 => {
+            items.iter().for_each(|v| collect_strings(v, out, depth + 1));
+        }
+        Value::Map(m) if depth < 8 => m.values().for_each(|v| collect_strings(v, out, depth + 1)),
+        _ => {}
     }
 }
 
@@ -891,11 +983,16 @@ pub struct BlockCtx<'c> {
 }
 
 fn skipped(ctx: &BlockCtx, name: Option<String>) -> SkippedRole {
-    let count = ctx
-        .block
-        .body
-        .get_attribute("count")
-        .or_else(|| ctx.block.body.get_attribute("for_each"));
+    let switch = ["count", "for_each"]
+        .into_iter()
+        .find(|k| ctx.block.body.get_attribute(k).is_some())
+        .unwrap_or("count");
+    skipped_by(ctx, name, switch)
+}
+
+/// A role switched off by the block's `switch` argument (`count`, `for_each`, `create_role`).
+fn skipped_by(ctx: &BlockCtx, name: Option<String>, switch: &str) -> SkippedRole {
+    let count = ctx.block.body.get_attribute(switch);
     let cause = count
         .and_then(|a| first_var(&a.value))
         .and_then(|v| ctx.origins.get(v).map(|o| (v.to_string(), o.clone())));
@@ -906,6 +1003,7 @@ fn skipped(ctx: &BlockCtx, name: Option<String>) -> SkippedRole {
             span_of(ctx.file, a)
         }),
         cause,
+        switch: switch.to_string(),
     }
 }
 
