@@ -17,6 +17,7 @@ pub mod functions;
 pub mod irsa;
 pub mod modules;
 pub mod tenants;
+pub mod types;
 pub mod value;
 
 use crate::config::Config;

@@ -4,6 +4,7 @@
 
 use super::eval::{normalize, FileIndex, Locals, Scope, INSTANCE_BUDGET};
 use super::irsa;
+use super::types;
 use super::value::Value;
 use super::{Infra, InfraTenant, Instance, Origin, SkippedRole, TenantSource};
 use crate::finding::Location;
@@ -586,11 +587,18 @@ impl Evaluator<'_> {
                 let Some(name) = label(block, 0) else {
                     continue;
                 };
-                if vars.contains_key(name) {
+                // The declared type converts what the caller gives, and the default.
+                let ty = block.body.get_attribute("type").map(|a| &a.value);
+                let typed = |v: Value| match ty {
+                    Some(t) => types::conform(&constants, v, t, 0),
+                    None => v,
+                };
+                if let Some(given) = vars.remove(name) {
+                    vars.insert(name.to_string(), typed(given));
                     continue;
                 }
                 if let Some(attr) = block.body.get_attribute("default") {
-                    let value = constants.eval(&attr.value);
+                    let value = typed(constants.eval(&attr.value));
                     origins.insert(
                         name.to_string(),
                         self.origin(&attr.value, *file, &value, &HashMap::new()),
