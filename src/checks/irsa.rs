@@ -275,10 +275,13 @@ fn trust_mismatch(
         return None;
     }
     let role = roles.first()?;
+    // Sorted and deduplicated: two OIDC providers trusting the same subject list it twice.
     let trusted: Vec<String> = roles
         .iter()
         .flat_map(|r| r.subjects.iter().flatten())
         .map(|s| format!("`{s}`"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
     let message = if trusted.is_empty() && role.pod_identity {
         format!("ServiceAccount `{ns}:{}` uses role `{name}` through IRSA, but the role trusts only EKS Pod Identity (`pods.eks.amazonaws.com`), not the cluster's OIDC provider: AssumeRoleWithWebIdentity is denied", sa.name)
@@ -444,11 +447,17 @@ fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
                 continue; // the apps side of this namespace is not known: say nothing
             };
             let instance = &infra.instances[role.instance];
+            // A prefixed role is named `<prefix><random>` (v6 adds a `-` between them).
+            let shown = match (role.prefixed, role.kind) {
+                (false, _) => name.to_string(),
+                (true, RoleKind::IrsaModuleV6) => format!("{name}-<random>"),
+                (true, _) => format!("{name}<random>"),
+            };
             findings.push(
                 Finding::new(
                     "irsa/unused-role",
                     format!(
-                        "role `{name}` ({}) trusts ServiceAccount `{s}`, which no release creates: namespace `{}` has IRSA ServiceAccounts, but not `{}`",
+                        "role `{shown}` ({}) trusts ServiceAccount `{s}`, which no release creates: namespace `{}` has IRSA ServiceAccounts, but not `{}`",
                         instance.address, s.namespace, s.service_account
                     ),
                     role.trust_location.clone(),
