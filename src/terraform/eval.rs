@@ -432,7 +432,12 @@ impl<'a> Scope<'a> {
 
     /// Evaluates a `try()` argument, telling a certain error (an attribute or key a known map
     /// lacks, an index past a known list's end, an attribute of null) from an unknown value.
-    fn fallible(&self, expr: &Expression, bound: Option<&Bound>, d: usize) -> Result<Value, Certain> {
+    fn fallible(
+        &self,
+        expr: &Expression,
+        bound: Option<&Bound>,
+        d: usize,
+    ) -> Result<Value, Certain> {
         match expr {
             Expression::Traversal(t) => self.traversal_in(&t.expr, &t.operators, bound, d, true),
             Expression::Parenthesis(p) => self.fallible(p.inner(), bound, d + 1),
@@ -748,6 +753,21 @@ mod tests {
             s("b")
         );
         assert_eq!(eval(r#"path.module"#), s("modules/m"));
+    }
+
+    #[test]
+    fn try_skips_certain_errors_only() {
+        assert_eq!(eval(r#"try(local.base.z, "d")"#), s("d")); // a key the map lacks
+        assert_eq!(eval(r#"try(local.base.a, 0)"#), Value::Number(1.0));
+        assert_eq!(eval(r#"try(var.tier.x, "d")"#), s("d")); // an attribute of a string
+        assert_eq!(eval(r#"try([1][3], "d")"#), s("d")); // past the end of a list
+        assert_eq!(
+            eval(r#"try(local.base["z"], local.base.a)"#),
+            Value::Number(1.0)
+        );
+        // An unknown value may be computed or an error: unknown either way.
+        assert_eq!(eval(r#"try(aws_iam_role.x.name, "d")"#), Value::Unknown);
+        assert_eq!(eval(r#"try(var.missing.x, "d")"#), Value::Unknown);
     }
 
     #[test]

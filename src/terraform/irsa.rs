@@ -132,10 +132,13 @@ pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
     let mut subjects = Vec::new();
     // v6 merges `source_trust_policy_documents` / `override_trust_policy_documents` into the
     // trust: statements we cannot see may admit more (or other) ServiceAccounts.
-    let extra_docs = ["source_trust_policy_documents", "override_trust_policy_documents"]
-        .into_iter()
-        .filter_map(|k| str_of(k))
-        .any(|v| v != Value::List(Vec::new()));
+    let extra_docs = [
+        "source_trust_policy_documents",
+        "override_trust_policy_documents",
+    ]
+    .into_iter()
+    .filter_map(|k| str_of(k))
+    .any(|v| v != Value::List(Vec::new()));
     let mut known = providers_expr.is_some() && !extra_docs;
     let mut provider_value = Value::Unknown;
     if let Some(e) = providers_expr {

@@ -422,7 +422,9 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
                     .and_then(|a| a.value.as_str())
                     .filter(|s| is_local(s))
                 {
-                    if let Some(dir) = join(&m.dir, src) {
+                    // A module calling itself (Terraform refuses it) does not make it a child:
+                    // it must still be evaluated as the root it is.
+                    if let Some(dir) = join(&m.dir, src).filter(|d| *d != m.dir) {
                         referenced.insert((m.repo, dir));
                     }
                 }
@@ -441,11 +443,13 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
         files: &files,
         modules: &modules,
     };
+    let mut roots = 0;
     for m in modules.values() {
         let is_library = m.dir.split('/').any(|s| s == "modules");
         if referenced.contains(&(m.repo, m.dir.clone())) || is_library {
             continue;
         }
+        roots += 1;
         let location = m
             .files
             .first()
@@ -469,6 +473,20 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
                 depth: 0,
             },
         );
+    }
+    if roots == 0 && resources.is_empty() {
+        // Every module is called by another (a cycle) or is a library: nothing was evaluated,
+        // so nothing may be reported missing.
+        if let Some(m) = modules.values().next() {
+            let location = m
+                .files
+                .first()
+                .map_or(Location::File(FileId(0)), |(f, _)| Location::File(*f));
+            infra.incomplete.push((
+                location,
+                "no root module found (every module is called by another)".to_string(),
+            ));
+        }
     }
     for r in resources {
         let Some(m) = find_dir(&r.path) else { continue };
@@ -966,7 +984,9 @@ fn collect_strings(value: &Value, out: &mut std::collections::BTreeSet<String>, 
             out.insert(s.clone());
         }
         Value::List(items) if depth < 8 => {
-            items.iter().for_each(|v| collect_strings(v, out, depth + 1));
+            items
+                .iter()
+                .for_each(|v| collect_strings(v, out, depth + 1));
         }
         Value::Map(m) if depth < 8 => m.values().for_each(|v| collect_strings(v, out, depth + 1)),
         _ => {}

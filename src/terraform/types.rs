@@ -32,7 +32,9 @@ pub fn conform(scope: &Scope, value: Value, ty: &Expression, depth: usize) -> Va
                             _ => return Value::Map(given), // not a type we can read
                         };
                         let (inner, default) = match field.expr() {
-                            Expression::FuncCall(o) if o.name.name.value().as_str() == "optional" => {
+                            Expression::FuncCall(o)
+                                if o.name.name.value().as_str() == "optional" =>
+                            {
                                 let mut a = o.args.iter();
                                 match a.next() {
                                     Some(t) => (t, Some(a.next())),
