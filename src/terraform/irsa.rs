@@ -388,6 +388,46 @@ fn trust_from_document(
     trust
 }
 
+/// The scope of the policy-document instance a role's `assume_role_policy` names. `each` and
+/// `count` inside the document are the document's own (its `for_each` / `count`), picked by the
+/// reference's index (`data.aws_iam_policy_document.trust[each.key].json`), never the role's;
+/// `None` when that instance cannot be known.
+fn document_instance<'s>(
+    ctx: &BlockCtx<'s>,
+    reference: &Expression,
+    doc: &Block,
+    file: crate::source::FileId,
+    text: &str,
+) -> Option<super::eval::Scope<'s>> {
+    use super::modules::{expand, Expansion};
+    let base = ctx.scope.with_instance(None, None);
+    let list = match expand(&base, doc, file, text) {
+        Expansion::One => return Some(base),
+        Expansion::Many(list) => list,
+        Expansion::Unknown(..) => return None,
+    };
+    let Expression::Traversal(t) = reference else {
+        return None;
+    };
+    // The first index after `data.aws_iam_policy_document.NAME`.
+    let key = t.operators.iter().find_map(|o| match o.value() {
+        TraversalOperator::Index(i) => Some(ctx.scope.eval(i)),
+        TraversalOperator::LegacyIndex(n) => Some(Value::Number(*n.value() as f64)),
+        _ => None,
+    })?;
+    if key.has_unknown() {
+        return None;
+    }
+    let (_, each, count) = list
+        .into_iter()
+        .find(|(_, each, count)| match (each, count) {
+            (Some((k, _)), _) => k.to_str().is_some() && k.to_str() == key.to_str(),
+            (None, Some(c)) => key.to_number() == Some(*c),
+            _ => false,
+        })?;
+    Some(base.with_instance(each, count))
+}
+
 /// `data.aws_iam_policy_document.NAME.json` -> `NAME`.
 fn policy_document_ref(expr: &Expression) -> Option<&str> {
     let Expression::Traversal(t) = expr else {
@@ -456,12 +496,16 @@ pub fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<Role> {
                         })
                         .map(|b| (*f, b))
                 });
-                match doc {
-                    Some((f, b)) => {
+                let text = doc.map_or("", |(f, _)| ev.world.file(f).text.as_str());
+                match doc
+                    .and_then(|(f, b)| document_instance(ctx, e, b, f, text).map(|s| (f, b, s)))
+                {
+                    Some((f, b, doc_scope)) => {
                         let doc_ctx = BlockCtx {
+                            scope: &doc_scope,
                             block: b,
                             file: f,
-                            text: &ev.world.file(f).text,
+                            text,
                             ..*ctx
                         };
                         trust_from_document(&doc_ctx, b, ev, &mut federated)
