@@ -288,10 +288,19 @@ fn trust_mismatch(
     } else if trusted.is_empty() {
         format!("ServiceAccount `{ns}:{}` uses role `{name}`, whose trust policy admits no ServiceAccount", sa.name)
     } else {
+        let literal_star = roles
+            .iter()
+            .flat_map(|r| r.subjects.iter().flatten())
+            .any(|s| s.exact && s.to_string().contains(['*', '?']));
         format!(
-            "ServiceAccount `{ns}:{}` uses role `{name}`, but the role trusts only {}: AssumeRoleWithWebIdentity is denied at run time",
+            "ServiceAccount `{ns}:{}` uses role `{name}`, but the role trusts only {}{}: AssumeRoleWithWebIdentity is denied at run time",
             sa.name,
-            trusted.join(", ")
+            trusted.join(", "),
+            if literal_star {
+                " (compared with `StringEquals`, where `*` is a plain character; wildcards need `StringLike`)"
+            } else {
+                ""
+            }
         )
     };
     let help = match role.subjects.as_ref().and_then(|s| s.first()) {

@@ -62,22 +62,37 @@ fn attr<'b>(block: &'b Block, name: &str) -> Option<&'b Expression> {
     block.body.get_attribute(name).map(|a| &a.value)
 }
 
-fn subjects_of(list: &Value, out: &mut Vec<Subject>) -> bool {
+/// The subjects a `:sub` condition's values admit; false when a value is unknown. `module`:
+/// the values are the IRSA module's `namespace_service_accounts`, which it prefixes with
+/// `system:serviceaccount:` itself (so `"system:serviceaccount:ns:sa"` there trusts nothing real).
+fn subjects_of(list: &Value, out: &mut Vec<Subject>, exact: bool, module: bool) -> bool {
+    let one = |s: &str, out: &mut Vec<Subject>| {
+        let full = if module {
+            format!("system:serviceaccount:{s}")
+        } else {
+            s.to_string()
+        };
+        out.extend(Subject::parse_condition(&full, exact)); // malformed: trusts nothing
+    };
     match list {
-        Value::List(items) => items.iter().all(|i| match i.as_str().map(Subject::parse) {
-            Some(Some(s)) => {
-                out.push(s);
+        Value::List(items) => items.iter().all(|i| match i.as_str() {
+            Some(s) => {
+                one(s, out);
                 true
             }
-            Some(None) => true, // malformed: it trusts nothing
             None => false,
         }),
         Value::String(s) => {
-            out.extend(Subject::parse(s));
+            one(s, out);
             true
         }
         _ => false,
     }
+}
+
+/// Whether a chosen provider's ARN is a known value that is not an ARN.
+fn provider_bad(p: Option<&(String, Value)>) -> bool {
+    matches!(p, Some((_, Value::String(s))) if !s.starts_with("arn:"))
 }
 
 /// Whether the IRSA module creates its role in one instance: `create_role` (v5) or `create`
@@ -140,33 +155,63 @@ pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
     .filter_map(|k| str_of(k))
     .any(|v| v != Value::List(Vec::new()));
     let mut known = providers_expr.is_some() && !extra_docs;
-    let mut provider_value = Value::Unknown;
+    // `assume_role_condition_test` (v5) / `trust_condition_test` (v6), default `StringEquals`:
+    // with it, `*` in `namespace_service_accounts` is a plain character. Unknown: read leniently.
+    let test = str_of(if v6 {
+        "trust_condition_test"
+    } else {
+        "assume_role_condition_test"
+    })
+    .unwrap_or_else(|| Value::String("StringEquals".to_string()));
+    let exact = match test.as_str() {
+        Some("StringEquals") => true,
+        Some("StringLike") => false,
+        Some(_) => {
+            known = false; // StringNotEquals, ...: not modelled
+            false
+        }
+        None => false,
+    };
+    // With several providers (clusters), report on the first whose ARN is wrong, if any.
+    let mut provider: Option<(String, Value)> = None;
     if let Some(e) = providers_expr {
         match scope.eval(e) {
             Value::Map(providers) => {
-                for p in providers.values() {
+                for (key, p) in &providers {
                     let Value::Map(p) = p else {
                         known = false;
                         continue;
                     };
                     if let Some(arn) = p.get("provider_arn") {
-                        provider_value = arn.clone();
+                        let bad = !matches!(arn, Value::String(s) if s.starts_with("arn:"));
+                        if provider.is_none() || (bad && !provider_bad(provider.as_ref())) {
+                            provider = Some((key.clone(), arn.clone()));
+                        }
                     }
-                    if let Some(list) = p.get("namespace_service_accounts") {
-                        known &= subjects_of(list, &mut subjects);
+                    match p.get("namespace_service_accounts") {
+                        Some(list) => known &= subjects_of(list, &mut subjects, exact, true),
+                        None => known = false,
                     }
                 }
             }
             _ => known = false,
         }
     }
-    let provider_arn = providers_expr.map(|e| match find_key(e, "provider_arn", 0) {
-        Some(p) => ev.origin(p, ctx.file, &provider_value, ctx.origins),
-        None => Origin {
-            value: provider_value.clone(),
-            text: String::new(),
-            location: span_of(ctx.file, e),
-        },
+    let provider_value = provider.as_ref().map_or(Value::Unknown, |(_, v)| v.clone());
+    let provider_arn = providers_expr.map(|e| {
+        // The entry's own `provider_arn` when the map is written out; else the first one.
+        let entry = provider
+            .as_ref()
+            .and_then(|(k, _)| find_key(e, k, 0))
+            .and_then(|entry| find_key(entry, "provider_arn", 0));
+        match entry.or_else(|| find_key(e, "provider_arn", 0)) {
+            Some(p) => ev.origin(p, ctx.file, &provider_value, ctx.origins),
+            None => Origin {
+                value: provider_value.clone(),
+                text: String::new(),
+                location: span_of(ctx.file, e),
+            },
+        }
     });
     let trust_location = providers_expr
         .map(|e| find_key(e, "namespace_service_accounts", 0).unwrap_or(e))
@@ -251,9 +296,14 @@ fn trust_from_json(policy: &Json) -> Trust {
                 }
                 sub_seen = true;
                 match test.as_str() {
-                    "StringEquals" | "StringLike" => trust
-                        .subjects
-                        .extend(strings(v).into_iter().filter_map(Subject::parse)),
+                    "StringEquals" | "StringLike" => {
+                        let exact = test == "StringEquals";
+                        trust.subjects.extend(
+                            strings(v)
+                                .into_iter()
+                                .filter_map(|s| Subject::parse_condition(s, exact)),
+                        );
+                    }
                     // StringNotEquals, ForAnyValue:..., IgnoreCase: not modelled.
                     _ => trust.known = false,
                 }
@@ -367,16 +417,17 @@ fn trust_from_document(
                 continue;
             }
             sub_seen = true;
-            match attr(c, "test").map(|e| scope.eval(e)) {
-                Some(Value::String(t)) if t == "StringEquals" || t == "StringLike" => {}
+            let exact = match attr(c, "test").map(|e| scope.eval(e)) {
+                Some(Value::String(t)) if t == "StringEquals" => true,
+                Some(Value::String(t)) if t == "StringLike" => false,
                 // An unknown test, or one we do not model (StringNotEquals, ForAnyValue:...).
                 _ => {
                     trust.known = false;
                     continue;
                 }
-            }
+            };
             match attr(c, "values").map(|e| scope.eval(e)) {
-                Some(v) => trust.known &= subjects_of(&v, &mut trust.subjects),
+                Some(v) => trust.known &= subjects_of(&v, &mut trust.subjects, exact, false),
                 None => trust.known = false,
             }
         }

@@ -60,6 +60,8 @@ pub struct Subject {
     pub namespace: String,
     /// The ServiceAccount name.
     pub service_account: String,
+    /// Compared with `StringEquals`: `*` and `?` are plain characters, not wildcards.
+    pub exact: bool,
 }
 
 impl Subject {
@@ -70,7 +72,27 @@ impl Subject {
         Some(Subject {
             namespace: namespace.to_string(),
             service_account: service_account.to_string(),
+            exact: false,
         })
+    }
+
+    /// Parses one value of a trust policy's `:sub` condition as IAM compares it: `exact` for
+    /// `StringEquals`, else `StringLike`. A value without `system:serviceaccount:` admits no
+    /// ServiceAccount, unless it is a pattern we cannot split (`system:serviceaccount:*`, `*`),
+    /// which is taken to admit any (the lenient reading: fewer findings, never a false one).
+    pub fn parse_condition(value: &str, exact: bool) -> Option<Subject> {
+        let split = value
+            .strip_prefix("system:serviceaccount:")
+            .and_then(|rest| rest.split_once(':'));
+        match split {
+            Some((namespace, service_account)) => Some(Subject {
+                namespace: namespace.to_string(),
+                service_account: service_account.to_string(),
+                exact,
+            }),
+            None if !exact && value.contains(['*', '?']) => Some(Subject::any()),
+            None => None,
+        }
     }
 
     /// Any ServiceAccount of any namespace (a Federated trust with no `:sub` condition).
@@ -78,11 +100,15 @@ impl Subject {
         Subject {
             namespace: "*".to_string(),
             service_account: "*".to_string(),
+            exact: false,
         }
     }
 
     /// Whether this subject admits `namespace:name` (`*` matches any run of characters).
     pub fn admits(&self, namespace: &str, name: &str) -> bool {
+        if self.exact {
+            return self.namespace == namespace && self.service_account == name;
+        }
         glob(&self.namespace, namespace) && glob(&self.service_account, name)
     }
 }
