@@ -433,6 +433,9 @@ fn role_missing(
 fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
     let infra = &world.infra;
     let mut findings = Vec::new();
+    if infra.terraform_deploys_anywhere {
+        return findings; // Terraform creates ServiceAccounts we cannot place
+    }
     let mut seen: HashSet<(&str, String)> = HashSet::new();
     for role in &infra.roles {
         let (Some(name), Some(subjects)) = (role.name.as_deref(), role.subjects.as_ref()) else {
@@ -455,6 +458,9 @@ fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
             let Some(neighbour) = ix.namespaces_with_sa.get(s.namespace.as_str()) else {
                 continue; // the apps side of this namespace is not known: say nothing
             };
+            if infra.terraform_namespaces.contains(&s.namespace) {
+                continue; // Terraform deploys into this namespace itself (helm_release, ...)
+            }
             let instance = &infra.instances[role.instance];
             // A prefixed role is named `<prefix><random>` (v6 adds a `-` between them).
             let shown = match (role.prefixed, role.kind) {
@@ -485,7 +491,15 @@ fn pod_identity(world: &World, ix: &Index) -> Vec<Finding> {
     let mut findings = Vec::new();
     for p in &infra.pod_identities {
         let address = &infra.instances[p.instance].address;
-        if let (Some(ns), Some(sa)) = (p.namespace.as_deref(), p.service_account.as_deref()) {
+        let terraform_side = infra.terraform_deploys_anywhere
+            || p.namespace
+                .as_ref()
+                .is_some_and(|ns| infra.terraform_namespaces.contains(ns));
+        if let (Some(ns), Some(sa), false) = (
+            p.namespace.as_deref(),
+            p.service_account.as_deref(),
+            terraform_side,
+        ) {
             if let (Some(neighbour), false) = (
                 ix.namespaces_with_sa.get(ns),
                 ix.sa_by_subject.contains(&(ns, sa)),

@@ -262,6 +262,12 @@ pub struct Infra {
     /// module...), and `aws_iam_role`s whose trust is not for ServiceAccounts. A
     /// ServiceAccount naming one of these is never reported as naming a missing role.
     pub other_role_names: BTreeSet<String>,
+    /// Namespaces Terraform deploys into itself (`helm_release`, `kubernetes_service_account`):
+    /// their ServiceAccounts are not in the apps-repo, so a role trusting one is not unused.
+    pub terraform_namespaces: BTreeSet<String>,
+    /// Terraform deploys Kubernetes objects into namespaces not known statically (an unknown
+    /// `namespace`, `kubernetes_manifest`, `kubectl_manifest`): no role is reported unused.
+    pub terraform_deploys_anywhere: bool,
 }
 
 /// Evaluates every Terraform root module and tf-controller `Terraform` resource of the World.

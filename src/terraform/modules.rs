@@ -706,6 +706,9 @@ impl Evaluator<'_> {
                         );
                         role_names.insert(format!("module.{name}"), names);
                     }
+                    ("resource", Some(kind), _) if deploys_to_kubernetes(kind) => {
+                        kubernetes_namespaces(infra, &scope, block, kind);
+                    }
                     ("resource", Some("aws_iam_role"), Some(name)) => {
                         let ctx = BlockCtx {
                             scope: &scope,
@@ -932,6 +935,46 @@ impl Evaluator<'_> {
             }
         }
         names
+    }
+}
+
+/// Resources through which Terraform puts objects (and ServiceAccounts) into the cluster.
+fn deploys_to_kubernetes(kind: &str) -> bool {
+    matches!(
+        kind,
+        "helm_release"
+            | "kubernetes_service_account"
+            | "kubernetes_service_account_v1"
+            | "kubernetes_manifest"
+            | "kubectl_manifest"
+    )
+}
+
+/// Notes the namespace a Kubernetes-deploying resource writes to (`helm_release.namespace`,
+/// default `default`; `metadata { namespace }`); anything else means "any namespace".
+fn kubernetes_namespaces(infra: &mut Infra, scope: &Scope, block: &Block, kind: &str) {
+    let expr = match kind {
+        "helm_release" => block.body.get_attribute("namespace").map(|a| &a.value),
+        "kubernetes_service_account" | "kubernetes_service_account_v1" => block
+            .body
+            .get_blocks("metadata")
+            .next()
+            .and_then(|m| m.body.get_attribute("namespace"))
+            .map(|a| &a.value),
+        _ => {
+            infra.terraform_deploys_anywhere = true;
+            return;
+        }
+    };
+    // Evaluated without the block's own each/count: per-instance namespaces are unknown.
+    match expr.map(|e| scope.eval(e)) {
+        None => {
+            infra.terraform_namespaces.insert("default".to_string());
+        }
+        Some(Value::String(ns)) => {
+            infra.terraform_namespaces.insert(ns);
+        }
+        Some(_) => infra.terraform_deploys_anywhere = true,
     }
 }
 
