@@ -152,7 +152,7 @@ pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
         "override_trust_policy_documents",
     ]
     .into_iter()
-    .filter_map(|k| str_of(k))
+    .filter_map(&str_of)
     .any(|v| v != Value::List(Vec::new()));
     let mut known = providers_expr.is_some() && !extra_docs;
     // `assume_role_condition_test` (v5) / `trust_condition_test` (v6), default `StringEquals`:
