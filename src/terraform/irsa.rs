@@ -317,6 +317,115 @@ fn trust_from_json(policy: &Json) -> Trust {
     trust
 }
 
+/// The attribute `key` of an object literal.
+fn object_get<'e>(obj: &'e hcl::edit::expr::Object, key: &str) -> Option<&'e Expression> {
+    obj.iter().find_map(|(k, v)| {
+        let name = match k {
+            ObjectKey::Ident(i) => Some(i.value().as_str()),
+            ObjectKey::Expression(Expression::String(s)) => Some(s.value().as_str()),
+            _ => None,
+        };
+        (name == Some(key)).then(|| v.expr())
+    })
+}
+
+/// Reads a `jsonencode({...})` trust policy whose values are partly unknown, as most are: the
+/// `Federated` principal is a resource's `arn` and the condition keys are
+/// `"${<issuer>}:sub"`, so the whole document is unknown, yet its shape is literal and the
+/// `:sub` values are plain strings. `None` when anything that decides the answer is not
+/// known (the statements come from a variable, an unknown `Effect`, operator or `:sub` value).
+fn trust_from_jsonencode(scope: &super::eval::Scope, expr: &Expression) -> Option<Trust> {
+    let Expression::FuncCall(call) = expr else {
+        return None;
+    };
+    if call.name.name.value().as_str() != "jsonencode" || !call.name.namespace.is_empty() {
+        return None;
+    }
+    let Some(Expression::Object(policy)) = call.args.iter().next() else {
+        return None;
+    };
+    let statements: Vec<&Expression> = match object_get(policy, "Statement")? {
+        Expression::Array(a) => a.iter().collect(),
+        one @ Expression::Object(_) => vec![one],
+        _ => return None,
+    };
+    let mut trust = Trust {
+        known: true,
+        ..Trust::default()
+    };
+    for st in statements {
+        let Expression::Object(st) = st else {
+            return None;
+        };
+        match object_get(st, "Effect").map(|e| scope.eval(e)) {
+            None => {}
+            Some(Value::String(e)) if e == "Allow" => {}
+            Some(Value::String(_)) => continue, // a Deny admits nobody
+            Some(_) => return None,
+        }
+        let mut federated_here = false;
+        match object_get(st, "Principal") {
+            None => {}
+            Some(Expression::Object(p)) => {
+                federated_here = object_get(p, "Federated").is_some();
+                if let Some(service) = object_get(p, "Service") {
+                    match scope.eval(service) {
+                        Value::String(s) => trust.pod_identity |= s == POD_IDENTITY_PRINCIPAL,
+                        Value::List(l) => {
+                            trust.pod_identity |=
+                                l.iter().any(|v| v.as_str() == Some(POD_IDENTITY_PRINCIPAL))
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            Some(_) => return None,
+        }
+        let mut sub_seen = false;
+        if let Some(condition) = object_get(st, "Condition") {
+            let Expression::Object(ops) = condition else {
+                return None;
+            };
+            for (op, body) in ops.iter() {
+                let op = match op {
+                    ObjectKey::Ident(i) => i.value().to_string(),
+                    ObjectKey::Expression(e) => scope.eval(e).to_str()?,
+                };
+                let Expression::Object(body) = body.expr() else {
+                    return None;
+                };
+                for (key, values) in body.iter() {
+                    let is_sub = match key {
+                        ObjectKey::Ident(i) => i.value().ends_with(":sub"),
+                        ObjectKey::Expression(k) => match (scope.eval(k), trailing_literal(k)) {
+                            (Value::String(k), _) => k.ends_with(":sub"),
+                            (_, Some(tail)) => tail.ends_with(":sub"),
+                            (_, None) => return None,
+                        },
+                    };
+                    if !is_sub {
+                        continue;
+                    }
+                    sub_seen = true;
+                    let exact = match op.as_str() {
+                        "StringEquals" => true,
+                        "StringLike" => false,
+                        _ => return None,
+                    };
+                    let values = scope.eval(values.expr());
+                    if !subjects_of(&values, &mut trust.subjects, exact, false) {
+                        return None;
+                    }
+                }
+            }
+        }
+        if federated_here && !sub_seen {
+            trust.subjects.push(Subject::any());
+        }
+    }
+    Some(trust)
+}
+
 /// The literal text a string (template) ends with, even when its interpolations are unknown
 /// (`"${local.issuer}:sub"` -> `:sub`); `None` when it does not end in a literal.
 fn trailing_literal(expr: &Expression) -> Option<&str> {
@@ -570,7 +679,7 @@ pub fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<Role> {
                     let v = scope.eval(fe);
                     federated = Some(ev.origin(fe, ctx.file, &v, ctx.origins));
                 }
-                Trust::default()
+                trust_from_jsonencode(scope, e).unwrap_or_default()
             }
         },
         None => return None,
