@@ -436,3 +436,137 @@ module "r" {
     assert_eq!(infra.incomplete.len(), 1);
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+/// Variable types fill in `optional(type, default)` attributes before anything reads them, so
+/// `try(each.value.x, other)` sees the declared default as Terraform does.
+#[test]
+fn optional_attribute_defaults_and_try() {
+    let infra = infra_from(&[(
+        "envs/prd/main.tf",
+        r#"
+variable "tenants" {
+  type = map(object({
+    enable = optional(bool, false)
+    apps   = optional(list(string), ["consumer"])
+    extra  = optional(object({ path = optional(string, "/team/") }), {})
+    flag   = string
+  }))
+  default = {
+    a = { flag = "true", enable = true }
+    b = { flag = "x", ignored = "dropped" }
+  }
+}
+module "role" {
+  source    = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"
+  for_each  = { for k, v in var.tenants : k => v if try(v.enable, true) }
+  role_name = "${each.key}-${join("-", each.value.apps)}-${try(each.value.ignored, "none")}"
+  role_path = each.value.extra.path
+  oidc_providers = {
+    main = {
+      provider_arn               = "arn:aws:iam::123456789012:oidc-provider/x"
+      namespace_service_accounts = ["${each.key}:${each.key}"]
+    }
+  }
+}
+"#,
+    )]);
+    assert!(infra.incomplete.is_empty(), "{:?}", infra.incomplete);
+    let roles: Vec<(Option<&str>, &str)> = infra
+        .roles
+        .iter()
+        .map(|r| (r.name.as_deref(), r.path.as_str()))
+        .collect();
+    // b is off (optional default false wins over try's true); `ignored` is not in the type.
+    assert_eq!(roles, [(Some("a-consumer-none"), "/team/")]);
+}
+
+/// Half-written and hostile Terraform: every case evaluates (or is skipped) quickly, never
+/// panics, and whatever cannot be known stays unknown.
+#[test]
+fn garbage_terraform_never_panics_or_hangs() {
+    let irsa = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks";
+    let main = format!(
+        r#"
+locals {{
+  a    = local.b
+  b    = local.a
+  self = "${{local.self}}-x"
+  deep = {deep}
+}}
+module "cyclic" {{
+  source    = "{irsa}"
+  role_name = "${{local.a}}-${{local.self}}"
+  oidc_providers = {{ main = {{ provider_arn = local.b, namespace_service_accounts = [local.a] }} }}
+}}
+module "huge" {{
+  count     = 1000000000000
+  source    = "{irsa}"
+  role_name = "huge"
+}}
+module "negative" {{
+  count     = -1
+  source    = "{irsa}"
+  role_name = "negative"
+}}
+module "self"       {{ source = "./" }}
+module "self_too"   {{ source = "../prd" }}
+module "outside"    {{ source = "../../../../../../../etc" }}
+module "registry"   {{ source = "hashicorp/consul/aws" }}
+module "git"        {{ source = "git::https://example.com/x.git//modules/y?ref=v1" }}
+module "no_source"  {{ }}
+module "number_src" {{ source = 42 }}
+module "chain"      {{ source = "../../modules/m0" }}
+resource "aws_iam_role" "weird" {{
+  for_each           = local.a
+  name               = each.key
+  assume_role_policy = "{{ not json"
+}}
+resource "aws_iam_role" "no_trust" {{ name = "x" }}
+"#,
+        deep = "[".repeat(60) + &"]".repeat(60),
+    );
+    let mut files: Vec<(String, String)> = vec![
+        ("envs/prd/main.tf".into(), main),
+        (
+            "envs/prd/broken.tf".into(),
+            "module \"x\" {\n  source = \"../../modules/m0\"\n  count = \n".into(),
+        ),
+        ("envs/prd/empty.tf".into(), String::new()),
+        (
+            "envs/prd/unclosed.tf".into(),
+            "resource \"aws_iam_role\" \"r\" {\n  name = \"${var.x\n".into(),
+        ),
+    ];
+    // A chain of modules deeper than the evaluator follows, each with a for_each.
+    for i in 0..12 {
+        files.push((
+            format!("modules/m{i}/main.tf"),
+            format!(
+                "module \"next\" {{\n  source   = \"../m{}\"\n  for_each = toset([\"a\", \"b\"])\n}}\n",
+                i + 1
+            ),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let started = std::time::Instant::now();
+    let infra = infra_from(&refs);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    // The cyclic role's name is unknown (and says so); the huge count is not expanded.
+    let names: Vec<Option<&str>> = infra.roles.iter().map(|r| r.name.as_deref()).collect();
+    assert_eq!(names, [None], "{names:?}");
+    assert!(infra.roles[0].subjects.is_none());
+    let why: Vec<&str> = infra.incomplete.iter().map(|(_, m)| m.as_str()).collect();
+    assert!(why.iter().any(|m| m.contains("module.huge")), "{why:?}");
+    assert!(
+        why.iter().any(|m| m.contains("name is not known")),
+        "{why:?}"
+    );
+    assert!(why.iter().any(|m| m.contains("nests too deep")), "{why:?}");
+}

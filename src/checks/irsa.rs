@@ -275,20 +275,32 @@ fn trust_mismatch(
         return None;
     }
     let role = roles.first()?;
+    // Sorted and deduplicated: two OIDC providers trusting the same subject list it twice.
     let trusted: Vec<String> = roles
         .iter()
         .flat_map(|r| r.subjects.iter().flatten())
         .map(|s| format!("`{s}`"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
     let message = if trusted.is_empty() && role.pod_identity {
         format!("ServiceAccount `{ns}:{}` uses role `{name}` through IRSA, but the role trusts only EKS Pod Identity (`pods.eks.amazonaws.com`), not the cluster's OIDC provider: AssumeRoleWithWebIdentity is denied", sa.name)
     } else if trusted.is_empty() {
         format!("ServiceAccount `{ns}:{}` uses role `{name}`, whose trust policy admits no ServiceAccount", sa.name)
     } else {
+        let literal_star = roles
+            .iter()
+            .flat_map(|r| r.subjects.iter().flatten())
+            .any(|s| s.exact && s.to_string().contains(['*', '?']));
         format!(
-            "ServiceAccount `{ns}:{}` uses role `{name}`, but the role trusts only {}: AssumeRoleWithWebIdentity is denied at run time",
+            "ServiceAccount `{ns}:{}` uses role `{name}`, but the role trusts only {}{}: AssumeRoleWithWebIdentity is denied at run time",
             sa.name,
-            trusted.join(", ")
+            trusted.join(", "),
+            if literal_star {
+                " (compared with `StringEquals`, where `*` is a plain character; wildcards need `StringLike`)"
+            } else {
+                ""
+            }
         )
     };
     let help = match role.subjects.as_ref().and_then(|s| s.first()) {
@@ -337,6 +349,9 @@ fn role_missing(
 ) -> Option<Finding> {
     let infra = &world.infra;
     let (tenant, tenant_at) = tenant?;
+    if infra.other_role_names.contains(name) {
+        return None; // created by something we do not model (a registry module, a non-IRSA role)
+    }
     if let Some(role) = ix.prefixed_match(name) {
         let base = role.name.as_deref().unwrap_or_default();
         let why = match role.kind {
@@ -363,20 +378,28 @@ fn role_missing(
         .map(|i| &infra.skipped[*i])
     {
         let address = &infra.instances[skipped.instance].address;
+        let off = match skipped.switch.as_str() {
+            "count" => "its `count` is 0".to_string(),
+            "for_each" => "its `for_each` is empty".to_string(),
+            other => format!("its `{other}` is false"),
+        };
         let mut f = Finding::new(
             "irsa/role-missing",
             match &skipped.cause {
                 Some((var, origin)) => format!(
-                    "ServiceAccount `{}` names role `{name}`, which Terraform does not create for {address}: its `count` is 0 because `{var}` is {}",
+                    "ServiceAccount `{}` names role `{name}`, which Terraform does not create for {address}: {off} because `{var}` is {}",
                     sa.name,
                     match &origin.value { Value::Bool(b) => b.to_string(), v => crate::terraform::eval::show(v) }
                 ),
-                None => format!("ServiceAccount `{}` names role `{name}`, which Terraform does not create for {address}: its `count` is 0", sa.name),
+                None => format!("ServiceAccount `{}` names role `{name}`, which Terraform does not create for {address}: {off}", sa.name),
             },
             at.clone(),
         )
         .with_help(format!("enable the role for tenant `{tenant}` in the infra-repo, or disable the app (and its ServiceAccount) in this release"))
-        .with_related(skipped.count_location.clone(), "the role's `count` is 0 for this instance");
+        .with_related(skipped.count_location.clone(), match skipped.switch.as_str() {
+            "count" => "the role's `count` is 0 for this instance".to_string(),
+            other => format!("the role's `{other}` switches it off for this instance"),
+        });
         if let Some((var, origin)) = &skipped.cause {
             f = f.with_related(origin.location.clone(), format!("`{var}` is set here"));
         }
@@ -410,6 +433,9 @@ fn role_missing(
 fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
     let infra = &world.infra;
     let mut findings = Vec::new();
+    if infra.terraform_deploys_anywhere {
+        return findings; // Terraform creates ServiceAccounts we cannot place
+    }
     let mut seen: HashSet<(&str, String)> = HashSet::new();
     for role in &infra.roles {
         let (Some(name), Some(subjects)) = (role.name.as_deref(), role.subjects.as_ref()) else {
@@ -432,12 +458,21 @@ fn unused_roles(world: &World, ix: &Index) -> Vec<Finding> {
             let Some(neighbour) = ix.namespaces_with_sa.get(s.namespace.as_str()) else {
                 continue; // the apps side of this namespace is not known: say nothing
             };
+            if infra.terraform_namespaces.contains(&s.namespace) {
+                continue; // Terraform deploys into this namespace itself (helm_release, ...)
+            }
             let instance = &infra.instances[role.instance];
+            // A prefixed role is named `<prefix><random>` (v6 adds a `-` between them).
+            let shown = match (role.prefixed, role.kind) {
+                (false, _) => name.to_string(),
+                (true, RoleKind::IrsaModuleV6) => format!("{name}-<random>"),
+                (true, _) => format!("{name}<random>"),
+            };
             findings.push(
                 Finding::new(
                     "irsa/unused-role",
                     format!(
-                        "role `{name}` ({}) trusts ServiceAccount `{s}`, which no release creates: namespace `{}` has IRSA ServiceAccounts, but not `{}`",
+                        "role `{shown}` ({}) trusts ServiceAccount `{s}`, which no release creates: namespace `{}` has IRSA ServiceAccounts, but not `{}`",
                         instance.address, s.namespace, s.service_account
                     ),
                     role.trust_location.clone(),
@@ -456,7 +491,15 @@ fn pod_identity(world: &World, ix: &Index) -> Vec<Finding> {
     let mut findings = Vec::new();
     for p in &infra.pod_identities {
         let address = &infra.instances[p.instance].address;
-        if let (Some(ns), Some(sa)) = (p.namespace.as_deref(), p.service_account.as_deref()) {
+        let terraform_side = infra.terraform_deploys_anywhere
+            || p.namespace
+                .as_ref()
+                .is_some_and(|ns| infra.terraform_namespaces.contains(ns));
+        if let (Some(ns), Some(sa), false) = (
+            p.namespace.as_deref(),
+            p.service_account.as_deref(),
+            terraform_side,
+        ) {
             if let (Some(neighbour), false) = (
                 ix.namespaces_with_sa.get(ns),
                 ix.sa_by_subject.contains(&(ns, sa)),

@@ -301,6 +301,9 @@ impl<'a> Scope<'a> {
                 if !call.name.namespace.is_empty() {
                     return Value::Unknown; // provider functions
                 }
+                if name == "try" && !call.args.expand_final() {
+                    return self.try_args(call.args.iter(), bound, d);
+                }
                 let mut args: Vec<Value> = call
                     .args
                     .iter()
@@ -409,6 +412,39 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// `try(a, b, ...)`: the first argument that is not certainly an error. An argument that is
+    /// unknown may be an error or a computed value, so the result is unknown from there on.
+    fn try_args<'e>(
+        &self,
+        args: impl Iterator<Item = &'e Expression>,
+        bound: Option<&Bound>,
+        d: usize,
+    ) -> Value {
+        for arg in args {
+            match self.fallible(arg, bound, d) {
+                Err(Certain) => continue,
+                Ok(v) if v.has_unknown() => return Value::Unknown,
+                Ok(v) => return v,
+            }
+        }
+        Value::Unknown
+    }
+
+    /// Evaluates a `try()` argument, telling a certain error (an attribute or key a known map
+    /// lacks, an index past a known list's end, an attribute of null) from an unknown value.
+    fn fallible(
+        &self,
+        expr: &Expression,
+        bound: Option<&Bound>,
+        d: usize,
+    ) -> Result<Value, Certain> {
+        match expr {
+            Expression::Traversal(t) => self.traversal_in(&t.expr, &t.operators, bound, d, true),
+            Expression::Parenthesis(p) => self.fallible(p.inner(), bound, d + 1),
+            other => Ok(self.eval_in(other, bound, d)),
+        }
+    }
+
     fn traversal(
         &self,
         base: &Expression,
@@ -416,6 +452,22 @@ impl<'a> Scope<'a> {
         bound: Option<&Bound>,
         d: usize,
     ) -> Value {
+        self.traversal_in(base, ops, bound, d, false)
+            .unwrap_or(Value::Unknown)
+    }
+
+    /// A traversal; with `strict`, a step that certainly fails is `Err` instead of unknown.
+    fn traversal_in(
+        &self,
+        base: &Expression,
+        ops: &[hcl::edit::Decorated<TraversalOperator>],
+        bound: Option<&Bound>,
+        d: usize,
+        strict: bool,
+    ) -> Result<Value, Certain> {
+        if d > MAX_DEPTH {
+            return Ok(Value::Unknown);
+        }
         let (mut value, skip) = match base {
             Expression::Variable(v) => {
                 let first = match ops.first().map(|o| o.value()) {
@@ -429,22 +481,29 @@ impl<'a> Scope<'a> {
             other => (self.eval_in(other, bound, d), 0),
         };
         let rest = &ops[skip.min(ops.len())..];
+        let step = |value: &Value, key: &Value| match get_checked(value, key) {
+            Ok(v) => Ok(v),
+            Err(Certain) if strict => Err(Certain),
+            Err(Certain) => Ok(Value::Unknown),
+        };
         for (i, op) in rest.iter().enumerate() {
             value = match op.value() {
                 TraversalOperator::GetAttr(a) => {
-                    get(&value, &Value::String(a.value().as_str().to_string()))
+                    step(&value, &Value::String(a.value().as_str().to_string()))?
                 }
-                TraversalOperator::Index(e) => get(&value, &self.eval_in(e, bound, d)),
-                TraversalOperator::LegacyIndex(n) => get(&value, &Value::Number(*n.value() as f64)),
+                TraversalOperator::Index(e) => step(&value, &self.eval_in(e, bound, d))?,
+                TraversalOperator::LegacyIndex(n) => {
+                    step(&value, &Value::Number(*n.value() as f64))?
+                }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let items = match value {
                         Value::List(items) => items,
                         Value::Null => Vec::new(),
-                        Value::Unknown => return Value::Unknown,
+                        Value::Unknown => return Ok(Value::Unknown),
                         other => vec![other],
                     };
                     let after = &rest[i + 1..];
-                    return Value::List(
+                    return Ok(Value::List(
                         items
                             .into_iter()
                             .map(|item| {
@@ -459,11 +518,11 @@ impl<'a> Scope<'a> {
                                 })
                             })
                             .collect(),
-                    );
+                    ));
                 }
             };
         }
-        value
+        Ok(value)
     }
 
     fn template(&self, t: &Template, bound: Option<&Bound>, d: usize) -> Value {
@@ -538,19 +597,34 @@ impl<'a> Scope<'a> {
     }
 }
 
+/// A traversal step that certainly fails in Terraform (what `try()` skips).
+#[derive(Debug)]
+pub struct Certain;
+
 /// `value[key]` / `value.key`.
 fn get(value: &Value, key: &Value) -> Value {
+    get_checked(value, key).unwrap_or(Value::Unknown)
+}
+
+/// `value[key]`: `Err` when Terraform would fail for certain (a key a known map lacks, an index
+/// out of a known list, any step on null); unknown when the container or key is unknown.
+fn get_checked(value: &Value, key: &Value) -> Result<Value, Certain> {
+    if matches!(key, Value::Unknown) {
+        return Ok(Value::Unknown);
+    }
     match (value, key) {
-        (Value::Map(m), k) => k
-            .to_str()
-            .and_then(|k| m.get(&k).cloned())
-            .unwrap_or(Value::Unknown),
-        (Value::List(items), k) => k
-            .to_number()
-            .filter(|n| *n >= 0.0 && n.fract() == 0.0)
-            .and_then(|n| items.get(n as usize).cloned())
-            .unwrap_or(Value::Unknown),
-        _ => Value::Unknown,
+        (Value::Map(m), k) => match k.to_str() {
+            Some(k) => m.get(&k).cloned().ok_or(Certain),
+            None => Ok(Value::Unknown),
+        },
+        (Value::List(items), k) => match k.to_number() {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 => {
+                items.get(n as usize).cloned().ok_or(Certain)
+            }
+            _ => Ok(Value::Unknown),
+        },
+        (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_), _) => Err(Certain),
+        (Value::Unknown, _) => Ok(Value::Unknown),
     }
 }
 
@@ -679,6 +753,21 @@ mod tests {
             s("b")
         );
         assert_eq!(eval(r#"path.module"#), s("modules/m"));
+    }
+
+    #[test]
+    fn try_skips_certain_errors_only() {
+        assert_eq!(eval(r#"try(local.base.z, "d")"#), s("d")); // a key the map lacks
+        assert_eq!(eval(r#"try(local.base.a, 0)"#), Value::Number(1.0));
+        assert_eq!(eval(r#"try(var.tier.x, "d")"#), s("d")); // an attribute of a string
+        assert_eq!(eval(r#"try([1][3], "d")"#), s("d")); // past the end of a list
+        assert_eq!(
+            eval(r#"try(local.base["z"], local.base.a)"#),
+            Value::Number(1.0)
+        );
+        // An unknown value may be computed or an error: unknown either way.
+        assert_eq!(eval(r#"try(aws_iam_role.x.name, "d")"#), Value::Unknown);
+        assert_eq!(eval(r#"try(var.missing.x, "d")"#), Value::Unknown);
     }
 
     #[test]

@@ -23,7 +23,8 @@ fn call_known(scope: &Scope, name: &str, args: Vec<Value>) -> Option<Value> {
     // `try` and `coalesce` may succeed with some arguments unknown, so they come first.
     match name {
         "try" => {
-            // Terraform returns the first argument that evaluates without error; an unknown first
+            // Only reached with an expanded final argument (`try(list...)`); the evaluator
+            // handles the usual form, telling certain errors apart. An unknown first
             // argument may be an error (the next one wins) or a computed value: we cannot tell.
             return match args.first() {
                 Some(v) if !v.has_unknown() => Some(v.clone()),

@@ -17,12 +17,13 @@ pub mod functions;
 pub mod irsa;
 pub mod modules;
 pub mod tenants;
+pub mod types;
 pub mod value;
 
 use crate::config::Config;
 use crate::finding::{Finding, Location};
 use crate::model::World;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use value::Value;
 
 /// One instance of a module: a root module, one `for_each` key or `count` index of a `module`
@@ -59,6 +60,8 @@ pub struct Subject {
     pub namespace: String,
     /// The ServiceAccount name.
     pub service_account: String,
+    /// Compared with `StringEquals`: `*` and `?` are plain characters, not wildcards.
+    pub exact: bool,
 }
 
 impl Subject {
@@ -69,11 +72,43 @@ impl Subject {
         Some(Subject {
             namespace: namespace.to_string(),
             service_account: service_account.to_string(),
+            exact: false,
         })
+    }
+
+    /// Parses one value of a trust policy's `:sub` condition as IAM compares it: `exact` for
+    /// `StringEquals`, else `StringLike`. A value without `system:serviceaccount:` admits no
+    /// ServiceAccount, unless it is a pattern we cannot split (`system:serviceaccount:*`, `*`),
+    /// which is taken to admit any (the lenient reading: fewer findings, never a false one).
+    pub fn parse_condition(value: &str, exact: bool) -> Option<Subject> {
+        let split = value
+            .strip_prefix("system:serviceaccount:")
+            .and_then(|rest| rest.split_once(':'));
+        match split {
+            Some((namespace, service_account)) => Some(Subject {
+                namespace: namespace.to_string(),
+                service_account: service_account.to_string(),
+                exact,
+            }),
+            None if !exact && value.contains(['*', '?']) => Some(Subject::any()),
+            None => None,
+        }
+    }
+
+    /// Any ServiceAccount of any namespace (a Federated trust with no `:sub` condition).
+    pub fn any() -> Subject {
+        Subject {
+            namespace: "*".to_string(),
+            service_account: "*".to_string(),
+            exact: false,
+        }
     }
 
     /// Whether this subject admits `namespace:name` (`*` matches any run of characters).
     pub fn admits(&self, namespace: &str, name: &str) -> bool {
+        if self.exact {
+            return self.namespace == namespace && self.service_account == name;
+        }
         glob(&self.namespace, namespace) && glob(&self.service_account, name)
     }
 }
@@ -154,8 +189,10 @@ pub struct SkippedRole {
     pub name: Option<String>,
     /// Index into [`Infra::instances`].
     pub instance: usize,
-    /// The `count` / `for_each` line.
+    /// The `count` / `for_each` line (or the module's `create_role` / `create` argument).
     pub count_location: Location,
+    /// What switches it off: `count`, `for_each`, `create_role` or `create`.
+    pub switch: String,
     /// The variable the count depends on and where the instance sets it.
     pub cause: Option<(String, Origin)>,
 }
@@ -220,6 +257,17 @@ pub struct Infra {
     pub accounts: BTreeMap<String, Location>,
     /// Places whose value decides which roles exist but cannot be known statically.
     pub incomplete: Vec<(Location, String)>,
+    /// Role names something we do not model may create: the string arguments of registry
+    /// modules other than the IRSA submodule (`iam-assumable-role-with-oidc`, an addons
+    /// module...), and `aws_iam_role`s whose trust is not for ServiceAccounts. A
+    /// ServiceAccount naming one of these is never reported as naming a missing role.
+    pub other_role_names: BTreeSet<String>,
+    /// Namespaces Terraform deploys into itself (`helm_release`, `kubernetes_service_account`):
+    /// their ServiceAccounts are not in the apps-repo, so a role trusting one is not unused.
+    pub terraform_namespaces: BTreeSet<String>,
+    /// Terraform deploys Kubernetes objects into namespaces not known statically (an unknown
+    /// `namespace`, `kubernetes_manifest`, `kubectl_manifest`): no role is reported unused.
+    pub terraform_deploys_anywhere: bool,
 }
 
 /// Evaluates every Terraform root module and tf-controller `Terraform` resource of the World.

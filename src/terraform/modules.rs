@@ -4,6 +4,7 @@
 
 use super::eval::{normalize, FileIndex, Locals, Scope, INSTANCE_BUDGET};
 use super::irsa;
+use super::types;
 use super::value::Value;
 use super::{Infra, InfraTenant, Instance, Origin, SkippedRole, TenantSource};
 use crate::finding::Location;
@@ -421,7 +422,9 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
                     .and_then(|a| a.value.as_str())
                     .filter(|s| is_local(s))
                 {
-                    if let Some(dir) = join(&m.dir, src) {
+                    // A module calling itself (Terraform refuses it) does not make it a child:
+                    // it must still be evaluated as the root it is.
+                    if let Some(dir) = join(&m.dir, src).filter(|d| *d != m.dir) {
                         referenced.insert((m.repo, dir));
                     }
                 }
@@ -440,11 +443,13 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
         files: &files,
         modules: &modules,
     };
+    let mut roots = 0;
     for m in modules.values() {
         let is_library = m.dir.split('/').any(|s| s == "modules");
         if referenced.contains(&(m.repo, m.dir.clone())) || is_library {
             continue;
         }
+        roots += 1;
         let location = m
             .files
             .first()
@@ -468,6 +473,20 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
                 depth: 0,
             },
         );
+    }
+    if roots == 0 && resources.is_empty() {
+        // Every module is called by another (a cycle) or is a library: nothing was evaluated,
+        // so nothing may be reported missing.
+        if let Some(m) = modules.values().next() {
+            let location = m
+                .files
+                .first()
+                .map_or(Location::File(FileId(0)), |(f, _)| Location::File(*f));
+            infra.incomplete.push((
+                location,
+                "no root module found (every module is called by another)".to_string(),
+            ));
+        }
     }
     for r in resources {
         let Some(m) = find_dir(&r.path) else { continue };
@@ -586,11 +605,18 @@ impl Evaluator<'_> {
                 let Some(name) = label(block, 0) else {
                     continue;
                 };
-                if vars.contains_key(name) {
+                // The declared type converts what the caller gives, and the default.
+                let ty = block.body.get_attribute("type").map(|a| &a.value);
+                let typed = |v: Value| match ty {
+                    Some(t) => types::conform(&constants, v, t, 0),
+                    None => v,
+                };
+                if let Some(given) = vars.remove(name) {
+                    vars.insert(name.to_string(), typed(given));
                     continue;
                 }
                 if let Some(attr) = block.body.get_attribute("default") {
-                    let value = constants.eval(&attr.value);
+                    let value = typed(constants.eval(&attr.value));
                     origins.insert(
                         name.to_string(),
                         self.origin(&attr.value, *file, &value, &HashMap::new()),
@@ -680,6 +706,9 @@ impl Evaluator<'_> {
                         );
                         role_names.insert(format!("module.{name}"), names);
                     }
+                    ("resource", Some(kind), _) if deploys_to_kubernetes(kind) => {
+                        kubernetes_namespaces(infra, &scope, block, kind);
+                    }
                     ("resource", Some("aws_iam_role"), Some(name)) => {
                         let ctx = BlockCtx {
                             scope: &scope,
@@ -739,6 +768,7 @@ impl Evaluator<'_> {
         };
         let irsa_module = irsa::is_irsa_module(source);
         if !is_local(source) && !irsa_module {
+            self.opaque_module(infra, ctx, name, source);
             return names;
         }
         let instances = match expand(ctx.scope, block, ctx.file, ctx.text) {
@@ -769,6 +799,29 @@ impl Evaluator<'_> {
             };
             if irsa_module {
                 let role = irsa::module_role(&inner, source, self);
+                // `create_role` (v5) / `create` (v6) switch the role off like a `count` of 0;
+                // a role that may not exist must not be checked either way.
+                match irsa::module_creates(&inner) {
+                    (Some(true), _) => {}
+                    (Some(false), switch) => {
+                        infra.skipped.push(skipped_by(&inner, role.name, switch));
+                        continue;
+                    }
+                    (None, switch) => {
+                        infra.incomplete.push((
+                            span_of(ctx.file, &block.ident),
+                            format!("whether `module.{name}` creates its role depends on `{switch}`, which is not known before apply"),
+                        ));
+                        continue;
+                    }
+                }
+                if role.name.is_none() && !role.prefixed {
+                    // A name known only at apply: a ServiceAccount may well name this role.
+                    infra.incomplete.push((
+                        role.location.clone(),
+                        "this role's name is not known before apply".to_string(),
+                    ));
+                }
                 names.push(role.name.clone());
                 irsa::record(infra, role);
                 continue;
@@ -858,7 +911,19 @@ impl Evaluator<'_> {
                 scope: &scope,
                 ..*ctx
             };
-            if let Some(role) = irsa::iam_role(&inner, m, self) {
+            let role = irsa::iam_role(&inner, m, self);
+            if role.is_none() {
+                // Not a role for ServiceAccounts, but it exists: a ServiceAccount naming it has
+                // a trust problem, not a missing role.
+                if let Some(Value::String(n)) = ["name", "name_prefix"]
+                    .into_iter()
+                    .find_map(|k| ctx.block.body.get_attribute(k))
+                    .map(|a| scope.eval(&a.value))
+                {
+                    infra.other_role_names.insert(n);
+                }
+            }
+            if let Some(role) = role {
                 if role.name.is_none() && !role.prefixed {
                     infra.incomplete.push((
                         role.location.clone(),
@@ -870,6 +935,104 @@ impl Evaluator<'_> {
             }
         }
         names
+    }
+}
+
+/// Resources through which Terraform puts objects (and ServiceAccounts) into the cluster.
+fn deploys_to_kubernetes(kind: &str) -> bool {
+    matches!(
+        kind,
+        "helm_release"
+            | "kubernetes_service_account"
+            | "kubernetes_service_account_v1"
+            | "kubernetes_manifest"
+            | "kubectl_manifest"
+    )
+}
+
+/// Notes the namespace a Kubernetes-deploying resource writes to (`helm_release.namespace`,
+/// default `default`; `metadata { namespace }`); anything else means "any namespace".
+fn kubernetes_namespaces(infra: &mut Infra, scope: &Scope, block: &Block, kind: &str) {
+    let expr = match kind {
+        "helm_release" => block.body.get_attribute("namespace").map(|a| &a.value),
+        "kubernetes_service_account" | "kubernetes_service_account_v1" => block
+            .body
+            .get_blocks("metadata")
+            .next()
+            .and_then(|m| m.body.get_attribute("namespace"))
+            .map(|a| &a.value),
+        _ => {
+            infra.terraform_deploys_anywhere = true;
+            return;
+        }
+    };
+    // Evaluated without the block's own each/count: per-instance namespaces are unknown.
+    match expr.map(|e| scope.eval(e)) {
+        None => {
+            infra.terraform_namespaces.insert("default".to_string());
+        }
+        Some(Value::String(ns)) => {
+            infra.terraform_namespaces.insert(ns);
+        }
+        Some(_) => infra.terraform_deploys_anywhere = true,
+    }
+}
+
+/// Sources of registry modules that may create IAM roles (besides the IRSA submodule we model).
+const ROLE_MODULE_HINTS: &[&str] = &["iam", "role", "irsa", "identity", "karpenter", "addon"];
+
+impl Evaluator<'_> {
+    /// A module we do not evaluate (registry, git): every string it is given may be the name of
+    /// a role it creates, so a ServiceAccount naming one is not "missing". When it looks like a
+    /// role module and its instances or a `*name*` argument are unknown, the model is incomplete.
+    fn opaque_module(&self, infra: &mut Infra, ctx: &BlockCtx, name: &str, source: &str) {
+        let role_like = ROLE_MODULE_HINTS.iter().any(|h| source.contains(h));
+        let instances = match expand(ctx.scope, ctx.block, ctx.file, ctx.text) {
+            Expansion::One => vec![(String::new(), None, None)],
+            Expansion::Many(list) => list,
+            Expansion::Unknown(location, text) => {
+                if role_like {
+                    infra.incomplete.push((
+                        location,
+                        format!("the instances of `module.{name}` ({source}) depend on `{text}`, which is not known before apply"),
+                    ));
+                }
+                return;
+            }
+        };
+        for (_, each, count) in instances {
+            let scope = ctx.scope.with_instance(each, count);
+            for attr in ctx.block.body.attributes() {
+                let key = attr.key.value().as_str();
+                if META_ARGS.contains(&key) {
+                    continue;
+                }
+                let value = scope.eval(&attr.value);
+                if role_like && key.contains("name") && value.has_unknown() {
+                    infra.incomplete.push((
+                        span_of(ctx.file, &attr.value),
+                        format!("`{key}` of `module.{name}` ({source}) is not known before apply"),
+                    ));
+                }
+                collect_strings(&value, &mut infra.other_role_names, 0);
+            }
+        }
+    }
+}
+
+/// Every known string inside a value that could be a role name (no spaces, at most 64 bytes).
+fn collect_strings(value: &Value, out: &mut std::collections::BTreeSet<String>, depth: usize) {
+    match value {
+        Value::String(s) if !s.is_empty() && s.len() <= 64 && !s.contains(char::is_whitespace) => {
+            out.insert(s.clone());
+        }
+        Value::List(items) if depth < 8 => {
+            items
+                .iter()
+                .for_each(|v| collect_strings(v, out, depth + 1));
+        }
+        Value::Map(m) if depth < 8 => m.values().for_each(|v| collect_strings(v, out, depth + 1)),
+        _ => {}
     }
 }
 
@@ -891,11 +1054,16 @@ pub struct BlockCtx<'c> {
 }
 
 fn skipped(ctx: &BlockCtx, name: Option<String>) -> SkippedRole {
-    let count = ctx
-        .block
-        .body
-        .get_attribute("count")
-        .or_else(|| ctx.block.body.get_attribute("for_each"));
+    let switch = ["count", "for_each"]
+        .into_iter()
+        .find(|k| ctx.block.body.get_attribute(k).is_some())
+        .unwrap_or("count");
+    skipped_by(ctx, name, switch)
+}
+
+/// A role switched off by the block's `switch` argument (`count`, `for_each`, `create_role`).
+fn skipped_by(ctx: &BlockCtx, name: Option<String>, switch: &str) -> SkippedRole {
+    let count = ctx.block.body.get_attribute(switch);
     let cause = count
         .and_then(|a| first_var(&a.value))
         .and_then(|v| ctx.origins.get(v).map(|o| (v.to_string(), o.clone())));
@@ -906,6 +1074,7 @@ fn skipped(ctx: &BlockCtx, name: Option<String>) -> SkippedRole {
             span_of(ctx.file, a)
         }),
         cause,
+        switch: switch.to_string(),
     }
 }
 

@@ -8,12 +8,21 @@ use serde_json::Value;
 
 /// Every entry of every `tenants.json`, in file order.
 pub fn from_tenants_json(world: &World) -> Vec<InfraTenant> {
+    // Only an infra-repo's (a repository with Terraform): an apps-repo may keep a tenants.json
+    // of its own (an ApplicationSet files generator's input), which is not the infra's list.
+    let tf_repos: std::collections::HashSet<usize> = world
+        .files
+        .iter()
+        .filter(|f| f.kind == crate::source::FileKind::Terraform)
+        .map(|f| f.repo)
+        .collect();
     let mut files: Vec<_> = world
         .json
         .iter()
         .filter(|(id, _)| {
             let f = world.file(**id);
-            f.rel_path == "tenants.json" || f.rel_path.ends_with("/tenants.json")
+            tf_repos.contains(&f.repo)
+                && (f.rel_path == "tenants.json" || f.rel_path.ends_with("/tenants.json"))
         })
         .collect();
     files.sort_by_key(|(id, _)| **id);
