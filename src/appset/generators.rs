@@ -112,10 +112,22 @@ impl<'w> Ctx<'w> {
                 loaded.docs.first().map(|d| d.value.clone())
             }
         };
+        // git.go: unmarshal into a list of objects first (a `null` item is an empty object, and
+        // an empty list, like an empty file, still gives one set with the path parameters only),
+        // else into one object.
         match value {
             None | Some(Value::Null) => Ok(vec![Value::Object(Map::new())]),
             Some(Value::Object(m)) => Ok(vec![Value::Object(m)]),
-            Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(items),
+            Some(Value::Array(items)) if items.is_empty() => Ok(vec![Value::Object(Map::new())]),
+            Some(Value::Array(items)) if items.iter().all(|i| i.is_object() || i.is_null()) => {
+                Ok(items
+                    .into_iter()
+                    .map(|i| match i {
+                        Value::Null => Value::Object(Map::new()),
+                        other => other,
+                    })
+                    .collect())
+            }
             Some(_) => Err(
                 "unable to parse file: the content is neither an object nor a list of objects"
                     .into(),
