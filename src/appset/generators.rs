@@ -158,7 +158,18 @@ pub fn values_into(
         };
         let mut issues = Vec::new();
         let r = render_str(s, &scope, ctx.mode, at, &mut issues);
+        // A value that fails to render fails the generator (`appendTemplatedValues`).
+        if let Some(message) = failure(&issues) {
+            return Err(GenError::Failed {
+                message: format!("failed to append templated values: {message}"),
+                path: at.to_vec(),
+            });
+        }
         rendered.insert(k.clone(), Value::String(r));
+    }
+    // Argo CD sets `values` only when there is at least one.
+    if rendered.is_empty() {
+        return Ok(());
     }
     if ctx.mode.go {
         params.insert("values".into(), Value::Object(rendered));
@@ -168,6 +179,15 @@ pub fn values_into(
         }
     }
     Ok(())
+}
+
+/// The first rendering failure among the issues (a goTemplate parse or execution error, an
+/// unclosed fasttemplate tag): Argo CD's error for it.
+fn failure(issues: &[super::render::Issue]) -> Option<&str> {
+    issues.iter().find_map(|i| match i {
+        super::render::Issue::Failed { message, .. } => Some(message.as_str()),
+        _ => None,
+    })
 }
 
 /// The generator types present in one generator entry.
@@ -227,13 +247,11 @@ pub fn expand(
         out.extend(sets?);
     }
     if let Some(selector) = g.get("selector") {
+        // Transform matches the selector against the flattened parameters in both modes (a
+        // fasttemplate set may hold nested values too: `elementsYaml`, `flatList`).
         out.retain(|set| {
             let mut flat = Params::new();
-            if ctx.mode.go {
-                flatten_into("", &Value::Object(set.params.clone()), &mut flat);
-            } else {
-                flat = set.params.clone();
-            }
+            flatten_into("", &Value::Object(set.params.clone()), &mut flat);
             selector_matches(selector, &|k| {
                 flat.get(k).and_then(Value::as_str).map(str::to_string)
             })
@@ -329,29 +347,33 @@ fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Ge
             })
         })
     });
-    let mut candidates: Vec<crate::config::Cluster> = Vec::new();
+    // (cluster, whether it is the local cluster Argo CD adds without a Secret)
+    let mut candidates: Vec<(crate::config::Cluster, bool)> = Vec::new();
     let declared_local = ctx
         .config
         .clusters
         .iter()
         .any(|c| c.server == IN_CLUSTER_SERVER);
     if selector.is_none() && !declared_local {
-        candidates.push(crate::config::Cluster {
-            name: "in-cluster".into(),
-            server: IN_CLUSTER_SERVER.into(),
-            ..Default::default()
-        });
+        candidates.push((
+            crate::config::Cluster {
+                name: "in-cluster".into(),
+                server: IN_CLUSTER_SERVER.into(),
+                ..Default::default()
+            },
+            true,
+        ));
     }
     candidates.extend(
         ctx.config
             .clusters
             .iter()
             .filter(|c| selector.is_none_or(|s| selector_matches(s, &|k| c.labels.get(k).cloned())))
-            .cloned(),
+            .map(|c| (c.clone(), false)),
     );
     let mut out = Vec::new();
     let mut flat_list = Vec::new();
-    for c in &candidates {
+    for (c, local) in &candidates {
         let mut params = Params::new();
         let s = |v: &str| Value::String(v.to_string());
         params.insert("name".into(), s(&c.name));
@@ -369,7 +391,8 @@ fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Ge
             if !c.annotations.is_empty() {
                 meta.insert("annotations".into(), to_map(&c.annotations));
             }
-            if !meta.is_empty() {
+            // A cluster Secret always gives `metadata` (maybe empty); the local cluster none.
+            if !local {
                 params.insert("metadata".into(), Value::Object(meta));
             }
         } else {
@@ -440,6 +463,8 @@ fn matrix(
         for a in &first {
             let second = match &static_second {
                 Some(s) => s.clone(),
+                // Transform interpolates only with a non-empty parameter set.
+                None if a.params.is_empty() => expand(ctx, &kids[1], at, depth + 1)?,
                 None => {
                     let mut issues = Vec::new();
                     let mut p = Vec::new();
@@ -450,6 +475,13 @@ fn matrix(
                         &mut p,
                         &mut issues,
                     );
+                    // InterpolateGenerator: a render error fails the matrix.
+                    if let Some(message) = failure(&issues) {
+                        return Err(GenError::Failed {
+                            message: format!("error interpolating generator with other generator's parameter: {message}"),
+                            path: at.clone(),
+                        });
+                    }
                     expand(ctx, &child, at, depth + 1)?
                 }
             };
@@ -528,12 +560,13 @@ fn merge(
             at,
         ));
     }
+    // The JSON of `{mergeKey: value}`: Go marshals a map with sorted, distinct keys.
     let identity = |p: &Params| {
-        let m: Map<String, Value> = keys
+        let m: std::collections::BTreeMap<&str, Value> = keys
             .iter()
-            .map(|k| ((*k).to_string(), p.get(*k).cloned().unwrap_or(Value::Null)))
+            .map(|k| (*k, p.get(*k).cloned().unwrap_or(Value::Null)))
             .collect();
-        Value::Object(m).to_string()
+        serde_json::to_string(&m).unwrap_or_default()
     };
     at.push(PathSeg::Key("generators".into()));
     let result = (|| {

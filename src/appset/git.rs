@@ -81,7 +81,21 @@ pub fn expand(ctx: &Ctx, g: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Gen
         .unwrap_or("");
     let values = g.get("values");
     let mut out = Vec::new();
-    if let Some(list) = g.get("directories") {
+    // git.go: a non-empty `directories` wins, else a non-empty `files`, else the generator is
+    // refused (`ErrEmptyAppSetGenerator`).
+    let non_empty = |k: &str| {
+        g.get(k)
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+    };
+    if !non_empty("directories") && !non_empty("files") {
+        return Err(GenError::Failed {
+            message: "error generating params from git: ApplicationSet is empty (the git generator has neither `directories` nor `files`)".into(),
+            path: at.to_vec(),
+        });
+    }
+    if non_empty("directories") {
+        let list = &g["directories"];
         let items = items(Some(list));
         let mut selected: Vec<&str> = repo
             .dirs

@@ -328,12 +328,17 @@ fn slugify(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gotemplate::Error> {
     }
     let mut out = out.trim_matches('-').to_string();
     if out.len() > max {
-        out.truncate(max);
-        if smart {
-            if let Some(i) = out.rfind('-') {
-                out.truncate(i);
-            }
-        }
+        // gosimple/slug `smartTruncate`: cut at the last `-` at or before index maxLen (the
+        // character just past the limit counts), else at maxLen.
+        let cut = if smart {
+            out.as_bytes()
+                .get(..=max)
+                .and_then(|head| head.iter().rposition(|b| *b == b'-'))
+                .unwrap_or(max)
+        } else {
+            max
+        };
+        out.truncate(cut);
         out = out.trim_matches('-').to_string();
     }
     Ok(Value::String(out))
@@ -491,6 +496,10 @@ mod tests {
         assert_eq!(r("{{.path.basename}}"), Ok("a".into()));
         assert_eq!(r("{{index .path.segments 1}}-x"), Ok("a-x".into()));
         assert_eq!(r("{{.name | normalize}}"), Ok("my-app".into()));
+        // smartTruncate looks at the character just past the limit too: `ab-de-fgh` at 5 cuts
+        // at that `-` (`ab-de`), not at the earlier one.
+        assert_eq!(r("{{ slugify 5 true \"ab-de-fgh\" }}"), Ok("ab-de".into()));
+        assert_eq!(r("{{ slugify 5 true \"abcdefgh\" }}"), Ok("abcde".into()));
         assert_eq!(
             r("{{ .name | lower | replace \" \" \"-\" }}"),
             Ok("my-app".into())
