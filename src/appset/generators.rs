@@ -514,22 +514,31 @@ fn combine(go: bool, a: &Params, b: &Params) -> Result<Params, String> {
             _ => Params::new(),
         });
     }
-    let mut out = a.clone();
-    for (k, v) in b {
-        match out.get(k) {
-            Some(existing) if existing != v => {
+    // CombineStringMaps: both sides are printed with `%v` first, so a nested or non-string
+    // value (from `elementsYaml`) becomes a string parameter here.
+    let mut out = stringified(a);
+    for (k, v) in stringified(b) {
+        match out.get(&k) {
+            Some(existing) if *existing != v => {
                 return Err(format!(
                     "found duplicate key {k} with different value, a: {} ,b: {}",
                     go_string(existing),
-                    go_string(v)
+                    go_string(&v)
                 ));
             }
             _ => {
-                out.insert(k.clone(), v.clone());
+                out.insert(k, v);
             }
         }
     }
     Ok(out)
+}
+
+/// Argo CD's `ConvertToMapStringString`: every value printed with Go's `%v`.
+fn stringified(p: &Params) -> Params {
+    p.iter()
+        .map(|(k, v)| (k.clone(), Value::String(go_string(v))))
+        .collect()
 }
 
 fn merge(
@@ -600,9 +609,11 @@ fn merge(
                             b.params = m;
                         }
                     } else {
-                        for (k, v) in &over.params {
-                            b.params.insert(k.clone(), v.clone());
-                        }
+                        // CombineStringMapsAllowDuplicates: both printed with `%v`, the later
+                        // child's value wins.
+                        let mut merged = stringified(&b.params);
+                        merged.extend(stringified(&over.params));
+                        b.params = merged;
                     }
                     b.element = format!("{} merged with {}", b.element, over.element);
                 }
@@ -649,4 +660,40 @@ pub fn selector_matches(selector: &Value, get: &dyn Fn(&str) -> Option<String>) 
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(v: Value) -> Params {
+        match v {
+            Value::Object(m) => m,
+            _ => Params::new(),
+        }
+    }
+
+    #[test]
+    fn fasttemplate_matrix_pairs_are_printed_with_percent_v() {
+        // elementsYaml keeps numbers and objects; CombineStringMaps prints them, so after a
+        // matrix they are string parameters fasttemplate substitutes.
+        let a = params(json!({"replicas": 3, "cfg": {"b": 1, "a": "x"}}));
+        let b = params(json!({"path": "apps/x"}));
+        let out = combine(false, &a, &b).unwrap_or_default();
+        assert_eq!(out["replicas"], "3");
+        assert_eq!(out["cfg"], "map[a:x b:1]");
+        assert_eq!(out["path"], "apps/x");
+        // The same key, printed equal on both sides, is not a conflict.
+        let c = params(json!({"replicas": "3"}));
+        assert!(combine(false, &a, &c).is_ok());
+        let d = params(json!({"replicas": "4"}));
+        assert_eq!(
+            combine(false, &a, &d).err().unwrap_or_default(),
+            "found duplicate key replicas with different value, a: 3 ,b: 4"
+        );
+        // goTemplate: mergo, the first child wins, values keep their types.
+        let out = combine(true, &a, &d).unwrap_or_default();
+        assert_eq!(out["replicas"], 3);
+    }
 }
