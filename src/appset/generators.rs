@@ -190,6 +190,17 @@ fn failure(issues: &[super::render::Issue]) -> Option<&str> {
     })
 }
 
+/// Parameters decoded from JSON or YAML into Go's `map[string]interface{}`: every number is a
+/// float64, so `{{ .n }}` prints `1e+06` for 1000000 as in Argo CD.
+pub fn go_decoded(map: &Map<String, Value>) -> Params {
+    let mut v = Value::Object(map.clone());
+    crate::gotemplate::format::floats(&mut v);
+    match v {
+        Value::Object(m) => m,
+        _ => Params::new(),
+    }
+}
+
 /// The generator types present in one generator entry.
 pub fn kinds_of(g: &Value) -> Vec<&'static str> {
     KINDS
@@ -280,7 +291,7 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
             return Err(failed(format!("list element {i} is not an object"), &here));
         };
         let params = if ctx.mode.go {
-            map.clone()
+            go_decoded(map)
         } else {
             let mut params = Params::new();
             for (key, v) in map {
@@ -319,7 +330,7 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
                 for (j, item) in items.into_iter().enumerate() {
                     if let Value::Object(map) = item {
                         out.push(ParamSet {
-                            params: map,
+                            params: go_decoded(&map),
                             element: format!("elementsYaml item {j}"),
                         });
                     }
@@ -692,6 +703,10 @@ mod tests {
             combine(false, &a, &d).err().unwrap_or_default(),
             "found duplicate key replicas with different value, a: 3 ,b: 4"
         );
+        // goTemplate: JSON/YAML numbers are float64 (`{{ .n }}` prints 1e+06).
+        let n = go_decoded(&params(json!({"n": 1000000, "l": [2]})));
+        assert_eq!(crate::gotemplate::format::sprint(&n["n"]), "1e+06");
+        assert!(n["l"][0].is_f64());
         // goTemplate: mergo, the first child wins, values keep their types.
         let out = combine(true, &a, &d).unwrap_or_default();
         assert_eq!(out["replicas"], 3);

@@ -168,7 +168,7 @@ pub fn expand(ctx: &Ctx, g: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Gen
             let mut params = Params::new();
             if ctx.mode.go {
                 if let Value::Object(map) = object {
-                    params.extend(map.clone());
+                    params.extend(super::generators::go_decoded(map));
                 }
             } else {
                 flatten_into("", object, &mut params);

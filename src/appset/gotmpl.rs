@@ -362,7 +362,8 @@ fn substr(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gotemplate::Error> {
 }
 
 fn to_yaml(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gotemplate::Error> {
-    let v = a.last().cloned().unwrap_or(Value::Null);
+    // sigs.k8s.io/yaml.Marshal goes through JSON: map keys come out sorted.
+    let v = crate::gotemplate::yaml_out::canonical(&a.last().cloned().unwrap_or(Value::Null));
     let text = super::yaml_out::to_yaml(&v);
     Ok(Value::String(text.trim_end_matches('\n').to_string()))
 }
@@ -508,6 +509,18 @@ mod tests {
         assert!(soft.is_ok_and(|s| s.text == "d" && s.missing.is_empty()));
         // Go's missingkey=error fails on the field before `default` sees it.
         assert!(r("{{ .nope | default \"d\" }}").is_err());
+    }
+
+    #[test]
+    fn to_yaml_is_sigs_yaml_marshal() {
+        // Keys sorted (it goes through JSON), go-yaml v2 quoting: a string that reads back as
+        // another type is double-quoted, other non-plain strings single-quoted.
+        let data = serde_json::json!({"cfg": {"zeta": 1.0, "alpha": ["x"], "s": "yes", "q": "a: b", "e": ""}});
+        let out = render("{{ .cfg | toYaml }}", &data, true).map(|r| r.text);
+        assert_eq!(
+            out,
+            Ok("alpha:\n- x\ne: \"\"\nq: 'a: b'\ns: \"yes\"\nzeta: 1".into())
+        );
     }
 
     #[test]
