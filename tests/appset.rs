@@ -623,3 +623,16 @@ fn a_files_generator_over_an_empty_list_gives_one_set() {
         )]
     );
 }
+
+#[test]
+fn cluster_secrets_carry_the_secret_type_label() {
+    let rows = generated(REAL_WORLD);
+    let names: Vec<&str> = of(&rows, "registered-clusters")
+        .iter()
+        .map(|r| r.1)
+        .collect();
+    // A selector drops the local cluster; both registered clusters match.
+    assert_eq!(names, vec!["guestbook-prod-eu", "guestbook-staging"]);
+    let staging = app_named(REAL_WORLD, "guestbook-staging");
+    assert_eq!(staging["metadata"]["labels"]["env"], "none");
+}

@@ -31,6 +31,9 @@ pub const KINDS: &[&str] = &[
     "plugin",
 ];
 
+/// The label of every Argo CD cluster Secret (`argocd.argoproj.io/secret-type: cluster`).
+pub const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
+
 /// The local cluster Argo CD always knows.
 pub const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
 
@@ -379,8 +382,16 @@ fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Ge
         ctx.config
             .clusters
             .iter()
+            .map(|c| {
+                // A cluster Secret always carries the label the generator lists Secrets by.
+                let mut c = c.clone();
+                c.labels
+                    .entry(SECRET_TYPE_LABEL.into())
+                    .or_insert_with(|| "cluster".into());
+                c
+            })
             .filter(|c| selector.is_none_or(|s| selector_matches(s, &|k| c.labels.get(k).cloned())))
-            .map(|c| (c.clone(), false)),
+            .map(|c| (c, false)),
     );
     let mut out = Vec::new();
     let mut flat_list = Vec::new();
