@@ -287,6 +287,19 @@ fn funcs() -> &'static Funcs {
         f.insert("fromYaml", from_yaml);
         f.insert("fromYamlArray", from_yaml_array);
         f.insert("substr", substr);
+        use super::sprig_extra as x;
+        f.insert("dig", x::dig);
+        f.insert("base", x::base);
+        f.insert("dir", x::dir);
+        f.insert("ext", x::ext);
+        f.insert("clean", x::clean);
+        f.insert("regexMatch", x::regex_match);
+        f.insert("regexFind", x::regex_find);
+        f.insert("regexFindAll", x::regex_find_all);
+        f.insert("regexReplaceAll", x::regex_replace_all);
+        f.insert("regexReplaceAllLiteral", x::regex_replace_all_literal);
+        f.insert("regexSplit", x::regex_split);
+        f.insert("regexQuoteMeta", x::regex_quote_meta);
         f
     })
 }
@@ -552,5 +565,39 @@ mod tests {
             render("{{ .name | sha256sum }}", &data(), false),
             Err(GoError::NotUnderstood(_))
         ));
+    }
+
+    #[test]
+    fn dig_path_and_regex_functions() {
+        let r = |t: &str| render(t, &data(), true).map(|r| r.text);
+        assert_eq!(
+            r("{{ dig \"path\" \"basename\" \"none\" . }}"),
+            Ok("a".into())
+        );
+        assert_eq!(
+            r("{{ dig \"path\" \"nope\" \"none\" . }}"),
+            Ok("none".into())
+        );
+        assert_eq!(
+            r("{{ base .path.path }} {{ dir .path.path }}"),
+            Ok("a apps".into())
+        );
+        assert_eq!(
+            r("{{ regexReplaceAll \"[^a-zA-Z]+\" .name \"-\" | lower }}"),
+            Ok("my-app".into())
+        );
+        // Piped, the value becomes the last argument (the replacement), as in Go.
+        assert_eq!(
+            r("{{ .name | regexReplaceAll \"[^a-zA-Z]+\" \"-\" | lower }}"),
+            Ok("my app".into())
+        );
+        assert_eq!(
+            r("{{ regexReplaceAll \"(a)(p)\" .path.path \"${2}$1\" }}"),
+            Ok("paps/a".into())
+        );
+        assert_eq!(
+            r("{{ regexMatch \"^apps/\" .path.path }}"),
+            Ok("true".into())
+        );
     }
 }

@@ -17,6 +17,7 @@ pub mod lint;
 pub mod names;
 pub mod params;
 pub mod render;
+pub mod sprig_extra;
 pub mod view;
 pub mod yaml_out;
 
