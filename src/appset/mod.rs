@@ -115,6 +115,13 @@ fn template_location(at: DocRef, path: &[PathSeg]) -> Location {
 fn mode_of(spec: &Value) -> Result<Mode, (usize, String)> {
     let go = spec.get("goTemplate").and_then(Value::as_bool) == Some(true);
     let mut missingkey_error = false;
+    // fasttemplate never reads the options (Replace applies them to Go templates only).
+    if !go {
+        return Ok(Mode {
+            go,
+            missingkey_error,
+        });
+    }
     for (i, opt) in spec
         .get("goTemplateOptions")
         .and_then(Value::as_array)
