@@ -636,3 +636,14 @@ fn cluster_secrets_carry_the_secret_type_label() {
     let staging = app_named(REAL_WORLD, "guestbook-staging");
     assert_eq!(staging["metadata"]["labels"]["env"], "none");
 }
+
+#[test]
+fn the_view_reads_its_root_when_the_repo_url_names_no_checkout() {
+    // A lint run leaves a git generator on an unknown repository unexpanded (no guess, no false
+    // `path-matches-nothing`); the view's root is where the user says generator paths start.
+    let out = view("fixtures/appset/checkout-name", "work/bootstrap/apps.yaml");
+    assert!(out.contains("): 1 Application\n"), "{out}");
+    assert!(out.contains("  name: billing\n"), "{out}");
+    let rows = generated("fixtures/appset/checkout-name/work");
+    assert!(rows.is_empty(), "{rows:?}");
+}

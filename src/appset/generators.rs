@@ -72,23 +72,16 @@ pub struct Ctx<'w> {
     pub own_repo: usize,
     /// Files of the World by (repo, relative path), for the files generator.
     pub files: &'w HashMap<(usize, &'w str), usize>,
-    /// Each repository's directory name (to match a `repoURL`'s last segment).
-    pub repo_names: &'w [String],
+    /// Which linted repository a `repoURL` names.
+    pub urls: &'w crate::checks::repo_url::RepoUrls,
 }
 
 impl<'w> Ctx<'w> {
-    /// The checkout a `repoURL` points to: the linted repository whose directory is named like
-    /// the URL's last segment, else the ApplicationSet's own repository.
-    pub fn repo_for(&self, url: Option<&str>) -> &'w Repo {
-        let name = url
-            .map(|u| u.trim_end_matches('/').trim_end_matches(".git"))
-            .and_then(|u| u.rsplit(['/', ':']).next())
-            .unwrap_or("");
-        let by_name = self
-            .repo_names
-            .iter()
-            .position(|n| !name.is_empty() && n == name);
-        &self.world.repos[by_name.unwrap_or(self.own_repo)]
+    /// The checkout a `repoURL` points to, if it is one of the linted repositories (as the
+    /// Application checks map it: `repoURLs:`, else the directory name). Another repository's
+    /// content is unknown offline.
+    pub fn repo_for(&self, url: Option<&str>) -> Option<&'w Repo> {
+        repo_for(self.world, self.config, self.urls, self.own_repo, url)
     }
 
     /// The objects a files-generator file holds: one object, a list of objects, or none for an
@@ -136,6 +129,22 @@ impl<'w> Ctx<'w> {
                     .into(),
             ),
         }
+    }
+}
+
+/// The checkout a git generator's `repoURL` reads: a linted repository it names, else (only in
+/// the `appset` view, whose root the user gave) the ApplicationSet's own repository.
+pub fn repo_for<'w>(
+    world: &'w World,
+    config: &Config,
+    urls: &crate::checks::repo_url::RepoUrls,
+    own_repo: usize,
+    url: Option<&str>,
+) -> Option<&'w Repo> {
+    match urls.local(url.unwrap_or("")) {
+        Some(i) => world.repos.get(i),
+        None if config.appset_root_fallback => world.repos.get(own_repo),
+        None => None,
     }
 }
 

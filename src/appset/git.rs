@@ -74,7 +74,12 @@ fn walk_order(paths: &mut [&str]) {
 
 /// Expands one git generator.
 pub fn expand(ctx: &Ctx, g: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenError> {
-    let repo = ctx.repo_for(g.get("repoURL").and_then(Value::as_str));
+    let Some(repo) = ctx.repo_for(g.get("repoURL").and_then(Value::as_str)) else {
+        return Err(GenError::NotExpandable {
+            kind: "git".into(),
+            path: at.to_vec(),
+        });
+    };
     let prefix = g
         .get("pathParamPrefix")
         .and_then(Value::as_str)

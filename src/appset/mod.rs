@@ -75,20 +75,13 @@ pub fn expand(world: &World, config: &Config) -> (Vec<GeneratedApp>, Vec<Finding
     for f in &world.files {
         files.insert((f.repo, f.rel_path.as_str()), f.id.0 as usize);
     }
-    let repo_names: Vec<String> = world
-        .repos
-        .iter()
-        .map(|r| {
-            std::fs::canonicalize(&r.root)
-                .ok()
-                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_default()
-        })
-        .collect();
+    // The same repoURL -> checkout mapping as the Application checks (`repoURLs:`, else the
+    // directory name).
+    let urls = crate::checks::repo_url::RepoUrls::new(world, config);
     let mut apps = Vec::new();
     let mut findings = Vec::new();
     for at in world.kind("ApplicationSet") {
-        let (a, f) = expand_one(world, config, *at, &files, &repo_names);
+        let (a, f) = expand_one(world, config, *at, &files, &urls);
         apps.extend(a);
         findings.extend(f);
     }
@@ -167,7 +160,7 @@ fn expand_one(
     config: &Config,
     at: DocRef,
     files: &HashMap<(usize, &str), usize>,
-    repo_names: &[String],
+    urls: &crate::checks::repo_url::RepoUrls,
 ) -> (Vec<GeneratedApp>, Vec<Finding>) {
     let Some(doc) = world.doc(at) else {
         return (Vec::new(), Vec::new());
@@ -183,20 +176,22 @@ fn expand_one(
     };
     let own_repo = world.file(at.file).repo;
     let mut findings = Vec::new();
-    let repo = &world.repos[own_repo];
     // Static checks of git items first: they hold even when nothing renders.
     let mut gits = Vec::new();
     if let Some(g) = spec.get("generators") {
         lint::git_generators(g, vec![key("spec"), key("generators")], &mut gits);
     }
     for git in &gits {
-        let target = generators_repo(world, repo_names, own_repo, git.spec);
-        findings.extend(lint::check_git(
-            at,
-            target.unwrap_or(repo),
-            git,
-            config.new_git_file_globbing,
-        ));
+        // A repository that is not linted here is not checked (the expansion says so).
+        let url = git.spec.get("repoURL").and_then(Value::as_str);
+        if let Some(target) = generators::repo_for(world, config, urls, own_repo, url) {
+            findings.extend(lint::check_git(
+                at,
+                target,
+                git,
+                config.new_git_file_globbing,
+            ));
+        }
     }
     let mode = match mode_of(spec) {
         Ok(m) => m,
@@ -224,7 +219,7 @@ fn expand_one(
         mode,
         own_repo,
         files,
-        repo_names,
+        urls,
     };
     let mut rendered: Vec<(Value, String)> = Vec::new();
     for (i, entry) in spec
@@ -246,6 +241,7 @@ fn expand_one(
                         "scmProvider" => "the SCM provider's API (repositories of an organisation)",
                         "pullRequest" => "the SCM provider's open pull requests",
                         "clusterDecisionResource" => "a custom resource in the cluster",
+                        "git" => "a Git repository that is not one of the linted repositories (map its URL to a checkout with `repoURLs:` in the config)",
                         _ => "a plugin service",
                     };
                     findings.push(
@@ -339,25 +335,6 @@ fn split_entry(entry: &Value) -> Vec<(Value, Option<Value>)> {
             (Value::Object(one), entry[k].get("template").cloned())
         })
         .collect()
-}
-
-/// The repository a git generator reads, if it names one of the linted repositories.
-fn generators_repo<'w>(
-    world: &'w World,
-    repo_names: &[String],
-    own: usize,
-    git: &Value,
-) -> Option<&'w crate::model::Repo> {
-    let name = git
-        .get("repoURL")
-        .and_then(Value::as_str)?
-        .trim_end_matches('/')
-        .trim_end_matches(".git")
-        .rsplit(['/', ':'])
-        .next()?
-        .to_string();
-    let i = repo_names.iter().position(|n| *n == name).unwrap_or(own);
-    world.repos.get(i)
 }
 
 /// `{{path[N]}}` (or `index .path.segments N`) in the template, beyond the depth of every
