@@ -83,6 +83,11 @@ pub fn render(text: &str, params: &Params) -> Rendered {
 /// fasttemplate ApplicationSet).
 pub fn meant_as_parameter(tag: &str, params: &Params) -> bool {
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']');
+    // Go template keywords (`{{ end }}` closing a Helm `{{- if }}` block) are not names.
+    const KEYWORDS: &[&str] = &["end", "else", "break", "continue", "nil", "true", "false"];
+    if KEYWORDS.contains(&tag) {
+        return false;
+    }
     if tag
         .chars()
         .next()
@@ -178,6 +183,8 @@ mod tests {
             ".Release.Name",
             "",
             "- if .Values.on",
+            "end",
+            "else",
         ] {
             assert!(!meant_as_parameter(tag, &p), "{tag}");
         }
