@@ -241,7 +241,7 @@ fn expand_one(
                         "scmProvider" => "the SCM provider's API (repositories of an organisation)",
                         "pullRequest" => "the SCM provider's open pull requests",
                         "clusterDecisionResource" => "a custom resource in the cluster",
-                        "git" => "a Git repository that is not one of the linted repositories (map its URL to a checkout with `repoURLs:` in the config)",
+                        "git" => "a Git repository that is not one of the linted repositories",
                         _ => "a plugin service",
                     };
                     findings.push(
@@ -250,7 +250,11 @@ fn expand_one(
                         format!("the `{kind}` generator asks {what} at run time, so the Applications it generates are not known offline and are not checked"),
                         Location::key(at.file, at.doc, path),
                     )
-                    .with_help("nothing to fix; the other generators of this ApplicationSet are still expanded and checked"),
+                    .with_help(if kind == "git" {
+                        "if that repository is checked out here, map its URL to the checkout with `repoURLs:` in the config; the other generators of this ApplicationSet are still expanded and checked"
+                    } else {
+                        "nothing to fix; the other generators of this ApplicationSet are still expanded and checked"
+                    }),
                 );
                     continue;
                 }
