@@ -181,7 +181,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 None => crate::appset::view::guess_root(&files)?,
             };
             let paths = vec![root.clone()];
-            let config = find_config(config.as_ref(), &paths)?;
+            let mut config = find_config(config.as_ref(), &paths)?;
+            config.appset_root_fallback = true;
             let options = Options {
                 paths,
                 policy_dirs: Vec::new(),

@@ -63,6 +63,10 @@ pub struct Config {
     pub new_git_file_globbing: bool,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
+    /// Not a config key: set by the `appset` subcommand, whose root is where the user says
+    /// generator paths start, so a git generator whose `repoURL` names no linted repository
+    /// reads that root. A lint run never guesses: another repository is not expanded.
+    pub appset_root_fallback: bool,
 }
 
 /// One cluster registered in Argo CD (a cluster Secret), as the cluster generator sees it.
@@ -103,6 +107,7 @@ impl Default for Config {
             clusters: Vec::new(),
             new_git_file_globbing: false,
             source: None,
+            appset_root_fallback: false,
         }
     }
 }

@@ -473,3 +473,177 @@ fn git_files_with_doublestar_globbing() {
         ]
     );
 }
+
+const REAL_WORLD: &str = "fixtures/appset/real-world/apps-repo";
+
+/// The generated Application of one set and element, by name.
+fn app_named(repo: &str, name: &str) -> serde_json::Value {
+    let paths = vec![root().join(repo)];
+    let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
+    let options = Options {
+        paths,
+        policy_dirs: Vec::new(),
+        policy_time_limit: std::time::Duration::from_secs(5),
+    };
+    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    outcome
+        .world
+        .generated
+        .iter()
+        .find(|g| g.value["metadata"]["name"] == name)
+        .map(|g| g.value.clone())
+        .unwrap_or_else(|| panic!("no generated Application {name}"))
+}
+
+#[test]
+fn real_world_files_over_doublestar_config_json() {
+    let rows = generated(REAL_WORLD);
+    // The legacy pathspec `**/config.json` needs a `/`: the root-level config.json is not
+    // matched; nested objects flatten with dots.
+    assert_eq!(
+        of(&rows, "env-configs"),
+        vec![
+            (
+                "file envs/dev/config.json",
+                "dev-frontend",
+                "apps/frontend",
+                LOCAL,
+                "frontend-dev"
+            ),
+            (
+                "file envs/prod/config.json",
+                "prod-backend-api",
+                "apps/backend-api",
+                "https://prod-eu.example.com",
+                "backend-api-prod"
+            ),
+            (
+                "file envs/prod/eu/config.json",
+                "prod-eu-frontend",
+                "apps/frontend",
+                "https://prod-eu.example.com",
+                "frontend-eu"
+            ),
+        ]
+    );
+    let eu = app_named(REAL_WORLD, "prod-eu-frontend");
+    assert_eq!(eu["metadata"]["annotations"]["first-ip"], "10.2.0.1");
+    assert_eq!(eu["metadata"]["annotations"]["replicas"], "1e+06");
+}
+
+#[test]
+fn real_world_matrix_of_directories_and_list() {
+    let rows = generated(REAL_WORLD);
+    let names: Vec<&str> = of(&rows, "apps-by-env").iter().map(|r| r.1).collect();
+    assert_eq!(
+        names,
+        vec![
+            "backend-api-dev",
+            "backend-api-prod",
+            "frontend-dev",
+            "frontend-prod"
+        ]
+    );
+}
+
+#[test]
+fn real_world_go_template_pipelines_and_if_blocks() {
+    let app = app_named(REAL_WORLD, "backend-api-go");
+    assert_eq!(app["metadata"]["labels"]["component"], "backend_api");
+    assert_eq!(app["metadata"]["labels"]["tier"], "backend");
+    let app = app_named(REAL_WORLD, "frontend-go");
+    assert_eq!(app["metadata"]["labels"]["tier"], "frontend");
+}
+
+#[test]
+fn template_patch_is_applied_after_the_finalizer_and_merges_finalizers() {
+    // RenderTemplateParams adds the resources finalizer first; the templatePatch is a strategic
+    // merge patch, and ObjectMeta.finalizers merges: both finalizers end up on the Application.
+    let on = app_named(REAL_WORLD, "frontend-patched");
+    assert_eq!(
+        on["metadata"]["finalizers"],
+        serde_json::json!([
+            "resources-finalizer.argocd.argoproj.io",
+            "example.com/cleanup"
+        ])
+    );
+    assert_eq!(on["spec"]["syncPolicy"]["automated"]["prune"], false);
+    let off = app_named(REAL_WORLD, "backend-api-patched");
+    assert!(off["spec"].get("syncPolicy").is_none());
+}
+
+#[test]
+fn fasttemplate_leaves_other_templating_layers_verbatim() {
+    let app = app_named(REAL_WORLD, "monitoring-prod-eu");
+    let values = app["spec"]["source"]["helm"]["values"]
+        .as_str()
+        .unwrap_or_else(|| panic!("helm values"));
+    assert!(values.contains("cluster: prod-eu"), "{values}");
+    assert!(values.contains("'Instance {{ $labels.instance }} is down'"));
+    assert!(values.contains("'{{ .Release.Name }}-mon'"));
+    // preserveResourcesOnDeletion: no finalizer.
+    assert!(app["metadata"].get("finalizers").is_none());
+}
+
+#[test]
+fn a_generator_level_template_overrides_spec_template_for_its_elements() {
+    let rows = generated(REAL_WORLD);
+    assert_eq!(
+        of(&rows, "overrides"),
+        vec![
+            (
+                "list element 0",
+                "frontend-tmpl",
+                "apps/frontend",
+                LOCAL,
+                "frontend-override"
+            ),
+            (
+                "list element 0",
+                "backend-api-tmpl",
+                "apps/backend-api",
+                LOCAL,
+                "backend-api"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_files_generator_over_an_empty_list_gives_one_set() {
+    let rows = generated(REAL_WORLD);
+    assert_eq!(
+        of(&rows, "empty-list"),
+        vec![(
+            "file empty-list/app.yaml",
+            "from-empty-list",
+            "apps/frontend",
+            LOCAL,
+            "empty-list"
+        )]
+    );
+}
+
+#[test]
+fn cluster_secrets_carry_the_secret_type_label() {
+    let rows = generated(REAL_WORLD);
+    let names: Vec<&str> = of(&rows, "registered-clusters")
+        .iter()
+        .map(|r| r.1)
+        .collect();
+    // A selector drops the local cluster; both registered clusters match.
+    assert_eq!(names, vec!["guestbook-prod-eu", "guestbook-staging"]);
+    let staging = app_named(REAL_WORLD, "guestbook-staging");
+    assert_eq!(staging["metadata"]["labels"]["env"], "none");
+}
+
+#[test]
+fn the_view_reads_its_root_when_the_repo_url_names_no_checkout() {
+    // A lint run leaves a git generator on an unknown repository unexpanded (no guess, no false
+    // `path-matches-nothing`); the view's root is where the user says generator paths start.
+    let out = view("fixtures/appset/checkout-name", "work/bootstrap/apps.yaml");
+    assert!(out.contains("): 1 Application\n"), "{out}");
+    assert!(out.contains("  name: billing\n"), "{out}");
+    let rows = generated("fixtures/appset/checkout-name/work");
+    assert!(rows.is_empty(), "{rows:?}");
+}

@@ -31,6 +31,9 @@ pub const KINDS: &[&str] = &[
     "plugin",
 ];
 
+/// The label of every Argo CD cluster Secret (`argocd.argoproj.io/secret-type: cluster`).
+pub const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
+
 /// The local cluster Argo CD always knows.
 pub const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
 
@@ -69,23 +72,16 @@ pub struct Ctx<'w> {
     pub own_repo: usize,
     /// Files of the World by (repo, relative path), for the files generator.
     pub files: &'w HashMap<(usize, &'w str), usize>,
-    /// Each repository's directory name (to match a `repoURL`'s last segment).
-    pub repo_names: &'w [String],
+    /// Which linted repository a `repoURL` names.
+    pub urls: &'w crate::checks::repo_url::RepoUrls,
 }
 
 impl<'w> Ctx<'w> {
-    /// The checkout a `repoURL` points to: the linted repository whose directory is named like
-    /// the URL's last segment, else the ApplicationSet's own repository.
-    pub fn repo_for(&self, url: Option<&str>) -> &'w Repo {
-        let name = url
-            .map(|u| u.trim_end_matches('/').trim_end_matches(".git"))
-            .and_then(|u| u.rsplit(['/', ':']).next())
-            .unwrap_or("");
-        let by_name = self
-            .repo_names
-            .iter()
-            .position(|n| !name.is_empty() && n == name);
-        &self.world.repos[by_name.unwrap_or(self.own_repo)]
+    /// The checkout a `repoURL` points to, if it is one of the linted repositories (as the
+    /// Application checks map it: `repoURLs:`, else the directory name). Another repository's
+    /// content is unknown offline.
+    pub fn repo_for(&self, url: Option<&str>) -> Option<&'w Repo> {
+        repo_for(self.world, self.config, self.urls, self.own_repo, url)
     }
 
     /// The objects a files-generator file holds: one object, a list of objects, or none for an
@@ -112,15 +108,43 @@ impl<'w> Ctx<'w> {
                 loaded.docs.first().map(|d| d.value.clone())
             }
         };
+        // git.go: unmarshal into a list of objects first (a `null` item is an empty object, and
+        // an empty list, like an empty file, still gives one set with the path parameters only),
+        // else into one object.
         match value {
             None | Some(Value::Null) => Ok(vec![Value::Object(Map::new())]),
             Some(Value::Object(m)) => Ok(vec![Value::Object(m)]),
-            Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(items),
+            Some(Value::Array(items)) if items.is_empty() => Ok(vec![Value::Object(Map::new())]),
+            Some(Value::Array(items)) if items.iter().all(|i| i.is_object() || i.is_null()) => {
+                Ok(items
+                    .into_iter()
+                    .map(|i| match i {
+                        Value::Null => Value::Object(Map::new()),
+                        other => other,
+                    })
+                    .collect())
+            }
             Some(_) => Err(
                 "unable to parse file: the content is neither an object nor a list of objects"
                     .into(),
             ),
         }
+    }
+}
+
+/// The checkout a git generator's `repoURL` reads: a linted repository it names, else (only in
+/// the `appset` view, whose root the user gave) the ApplicationSet's own repository.
+pub fn repo_for<'w>(
+    world: &'w World,
+    config: &Config,
+    urls: &crate::checks::repo_url::RepoUrls,
+    own_repo: usize,
+    url: Option<&str>,
+) -> Option<&'w Repo> {
+    match urls.local(url.unwrap_or("")) {
+        Some(i) => world.repos.get(i),
+        None if config.appset_root_fallback => world.repos.get(own_repo),
+        None => None,
     }
 }
 
@@ -146,7 +170,18 @@ pub fn values_into(
         };
         let mut issues = Vec::new();
         let r = render_str(s, &scope, ctx.mode, at, &mut issues);
+        // A value that fails to render fails the generator (`appendTemplatedValues`).
+        if let Some(message) = failure(&issues) {
+            return Err(GenError::Failed {
+                message: format!("failed to append templated values: {message}"),
+                path: at.to_vec(),
+            });
+        }
         rendered.insert(k.clone(), Value::String(r));
+    }
+    // Argo CD sets `values` only when there is at least one.
+    if rendered.is_empty() {
+        return Ok(());
     }
     if ctx.mode.go {
         params.insert("values".into(), Value::Object(rendered));
@@ -156,6 +191,26 @@ pub fn values_into(
         }
     }
     Ok(())
+}
+
+/// The first rendering failure among the issues (a goTemplate parse or execution error, an
+/// unclosed fasttemplate tag): Argo CD's error for it.
+fn failure(issues: &[super::render::Issue]) -> Option<&str> {
+    issues.iter().find_map(|i| match i {
+        super::render::Issue::Failed { message, .. } => Some(message.as_str()),
+        _ => None,
+    })
+}
+
+/// Parameters decoded from JSON or YAML into Go's `map[string]interface{}`: every number is a
+/// float64, so `{{ .n }}` prints `1e+06` for 1000000 as in Argo CD.
+pub fn go_decoded(map: &Map<String, Value>) -> Params {
+    let mut v = Value::Object(map.clone());
+    crate::gotemplate::format::floats(&mut v);
+    match v {
+        Value::Object(m) => m,
+        _ => Params::new(),
+    }
 }
 
 /// The generator types present in one generator entry.
@@ -215,13 +270,11 @@ pub fn expand(
         out.extend(sets?);
     }
     if let Some(selector) = g.get("selector") {
+        // Transform matches the selector against the flattened parameters in both modes (a
+        // fasttemplate set may hold nested values too: `elementsYaml`, `flatList`).
         out.retain(|set| {
             let mut flat = Params::new();
-            if ctx.mode.go {
-                flatten_into("", &Value::Object(set.params.clone()), &mut flat);
-            } else {
-                flat = set.params.clone();
-            }
+            flatten_into("", &Value::Object(set.params.clone()), &mut flat);
             selector_matches(selector, &|k| {
                 flat.get(k).and_then(Value::as_str).map(str::to_string)
             })
@@ -250,7 +303,7 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
             return Err(failed(format!("list element {i} is not an object"), &here));
         };
         let params = if ctx.mode.go {
-            map.clone()
+            go_decoded(map)
         } else {
             let mut params = Params::new();
             for (key, v) in map {
@@ -289,7 +342,7 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
                 for (j, item) in items.into_iter().enumerate() {
                     if let Value::Object(map) = item {
                         out.push(ParamSet {
-                            params: map,
+                            params: go_decoded(&map),
                             element: format!("elementsYaml item {j}"),
                         });
                     }
@@ -317,29 +370,41 @@ fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Ge
             })
         })
     });
-    let mut candidates: Vec<crate::config::Cluster> = Vec::new();
+    // (cluster, whether it is the local cluster Argo CD adds without a Secret)
+    let mut candidates: Vec<(crate::config::Cluster, bool)> = Vec::new();
     let declared_local = ctx
         .config
         .clusters
         .iter()
         .any(|c| c.server == IN_CLUSTER_SERVER);
     if selector.is_none() && !declared_local {
-        candidates.push(crate::config::Cluster {
-            name: "in-cluster".into(),
-            server: IN_CLUSTER_SERVER.into(),
-            ..Default::default()
-        });
+        candidates.push((
+            crate::config::Cluster {
+                name: "in-cluster".into(),
+                server: IN_CLUSTER_SERVER.into(),
+                ..Default::default()
+            },
+            true,
+        ));
     }
     candidates.extend(
         ctx.config
             .clusters
             .iter()
+            .map(|c| {
+                // A cluster Secret always carries the label the generator lists Secrets by.
+                let mut c = c.clone();
+                c.labels
+                    .entry(SECRET_TYPE_LABEL.into())
+                    .or_insert_with(|| "cluster".into());
+                c
+            })
             .filter(|c| selector.is_none_or(|s| selector_matches(s, &|k| c.labels.get(k).cloned())))
-            .cloned(),
+            .map(|c| (c, false)),
     );
     let mut out = Vec::new();
     let mut flat_list = Vec::new();
-    for c in &candidates {
+    for (c, local) in &candidates {
         let mut params = Params::new();
         let s = |v: &str| Value::String(v.to_string());
         params.insert("name".into(), s(&c.name));
@@ -357,7 +422,8 @@ fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Ge
             if !c.annotations.is_empty() {
                 meta.insert("annotations".into(), to_map(&c.annotations));
             }
-            if !meta.is_empty() {
+            // A cluster Secret always gives `metadata` (maybe empty); the local cluster none.
+            if !local {
                 params.insert("metadata".into(), Value::Object(meta));
             }
         } else {
@@ -428,6 +494,8 @@ fn matrix(
         for a in &first {
             let second = match &static_second {
                 Some(s) => s.clone(),
+                // Transform interpolates only with a non-empty parameter set.
+                None if a.params.is_empty() => expand(ctx, &kids[1], at, depth + 1)?,
                 None => {
                     let mut issues = Vec::new();
                     let mut p = Vec::new();
@@ -438,6 +506,13 @@ fn matrix(
                         &mut p,
                         &mut issues,
                     );
+                    // InterpolateGenerator: a render error fails the matrix.
+                    if let Some(message) = failure(&issues) {
+                        return Err(GenError::Failed {
+                            message: format!("error interpolating generator with other generator's parameter: {message}"),
+                            path: at.clone(),
+                        });
+                    }
                     expand(ctx, &child, at, depth + 1)?
                 }
             };
@@ -470,22 +545,31 @@ fn combine(go: bool, a: &Params, b: &Params) -> Result<Params, String> {
             _ => Params::new(),
         });
     }
-    let mut out = a.clone();
-    for (k, v) in b {
-        match out.get(k) {
-            Some(existing) if existing != v => {
+    // CombineStringMaps: both sides are printed with `%v` first, so a nested or non-string
+    // value (from `elementsYaml`) becomes a string parameter here.
+    let mut out = stringified(a);
+    for (k, v) in stringified(b) {
+        match out.get(&k) {
+            Some(existing) if *existing != v => {
                 return Err(format!(
                     "found duplicate key {k} with different value, a: {} ,b: {}",
                     go_string(existing),
-                    go_string(v)
+                    go_string(&v)
                 ));
             }
             _ => {
-                out.insert(k.clone(), v.clone());
+                out.insert(k, v);
             }
         }
     }
     Ok(out)
+}
+
+/// Argo CD's `ConvertToMapStringString`: every value printed with Go's `%v`.
+fn stringified(p: &Params) -> Params {
+    p.iter()
+        .map(|(k, v)| (k.clone(), Value::String(go_string(v))))
+        .collect()
 }
 
 fn merge(
@@ -516,12 +600,13 @@ fn merge(
             at,
         ));
     }
+    // The JSON of `{mergeKey: value}`: Go marshals a map with sorted, distinct keys.
     let identity = |p: &Params| {
-        let m: Map<String, Value> = keys
+        let m: std::collections::BTreeMap<&str, Value> = keys
             .iter()
-            .map(|k| ((*k).to_string(), p.get(*k).cloned().unwrap_or(Value::Null)))
+            .map(|k| (*k, p.get(*k).cloned().unwrap_or(Value::Null)))
             .collect();
-        Value::Object(m).to_string()
+        serde_json::to_string(&m).unwrap_or_default()
     };
     at.push(PathSeg::Key("generators".into()));
     let result = (|| {
@@ -555,9 +640,11 @@ fn merge(
                             b.params = m;
                         }
                     } else {
-                        for (k, v) in &over.params {
-                            b.params.insert(k.clone(), v.clone());
-                        }
+                        // CombineStringMapsAllowDuplicates: both printed with `%v`, the later
+                        // child's value wins.
+                        let mut merged = stringified(&b.params);
+                        merged.extend(stringified(&over.params));
+                        b.params = merged;
                     }
                     b.element = format!("{} merged with {}", b.element, over.element);
                 }
@@ -604,4 +691,44 @@ pub fn selector_matches(selector: &Value, get: &dyn Fn(&str) -> Option<String>) 
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(v: Value) -> Params {
+        match v {
+            Value::Object(m) => m,
+            _ => Params::new(),
+        }
+    }
+
+    #[test]
+    fn fasttemplate_matrix_pairs_are_printed_with_percent_v() {
+        // elementsYaml keeps numbers and objects; CombineStringMaps prints them, so after a
+        // matrix they are string parameters fasttemplate substitutes.
+        let a = params(json!({"replicas": 3, "cfg": {"b": 1, "a": "x"}}));
+        let b = params(json!({"path": "apps/x"}));
+        let out = combine(false, &a, &b).unwrap_or_default();
+        assert_eq!(out["replicas"], "3");
+        assert_eq!(out["cfg"], "map[a:x b:1]");
+        assert_eq!(out["path"], "apps/x");
+        // The same key, printed equal on both sides, is not a conflict.
+        let c = params(json!({"replicas": "3"}));
+        assert!(combine(false, &a, &c).is_ok());
+        let d = params(json!({"replicas": "4"}));
+        assert_eq!(
+            combine(false, &a, &d).err().unwrap_or_default(),
+            "found duplicate key replicas with different value, a: 3 ,b: 4"
+        );
+        // goTemplate: JSON/YAML numbers are float64 (`{{ .n }}` prints 1e+06).
+        let n = go_decoded(&params(json!({"n": 1000000, "l": [2]})));
+        assert_eq!(crate::gotemplate::format::sprint(&n["n"]), "1e+06");
+        assert!(n["l"][0].is_f64());
+        // goTemplate: mergo, the first child wins, values keep their types.
+        let out = combine(true, &a, &d).unwrap_or_default();
+        assert_eq!(out["replicas"], 3);
+    }
 }

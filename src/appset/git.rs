@@ -74,14 +74,33 @@ fn walk_order(paths: &mut [&str]) {
 
 /// Expands one git generator.
 pub fn expand(ctx: &Ctx, g: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenError> {
-    let repo = ctx.repo_for(g.get("repoURL").and_then(Value::as_str));
+    let Some(repo) = ctx.repo_for(g.get("repoURL").and_then(Value::as_str)) else {
+        return Err(GenError::NotExpandable {
+            kind: "git".into(),
+            path: at.to_vec(),
+        });
+    };
     let prefix = g
         .get("pathParamPrefix")
         .and_then(Value::as_str)
         .unwrap_or("");
     let values = g.get("values");
     let mut out = Vec::new();
-    if let Some(list) = g.get("directories") {
+    // git.go: a non-empty `directories` wins, else a non-empty `files`, else the generator is
+    // refused (`ErrEmptyAppSetGenerator`).
+    let non_empty = |k: &str| {
+        g.get(k)
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+    };
+    if !non_empty("directories") && !non_empty("files") {
+        return Err(GenError::Failed {
+            message: "error generating params from git: ApplicationSet is empty (the git generator has neither `directories` nor `files`)".into(),
+            path: at.to_vec(),
+        });
+    }
+    if non_empty("directories") {
+        let list = &g["directories"];
         let items = items(Some(list));
         let mut selected: Vec<&str> = repo
             .dirs
@@ -154,7 +173,7 @@ pub fn expand(ctx: &Ctx, g: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Gen
             let mut params = Params::new();
             if ctx.mode.go {
                 if let Value::Object(map) = object {
-                    params.extend(map.clone());
+                    params.extend(super::generators::go_decoded(map));
                 }
             } else {
                 flatten_into("", object, &mut params);

@@ -287,6 +287,19 @@ fn funcs() -> &'static Funcs {
         f.insert("fromYaml", from_yaml);
         f.insert("fromYamlArray", from_yaml_array);
         f.insert("substr", substr);
+        use super::sprig_extra as x;
+        f.insert("dig", x::dig);
+        f.insert("base", x::base);
+        f.insert("dir", x::dir);
+        f.insert("ext", x::ext);
+        f.insert("clean", x::clean);
+        f.insert("regexMatch", x::regex_match);
+        f.insert("regexFind", x::regex_find);
+        f.insert("regexFindAll", x::regex_find_all);
+        f.insert("regexReplaceAll", x::regex_replace_all);
+        f.insert("regexReplaceAllLiteral", x::regex_replace_all_literal);
+        f.insert("regexSplit", x::regex_split);
+        f.insert("regexQuoteMeta", x::regex_quote_meta);
         f
     })
 }
@@ -328,12 +341,17 @@ fn slugify(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gotemplate::Error> {
     }
     let mut out = out.trim_matches('-').to_string();
     if out.len() > max {
-        out.truncate(max);
-        if smart {
-            if let Some(i) = out.rfind('-') {
-                out.truncate(i);
-            }
-        }
+        // gosimple/slug `smartTruncate`: cut at the last `-` at or before index maxLen (the
+        // character just past the limit counts), else at maxLen.
+        let cut = if smart {
+            out.as_bytes()
+                .get(..=max)
+                .and_then(|head| head.iter().rposition(|b| *b == b'-'))
+                .unwrap_or(max)
+        } else {
+            max
+        };
+        out.truncate(cut);
         out = out.trim_matches('-').to_string();
     }
     Ok(Value::String(out))
@@ -357,7 +375,8 @@ fn substr(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gotemplate::Error> {
 }
 
 fn to_yaml(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gotemplate::Error> {
-    let v = a.last().cloned().unwrap_or(Value::Null);
+    // sigs.k8s.io/yaml.Marshal goes through JSON: map keys come out sorted.
+    let v = crate::gotemplate::yaml_out::canonical(&a.last().cloned().unwrap_or(Value::Null));
     let text = super::yaml_out::to_yaml(&v);
     Ok(Value::String(text.trim_end_matches('\n').to_string()))
 }
@@ -491,6 +510,10 @@ mod tests {
         assert_eq!(r("{{.path.basename}}"), Ok("a".into()));
         assert_eq!(r("{{index .path.segments 1}}-x"), Ok("a-x".into()));
         assert_eq!(r("{{.name | normalize}}"), Ok("my-app".into()));
+        // smartTruncate looks at the character just past the limit too: `ab-de-fgh` at 5 cuts
+        // at that `-` (`ab-de`), not at the earlier one.
+        assert_eq!(r("{{ slugify 5 true \"ab-de-fgh\" }}"), Ok("ab-de".into()));
+        assert_eq!(r("{{ slugify 5 true \"abcdefgh\" }}"), Ok("abcde".into()));
         assert_eq!(
             r("{{ .name | lower | replace \" \" \"-\" }}"),
             Ok("my-app".into())
@@ -499,6 +522,18 @@ mod tests {
         assert!(soft.is_ok_and(|s| s.text == "d" && s.missing.is_empty()));
         // Go's missingkey=error fails on the field before `default` sees it.
         assert!(r("{{ .nope | default \"d\" }}").is_err());
+    }
+
+    #[test]
+    fn to_yaml_is_sigs_yaml_marshal() {
+        // Keys sorted (it goes through JSON), go-yaml v2 quoting: a string that reads back as
+        // another type is double-quoted, other non-plain strings single-quoted.
+        let data = serde_json::json!({"cfg": {"zeta": 1.0, "alpha": ["x"], "s": "yes", "q": "a: b", "e": ""}});
+        let out = render("{{ .cfg | toYaml }}", &data, true).map(|r| r.text);
+        assert_eq!(
+            out,
+            Ok("alpha:\n- x\ne: \"\"\nq: 'a: b'\ns: \"yes\"\nzeta: 1".into())
+        );
     }
 
     #[test]
@@ -530,5 +565,39 @@ mod tests {
             render("{{ .name | sha256sum }}", &data(), false),
             Err(GoError::NotUnderstood(_))
         ));
+    }
+
+    #[test]
+    fn dig_path_and_regex_functions() {
+        let r = |t: &str| render(t, &data(), true).map(|r| r.text);
+        assert_eq!(
+            r("{{ dig \"path\" \"basename\" \"none\" . }}"),
+            Ok("a".into())
+        );
+        assert_eq!(
+            r("{{ dig \"path\" \"nope\" \"none\" . }}"),
+            Ok("none".into())
+        );
+        assert_eq!(
+            r("{{ base .path.path }} {{ dir .path.path }}"),
+            Ok("a apps".into())
+        );
+        assert_eq!(
+            r("{{ regexReplaceAll \"[^a-zA-Z]+\" .name \"-\" | lower }}"),
+            Ok("my-app".into())
+        );
+        // Piped, the value becomes the last argument (the replacement), as in Go.
+        assert_eq!(
+            r("{{ .name | regexReplaceAll \"[^a-zA-Z]+\" \"-\" | lower }}"),
+            Ok("my app".into())
+        );
+        assert_eq!(
+            r("{{ regexReplaceAll \"(a)(p)\" .path.path \"${2}$1\" }}"),
+            Ok("paps/a".into())
+        );
+        assert_eq!(
+            r("{{ regexMatch \"^apps/\" .path.path }}"),
+            Ok("true".into())
+        );
     }
 }

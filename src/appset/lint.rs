@@ -64,10 +64,16 @@ fn quoted_list(paths: &[&str], limit: usize) -> String {
 /// Checks every item of one git generator.
 pub fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Finding> {
     let mut out = Vec::new();
-    let dirs_list = git.spec.get("directories");
-    let (list, is_dirs) = match dirs_list {
-        Some(_) => ("directories", true),
-        None => ("files", false),
+    // As git.go: a non-empty `directories` list wins over `files`.
+    let dirs_set = git
+        .spec
+        .get("directories")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    let (list, is_dirs) = if dirs_set {
+        ("directories", true)
+    } else {
+        ("files", false)
     };
     let all = items(git.spec.get(list));
     for item in &all {
@@ -279,7 +285,10 @@ pub fn pattern_depth(gits: &[GitSpec], prefix: &str) -> Option<usize> {
         if p != prefix {
             continue;
         }
-        g.spec.get("directories")?;
+        g.spec
+            .get("directories")
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())?;
         for item in items(g.spec.get("directories")) {
             if item.exclude || item.pattern.contains("{{") {
                 continue;

@@ -17,6 +17,7 @@ pub mod lint;
 pub mod names;
 pub mod params;
 pub mod render;
+pub mod sprig_extra;
 pub mod view;
 pub mod yaml_out;
 
@@ -74,20 +75,13 @@ pub fn expand(world: &World, config: &Config) -> (Vec<GeneratedApp>, Vec<Finding
     for f in &world.files {
         files.insert((f.repo, f.rel_path.as_str()), f.id.0 as usize);
     }
-    let repo_names: Vec<String> = world
-        .repos
-        .iter()
-        .map(|r| {
-            std::fs::canonicalize(&r.root)
-                .ok()
-                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_default()
-        })
-        .collect();
+    // The same repoURL -> checkout mapping as the Application checks (`repoURLs:`, else the
+    // directory name).
+    let urls = crate::checks::repo_url::RepoUrls::new(world, config);
     let mut apps = Vec::new();
     let mut findings = Vec::new();
     for at in world.kind("ApplicationSet") {
-        let (a, f) = expand_one(world, config, *at, &files, &repo_names);
+        let (a, f) = expand_one(world, config, *at, &files, &urls);
         apps.extend(a);
         findings.extend(f);
     }
@@ -114,6 +108,13 @@ fn template_location(at: DocRef, path: &[PathSeg]) -> Location {
 fn mode_of(spec: &Value) -> Result<Mode, (usize, String)> {
     let go = spec.get("goTemplate").and_then(Value::as_bool) == Some(true);
     let mut missingkey_error = false;
+    // fasttemplate never reads the options (Replace applies them to Go templates only).
+    if !go {
+        return Ok(Mode {
+            go,
+            missingkey_error,
+        });
+    }
     for (i, opt) in spec
         .get("goTemplateOptions")
         .and_then(Value::as_array)
@@ -159,7 +160,7 @@ fn expand_one(
     config: &Config,
     at: DocRef,
     files: &HashMap<(usize, &str), usize>,
-    repo_names: &[String],
+    urls: &crate::checks::repo_url::RepoUrls,
 ) -> (Vec<GeneratedApp>, Vec<Finding>) {
     let Some(doc) = world.doc(at) else {
         return (Vec::new(), Vec::new());
@@ -175,20 +176,22 @@ fn expand_one(
     };
     let own_repo = world.file(at.file).repo;
     let mut findings = Vec::new();
-    let repo = &world.repos[own_repo];
     // Static checks of git items first: they hold even when nothing renders.
     let mut gits = Vec::new();
     if let Some(g) = spec.get("generators") {
         lint::git_generators(g, vec![key("spec"), key("generators")], &mut gits);
     }
     for git in &gits {
-        let target = generators_repo(world, repo_names, own_repo, git.spec);
-        findings.extend(lint::check_git(
-            at,
-            target.unwrap_or(repo),
-            git,
-            config.new_git_file_globbing,
-        ));
+        // A repository that is not linted here is not checked (the expansion says so).
+        let url = git.spec.get("repoURL").and_then(Value::as_str);
+        if let Some(target) = generators::repo_for(world, config, urls, own_repo, url) {
+            findings.extend(lint::check_git(
+                at,
+                target,
+                git,
+                config.new_git_file_globbing,
+            ));
+        }
     }
     let mode = match mode_of(spec) {
         Ok(m) => m,
@@ -216,42 +219,51 @@ fn expand_one(
         mode,
         own_repo,
         files,
-        repo_names,
+        urls,
     };
     let mut rendered: Vec<(Value, String)> = Vec::new();
-    for (i, g) in spec
+    for (i, entry) in spec
         .get("generators")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .enumerate()
     {
-        let mut path = vec![key("spec"), key("generators"), PathSeg::Index(i)];
-        let sets = match generators::expand(&ctx, g, &mut path, 0) {
-            Ok(sets) => sets,
-            Err(GenError::NotExpandable { kind, path }) => {
-                let what = match kind.as_str() {
-                    "scmProvider" => "the SCM provider's API (repositories of an organisation)",
-                    "pullRequest" => "the SCM provider's open pull requests",
-                    "clusterDecisionResource" => "a custom resource in the cluster",
-                    _ => "a plugin service",
-                };
-                findings.push(
+        // Each generator type set in one entry is its own generator with its own template, as in
+        // Argo CD's `Transform` (the entry's `selector` applies to each).
+        for (g, own) in split_entry(entry) {
+            let g = &g;
+            let mut path = vec![key("spec"), key("generators"), PathSeg::Index(i)];
+            let sets = match generators::expand(&ctx, g, &mut path, 0) {
+                Ok(sets) => sets,
+                Err(GenError::NotExpandable { kind, path }) => {
+                    let what = match kind.as_str() {
+                        "scmProvider" => "the SCM provider's API (repositories of an organisation)",
+                        "pullRequest" => "the SCM provider's open pull requests",
+                        "clusterDecisionResource" => "a custom resource in the cluster",
+                        "git" => "a Git repository that is not one of the linted repositories",
+                        _ => "a plugin service",
+                    };
+                    findings.push(
                     Finding::new(
                         NOT_EXPANDABLE,
                         format!("the `{kind}` generator asks {what} at run time, so the Applications it generates are not known offline and are not checked"),
                         Location::key(at.file, at.doc, path),
                     )
-                    .with_help("nothing to fix; the other generators of this ApplicationSet are still expanded and checked"),
+                    .with_help(if kind == "git" {
+                        "if that repository is checked out here, map its URL to the checkout with `repoURLs:` in the config; the other generators of this ApplicationSet are still expanded and checked"
+                    } else {
+                        "nothing to fix; the other generators of this ApplicationSet are still expanded and checked"
+                    }),
                 );
-                continue;
-            }
-            Err(GenError::Reported) => {
-                findings.extend(reports.by_place.into_values());
-                return (Vec::new(), findings);
-            }
-            Err(GenError::Failed { message, path }) => {
-                findings.push(
+                    continue;
+                }
+                Err(GenError::Reported) => {
+                    findings.extend(reports.by_place.into_values());
+                    return (Vec::new(), findings);
+                }
+                Err(GenError::Failed { message, path }) => {
+                    findings.push(
                     Finding::new(
                         GENERATOR_ERROR,
                         format!("Argo CD refuses this generator: {message}; the controller fails to reconcile ApplicationSet `{set_name}`, so no Application is generated or updated"),
@@ -259,31 +271,31 @@ fn expand_one(
                     )
                     .with_help("fix the generator as the message says; `gitops-lint appset <file>` shows what it then generates"),
                 );
-                findings.extend(reports.by_place.into_values());
-                return (Vec::new(), findings);
-            }
-        };
-        let own_template;
-        let template = match g.get("template").filter(|t| t.is_object()) {
-            Some(over) => {
-                let mut t = template.clone();
-                render::merge_over(&mut t, over);
-                own_template = t;
-                &own_template
-            }
-            None => template,
-        };
-        // Rendering is independent per set: in parallel, reported in generation order.
-        let holes = holes(template);
-        let results: Vec<RenderedSet> = sets
-            .par_iter()
-            .with_min_len(256)
-            .map(|set| render_set(spec, template, holes.as_deref(), set, mode))
-            .collect();
-        for (set, result) in sets.into_iter().zip(results) {
-            if let Some(app) = finish_set(at, spec, &set, result, mode, set_namespace, &mut reports)
-            {
-                rendered.push((app, set.element));
+                    findings.extend(reports.by_place.into_values());
+                    return (Vec::new(), findings);
+                }
+            };
+            // A generator-level template (`list.template`, `git.template`, ...) is merged with
+            // spec.template, the generator's fields winning (`mergeGeneratorTemplate`).
+            let own_template;
+            let template = match own.filter(|t| t.is_object()) {
+                Some(over) => {
+                    own_template = render::merge_generator_template(&over, template);
+                    &own_template
+                }
+                None => template,
+            };
+            // Rendering is independent per set: in parallel, reported in generation order.
+            let holes = holes(template);
+            let results: Vec<RenderedSet> = sets
+                .par_iter()
+                .with_min_len(256)
+                .map(|set| render_set(spec, template, holes.as_deref(), set, mode))
+                .collect();
+            for (set, result) in sets.into_iter().zip(results) {
+                if let Some(app) = finish_set(at, &set, result, mode, set_namespace, &mut reports) {
+                    rendered.push((app, set.element));
+                }
             }
         }
     }
@@ -304,23 +316,29 @@ fn expand_one(
     (apps, findings)
 }
 
-/// The repository a git generator reads, if it names one of the linted repositories.
-fn generators_repo<'w>(
-    world: &'w World,
-    repo_names: &[String],
-    own: usize,
-    git: &Value,
-) -> Option<&'w crate::model::Repo> {
-    let name = git
-        .get("repoURL")
-        .and_then(Value::as_str)?
-        .trim_end_matches('/')
-        .trim_end_matches(".git")
-        .rsplit(['/', ':'])
-        .next()?
-        .to_string();
-    let i = repo_names.iter().position(|n| *n == name).unwrap_or(own);
-    world.repos.get(i)
+/// The generators of one `spec.generators` entry, one per generator type set in it (normally
+/// one), each with the entry's `selector` and the type's own `template` (its `GetTemplate`).
+fn split_entry(entry: &Value) -> Vec<(Value, Option<Value>)> {
+    let kinds = generators::kinds_of(entry);
+    if kinds.len() <= 1 {
+        let own = kinds
+            .first()
+            .and_then(|k| entry.get(*k))
+            .and_then(|g| g.get("template"))
+            .cloned();
+        return vec![(entry.clone(), own)];
+    }
+    kinds
+        .into_iter()
+        .map(|k| {
+            let mut one = Map::new();
+            one.insert(k.to_string(), entry[k].clone());
+            if let Some(sel) = entry.get("selector") {
+                one.insert("selector".into(), sel.clone());
+            }
+            (Value::Object(one), entry[k].get("template").cloned())
+        })
+        .collect()
 }
 
 /// `{{path[N]}}` (or `index .path.segments N`) in the template, beyond the depth of every
@@ -455,6 +473,11 @@ fn render_set(
             }
         }
     }
+    // RenderTemplateParams adds the finalizer (an empty set returns the template as written);
+    // the templatePatch comes after, so its finalizers are added to this one.
+    if !set.params.is_empty() {
+        add_resources_finalizer(&mut app, spec);
+    }
     let mut bad_patch = false;
     if let Some(Value::String(patch)) = spec.get("templatePatch") {
         let text = render::render_str(patch, &scope, mode, &[key("templatePatch")], &mut issues);
@@ -464,7 +487,7 @@ fn render_set(
         } else if let Some(patch @ Value::Object(_)) = loaded.docs.first().map(|d| &d.value) {
             // Changes to spec.project are reverted by the controller.
             let project = app.pointer("/spec/project").cloned();
-            render::merge_over(&mut app, patch);
+            render::strategic_merge(&mut app, patch);
             if let (Some(p), Some(Value::Object(m))) = (project, app.get_mut("spec")) {
                 m.insert("project".into(), p);
             }
@@ -480,7 +503,6 @@ fn render_set(
 /// Reports what rendering one set gave; `None` when Argo CD would not create the Application.
 fn finish_set(
     at: DocRef,
-    spec: &Value,
     set: &params::ParamSet,
     rendered: RenderedSet,
     mode: Mode,
@@ -504,9 +526,7 @@ fn finish_set(
     for issue in rendered.issues {
         understood &= report_issue(at, set, mode, issue, reports);
     }
-    // An empty parameter set returns the template as written, before the finalizer is added.
-    let finalizer = !set.params.is_empty();
-    understood.then(|| application(rendered.app, spec, namespace, finalizer))
+    understood.then(|| application(rendered.app, namespace))
 }
 
 /// Reports one rendering issue; returns false when the value is not known.
@@ -530,9 +550,15 @@ fn report_issue(
                 reports.add(path, &tag, f);
                 return true;
             }
-            let (mut message, help) = unknown_message(&tag, mode, set);
             // In the name, the verbatim text makes an invalid name: that Application is rejected.
             let in_name = path == [key("metadata"), key("name")];
+            // fasttemplate passes other templating layers' tags through untouched (Helm values
+            // with `{{ .Values.x }}`, Prometheus `{{ $labels.instance }}`): that is intended, not
+            // a parameter mistake, unless it lands in the name.
+            if !mode.go && !in_name && !fasttemplate::meant_as_parameter(&tag, &set.params) {
+                return true;
+            }
+            let (mut message, help) = unknown_message(&tag, mode, set);
             if in_name {
                 message.push_str(", and as the Application name that text is rejected by the API server: the Application is never created");
             }
@@ -622,9 +648,40 @@ fn unknown_message(tag: &str, mode: Mode, set: &params::ParamSet) -> (String, St
     }
 }
 
-/// The Application Argo CD creates from a rendered template: kind, the ApplicationSet's
-/// namespace, and the resources finalizer unless deletion preserves resources.
-fn application(rendered: Value, spec: &Value, namespace: Option<&str>, finalizer: bool) -> Value {
+/// Argo CD's `RenderTemplateParams`: the resources finalizer is added when the rendered
+/// template has no finalizers, unless `syncPolicy.preserveResourcesOnDeletion` is true.
+fn add_resources_finalizer(app: &mut Value, spec: &Value) {
+    let preserve = spec
+        .pointer("/syncPolicy/preserveResourcesOnDeletion")
+        .and_then(Value::as_bool)
+        == Some(true);
+    let has_finalizers = app
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if preserve || has_finalizers {
+        return;
+    }
+    let Value::Object(root) = app else {
+        return;
+    };
+    let metadata = root
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !metadata.is_object() {
+        *metadata = Value::Object(Map::new());
+    }
+    if let Value::Object(m) = metadata {
+        m.insert(
+            "finalizers".into(),
+            Value::Array(vec![Value::String(RESOURCES_FINALIZER.into())]),
+        );
+    }
+}
+
+/// The Application Argo CD creates from a rendered (and patched) template: kind, and the
+/// ApplicationSet's namespace.
+fn application(rendered: Value, namespace: Option<&str>) -> Value {
     let mut rendered = match rendered {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -633,22 +690,13 @@ fn application(rendered: Value, spec: &Value, namespace: Option<&str>, finalizer
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
+    // Printed as Argo CD's ObjectMeta orders them: the namespace before the finalizers.
+    let finalizers = metadata.shift_remove("finalizers");
     if let Some(ns) = namespace {
         metadata.insert("namespace".into(), Value::String(ns.into()));
     }
-    let preserve = spec
-        .pointer("/syncPolicy/preserveResourcesOnDeletion")
-        .and_then(Value::as_bool)
-        == Some(true);
-    let has_finalizers = metadata
-        .get("finalizers")
-        .and_then(Value::as_array)
-        .is_some_and(|a| !a.is_empty());
-    if finalizer && !preserve && !has_finalizers {
-        metadata.insert(
-            "finalizers".into(),
-            Value::Array(vec![Value::String(RESOURCES_FINALIZER.into())]),
-        );
+    if let Some(f) = finalizers {
+        metadata.insert("finalizers".into(), f);
     }
     let mut app = Map::new();
     app.insert(

@@ -73,9 +73,11 @@ pub fn go_float(f: f64) -> String {
 /// Argo CD's `SanitizeName` (`normalize`, `*Normalized` parameters): lowercase, every character
 /// outside `[-a-z0-9.]` becomes `-`, at most 253 characters, leading and trailing `-`/`.` trimmed.
 pub fn sanitize_name(name: &str) -> String {
+    // Go's strings.ToLower maps each rune to one rune (`İ` to `i`); Rust's to_lowercase may
+    // give two (`i̇`), which would add a `-`: take the first.
     let mapped: String = name
-        .to_lowercase()
         .chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
         .map(|c| {
             if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.' {
                 c
@@ -201,5 +203,6 @@ mod tests {
         assert_eq!(out["ips.0"], "a");
         assert_eq!(out["n"], "<nil>");
         assert_eq!(sanitize_name("-My_App.v2-"), "my-app.v2");
+        assert_eq!(sanitize_name("İstanbul"), "istanbul");
     }
 }

@@ -80,6 +80,14 @@ pub fn render_str(
     }
     if !mode.go {
         let r = fasttemplate::render(text, scope.params);
+        if let Some(message) = r.error {
+            issues.push(Issue::Failed {
+                message,
+                missing: None,
+                path: path.to_vec(),
+            });
+            return r.text;
+        }
         for tag in r.unknown {
             issues.push(Issue::Unknown {
                 tag,
@@ -180,5 +188,117 @@ pub fn merge_over(base: &mut Value, patch: &Value) {
             }
         }
         (b, p) => *b = p.clone(),
+    }
+}
+
+/// Whether mergo counts a value as empty (and so lets the other side fill it): null, `""`,
+/// `false`, `0`, an empty list. Objects are merged field by field instead.
+fn mergo_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(_) => false,
+    }
+}
+
+/// A generator-level `template` merged with `spec.template` as Argo CD's
+/// `mergeGeneratorTemplate` does (`mergo.Merge(generatorTemplate, specTemplate)`, no override):
+/// the generator's non-empty fields win, its empty or missing fields come from `spec.template`.
+pub fn merge_generator_template(generator: &Value, base: &Value) -> Value {
+    match (generator, base) {
+        (Value::Object(g), Value::Object(b)) => {
+            let mut out = g.clone();
+            for (k, bv) in b {
+                match out.get_mut(k) {
+                    Some(gv @ Value::Object(_)) if bv.is_object() => {
+                        *gv = merge_generator_template(gv, bv);
+                    }
+                    Some(gv) if !mergo_empty(gv) => {}
+                    _ => {
+                        out.insert(k.clone(), bv.clone());
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        (g, b) if mergo_empty(g) => b.clone(),
+        (g, _) => g.clone(),
+    }
+}
+
+/// A `templatePatch` applied as the Kubernetes strategic merge patch Argo CD uses
+/// (`strategicpatch.StrategicMergePatch(app, patch, Application{})`): mappings merge, a `null`
+/// deletes the key, lists are replaced, except `metadata.finalizers` (`patchStrategy: merge`
+/// in ObjectMeta), whose items are added to the existing ones: the existing items first, then
+/// the patch's new ones.
+pub fn strategic_merge(base: &mut Value, patch: &Value) {
+    fn walk(base: &mut Value, patch: &Value, depth: usize, in_metadata: bool) {
+        let (Value::Object(b), Value::Object(p)) = (&mut *base, patch) else {
+            *base = patch.clone();
+            return;
+        };
+        for (k, pv) in p {
+            if pv.is_null() {
+                b.shift_remove(k);
+                continue;
+            }
+            let finalizers = in_metadata && k == "finalizers";
+            match b.get_mut(k) {
+                Some(Value::Array(existing)) if finalizers => {
+                    if let Value::Array(new) = pv {
+                        let mut merged: Vec<Value> = existing
+                            .iter()
+                            .filter(|v| !new.contains(v))
+                            .cloned()
+                            .collect();
+                        for v in new {
+                            if !merged.contains(v) {
+                                merged.push(v.clone());
+                            }
+                        }
+                        *existing = merged;
+                    } else {
+                        b.insert(k.clone(), pv.clone());
+                    }
+                }
+                Some(bv) if bv.is_object() && pv.is_object() => {
+                    walk(bv, pv, depth + 1, depth == 0 && k == "metadata");
+                }
+                _ => {
+                    b.insert(k.clone(), pv.clone());
+                }
+            }
+        }
+    }
+    walk(base, patch, 0, false);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn generator_template_wins_where_it_is_set() {
+        let g = json!({"metadata": {}, "spec": {"destination": {"namespace": "x-override", "server": ""}, "project": "p"}});
+        let b = json!({"metadata": {"name": "n"}, "spec": {"destination": {"namespace": "x", "server": "s"}, "project": "default"}});
+        assert_eq!(
+            merge_generator_template(&g, &b),
+            json!({"metadata": {"name": "n"}, "spec": {"destination": {"namespace": "x-override", "server": "s"}, "project": "p"}})
+        );
+    }
+
+    #[test]
+    fn template_patch_adds_finalizers_and_null_deletes() {
+        let mut app = json!({"metadata": {"name": "a", "finalizers": ["resources-finalizer.argocd.argoproj.io"]}, "spec": {"syncPolicy": {"syncOptions": ["A=true"]}, "info": [1]}});
+        let patch = json!({"metadata": {"finalizers": ["example.com/cleanup"]}, "spec": {"syncPolicy": {"syncOptions": ["B=true"]}, "info": null}});
+        strategic_merge(&mut app, &patch);
+        assert_eq!(
+            app,
+            json!({"metadata": {"name": "a", "finalizers": ["resources-finalizer.argocd.argoproj.io", "example.com/cleanup"]}, "spec": {"syncPolicy": {"syncOptions": ["B=true"]}}})
+        );
     }
 }

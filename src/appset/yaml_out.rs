@@ -133,7 +133,10 @@ fn string(s: &str, indent: usize) -> String {
     let dash_ok = s.starts_with('-') && !s.starts_with("- ") && s.len() > 1 && !looks_typed(s);
     if plain || (dash_ok && !s.contains(": ") && !s.contains(" #") && !s.ends_with(':')) {
         s.to_string()
-    } else if s.chars().any(char::is_control) {
+    } else if s.is_empty() || looks_typed(s) || s.chars().any(char::is_control) {
+        // go-yaml v2 (kubectl, `argocd appset generate`, sigs.k8s.io/yaml) double-quotes a
+        // string that would read back as another type; other strings that cannot be plain get
+        // the emitter's fallback, single quotes.
         serde_json::to_string(s).unwrap_or_default()
     } else {
         format!("'{}'", s.replace('\'', "''"))
@@ -159,6 +162,7 @@ mod tests {
         );
         assert_eq!(back.docs[0].value, v, "{text}");
         assert!(text.contains("  name: t1\n"));
-        assert!(text.contains("    a: 'yes'\n"));
+        assert!(text.contains("    a: \"yes\"\n"), "{text}");
+        assert!(text.contains("    c: 'x: y'\n"), "{text}");
     }
 }
