@@ -647,3 +647,49 @@ fn the_view_reads_its_root_when_the_repo_url_names_no_checkout() {
     let rows = generated("fixtures/appset/checkout-name/work");
     assert!(rows.is_empty(), "{rows:?}");
 }
+
+/// Copies a directory tree (test helper; no symlinks in fixtures).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(from)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+    {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
+fn a_checkout_named_otherwise_is_known_by_its_git_remote() {
+    // The example apps-repo, checked out under another directory name: without its git remote
+    // the ApplicationSet's repoURL names no linted repository and the set is not expanded.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let checkout = dir.path().join("gitops");
+    copy_tree(&root().join("fixtures/example/apps-repo"), &checkout);
+    let rules = |o: &std::process::Output| -> Vec<String> {
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}"));
+        json["findings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("findings"))
+            .iter()
+            .filter_map(|f| f["rule"].as_str().map(str::to_string))
+            .filter(|r| r.starts_with("argocd/appset"))
+            .collect()
+    };
+    let before = run(dir.path(), &["--format", "json", "gitops"]);
+    assert_eq!(rules(&before), vec!["argocd/appset-not-expandable"]);
+    std::fs::create_dir_all(checkout.join(".git")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        checkout.join(".git/config"),
+        "[remote \"origin\"]\n\turl = git@github.com:example-org/apps-repo.git\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let after = run(dir.path(), &["--format", "json", "gitops"]);
+    assert_eq!(rules(&after), vec!["argocd/appset-path-matches-nothing"]);
+}
