@@ -23,8 +23,9 @@ use super::contract;
 use crate::config::Config;
 use crate::model::Tenant;
 use crate::model::World;
+use crate::source::FileId;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Builds the input document for the policies.
 pub fn build(world: &World, config: &Config) -> Value {
@@ -75,9 +76,10 @@ pub fn build(world: &World, config: &Config) -> Value {
         .filter(|t| t.template)
         .map(|t| (t.tier.as_str(), t))
         .collect();
+    let by_display = contract::files_by_display(world);
     let mut template_docs = BTreeMap::new();
     for (tier, t) in &templates {
-        if let Some(d) = contract::document(world, t) {
+        if let Some(d) = contract::document(world, &by_display, t) {
             template_docs.insert(*tier, d);
         }
     }
@@ -98,7 +100,7 @@ pub fn build(world: &World, config: &Config) -> Value {
     let tenants: Vec<Value> = world
         .tenants
         .iter()
-        .map(|t| tenant(world, t, &templates, &template_docs))
+        .map(|t| tenant(world, &by_display, t, &templates, &template_docs))
         .collect();
     let roles: Vec<Value> = world
         .infra
@@ -136,12 +138,13 @@ pub fn build(world: &World, config: &Config) -> Value {
 /// One tenant with what the tier policies compare: names and their paths, and the contract.
 fn tenant(
     world: &World,
+    by_display: &HashMap<&str, FileId>,
     t: &Tenant,
     templates: &BTreeMap<&str, &Tenant>,
     template_docs: &BTreeMap<&str, Value>,
 ) -> Value {
     let mut v = json!(t);
-    let document = contract::document(world, t);
+    let document = contract::document(world, by_display, t);
     let (release_name, release_name_path) = match t.kind.as_str() {
         "HelmRelease" => (
             document
@@ -179,11 +182,9 @@ fn tenant(
         // The template's names with placeholders still masked (`_TENANT_ID_-premium`), exactly
         // as written, for comparing with the masked expectation.
         m.insert("raw_name".into(), json!(t.name));
-        let raw = world
-            .files
-            .iter()
-            .find(|f| f.display == t.file)
-            .and_then(|f| world.yaml.get(f.id.0 as usize)?.get(t.doc))
+        let raw = by_display
+            .get(t.file.as_str())
+            .and_then(|f| world.yaml.get(f.0 as usize)?.get(t.doc))
             .and_then(|d| {
                 d.value
                     .pointer("/spec/source/helm/releaseName")
