@@ -150,7 +150,8 @@ fn render(chart: &Chart, r: &Release) -> Result<(Vec<ServiceAccount>, Vec<Accoun
         if !text.contains("ServiceAccount") && !text.contains("serviceAccount") {
             continue;
         }
-        for doc in crate::parse::yaml::load(&text).docs {
+        // Only the documents matter here: rendered text has no file to report lints in.
+        for doc in crate::parse::yaml::load_docs(&text) {
             let namespace_of = |v: &Value| {
                 v.pointer("/metadata/namespace")
                     .and_then(Value::as_str)
