@@ -155,17 +155,22 @@ fn without_resources(world: &World, config: &Config) -> Value {
             })
         })
         .collect();
-    json!({
-        "config": {
-            "tiers": config.tiers,
-            "pools": config.pools,
-        },
-        "tenants": tenants,
-        "tier_templates": tier_templates,
-        "tenant_dirs": tenant_dirs(world),
-        "pools": pools,
-        "infra": { "tenants": infra_tenants, "roles": roles },
-    })
+    // Why moved in, not `json!`: the macro serializes its operands by reference, a deep clone
+    // of every tenant and role (and a drop of the originals).
+    let mut input = Map::new();
+    input.insert(
+        "config".into(),
+        json!({"tiers": config.tiers, "pools": config.pools}),
+    );
+    input.insert("tenants".into(), Value::Array(tenants));
+    input.insert("tier_templates".into(), Value::Object(tier_templates));
+    input.insert("tenant_dirs".into(), Value::Array(tenant_dirs(world)));
+    input.insert("pools".into(), Value::Object(pools));
+    let mut infra = Map::new();
+    infra.insert("tenants".into(), Value::Array(infra_tenants));
+    infra.insert("roles".into(), Value::Array(roles));
+    input.insert("infra".into(), Value::Object(infra));
+    Value::Object(input)
 }
 
 /// One tenant with what the tier policies compare: names and their paths, and the contract.
