@@ -171,7 +171,11 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     lap("native checks");
     let input = policy::input::build(&world, config);
     lap("build policy input");
-    findings.extend(policies.evaluate(input, &world).map_err(Error::Policy)?);
+    findings.extend(
+        policies
+            .evaluate_input(input, &world)
+            .map_err(Error::Policy)?,
+    );
     lap("evaluate policies");
     let findings = apply_levels(findings, config);
     let findings = report::resolve(&world, findings);

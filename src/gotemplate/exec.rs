@@ -5,6 +5,10 @@ use super::format::{print, truthy, type_name};
 use super::parse::{Arg, Node, Operand, Pipeline};
 use super::{Error, ErrorKind, MissingKey, Templates};
 use serde_json::Value;
+use std::borrow::Cow;
+
+/// What a missing key yields (borrowed, so field lookups need not own anything).
+static NULL: Value = Value::Null;
 
 /// `range` over an integer larger than this stops execution (hostile templates).
 const MAX_RANGE: i64 = 100_000;
@@ -31,7 +35,12 @@ impl Ctx<'_> {
 }
 
 /// Runs a named template at a nesting depth.
-pub(super) fn run(set: &Templates, name: &str, dot: &Value, depth: usize) -> Result<String, Error> {
+pub(super) fn run<'a>(
+    set: &'a Templates,
+    name: &str,
+    dot: &'a Value,
+    depth: usize,
+) -> Result<String, Error> {
     let Some(tree) = set.trees.get(name) else {
         return Err(Error::func(format!("template `{name}` not defined")));
     };
@@ -46,7 +55,9 @@ pub(super) fn run(set: &Templates, name: &str, dot: &Value, depth: usize) -> Res
     let mut ex = Exec {
         set,
         file: &tree.file,
-        vars: vec![("$".to_string(), dot.clone())],
+        // Why borrowed: `$` is the whole data (a release's merged values); cloning it per run
+        // was a large share of Helm rendering.
+        vars: vec![("$".to_string(), Cow::Borrowed(dot))],
         out: String::new(),
         depth,
     };
@@ -71,12 +82,12 @@ pub(super) fn run_text(
 struct Exec<'a> {
     set: &'a Templates,
     file: &'a str,
-    vars: Vec<(String, Value)>,
+    vars: Vec<(String, Cow<'a, Value>)>,
     out: String,
     depth: usize,
 }
 
-impl Exec<'_> {
+impl<'a> Exec<'a> {
     fn error(&self, pos: usize, message: impl Into<String>) -> Error {
         Error {
             kind: ErrorKind::Exec,
@@ -204,10 +215,10 @@ impl Exec<'_> {
         for (k, v) in items {
             self.vars.truncate(mark);
             match pipe.decl.as_slice() {
-                [one] => self.vars.push((one.clone(), v.clone())),
+                [one] => self.vars.push((one.clone(), Cow::Owned(v.clone()))),
                 [key, val] => {
-                    self.vars.push((key.clone(), k));
-                    self.vars.push((val.clone(), v.clone()));
+                    self.vars.push((key.clone(), Cow::Owned(k)));
+                    self.vars.push((val.clone(), Cow::Owned(v.clone())));
                 }
                 _ => {}
             }
@@ -219,12 +230,13 @@ impl Exec<'_> {
         Ok(())
     }
 
-    fn var(&self, name: &str, pos: usize) -> Result<Value, Error> {
+    /// A variable's value, borrowed (callers clone only the part they use).
+    fn var(&self, name: &str, pos: usize) -> Result<&Value, Error> {
         self.vars
             .iter()
             .rev()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.as_ref())
             .ok_or_else(|| self.error(pos, format!("undefined variable: {name}")))
     }
 
@@ -237,13 +249,13 @@ impl Exec<'_> {
         if p.assign {
             for name in &p.decl {
                 match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
-                    Some(slot) => slot.1 = v.clone(),
+                    Some(slot) => slot.1 = Cow::Owned(v.clone()),
                     None => return Err(self.error(p.pos, format!("undefined variable: {name}"))),
                 }
             }
         } else {
             for name in &p.decl {
-                self.vars.push((name.clone(), v.clone()));
+                self.vars.push((name.clone(), Cow::Owned(v.clone())));
             }
         }
         Ok(v)
@@ -333,29 +345,32 @@ impl Exec<'_> {
         match &a.op {
             Operand::Dot => Ok(dot.clone()),
             Operand::Lit(v) => Ok(v.clone()),
-            Operand::Field(chain) => self.fields(dot.clone(), chain, a.pos, ""),
+            // Why borrowed lookups: `.Values.x` used to clone all of `.` and then take `x`.
+            Operand::Field(chain) => self.fields(dot, chain, a.pos, "").cloned(),
             Operand::Var(name, chain) => {
                 let v = self.var(name, a.pos)?;
-                self.fields(v, chain, a.pos, name)
+                self.fields(v, chain, a.pos, name).cloned()
             }
             Operand::Func(name) => self.call(dot, name, a.pos, &[], None),
             Operand::Sub(p, chain) => {
                 let v = self.pipeline(dot, p)?;
-                self.fields(v, chain, a.pos, "")
+                self.fields(&v, chain, a.pos, "").cloned()
             }
         }
     }
 
-    fn fields(
+    /// Follows `.a.b.c` from `v` by reference; a missing key is `null` (or an error with
+    /// `missingkey=error`), and a field of `null` is Go's nil pointer error.
+    fn fields<'v>(
         &self,
-        mut v: Value,
+        mut v: &'v Value,
         chain: &[String],
         pos: usize,
         base: &str,
-    ) -> Result<Value, Error> {
+    ) -> Result<&'v Value, Error> {
         for (i, name) in chain.iter().enumerate() {
             v = match v {
-                Value::Object(mut m) => match m.remove(name) {
+                Value::Object(m) => match m.get(name) {
                     Some(x) => x,
                     None if self.set.options.missing_key == MissingKey::Error => {
                         return Err(self.error(
@@ -366,7 +381,7 @@ impl Exec<'_> {
                             ),
                         ))
                     }
-                    None => Value::Null,
+                    None => &NULL,
                 },
                 Value::Null => {
                     return Err(self.error(
@@ -380,7 +395,7 @@ impl Exec<'_> {
                 other => {
                     return Err(self.error(
                         pos,
-                        format!("can't evaluate field {name} in type {}", type_name(&other)),
+                        format!("can't evaluate field {name} in type {}", type_name(other)),
                     ))
                 }
             };

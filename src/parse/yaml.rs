@@ -80,6 +80,17 @@ pub fn load_with(text: &str, options: &YamlOptions) -> LoadedYaml {
     }
 }
 
+/// Loads the documents of `text` only: no lints and no issues. Why: text gitops-lint renders
+/// itself (Helm templates, 10,000 releases at scale) has no file to report lints in, so
+/// linting it was wasted work.
+pub fn load_docs(text: &str) -> Vec<YamlDoc> {
+    let mut builder = Builder::new(text, &YamlOptions::default());
+    builder.lint = false;
+    let mut issues = Vec::new();
+    drive(text, &mut builder, &mut issues);
+    builder.docs
+}
+
 fn line_of(text: &str, byte: usize) -> usize {
     text.as_bytes()[..byte.min(text.len())]
         .iter()
@@ -240,6 +251,8 @@ enum Frame {
 struct Builder<'t> {
     text: &'t str,
     lints: TokenLints<'t>,
+    /// Whether `lints` sees the events (see [`load_docs`]).
+    lint: bool,
     frames: Vec<Frame>,
     root: Option<Value>,
     doc_start: usize,
@@ -255,6 +268,7 @@ impl<'t> Builder<'t> {
         Builder {
             text,
             lints: TokenLints::new(text, options),
+            lint: true,
             frames: Vec::new(),
             root: None,
             doc_start: 0,
@@ -407,11 +421,16 @@ fn count_nodes(value: &Value) -> usize {
 
 impl<'a> Sink<'a> for Builder<'_> {
     fn syntax_error(&mut self, at: usize) -> Option<ParseIssue> {
+        if !self.lint {
+            return None;
+        }
         self.lints.diagnose(at)
     }
 
     fn event(&mut self, ev: Event<'a>, start: usize, end: usize) -> Flow {
-        self.lints.event(&ev, start, end);
+        if self.lint {
+            self.lints.event(&ev, start, end);
+        }
         match ev {
             Event::DocumentStart(_) => {
                 self.doc_start = start;

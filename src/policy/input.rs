@@ -23,35 +23,68 @@ use super::contract;
 use crate::config::Config;
 use crate::model::Tenant;
 use crate::model::World;
+use crate::source::FileId;
+use rayon::prelude::*;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// Builds the input document for the policies.
-pub fn build(world: &World, config: &Config) -> Value {
+/// Builds the input document for the policies, as the policy engine's values.
+pub fn build(world: &World, config: &Config) -> regorus::Value {
+    let mut input = to_rego(&without_resources(world, config));
+    if let Ok(m) = input.as_object_mut() {
+        m.insert(regorus::Value::from("resources"), resources(world));
+    }
+    input
+}
+
+/// A JSON value as the policy engine's value, converted from a reference exactly as
+/// `regorus::Value::from` converts an owned one.
+fn to_rego(v: &Value) -> regorus::Value {
+    regorus::Value::deserialize(v).unwrap_or(regorus::Value::Undefined)
+}
+
+/// `input.resources`: every document with a `kind`. Why built straight into the engine's
+/// values (and per file in parallel): going through a JSON copy of every document first cost a
+/// deep clone and a drop of the whole apps-repo.
+fn resources(world: &World) -> regorus::Value {
+    let per_file: Vec<Vec<regorus::Value>> = world
+        .yaml
+        .par_iter()
+        .zip(world.files.par_iter())
+        .map(|(docs, file)| {
+            let mut out = Vec::new();
+            for (d, doc) in docs.iter().enumerate() {
+                let v = &doc.value;
+                let Some(kind) = v.get("kind").and_then(Value::as_str) else {
+                    continue;
+                };
+                let mut r = to_rego(&json!({
+                    "file": file.display,
+                    "doc": d,
+                    "kind": kind,
+                    "apiVersion": v.get("apiVersion"),
+                    "name": v.pointer("/metadata/name"),
+                    "namespace": v.pointer("/metadata/namespace"),
+                }));
+                if let Ok(m) = r.as_object_mut() {
+                    m.insert(regorus::Value::from("object"), to_rego(v));
+                }
+                out.push(r);
+            }
+            out
+        })
+        .collect();
+    regorus::Value::from(per_file.into_iter().flatten().collect::<Vec<_>>())
+}
+
+/// Everything but `input.resources`, as JSON.
+fn without_resources(world: &World, config: &Config) -> Value {
     let pools: Map<String, Value> = world
         .pools
         .iter()
         .map(|p| (p.id.clone(), json!(p)))
         .collect();
-    let mut resources = Vec::new();
-    for (i, docs) in world.yaml.iter().enumerate() {
-        let file = &world.files[i];
-        for (d, doc) in docs.iter().enumerate() {
-            let v = &doc.value;
-            let Some(kind) = v.get("kind").and_then(Value::as_str) else {
-                continue;
-            };
-            resources.push(json!({
-                "file": file.display,
-                "doc": d,
-                "kind": kind,
-                "apiVersion": v.get("apiVersion"),
-                "name": v.pointer("/metadata/name"),
-                "namespace": v.pointer("/metadata/namespace"),
-                "object": v,
-            }));
-        }
-    }
     let mut infra_tenants = Vec::new();
     let mut json_files: Vec<_> = world.json.iter().collect();
     json_files.sort_by_key(|(id, _)| **id);
@@ -75,9 +108,10 @@ pub fn build(world: &World, config: &Config) -> Value {
         .filter(|t| t.template)
         .map(|t| (t.tier.as_str(), t))
         .collect();
+    let by_display = contract::files_by_display(world);
     let mut template_docs = BTreeMap::new();
     for (tier, t) in &templates {
-        if let Some(d) = contract::document(world, t) {
+        if let Some(d) = contract::document(world, &by_display, t) {
             template_docs.insert(*tier, d);
         }
     }
@@ -95,10 +129,12 @@ pub fn build(world: &World, config: &Config) -> Value {
                 .or_insert_with(|| json!({"file": f.display, "doc": 0}));
         }
     }
+    // Why parallel: one document clone and one drift comparison per tenant (10,000 at scale);
+    // `collect` keeps the tenants' order.
     let tenants: Vec<Value> = world
         .tenants
-        .iter()
-        .map(|t| tenant(world, t, &templates, &template_docs))
+        .par_iter()
+        .map(|t| tenant(world, &by_display, t, &templates, &template_docs))
         .collect();
     let roles: Vec<Value> = world
         .infra
@@ -119,29 +155,34 @@ pub fn build(world: &World, config: &Config) -> Value {
             })
         })
         .collect();
-    json!({
-        "config": {
-            "tiers": config.tiers,
-            "pools": config.pools,
-        },
-        "tenants": tenants,
-        "tier_templates": tier_templates,
-        "tenant_dirs": tenant_dirs(world),
-        "pools": pools,
-        "resources": resources,
-        "infra": { "tenants": infra_tenants, "roles": roles },
-    })
+    // Why moved in, not `json!`: the macro serializes its operands by reference, a deep clone
+    // of every tenant and role (and a drop of the originals).
+    let mut input = Map::new();
+    input.insert(
+        "config".into(),
+        json!({"tiers": config.tiers, "pools": config.pools}),
+    );
+    input.insert("tenants".into(), Value::Array(tenants));
+    input.insert("tier_templates".into(), Value::Object(tier_templates));
+    input.insert("tenant_dirs".into(), Value::Array(tenant_dirs(world)));
+    input.insert("pools".into(), Value::Object(pools));
+    let mut infra = Map::new();
+    infra.insert("tenants".into(), Value::Array(infra_tenants));
+    infra.insert("roles".into(), Value::Array(roles));
+    input.insert("infra".into(), Value::Object(infra));
+    Value::Object(input)
 }
 
 /// One tenant with what the tier policies compare: names and their paths, and the contract.
 fn tenant(
     world: &World,
+    by_display: &HashMap<&str, FileId>,
     t: &Tenant,
     templates: &BTreeMap<&str, &Tenant>,
     template_docs: &BTreeMap<&str, Value>,
 ) -> Value {
     let mut v = json!(t);
-    let document = contract::document(world, t);
+    let document = contract::document(world, by_display, t);
     let (release_name, release_name_path) = match t.kind.as_str() {
         "HelmRelease" => (
             document
@@ -179,11 +220,9 @@ fn tenant(
         // The template's names with placeholders still masked (`_TENANT_ID_-premium`), exactly
         // as written, for comparing with the masked expectation.
         m.insert("raw_name".into(), json!(t.name));
-        let raw = world
-            .files
-            .iter()
-            .find(|f| f.display == t.file)
-            .and_then(|f| world.yaml.get(f.id.0 as usize)?.get(t.doc))
+        let raw = by_display
+            .get(t.file.as_str())
+            .and_then(|f| world.yaml.get(f.0 as usize)?.get(t.doc))
             .and_then(|d| {
                 d.value
                     .pointer("/spec/source/helm/releaseName")

@@ -95,8 +95,18 @@ impl PolicySet {
 
     /// Evaluates every package against the World and returns their findings.
     pub fn evaluate(&self, input: Value, world: &World) -> Result<Vec<Finding>, PolicyError> {
+        self.evaluate_input(regorus::Value::from(input), world)
+    }
+
+    /// [`PolicySet::evaluate`] with the input already in the engine's values
+    /// ([`input::build`]).
+    pub fn evaluate_input(
+        &self,
+        input: regorus::Value,
+        world: &World,
+    ) -> Result<Vec<Finding>, PolicyError> {
         let mut engine = self.engine.clone();
-        engine.set_input(regorus::Value::from(input));
+        engine.set_input(input);
         let by_display: HashMap<&str, FileId> = world
             .files
             .iter()
