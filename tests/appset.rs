@@ -648,29 +648,13 @@ fn the_view_reads_its_root_when_the_repo_url_names_no_checkout() {
     assert!(rows.is_empty(), "{rows:?}");
 }
 
-/// Copies a directory tree (test helper; no symlinks in fixtures).
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(from)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-    {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
-}
-
 #[test]
 fn a_checkout_named_otherwise_is_known_by_its_git_remote() {
     // The example apps-repo, checked out under another directory name: without its git remote
     // the ApplicationSet's repoURL names no linted repository and the set is not expanded.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let checkout = dir.path().join("gitops");
-    copy_tree(&root().join("fixtures/example/apps-repo"), &checkout);
+    common::copy_dir(&root().join("fixtures/example/apps-repo"), &checkout);
     let rules = |o: &std::process::Output| -> Vec<String> {
         let json: serde_json::Value =
             serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}"));

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{read, root, run, scratch, stderr, stdout, write};
+use common::{copy_dir, read, root, run, scratch, stderr, stdout, write};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -930,21 +930,6 @@ fn init_reads_a_custom_tier_from_its_template() {
         config.tiers["gold"]["consumer"],
         gitops_lint::config::AppMode::Pool
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(from)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-    {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
 }
 
 fn config_schema() -> Value {

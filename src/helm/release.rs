@@ -133,51 +133,40 @@ pub fn collect(world: &World) -> Vec<Release> {
         .map(|f| (f.display.as_str(), f))
         .collect();
     let by_display = |display: &str| files.get(display).copied();
+    // A release of this document with these values, when the document names a release.
+    let release = |file: &SourceFile, doc: usize, values: Value, values_path, tenant| {
+        let value = &world.yaml[file.id.0 as usize].get(doc)?.value;
+        let d = describe(value)?;
+        Some(Release {
+            file: file.id,
+            doc,
+            name: d.name,
+            name_path: d.name_path,
+            namespace: d.namespace,
+            namespace_path: d.namespace_path,
+            values,
+            values_path,
+            tenant,
+            chart: d.chart,
+        })
+    };
     for t in world.tenants.iter().filter(|t| !t.template) {
         let Some(file) = by_display(&t.file) else {
             continue;
         };
-        let Some(doc) = world.yaml[file.id.0 as usize].get(t.doc) else {
-            continue;
-        };
-        let Some(Described {
-            name,
-            name_path,
-            namespace,
-            namespace_path,
-            chart,
-        }) = describe(&doc.value)
-        else {
-            continue;
-        };
-        out.push(Release {
-            file: file.id,
-            doc: t.doc,
-            name,
-            name_path,
-            namespace,
-            namespace_path,
-            values: t.values.clone(),
-            values_path: t.values_path.clone(),
-            tenant: Some(t.id.clone()),
-            chart,
-        });
+        out.extend(release(
+            file,
+            t.doc,
+            t.values.clone(),
+            t.values_path.clone(),
+            Some(t.id.clone()),
+        ));
     }
     for p in &world.pools {
         let Some(file) = by_display(&p.file) else {
             continue;
         };
         let Some(doc) = world.yaml[file.id.0 as usize].get(p.doc) else {
-            continue;
-        };
-        let Some(Described {
-            name,
-            name_path,
-            namespace,
-            namespace_path,
-            chart,
-        }) = describe(&doc.value)
-        else {
             continue;
         };
         // The values were parsed (and their problems reported) when the pool was collected.
@@ -187,18 +176,7 @@ pub fn collect(world: &World) -> Vec<Release> {
         else {
             continue;
         };
-        out.push(Release {
-            file: file.id,
-            doc: p.doc,
-            name,
-            name_path,
-            namespace,
-            namespace_path,
-            values,
-            values_path,
-            tenant: None,
-            chart,
-        });
+        out.extend(release(file, p.doc, values, values_path, None));
     }
     out.sort_by_key(|r| (r.file, r.doc));
     out

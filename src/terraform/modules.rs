@@ -815,15 +815,7 @@ impl Evaluator<'_> {
                         continue;
                     }
                 }
-                if role.name.is_none() && !role.prefixed {
-                    // A name known only at apply: a ServiceAccount may well name this role.
-                    infra.incomplete.push((
-                        role.location.clone(),
-                        "this role's name is not known before apply".to_string(),
-                    ));
-                }
-                names.push(role.name.clone());
-                irsa::record(infra, role);
+                record_role(infra, role, &mut names);
                 continue;
             }
             if depth >= MAX_NESTING || infra.instances.len() >= MAX_INSTANCES {
@@ -924,14 +916,7 @@ impl Evaluator<'_> {
                 }
             }
             if let Some(role) = role {
-                if role.name.is_none() && !role.prefixed {
-                    infra.incomplete.push((
-                        role.location.clone(),
-                        "this role's name is not known before apply".to_string(),
-                    ));
-                }
-                names.push(role.name.clone());
-                irsa::record(infra, role);
+                record_role(infra, role, &mut names);
             }
         }
         names
@@ -1081,4 +1066,17 @@ fn skipped_by(ctx: &BlockCtx, name: Option<String>, switch: &str) -> SkippedRole
 /// Whether a string is an AWS account id (12 digits).
 pub fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Records a role Terraform creates, and its name among the names this instance creates. A name
+/// known only at apply makes the model incomplete: a ServiceAccount may well name this role.
+fn record_role(infra: &mut Infra, role: super::Role, names: &mut Vec<Option<String>>) {
+    if role.name.is_none() && !role.prefixed {
+        infra.incomplete.push((
+            role.location.clone(),
+            "this role's name is not known before apply".to_string(),
+        ));
+    }
+    names.push(role.name.clone());
+    irsa::record(infra, role);
 }
