@@ -9,12 +9,11 @@ use crate::source::{key_path, FileId};
 use crate::terraform::{InfraTenant, TenantSource};
 use std::collections::{HashMap, HashSet};
 
-fn tenant_location(files: &HashMap<&str, FileId>, t: &Tenant) -> Option<Location> {
-    let file = *files.get(t.file.as_str())?;
-    Some(match &t.id_path {
-        Some(p) => Location::value(file, t.doc, p.clone()),
-        None => Location::key(file, t.doc, key_path(&["metadata", "name"])),
-    })
+fn tenant_location(t: &Tenant) -> Location {
+    match &t.id_path {
+        Some(p) => Location::value(t.file_id, t.doc, p.clone()),
+        None => Location::key(t.file_id, t.doc, key_path(&["metadata", "name"])),
+    }
 }
 
 fn source_name(t: &InfraTenant) -> &'static str {
@@ -29,11 +28,6 @@ pub fn check(world: &World) -> Vec<Finding> {
     let mut findings = Vec::new();
     let apps: Vec<&Tenant> = world.tenants.iter().filter(|t| !t.template).collect();
     let infra = &world.infra.tenants;
-    let files: HashMap<&str, FileId> = world
-        .files
-        .iter()
-        .map(|f| (f.display.as_str(), f.id))
-        .collect();
 
     // Duplicates on each side.
     let mut first_app: HashMap<&str, &Tenant> = HashMap::new();
@@ -42,21 +36,15 @@ pub fn check(world: &World) -> Vec<Finding> {
             None => {
                 first_app.insert(&t.id, t);
             }
-            Some(first) => {
-                if let (Some(here), Some(there)) =
-                    (tenant_location(&files, t), tenant_location(&files, first))
-                {
-                    findings.push(
-                        Finding::new(
-                            "repos/duplicate-tenant",
-                            format!("tenant `{}` is deployed twice: here ({}) and in `{}` ({}); both releases fight over one namespace and one set of IAM roles", t.id, t.tier, first.file, first.tier),
-                            here,
-                        )
-                        .with_help("keep one tenant file per tenant, under its tier's folder")
-                        .with_related(there, "the tenant is also deployed here"),
-                    );
-                }
-            }
+            Some(first) => findings.push(
+                Finding::new(
+                    "repos/duplicate-tenant",
+                    format!("tenant `{}` is deployed twice: here ({}) and in `{}` ({}); both releases fight over one namespace and one set of IAM roles", t.id, t.tier, first.file, first.tier),
+                    tenant_location(t),
+                )
+                .with_help("keep one tenant file per tenant, under its tier's folder")
+                .with_related(tenant_location(first), "the tenant is also deployed here"),
+            ),
         }
     }
     // Per file: two environments (envs/dev, envs/prd) may each list a tenant once.
@@ -99,9 +87,7 @@ pub fn check(world: &World) -> Vec<Finding> {
         .filter_map(|i| i.tenant.as_deref())
         .collect();
     for t in first_app.values() {
-        let Some(here) = tenant_location(&files, t) else {
-            continue;
-        };
+        let here = tenant_location(t);
         match infra_by_id.get(t.id.as_str()) {
             None if instantiated.contains(t.id.as_str()) => {}
             None => findings.push(
@@ -161,7 +147,7 @@ pub fn check(world: &World) -> Vec<Finding> {
             .tier
             .as_deref()
             .and_then(|tier| by_tier.get(tier))
-            .and_then(|s| tenant_location(&files, s))
+            .map(|s| tenant_location(s))
         {
             f = f.with_related(
                 sibling,

@@ -3,7 +3,6 @@
 use crate::model::World;
 use crate::source::{FileId, PathSeg, SourceFile};
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// Which chart a release installs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,13 +125,6 @@ fn clean(p: &str) -> String {
 /// Every rendered tenant release and every pool release, in file order.
 pub fn collect(world: &World) -> Vec<Release> {
     let mut out = Vec::new();
-    // One index instead of a scan of every file per release (10,000 tenants, 10,000 files).
-    let files: HashMap<&str, &SourceFile> = world
-        .files
-        .iter()
-        .map(|f| (f.display.as_str(), f))
-        .collect();
-    let by_display = |display: &str| files.get(display).copied();
     // A release of this document with these values, when the document names a release.
     let release = |file: &SourceFile, doc: usize, values: Value, values_path, tenant| {
         let value = &world.yaml[file.id.0 as usize].get(doc)?.value;
@@ -151,11 +143,8 @@ pub fn collect(world: &World) -> Vec<Release> {
         })
     };
     for t in world.tenants.iter().filter(|t| !t.template) {
-        let Some(file) = by_display(&t.file) else {
-            continue;
-        };
         out.extend(release(
-            file,
+            world.file(t.file_id),
             t.doc,
             t.values.clone(),
             t.values_path.clone(),
@@ -163,9 +152,7 @@ pub fn collect(world: &World) -> Vec<Release> {
         ));
     }
     for p in &world.pools {
-        let Some(file) = by_display(&p.file) else {
-            continue;
-        };
+        let file = world.file(p.file_id);
         let Some(doc) = world.yaml[file.id.0 as usize].get(p.doc) else {
             continue;
         };

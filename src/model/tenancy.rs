@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::finding::{Finding, Location};
 use crate::parse::lints::YamlOptions;
 use crate::parse::yaml::{self, literal_to_outer};
-use crate::source::{FileKind, PathSeg, SourceFile, Span};
+use crate::source::{FileId, FileKind, PathSeg, SourceFile, Span};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,6 +20,9 @@ pub struct Tenant {
     pub tier: String,
     /// Displayed file path.
     pub file: String,
+    /// The file itself (not part of the policy input: policies see `file`).
+    #[serde(skip)]
+    pub file_id: FileId,
     /// Document index in the file.
     pub doc: usize,
     /// `Application` or `HelmRelease`.
@@ -47,6 +50,9 @@ pub struct Pool {
     pub id: String,
     /// Displayed file path.
     pub file: String,
+    /// The file itself (not part of the policy input).
+    #[serde(skip)]
+    pub file_id: FileId,
     /// Document index.
     pub doc: usize,
 }
@@ -188,6 +194,7 @@ pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
                 pools.push(Pool {
                     id: name.clone().unwrap_or(stem),
                     file: file.display.clone(),
+                    file_id: file.id,
                     doc: d,
                 });
                 continue;
@@ -239,6 +246,7 @@ pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
                 },
                 tier,
                 file: file.display.clone(),
+                file_id: file.id,
                 doc: d,
                 kind,
                 name,

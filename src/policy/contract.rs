@@ -6,34 +6,24 @@
 //! `{RELEASE_VERSION}`, ...) is per-installation, so a field that holds one becomes a pattern
 //! (a regular expression) the tenant's value must match instead of a fixed value.
 
-use crate::model::{Tenant, World};
+use crate::model::{DocRef, Tenant, World};
 use crate::parse::placeholder::unmask;
-use crate::source::{FileId, PathSeg};
+use crate::source::PathSeg;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
 
 /// A tenant's document with its Helm values as a mapping in place of the values string (so one
-/// path addresses a field in both the tenant and its template). `by_display` indexes the
-/// World's files by displayed path (see [`files_by_display`]).
-pub fn document(world: &World, by_display: &HashMap<&str, FileId>, t: &Tenant) -> Option<Value> {
-    // Why an index: a scan of every file per tenant was quadratic (10k tenants x 10k files).
-    let file = by_display.get(t.file.as_str())?;
-    let doc = world.yaml.get(file.0 as usize)?.get(t.doc)?;
+/// path addresses a field in both the tenant and its template).
+pub fn document(world: &World, t: &Tenant) -> Option<Value> {
+    let doc = world.doc(DocRef {
+        file: t.file_id,
+        doc: t.doc,
+    })?;
     let mut v = doc.value.clone();
     set(&mut v, &t.values_path, t.values.clone());
     if t.template {
         unmask_all(&mut v);
     }
     Some(v)
-}
-
-/// The World's files by displayed path; the first file wins, as a scan in file order would.
-pub fn files_by_display(world: &World) -> HashMap<&str, FileId> {
-    let mut map = HashMap::with_capacity(world.files.len());
-    for f in &world.files {
-        map.entry(f.display.as_str()).or_insert(f.id);
-    }
-    map
 }
 
 fn set(v: &mut Value, path: &[PathSeg], new: Value) {

@@ -21,13 +21,11 @@
 
 use super::contract;
 use crate::config::Config;
-use crate::model::Tenant;
-use crate::model::World;
-use crate::source::FileId;
+use crate::model::{DocRef, Tenant, World};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Builds the input document for the policies, as the policy engine's values.
 pub fn build(world: &World, config: &Config) -> regorus::Value {
@@ -108,10 +106,9 @@ fn without_resources(world: &World, config: &Config) -> Value {
         .filter(|t| t.template)
         .map(|t| (t.tier.as_str(), t))
         .collect();
-    let by_display = contract::files_by_display(world);
     let mut template_docs = BTreeMap::new();
     for (tier, t) in &templates {
-        if let Some(d) = contract::document(world, &by_display, t) {
+        if let Some(d) = contract::document(world, t) {
             template_docs.insert(*tier, d);
         }
     }
@@ -134,7 +131,7 @@ fn without_resources(world: &World, config: &Config) -> Value {
     let tenants: Vec<Value> = world
         .tenants
         .par_iter()
-        .map(|t| tenant(world, &by_display, t, &templates, &template_docs))
+        .map(|t| tenant(world, t, &templates, &template_docs))
         .collect();
     let roles: Vec<Value> = world
         .infra
@@ -176,13 +173,12 @@ fn without_resources(world: &World, config: &Config) -> Value {
 /// One tenant with what the tier policies compare: names and their paths, and the contract.
 fn tenant(
     world: &World,
-    by_display: &HashMap<&str, FileId>,
     t: &Tenant,
     templates: &BTreeMap<&str, &Tenant>,
     template_docs: &BTreeMap<&str, Value>,
 ) -> Value {
     let mut v = json!(t);
-    let document = contract::document(world, by_display, t);
+    let document = contract::document(world, t);
     let (release_name, release_name_path) = match t.kind.as_str() {
         "HelmRelease" => (
             document
@@ -199,12 +195,7 @@ fn tenant(
             json!(["spec", "source", "helm", "releaseName"]),
         ),
     };
-    let stem = t
-        .file
-        .rsplit('/')
-        .next()
-        .and_then(|n| n.rsplit_once('.').map(|(s, _)| s))
-        .unwrap_or("");
+    let stem = world.file(t.file_id).stem();
     let Value::Object(m) = &mut v else {
         return v;
     };
@@ -220,9 +211,11 @@ fn tenant(
         // The template's names with placeholders still masked (`_TENANT_ID_-premium`), exactly
         // as written, for comparing with the masked expectation.
         m.insert("raw_name".into(), json!(t.name));
-        let raw = by_display
-            .get(t.file.as_str())
-            .and_then(|f| world.yaml.get(f.0 as usize)?.get(t.doc))
+        let raw = world
+            .doc(DocRef {
+                file: t.file_id,
+                doc: t.doc,
+            })
             .and_then(|d| {
                 d.value
                     .pointer("/spec/source/helm/releaseName")
