@@ -5,14 +5,15 @@
 mod common;
 
 use common::{root, run, stdout};
-use gitops_lint::{find_config, lint, Options};
+use gitops_lint::{find_config, lint, Options, Outcome};
 use std::path::PathBuf;
 
 /// (ApplicationSet name, generated element, app name, source path, destination server,
 /// destination namespace) for every generated Application of a repository.
 type Row = (String, String, String, String, String, String);
 
-fn generated(repo: &str) -> Vec<Row> {
+/// Lints one repository of the crate with its own config (found as the CLI finds it).
+fn lint_repo(repo: &str) -> Outcome {
     let paths = vec![root().join(repo)];
     let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
     let options = Options {
@@ -20,7 +21,11 @@ fn generated(repo: &str) -> Vec<Row> {
         policy_dirs: Vec::new(),
         policy_time_limit: std::time::Duration::from_secs(5),
     };
-    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    lint(&options, &config).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn generated(repo: &str) -> Vec<Row> {
+    let outcome = lint_repo(repo);
     let s = |v: &serde_json::Value, p: &str| {
         v.pointer(p)
             .and_then(|x| x.as_str())
@@ -133,14 +138,7 @@ fn git_files_flatten_content_and_lists_give_one_set_per_item() {
 
 #[test]
 fn go_printing_of_numbers_and_the_path_parameter_wins_over_the_file() {
-    let paths = vec![root().join(GENERATORS)];
-    let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
-    let options = Options {
-        paths,
-        policy_dirs: Vec::new(),
-        policy_time_limit: std::time::Duration::from_secs(5),
-    };
-    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = lint_repo(GENERATORS);
     let app = outcome
         .world
         .generated
@@ -300,14 +298,7 @@ fn go_template_with_sprig_and_template_patch() {
             ),
         ]
     );
-    let paths = vec![root().join(GENERATORS)];
-    let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
-    let options = Options {
-        paths,
-        policy_dirs: Vec::new(),
-        policy_time_limit: std::time::Duration::from_secs(5),
-    };
-    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = lint_repo(GENERATORS);
     let patched: Vec<&str> = outcome
         .world
         .generated
@@ -330,14 +321,7 @@ fn live_generators_generate_nothing_offline() {
 
 #[test]
 fn every_generated_application_is_in_the_set_namespace_with_the_finalizer() {
-    let paths = vec![root().join(GENERATORS)];
-    let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
-    let options = Options {
-        paths,
-        policy_dirs: Vec::new(),
-        policy_time_limit: std::time::Duration::from_secs(5),
-    };
-    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = lint_repo(GENERATORS);
     assert_eq!(outcome.world.generated.len(), 20);
     for g in &outcome.world.generated {
         assert_eq!(g.value["metadata"]["namespace"], "argocd");
@@ -478,14 +462,7 @@ const REAL_WORLD: &str = "fixtures/appset/real-world/apps-repo";
 
 /// The generated Application of one set and element, by name.
 fn app_named(repo: &str, name: &str) -> serde_json::Value {
-    let paths = vec![root().join(repo)];
-    let config = find_config(None, &paths).unwrap_or_else(|e| panic!("{e}"));
-    let options = Options {
-        paths,
-        policy_dirs: Vec::new(),
-        policy_time_limit: std::time::Duration::from_secs(5),
-    };
-    let outcome = lint(&options, &config).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = lint_repo(repo);
     outcome
         .world
         .generated
