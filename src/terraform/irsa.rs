@@ -735,17 +735,17 @@ pub fn pod_identities(
     ctx: &BlockCtx,
     roles: &HashMap<String, Vec<Option<String>>>,
 ) {
-    let instances = match super::modules::expand(ctx.scope, ctx.block, ctx.file, ctx.text) {
-        super::modules::Expansion::One => vec![(String::new(), None, None)],
-        super::modules::Expansion::Many(l) => l,
-        super::modules::Expansion::Unknown(location, text) => {
-            infra.incomplete.push((
-                location,
-                format!("Pod Identity associations depend on `{text}`"),
-            ));
-            return;
-        }
-    };
+    let instances =
+        match super::modules::expand(ctx.scope, ctx.block, ctx.file, ctx.text).instances() {
+            Ok(list) => list,
+            Err((location, text)) => {
+                infra.incomplete.push((
+                    location,
+                    format!("Pod Identity associations depend on `{text}`"),
+                ));
+                return;
+            }
+        };
     for (_, each, count) in instances {
         let scope = ctx.scope.with_instance(each, count);
         let get =

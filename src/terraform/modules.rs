@@ -116,6 +116,18 @@ pub enum Expansion {
     Unknown(Location, String),
 }
 
+impl Expansion {
+    /// The instances to evaluate (one unnamed instance without `count`/`for_each`), or where
+    /// and why they are not known.
+    pub fn instances(self) -> Result<Vec<Expanded>, (Location, String)> {
+        match self {
+            Expansion::One => Ok(vec![(String::new(), None, None)]),
+            Expansion::Many(list) => Ok(list),
+            Expansion::Unknown(location, text) => Err((location, text)),
+        }
+    }
+}
+
 /// Expands a block's `count` / `for_each` in a scope.
 pub fn expand(scope: &Scope, block: &Block, file: FileId, text: &str) -> Expansion {
     if let Some(attr) = block.body.get_attribute("count") {
@@ -771,10 +783,9 @@ impl Evaluator<'_> {
             self.opaque_module(infra, ctx, name, source);
             return names;
         }
-        let instances = match expand(ctx.scope, block, ctx.file, ctx.text) {
-            Expansion::One => vec![(String::new(), None, None)],
-            Expansion::Many(list) => list,
-            Expansion::Unknown(location, text) => {
+        let instances = match expand(ctx.scope, block, ctx.file, ctx.text).instances() {
+            Ok(list) => list,
+            Err((location, text)) => {
                 infra.incomplete.push((
                     location,
                     format!("the instances of `module.{name}` depend on `{text}`, which is not known before apply"),
@@ -876,10 +887,9 @@ impl Evaluator<'_> {
 
     fn iam_roles(&self, infra: &mut Infra, ctx: &BlockCtx, m: &ModuleSrc) -> Vec<Option<String>> {
         let mut names = Vec::new();
-        let instances = match expand(ctx.scope, ctx.block, ctx.file, ctx.text) {
-            Expansion::One => vec![(String::new(), None, None)],
-            Expansion::Many(list) => list,
-            Expansion::Unknown(location, text) => {
+        let instances = match expand(ctx.scope, ctx.block, ctx.file, ctx.text).instances() {
+            Ok(list) => list,
+            Err((location, text)) => {
                 infra.incomplete.push((
                     location,
                     format!("the instances of this `aws_iam_role` depend on `{text}`, which is not known before apply"),
@@ -972,10 +982,9 @@ impl Evaluator<'_> {
     /// role module and its instances or a `*name*` argument are unknown, the model is incomplete.
     fn opaque_module(&self, infra: &mut Infra, ctx: &BlockCtx, name: &str, source: &str) {
         let role_like = ROLE_MODULE_HINTS.iter().any(|h| source.contains(h));
-        let instances = match expand(ctx.scope, ctx.block, ctx.file, ctx.text) {
-            Expansion::One => vec![(String::new(), None, None)],
-            Expansion::Many(list) => list,
-            Expansion::Unknown(location, text) => {
+        let instances = match expand(ctx.scope, ctx.block, ctx.file, ctx.text).instances() {
+            Ok(list) => list,
+            Err((location, text)) => {
                 if role_like {
                     infra.incomplete.push((
                         location,
