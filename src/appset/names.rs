@@ -16,9 +16,6 @@ fn name_of(app: &Value) -> &str {
         .unwrap_or("")
 }
 
-/// Ends the borrow of the names before the Applications move.
-fn drop_names(_: Vec<&str>) {}
-
 /// Checks the names; returns the Applications Argo CD creates and the findings.
 pub fn check(
     at: DocRef,
@@ -95,7 +92,6 @@ pub fn check(
         .zip(&problems)
         .map(|(n, p)| p.is_some() || duplicated.contains_key(*n))
         .collect();
-    drop_names(names);
     let kept = rendered
         .into_iter()
         .zip(drop)
