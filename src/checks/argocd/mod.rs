@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::finding::Finding;
 use crate::model::apps::{AppOrigin, AppRef};
 use crate::model::World;
+use crate::parse::placeholder::unmask;
 use crate::source::PathSeg;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -116,36 +117,8 @@ pub fn join_repo_path(base: &str, rel: &str) -> Option<String> {
 /// unrendered ApplicationSet template (`{{path}}`), a variable (`${ENV}`), or a tier-template
 /// placeholder as the loader masks it (`{TENANT_ID}` is read as `_TENANT_ID_`).
 pub fn templated(s: &str) -> bool {
-    s.contains("{{") || s.contains("${") || has_masked_placeholder(s)
-}
-
-/// `_NAME_` with an upper-case NAME: a masked `{NAME}` (see `parse::placeholder::mask`).
-fn has_masked_placeholder(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'_' && b.get(i + 1).is_some_and(u8::is_ascii_uppercase) {
-            let mut j = i + 1;
-            while j < b.len()
-                && (b[j].is_ascii_uppercase() || b[j].is_ascii_digit() || b[j] == b'_')
-            {
-                j += 1;
-            }
-            // the run ends with the closing `_` of the mask
-            if j - i >= 3 && b[j - 1] == b'_' {
-                return true;
-            }
-            i = j;
-        } else {
-            i += 1;
-        }
-    }
-    false
-}
-
-/// The context words for a message about an Application.
-pub fn ctx(app: &AppRef) -> String {
-    app.context()
+    // `unmask` changes a value exactly when it holds a masked `{NAME}`.
+    s.contains("{{") || s.contains("${") || unmask(s) != s
 }
 
 /// Findings about Applications, each tagged with whether the Application it is about was
