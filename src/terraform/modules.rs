@@ -293,7 +293,11 @@ fn variable_names(m: &ModuleSrc) -> Vec<String> {
 /// Variables a root module's `.tfvars` files set. `terraform.tfvars`, `*.auto.tfvars` and
 /// their `.json` forms are loaded by Terraform itself, so their values are used; any other
 /// `.tfvars` file is probably passed with `-var-file` by CI, so what it sets is unknown.
-fn tfvars(world: &World, m: &ModuleSrc) -> (HashMap<String, Value>, HashMap<String, Origin>) {
+fn tfvars(
+    world: &World,
+    files: &FileIndex,
+    m: &ModuleSrc,
+) -> (HashMap<String, Value>, HashMap<String, Origin>) {
     let mut vars = HashMap::new();
     let mut origins = HashMap::new();
     let Some(repo) = world.repos.get(m.repo) else {
@@ -328,11 +332,9 @@ fn tfvars(world: &World, m: &ModuleSrc) -> (HashMap<String, Value>, HashMap<Stri
             || name.ends_with(".auto.tfvars")
             || name.ends_with(".auto.tfvars.json");
         let set: Vec<(String, Value, Location)> = if name.ends_with(".json") {
-            let Some((id, json)) = world
-                .files
-                .iter()
-                .find(|f| f.repo == m.repo && &f.rel_path == rel)
-                .and_then(|f| world.json.get(&f.id).map(|j| (f.id, j)))
+            let Some((id, json)) = files
+                .find(m.repo, rel)
+                .and_then(|id| world.json.get(&id).map(|j| (id, j)))
             else {
                 continue;
             };
@@ -355,12 +357,11 @@ fn tfvars(world: &World, m: &ModuleSrc) -> (HashMap<String, Value>, HashMap<Stri
             let Ok(body) = crate::parse::hcl::load(&text) else {
                 continue;
             };
-            let files = FileIndex::new(world);
             let no_vars = HashMap::new();
             let no_locals = Locals::default();
             let budget = Cell::new(INSTANCE_BUDGET);
             let scope = Scope {
-                files: &files,
+                files,
                 repo: m.repo,
                 module_dir: &m.dir,
                 root_dir: &m.dir,
@@ -370,11 +371,7 @@ fn tfvars(world: &World, m: &ModuleSrc) -> (HashMap<String, Value>, HashMap<Stri
                 count_index: None,
                 budget: &budget,
             };
-            let file_id = world
-                .files
-                .iter()
-                .find(|f| f.repo == m.repo && &f.rel_path == rel)
-                .map(|f| f.id);
+            let file_id = files.find(m.repo, rel);
             body.attributes()
                 .map(|a| {
                     let location =
@@ -471,7 +468,7 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
         } else {
             m.dir.clone()
         };
-        let (vars, origins) = tfvars(world, m);
+        let (vars, origins) = tfvars(world, &files, m);
         ev.instance(
             infra,
             m,
