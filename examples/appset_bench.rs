@@ -1,14 +1,14 @@
 //! ApplicationSet expansion benchmark: a checkout with 10,000 tenant directories
 //! (`tenants/<tier>/tenant-N/`), expanded offline by a git directories generator (fasttemplate),
 //! the same in goTemplate, and a matrix of the directories with three clusters. Prints the best
-//! of several runs of [`gitops_lint::appset::expand`] alone (the load is timed separately).
+//! of several runs of [`gitops_lint_derive::appset::expand`] alone (the load is timed separately).
 //!
 //! ```text
 //! cargo run --release --example appset_bench -- [tenants] [runs]
 //! ```
 
-use gitops_lint::config::{Cluster, Config};
-use gitops_lint::load::RepoInput;
+use gitops_lint_config::{Cluster, Config};
+use gitops_lint_model::load::RepoInput;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -149,14 +149,14 @@ fn main() {
             std::process::exit(2);
         }
         let started = Instant::now();
-        let (world, _) = gitops_lint::load::load(&inputs, &config);
+        let (world, _) = gitops_lint_model::load::load(&inputs, &config);
         let load = started.elapsed();
         let mut best = Duration::MAX;
         let mut generated = 0;
         let mut findings = 0;
         for _ in 0..runs {
             let started = Instant::now();
-            let (apps, f) = gitops_lint::appset::expand(&world, &config);
+            let (apps, f) = gitops_lint_derive::appset::expand(&world, &config);
             best = best.min(started.elapsed());
             generated = apps.len();
             findings = f.len();

@@ -7,7 +7,7 @@
 //! cargo run --release --example bench -- /tmp/gen10k [runs]
 //! ```
 
-use gitops_lint::config::Config;
+use gitops_lint_config::Config;
 use gitops_lint::{lint, Options};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -26,7 +26,7 @@ type Run = (
     Vec<(&'static str, Duration)>,
     usize,
     usize,
-    gitops_lint::model::World,
+    gitops_lint_model::World,
 );
 
 fn main() {
@@ -39,7 +39,7 @@ fn main() {
     let options = Options {
         paths: vec![dir.join("apps-repo"), dir.join("infra-repo")],
         policy_dirs: Vec::new(),
-        policy_time_limit: gitops_lint::policy::DEFAULT_TIME_LIMIT,
+        policy_time_limit: gitops_lint_rules::policy::DEFAULT_TIME_LIMIT,
     };
     let config = Config::default();
     let mut best: Option<Run> = None;
@@ -88,13 +88,12 @@ fn main() {
             .unwrap_or_default()
     };
     let (tf, roles) = time(&|| {
-        gitops_lint::terraform::evaluate(&world, &config)
-            .0
+        gitops_lint_derive::terraform::evaluate(&world)
             .roles
             .len()
     });
-    let (irsa, _) = time(&|| gitops_lint::checks::irsa::check(&world).len());
-    let (repos, _) = time(&|| gitops_lint::checks::repos::check(&world).len());
+    let (irsa, _) = time(&|| gitops_lint_rules::checks::irsa::check(&world).len());
+    let (repos, _) = time(&|| gitops_lint_rules::checks::repos::check(&world).len());
     println!(
         "  of which terraform eval   {:>8.1} ms ({roles} roles, {} instances, {} ServiceAccounts)",
         tf.as_secs_f64() * 1e3,

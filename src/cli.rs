@@ -1,9 +1,10 @@
 //! The command line: `gitops-lint [OPTIONS] [PATH]...`, `gitops-lint rules`,
 //! `gitops-lint explain <RULE>`.
 
-use crate::finding::Level;
-use crate::report::Format;
-use crate::{catalog, find_config, lint, Error, Options};
+use gitops_lint_core::finding::Level;
+use gitops_lint_report::Format;
+use crate::{appset_view, find_config, lint, Error, Options};
+use gitops_lint_core::catalog;
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -178,7 +179,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }) => {
             let root = match root {
                 Some(r) => r,
-                None => crate::appset::view::guess_root(&files)?,
+                None => appset_view::guess_root(&files)?,
             };
             let paths = vec![root.clone()];
             let mut config = find_config(config.as_ref(), &paths)?;
@@ -186,14 +187,14 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let options = Options {
                 paths,
                 policy_dirs: Vec::new(),
-                policy_time_limit: crate::policy::DEFAULT_TIME_LIMIT,
+                policy_time_limit: gitops_lint_rules::policy::DEFAULT_TIME_LIMIT,
             };
             let outcome = lint(&options, &config)?;
-            let only = crate::appset::view::relative_to(&root, &files)?;
+            let only = appset_view::relative_to(&root, &files)?;
             let _ = stdout.write_all(
-                crate::appset::view::render(&outcome.world, &outcome.findings, &only).as_bytes(),
+                appset_view::render(&outcome.world, &outcome.findings, &only).as_bytes(),
             );
-            return Ok(u8::from(crate::appset::view::has_errors(
+            return Ok(u8::from(appset_view::has_errors(
                 &outcome.world,
                 &outcome.findings,
                 &only,
@@ -205,7 +206,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let options = Options {
         paths: cli.paths.clone(),
         policy_dirs: cli.policies.clone(),
-        policy_time_limit: crate::policy::DEFAULT_TIME_LIMIT,
+        policy_time_limit: gitops_lint_rules::policy::DEFAULT_TIME_LIMIT,
     };
     let mut outcome = lint(&options, &config)?;
     if cli.fix {
@@ -234,9 +235,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
     }
     if cli.show_generated {
         let _ = stdout.write_all(
-            crate::appset::view::render(&outcome.world, &outcome.findings, &[]).as_bytes(),
+            appset_view::render(&outcome.world, &outcome.findings, &[]).as_bytes(),
         );
-        return Ok(u8::from(crate::appset::view::has_errors(
+        return Ok(u8::from(appset_view::has_errors(
             &outcome.world,
             &outcome.findings,
             &[],

@@ -6,11 +6,12 @@
 //! a mis-indented key joins its siblings) must make the file parse at least as well as before
 //! and make its finding go away. Anything else is rejected and the finding stays.
 
-use crate::config::{Config, RuleSetting};
-use crate::model::World;
-use crate::parse::lints::YamlOptions;
-use crate::parse::{placeholder, yaml, Fix, FixKind, ParseIssue};
-use crate::source::{FileKind, SourceFile};
+use gitops_lint_core::RuleId;
+use gitops_lint_config::{Config, RuleSetting};
+use gitops_lint_model::World;
+use gitops_lint_syntax::lints::YamlOptions;
+use gitops_lint_syntax::{placeholder, yaml, Fix, FixKind, IssueEffect, ParseIssue};
+use gitops_lint_core::source::{FileKind, SourceFile};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -32,7 +33,7 @@ pub struct FileFix {
     /// The text after every accepted fix.
     pub after: String,
     /// Fixes applied, per rule.
-    pub applied: BTreeMap<&'static str, usize>,
+    pub applied: BTreeMap<RuleId, usize>,
 }
 
 impl FileFix {
@@ -109,8 +110,7 @@ fn breakage(issues: &[ParseIssue]) -> usize {
     issues
         .iter()
         .filter(|i| {
-            i.rule == "yaml/syntax"
-                || (i.rule == "yaml/indentation" && i.message.contains("does not parse"))
+            i.rule == RuleId::YAML_SYNTAX || i.effect == IssueEffect::StopsParsing
         })
         .count()
 }
@@ -137,9 +137,9 @@ fn fix_file(world: &World, file: &SourceFile, config: &Config) -> Option<FileFix
     let enabled = |rule: &str| !matches!(config.rules.get(rule), Some(RuleSetting::Off));
     let mut text = file.text.clone();
     let (mut docs, mut issues) = parse(&text, file.kind, &options);
-    let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut applied: BTreeMap<RuleId, usize> = BTreeMap::new();
     // Fixes that failed verification, by (rule, line text): never retried.
-    let mut rejected: Vec<(&'static str, String)> = Vec::new();
+    let mut rejected: Vec<(RuleId, String)> = Vec::new();
     for _ in 0..MAX_ATTEMPTS {
         let line_of = |text: &str, i: &ParseIssue| {
             let start = text[..i.start.min(text.len())]
@@ -149,12 +149,14 @@ fn fix_file(world: &World, file: &SourceFile, config: &Config) -> Option<FileFix
             text[start..end].to_string()
         };
         let candidate = issues.iter().find(|i| {
-            i.fix.is_some() && enabled(i.rule) && !rejected.contains(&(i.rule, line_of(&text, i)))
+            i.fix.is_some()
+                && enabled(&i.rule)
+                && !rejected.contains(&(i.rule.clone(), line_of(&text, i)))
         });
         let Some(issue) = candidate else {
             break;
         };
-        let (rule, key) = (issue.rule, line_of(&text, issue));
+        let (rule, key) = (issue.rule.clone(), line_of(&text, issue));
         let Some(new_text) = issue.fix.as_ref().and_then(|f| apply(&text, f)) else {
             rejected.push((rule, key));
             continue;
@@ -172,7 +174,7 @@ fn fix_file(world: &World, file: &SourceFile, config: &Config) -> Option<FileFix
             rejected.push((rule, key));
             continue;
         }
-        *applied.entry(rule).or_insert(0) += 1;
+        *applied.entry(rule.clone()).or_insert(0) += 1;
         text = new_text;
         docs = new_docs;
         issues = new_issues;

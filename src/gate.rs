@@ -4,12 +4,13 @@
 //! Order matters: suppressions first (an unused one is itself a finding), then the baseline
 //! (fingerprints count occurrences over the whole system), then `--changed-from`/`--staged`.
 
-use crate::baseline;
-use crate::changes::{self, Since};
-use crate::config::Config;
-use crate::finding::Level;
-use crate::report::{self, Format};
-use crate::{suppress, Error, Outcome};
+use gitops_lint_gate::baseline;
+use gitops_lint_gate::changes::{self, Since};
+use gitops_lint_config::Config;
+use gitops_lint_core::finding::Level;
+use crate::{Error, Outcome};
+use gitops_lint_gate::suppress;
+use gitops_lint_report::{self as report, Format};
 use clap::Args;
 use codespan_reporting::term::termcolor::{ColorChoice, NoColor, StandardStream};
 use std::io::{IsTerminal, Write};

@@ -3,9 +3,9 @@
 //! tier's app modes (read from the tier's template, else its tenants, else the defaults), pools,
 //! tenants directories and infra paths.
 
-use crate::config::{AppMode, Config, FILE_NAME};
-use crate::load::{self, RepoInput};
-use crate::model::World;
+use gitops_lint_config::{AppMode, Config, FILE_NAME};
+use gitops_lint_model::load::{self, RepoInput};
+use gitops_lint_model::World;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -61,7 +61,7 @@ pub fn detect(root: &Path) -> Layout {
     // Tiers the defaults do not know are only read as tiers when the config names them, so
     // name every tier the file layout shows before loading.
     let mut config = defaults.clone();
-    let walked = crate::discover::walk(root);
+    let walked = gitops_lint_model::discover::walk(root);
     let from_templates = walked.files.iter().filter_map(|f| {
         let name = f.rel_path.rsplit('/').next()?;
         let dir = f.rel_path.rsplit('/').nth(1)?;

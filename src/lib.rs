@@ -8,37 +8,23 @@
 //!   -> checks (native Rust) + policies (embedded and user Rego) -> levels -> report
 //! ```
 //!
-//! [`lint`] is the whole pipeline; `main` only parses arguments and prints.
+//! [`lint`] is the whole pipeline; `main` only parses arguments and prints. Each stage is a
+//! crate of its own (see `ARCHITECTURE.md`); this crate only wires them together and holds the
+//! command line.
 
-pub mod appset;
-pub mod baseline;
-pub mod catalog;
-pub mod changes;
-pub mod checks;
+pub mod appset_view;
 pub mod cli;
-pub mod config;
-pub mod discover;
-pub mod finding;
 pub mod fix;
 pub mod gate;
-pub mod gotemplate;
-pub mod helm;
 pub mod init;
-pub mod load;
-pub mod model;
-pub mod parse;
-pub mod policy;
-pub mod report;
-pub mod schema;
-pub mod source;
-pub mod suppress;
-pub mod terraform;
 
-use config::{Config, ConfigError, RuleSetting};
-use finding::Finding;
-use load::RepoInput;
-use model::World;
-use policy::{PolicyError, PolicySet};
+use gitops_lint_config::{self as config, Config, ConfigError};
+use gitops_lint_core::finding::Finding;
+use gitops_lint_gate::levels::apply_levels;
+use gitops_lint_model::load::{self, RepoInput};
+use gitops_lint_model::World;
+use gitops_lint_rules::policy::{self, PolicyError, PolicySet};
+use gitops_lint_rules::registry;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -130,27 +116,6 @@ pub fn find_config(explicit: Option<&PathBuf>, paths: &[PathBuf]) -> Result<Conf
     }
 }
 
-/// Applies default levels from the rule catalog and the config's overrides; drops rules set to off.
-pub fn apply_levels(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
-    let pages = catalog::pages();
-    findings
-        .into_iter()
-        .filter_map(|mut f| {
-            match config.rules.get(&f.rule) {
-                Some(RuleSetting::Off) => return None,
-                Some(RuleSetting::Level(l)) => f.level = *l,
-                None if f.level_chosen => {}
-                None => {
-                    if let Some(page) = pages.iter().find(|p| p.id == f.rule) {
-                        f.level = page.level;
-                    }
-                }
-            }
-            Some(f)
-        })
-        .collect()
-}
-
 /// Runs the whole pipeline.
 pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     let mut timings = Vec::new();
@@ -165,9 +130,9 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     lap("compile policies");
     let (mut world, mut findings) = load::load(&inputs, config);
     lap("discover + read + parse");
-    findings.extend(model::derive(&mut world, config));
+    findings.extend(gitops_lint_derive::derive(&mut world, config));
     lap("derive (appsets, terraform, helm)");
-    findings.extend(checks::run(&world, config));
+    findings.extend(registry::run_checks(&world, config));
     lap("native checks");
     let input = policy::input::build(&world, config);
     lap("build policy input");
@@ -178,7 +143,7 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     );
     lap("evaluate policies");
     let findings = apply_levels(findings, config);
-    let findings = report::resolve(&world, findings);
+    let findings = gitops_lint_report::resolve(&world, findings);
     lap("resolve + sort findings");
     Ok(Outcome {
         world,

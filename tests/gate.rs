@@ -193,7 +193,7 @@ fn sarif_of_the_example_validates_and_has_real_regions() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(rules.len(), gitops_lint::catalog::pages().len());
+    assert_eq!(rules.len(), gitops_lint_core::catalog::pages().len());
     let page = rules
         .iter()
         .find(|r| r["id"] == "yaml/continued-list-item")
@@ -883,14 +883,14 @@ fn init_writes_a_config_that_loads_back() {
     let path = apps.join(".gitops-lint.yaml");
     let text = read(&path);
     let config =
-        gitops_lint::config::Config::from_file(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        gitops_lint_config::Config::from_file(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(
         config.tiers.keys().cloned().collect::<Vec<_>>(),
         vec!["advanced", "basic", "premium"]
     );
     assert_eq!(
         config.tiers,
-        gitops_lint::config::Config::default().tiers,
+        gitops_lint_config::Config::default().tiers,
         "{text}"
     );
     assert!(
@@ -923,12 +923,12 @@ fn init_reads_a_custom_tier_from_its_template() {
     let dir = scratch(&[("tier-templates/gold_tenant_template.yaml", &gold)]);
     let o = run(dir.path(), &["init"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let config = gitops_lint::config::Config::from_file(&dir.path().join(".gitops-lint.yaml"))
+    let config = gitops_lint_config::Config::from_file(&dir.path().join(".gitops-lint.yaml"))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.tiers.len(), 1);
     assert_eq!(
         config.tiers["gold"]["consumer"],
-        gitops_lint::config::AppMode::Pool
+        gitops_lint_config::AppMode::Pool
     );
 }
 
@@ -938,7 +938,7 @@ fn config_schema() -> Value {
 
 /// Validates config YAML text against the published JSON Schema.
 fn validate_config(text: &str) -> Result<(), String> {
-    let loaded = gitops_lint::parse::yaml::load(text);
+    let loaded = gitops_lint_syntax::yaml::load(text);
     let value = loaded
         .docs
         .first()
@@ -965,7 +965,7 @@ fn the_config_schema_matches_the_validator() {
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
     keys.sort();
-    let mut accepted: Vec<String> = gitops_lint::config::KEYS
+    let mut accepted: Vec<String> = gitops_lint_config::KEYS
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -980,7 +980,7 @@ fn the_config_schema_matches_the_validator() {
     assert!(configs.len() >= 3);
     for path in configs {
         let text = read(&path);
-        gitops_lint::config::Config::from_text(&text, &path).unwrap_or_else(|e| panic!("{e}"));
+        gitops_lint_config::Config::from_text(&text, &path).unwrap_or_else(|e| panic!("{e}"));
         validate_config(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
     let good = "tiers:\n  gold:\n    apps: {api: silo, worker: pool}\npools: [shared-*]\nrules:\n  tier/app-enablement: warning\n  yaml/syntax: off\nignore:\n  - rule: tier/*\n    paths: [\"tenants/**\"]\n    until: \"2030-01-01\"\n    reason: migrating\n";
@@ -994,7 +994,7 @@ fn the_config_schema_matches_the_validator() {
     ] {
         assert!(validate_config(bad).is_err(), "schema accepts {bad}");
         assert!(
-            gitops_lint::config::Config::from_text(bad, Path::new("c.yaml")).is_err(),
+            gitops_lint_config::Config::from_text(bad, Path::new("c.yaml")).is_err(),
             "validator accepts {bad}"
         );
     }

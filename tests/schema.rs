@@ -1,8 +1,8 @@
 //! The wording of `schema/*` findings on their fail fixtures: the hint, the columns to move,
 //! what YAML made of a value. (`tests/fixtures.rs` checks only rule, file and line.)
 
-use gitops_lint::config::Config;
-use gitops_lint::finding::Finding;
+use gitops_lint_config::Config;
+use gitops_lint_core::finding::Finding;
 use gitops_lint::{lint, Options};
 use std::path::Path;
 
@@ -11,7 +11,7 @@ fn findings(case: &str) -> Vec<Finding> {
     let options = Options {
         paths: vec![root.join("apps-repo")],
         policy_dirs: Vec::new(),
-        policy_time_limit: gitops_lint::policy::DEFAULT_TIME_LIMIT,
+        policy_time_limit: gitops_lint_rules::policy::DEFAULT_TIME_LIMIT,
     };
     lint(&options, &Config::default())
         .unwrap_or_else(|e| panic!("{case}: {e}"))

@@ -2,13 +2,13 @@
 
 mod common;
 
-use gitops_lint::config::Config;
-use gitops_lint::terraform::Infra;
+use gitops_lint_config::Config;
+use gitops_lint_model::infra::Infra;
 use gitops_lint::{lint, Options};
 use std::path::PathBuf;
 use std::time::Duration;
 
-fn infra_of(paths: &[&str]) -> (Infra, gitops_lint::model::World) {
+fn infra_of(paths: &[&str]) -> (Infra, gitops_lint_model::World) {
     let options = Options {
         paths: paths
             .iter()

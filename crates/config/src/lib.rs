@@ -1,0 +1,677 @@
+//! `.gitops-lint.yaml`: the tier contract, pool naming, and rule levels. Every key is validated;
+//! an error names the file, line and key.
+
+mod ignore;
+
+use gitops_lint_core::RuleId;
+use gitops_lint_core::finding::Level;
+use gitops_lint_syntax::lints::{SequenceStyle, YamlOptions};
+use gitops_lint_syntax::IssueEffect;
+use gitops_lint_syntax::locate::SpanIndex;
+use gitops_lint_syntax::yaml;
+use gitops_lint_core::source::PathSeg;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The file name looked for in each repository root.
+pub const FILE_NAME: &str = ".gitops-lint.yaml";
+
+/// How a tier runs one app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppMode {
+    /// Its own deployment in the tenant's namespace (`enabled: true`).
+    Silo,
+    /// Shared in a pool (`enabled: false` plus `envId: <pool>`).
+    Pool,
+}
+
+/// A rule's configured level, or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleSetting {
+    /// The rule does not run / its findings are dropped.
+    Off,
+    /// Findings get this level.
+    Level(Level),
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Tier name -> app name -> mode.
+    pub tiers: BTreeMap<String, BTreeMap<String, AppMode>>,
+    /// Glob patterns (Go `path.Match`) naming pool releases, which are not tenants.
+    pub pools: Vec<String>,
+    /// Per-rule overrides.
+    pub rules: BTreeMap<String, RuleSetting>,
+    /// YAML style settings (`yaml:`): indentation width and list style.
+    pub yaml: YamlOptions,
+    /// `ignore:` entries: findings of some rules in some paths are not reported.
+    pub ignore: Vec<IgnoreEntry>,
+    /// `repoURLs:` the URLs Argo CD / Flux fetch a linted repository from, each mapped to its
+    /// local directory (relative to the config file), so that paths in same-repo Applications
+    /// and Flux Kustomizations can be checked. Keys are normalised with
+    /// [`gitops_lint_matchers::git_url::same_repo_key`].
+    pub repo_urls: BTreeMap<String, PathBuf>,
+    /// The ServiceAccount naming convention (`serviceAccount: "{tenant}-{app}"`): when set,
+    /// releases' ServiceAccounts are named by it instead of rendering the chart.
+    pub service_account: Option<String>,
+    /// Clusters Argo CD knows (`clusters:`), for the ApplicationSet cluster generator. Empty
+    /// means only the local `in-cluster`, which Argo CD adds by itself.
+    pub clusters: Vec<Cluster>,
+    /// `newGitFileGlobbing: true`: the controller runs with `--enable-new-git-file-globbing`
+    /// (git `files` paths use doublestar globbing instead of git pathspecs).
+    pub new_git_file_globbing: bool,
+    /// The file it was read from, if any.
+    pub source: Option<PathBuf>,
+    /// Not a config key: set by the `appset` subcommand, whose root is where the user says
+    /// generator paths start, so a git generator whose `repoURL` names no linted repository
+    /// reads that root. A lint run never guesses: another repository is not expanded.
+    pub appset_root_fallback: bool,
+}
+
+/// One cluster registered in Argo CD (a cluster Secret), as the cluster generator sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cluster {
+    /// The cluster's name (`name` parameter).
+    pub name: String,
+    /// The API server URL (`server` parameter).
+    pub server: String,
+    /// The Secret's labels, matched by generator selectors.
+    pub labels: BTreeMap<String, String>,
+    /// The Secret's annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// The `project` field of the Secret (empty when unset).
+    pub project: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let tier = |producer, consumer| {
+            BTreeMap::from([
+                ("producer".to_string(), producer),
+                ("consumer".to_string(), consumer),
+            ])
+        };
+        Config {
+            tiers: BTreeMap::from([
+                ("premium".to_string(), tier(AppMode::Silo, AppMode::Silo)),
+                ("advanced".to_string(), tier(AppMode::Pool, AppMode::Silo)),
+                ("basic".to_string(), tier(AppMode::Pool, AppMode::Pool)),
+            ]),
+            pools: vec!["pool-*".to_string()],
+            rules: BTreeMap::new(),
+            yaml: YamlOptions::default(),
+            ignore: Vec::new(),
+            repo_urls: BTreeMap::new(),
+            service_account: None,
+            clusters: Vec::new(),
+            new_git_file_globbing: false,
+            source: None,
+            appset_root_fallback: false,
+        }
+    }
+}
+
+/// Every top-level key the config accepts (the JSON Schema in `schemas/` lists the same).
+pub const KEYS: &[&str] = &[
+    "tiers",
+    "pools",
+    "rules",
+    "ignore",
+    "yaml",
+    "repoURLs",
+    "serviceAccount",
+    "clusters",
+    "newGitFileGlobbing",
+];
+
+/// The placeholders a `serviceAccount` convention may use.
+pub const SERVICE_ACCOUNT_PLACEHOLDERS: &[&str] =
+    &["{tenant}", "{app}", "{release}", "{namespace}"];
+
+/// One `ignore:` entry: findings of `rule` (an id or a glob such as `tier/*`) in files matching
+/// `paths` are dropped until the `until` date, for the stated `reason`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoreEntry {
+    /// Rule id or glob (Go `path.Match`, so `tier/*` matches every `tier/` rule).
+    pub rule: String,
+    /// Path globs (`**` crosses directories) matched against the displayed and the
+    /// repository-relative path; empty means every file.
+    pub paths: Vec<String>,
+    /// Last day (`YYYY-MM-DD`) the entry applies; after it the findings come back.
+    pub until: Option<String>,
+    /// Why the findings are accepted.
+    pub reason: String,
+    /// 1-based line of the entry in the config file (for the `suppress/expired` finding).
+    pub line: usize,
+}
+
+/// A configuration problem: which file, where, which key, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The config file.
+    pub file: PathBuf,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// The key, dotted (`tiers.premium.apps.producer`).
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if self.key.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": `{}`: {}", self.key, self.message)
+        }
+    }
+}
+
+/// The config file for a repository at `start`: `start/.gitops-lint.yaml`, else the nearest one
+/// in a parent directory, up to and including the git root (the directory holding `.git`) or
+/// the filesystem root. A file in `start` keeps the path's form (relative stays relative).
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let here = start.join(FILE_NAME);
+    if here.is_file() {
+        return Some(here);
+    }
+    let mut dir = std::fs::canonicalize(start).ok()?;
+    while !dir.join(".git").exists() {
+        dir = dir.parent()?.to_path_buf();
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            key: String::new(),
+            message: format!("cannot read the config file: {e}"),
+        })?;
+        let mut config = Config::from_text(&text, path)?;
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses and validates config text; `path` is only used in error messages.
+    pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let loaded = yaml::load(text);
+        // Positions are only needed for an error message, so the span index is built then.
+        let err = |keys: &[PathSeg], message: String| {
+            let line = SpanIndex::new(text)
+                .locate(0, keys)
+                .map(|l| text[..l.key.map_or(l.start, |k| k.0)].matches('\n').count() + 1)
+                .unwrap_or(0);
+            ConfigError {
+                file: path.to_path_buf(),
+                line,
+                key: gitops_lint_core::source::display_path(keys),
+                message,
+            }
+        };
+        // Style findings (an ambiguous `off`, a width) are for linted files; the config only
+        // fails on what makes it unreadable or ambiguous in content.
+        let fatal = loaded.issues.iter().find(|i| {
+            [
+                RuleId::YAML_SYNTAX,
+                RuleId::YAML_DUPLICATE_KEY,
+                RuleId::YAML_TAB,
+                RuleId::YAML_BOM_OR_ENCODING,
+            ]
+            .contains(&i.rule)
+                || i.effect == IssueEffect::StopsParsing
+        });
+        if let Some(issue) = fatal {
+            return Err(ConfigError {
+                file: path.to_path_buf(),
+                line: text[..issue.start.min(text.len())].matches('\n').count() + 1,
+                key: String::new(),
+                message: issue.message.clone(),
+            });
+        }
+        let mut config = Config::default();
+        let root = match loaded.docs.first().map(|d| &d.value) {
+            None | Some(Value::Null) => return Ok(config),
+            Some(Value::Object(m)) => m,
+            Some(_) => return Err(err(&[], "the config must be a mapping".to_string())),
+        };
+        let k = |s: &str| PathSeg::Key(s.to_string());
+        for (key, value) in root {
+            match key.as_str() {
+                "tiers" => {
+                    let Value::Object(tiers) = value else {
+                        return Err(err(
+                            &[k("tiers")],
+                            "expected a mapping of tier name to `apps:`".into(),
+                        ));
+                    };
+                    config.tiers.clear();
+                    for (tier, spec) in tiers {
+                        let apps = spec.get("apps").and_then(Value::as_object);
+                        let Some(apps) =
+                            apps.filter(|_| spec.as_object().is_some_and(|o| o.len() == 1))
+                        else {
+                            return Err(err(&[k("tiers"), k(tier)], "expected exactly one key, `apps:`, mapping each app to `silo` or `pool`".into()));
+                        };
+                        let mut modes = BTreeMap::new();
+                        for (app, mode) in apps {
+                            let mode = match mode.as_str() {
+                                Some("silo") => AppMode::Silo,
+                                Some("pool") => AppMode::Pool,
+                                _ => {
+                                    return Err(err(
+                                        &[k("tiers"), k(tier), k("apps"), k(app)],
+                                        format!("expected `silo` or `pool`, found `{mode}`"),
+                                    ))
+                                }
+                            };
+                            modes.insert(app.clone(), mode);
+                        }
+                        config.tiers.insert(tier.clone(), modes);
+                    }
+                }
+                "pools" => {
+                    let patterns = value.as_array().and_then(|a| {
+                        a.iter()
+                            .map(|p| p.as_str().map(str::to_string))
+                            .collect::<Option<Vec<_>>>()
+                    });
+                    let Some(patterns) = patterns else {
+                        return Err(err(
+                            &[k("pools")],
+                            "expected a list of name patterns such as `pool-*`".into(),
+                        ));
+                    };
+                    config.pools = patterns;
+                }
+                "rules" => {
+                    let Value::Object(rules) = value else {
+                        return Err(err(
+                            &[k("rules")],
+                            "expected a mapping of rule id to `error`, `warning`, `info` or `off`"
+                                .into(),
+                        ));
+                    };
+                    for (id, setting) in rules {
+                        if !id.contains('/') {
+                            return Err(err(&[k("rules"), k(id)], "rule ids look like `family/name`; run `gitops-lint rules` to list them".into()));
+                        }
+                        let setting = match setting {
+                            Value::Bool(false) => RuleSetting::Off,
+                            Value::String(s) if s == "off" => RuleSetting::Off,
+                            Value::String(s) => match Level::parse(s) {
+                                Some(level) => RuleSetting::Level(level),
+                                None => {
+                                    return Err(err(
+                                        &[k("rules"), k(id)],
+                                        format!(
+                                        "expected `error`, `warning`, `info` or `off`, found `{s}`"
+                                    ),
+                                    ))
+                                }
+                            },
+                            other => {
+                                return Err(err(
+                                    &[k("rules"), k(id)],
+                                    format!(
+                                    "expected `error`, `warning`, `info` or `off`, found `{other}`"
+                                ),
+                                ))
+                            }
+                        };
+                        config.rules.insert(id.clone(), setting);
+                    }
+                }
+                "yaml" => config.yaml = yaml_options(value, &err)?,
+                "repoURLs" => config.repo_urls = repo_urls(value, path, &err)?,
+                "serviceAccount" => {
+                    let Some(pattern) = value.as_str() else {
+                        return Err(err(
+                            &[k("serviceAccount")],
+                            "expected a name pattern such as `{tenant}-{app}`".into(),
+                        ));
+                    };
+                    let mut rest = pattern.to_string();
+                    for p in SERVICE_ACCOUNT_PLACEHOLDERS {
+                        rest = rest.replace(p, "");
+                    }
+                    if rest.contains('{') || rest.contains('}') || !pattern.contains("{app}") {
+                        return Err(err(
+                            &[k("serviceAccount")],
+                            format!("expected a pattern with `{{app}}` and only `{}` placeholders, found `{pattern}`", SERVICE_ACCOUNT_PLACEHOLDERS.join("`, `")),
+                        ));
+                    }
+                    config.service_account = Some(pattern.to_string());
+                }
+                "clusters" => config.clusters = clusters(value, &err)?,
+                "newGitFileGlobbing" => {
+                    let Value::Bool(b) = value else {
+                        return Err(err(
+                            &[k("newGitFileGlobbing")],
+                            format!("expected `true` or `false`, found `{value}`"),
+                        ));
+                    };
+                    config.new_git_file_globbing = *b;
+                }
+                "ignore" => {
+                    config.ignore =
+                        ignore::parse_ignore(value, text).map_err(|(keys, message)| {
+                            let mut path = vec![k("ignore")];
+                            path.extend(keys);
+                            err(&path, message)
+                        })?;
+                }
+                other => {
+                    return Err(err(
+                        &[k(other)],
+                        format!("unknown key; the config knows `{}`", KEYS.join("`, `")),
+                    ));
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// Whether `name` names a pool release.
+    pub fn is_pool_name(&self, name: &str) -> bool {
+        self.pools
+            .iter()
+            .any(|p| gitops_lint_matchers::go_path::path_match(p, name).unwrap_or(false))
+    }
+}
+
+/// Reads `repoURLs: {<url>: <directory relative to the config file>}`.
+fn repo_urls(
+    value: &Value,
+    config_path: &Path,
+    err: &dyn Fn(&[PathSeg], String) -> ConfigError,
+) -> Result<BTreeMap<String, PathBuf>, ConfigError> {
+    let k = |s: &str| PathSeg::Key(s.to_string());
+    let Value::Object(map) = value else {
+        return Err(err(
+            &[k("repoURLs")],
+            "expected a mapping of repository URL to its local directory, such as `https://github.com/acme/apps-repo: .`".into(),
+        ));
+    };
+    let base = config_path.parent().unwrap_or(Path::new("."));
+    let mut out = BTreeMap::new();
+    for (url, dir) in map {
+        let Some(dir) = dir.as_str().filter(|d| !d.trim().is_empty()) else {
+            return Err(err(
+                &[k("repoURLs"), k(url)],
+                format!("expected the local directory of `{url}` (relative to the config file, `.` for its own directory), found `{dir}`"),
+            ));
+        };
+        let key = gitops_lint_matchers::git_url::same_repo_key(url);
+        if key.is_empty() {
+            return Err(err(
+                &[k("repoURLs"), k(url)],
+                "expected a repository URL such as `https://github.com/acme/apps-repo` or `git@github.com:acme/apps-repo.git`".into(),
+            ));
+        }
+        out.insert(key, base.join(dir));
+    }
+    Ok(out)
+}
+
+/// Reads `clusters: [{name, server, labels, annotations, project}]`.
+fn clusters(
+    value: &Value,
+    err: &dyn Fn(&[PathSeg], String) -> ConfigError,
+) -> Result<Vec<Cluster>, ConfigError> {
+    let k = |s: &str| PathSeg::Key(s.to_string());
+    let Value::Array(items) = value else {
+        return Err(err(
+            &[k("clusters")],
+            "expected a list of clusters such as `- {name: prod, server: https://prod.example.com, labels: {env: prod}}`".into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = |key: &str| vec![k("clusters"), PathSeg::Index(i), k(key)];
+        let Value::Object(map) = item else {
+            return Err(err(
+                &[k("clusters"), PathSeg::Index(i)],
+                "expected a mapping with `name` and `server`".into(),
+            ));
+        };
+        let mut cluster = Cluster::default();
+        for (key, v) in map {
+            match key.as_str() {
+                "name" | "server" | "project" => {
+                    let Value::String(s) = v else {
+                        return Err(err(&at(key), format!("expected a string, found `{v}`")));
+                    };
+                    match key.as_str() {
+                        "name" => cluster.name = s.clone(),
+                        "server" => cluster.server = s.clone(),
+                        _ => cluster.project = s.clone(),
+                    }
+                }
+                "labels" | "annotations" => {
+                    let strings = v.as_object().and_then(|m| {
+                        m.iter()
+                            .map(|(a, b)| b.as_str().map(|b| (a.clone(), b.to_string())))
+                            .collect::<Option<BTreeMap<_, _>>>()
+                    });
+                    let Some(strings) = strings else {
+                        return Err(err(
+                            &at(key),
+                            "expected a mapping of string to string (quote `\"true\"` and numbers)"
+                                .into(),
+                        ));
+                    };
+                    if key == "labels" {
+                        cluster.labels = strings;
+                    } else {
+                        cluster.annotations = strings;
+                    }
+                }
+                other => {
+                    return Err(err(
+                        &at(other),
+                        "unknown key; a cluster has `name`, `server`, `labels`, `annotations` and `project`".into(),
+                    ))
+                }
+            }
+        }
+        if cluster.name.is_empty() || cluster.server.is_empty() {
+            return Err(err(
+                &[k("clusters"), PathSeg::Index(i)],
+                "a cluster needs both `name` and `server`".into(),
+            ));
+        }
+        out.push(cluster);
+    }
+    Ok(out)
+}
+
+/// Reads `yaml: {indent: 2 | consistent, sequences: indented | flush | consistent | any}`.
+fn yaml_options(
+    value: &Value,
+    err: &dyn Fn(&[PathSeg], String) -> ConfigError,
+) -> Result<YamlOptions, ConfigError> {
+    let k = |s: &str| PathSeg::Key(s.to_string());
+    let Value::Object(map) = value else {
+        return Err(err(
+            &[k("yaml")],
+            "expected a mapping with `indent` and/or `sequences`".into(),
+        ));
+    };
+    let mut options = YamlOptions::default();
+    for (key, v) in map {
+        match key.as_str() {
+            "indent" => {
+                options.spaces = match v {
+                    Value::String(s) if s == "consistent" => None,
+                    Value::Number(n) if n.as_u64().is_some_and(|w| (1..=8).contains(&w)) => {
+                        n.as_u64().map(|w| w as usize)
+                    }
+                    other => {
+                        return Err(err(
+                            &[k("yaml"), k("indent")],
+                            format!("expected a width from 1 to 8, or `consistent` (learn it from each file), found `{other}`"),
+                        ))
+                    }
+                }
+            }
+            "sequences" => {
+                options.sequences = match v.as_str() {
+                    Some("consistent") => SequenceStyle::Consistent,
+                    Some("indented") => SequenceStyle::Indented,
+                    Some("flush") => SequenceStyle::Flush,
+                    Some("any") => SequenceStyle::Any,
+                    _ => {
+                        return Err(err(
+                            &[k("yaml"), k("sequences")],
+                            format!("expected `indented`, `flush`, `consistent` or `any`, found `{v}`"),
+                        ))
+                    }
+                }
+            }
+            other => {
+                return Err(err(
+                    &[k("yaml"), k(other)],
+                    "unknown key; `yaml` knows `indent` and `sequences`".into(),
+                ))
+            }
+        }
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        let text = "tiers:\n  premium:\n    apps:\n      producer: yes\n";
+        let e = Config::from_text(text, Path::new(".gitops-lint.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "tiers.premium.apps.producer");
+        assert_eq!(e.line, 4);
+        assert!(e
+            .to_string()
+            .starts_with(".gitops-lint.yaml:4: `tiers.premium.apps.producer`"));
+    }
+
+    #[test]
+    fn unknown_top_level_key() {
+        let e = Config::from_text("tier: {}\n", Path::new("c.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "tier");
+        assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn service_account_convention() {
+        let path = Path::new(".gitops-lint.yaml");
+        let c = Config::from_text("serviceAccount: \"{tenant}-{app}\"\n", path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.service_account.as_deref(), Some("{tenant}-{app}"));
+        for bad in [
+            "serviceAccount: \"{tenant}\"\n",
+            "serviceAccount: \"{app}-{tier}\"\n",
+            "serviceAccount: [x]\n",
+        ] {
+            let e = Config::from_text(bad, path).err();
+            assert!(
+                e.is_some_and(|e| e.line == 1 && e.key == "serviceAccount"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_custom_contract() {
+        let text = "tiers:\n  gold:\n    apps: {api: silo, worker: pool}\npools: [shared-*]\nrules:\n  tier/app-enablement: warning\n  yaml/syntax: off\n";
+        let c = Config::from_text(text, Path::new("c.yaml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.tiers.len(), 1);
+        assert_eq!(c.tiers["gold"]["worker"], AppMode::Pool);
+        assert!(c.is_pool_name("shared-1"));
+        assert_eq!(c.rules[RuleId::YAML_SYNTAX.as_str()], RuleSetting::Off);
+    }
+
+    #[test]
+    fn repo_urls_map_normalised_urls_to_directories() {
+        let c = Config::from_text(
+            "repoURLs:\n  git@GitHub.com:acme/apps-repo.git: apps\n",
+            Path::new("ci/.gitops-lint.yaml"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.repo_urls.get("github.com/acme/apps-repo"),
+            Some(&PathBuf::from("ci/apps"))
+        );
+        for (text, key) in [
+            ("repoURLs: [a]\n", "repoURLs"),
+            (
+                "repoURLs:\n  https://github.com/acme/r: 3\n",
+                "repoURLs.https://github.com/acme/r",
+            ),
+            ("repoURLs:\n  apps-repo: .\n", "repoURLs.apps-repo"),
+        ] {
+            let e = Config::from_text(text, Path::new("c.yaml"))
+                .err()
+                .unwrap_or_else(|| panic!("{text} should fail"));
+            assert_eq!(e.key, key, "{text}");
+        }
+    }
+
+    #[test]
+    fn clusters_and_globbing() {
+        let text = "clusters:\n  - name: prod\n    server: https://prod.example.com\n    labels: {env: prod}\nnewGitFileGlobbing: true\n";
+        let c = Config::from_text(text, Path::new("c.yaml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.clusters.len(), 1);
+        assert_eq!(c.clusters[0].labels["env"], "prod");
+        assert!(c.new_git_file_globbing);
+        let e = Config::from_text("clusters:\n  - name: x\n", Path::new("c.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "clusters[0]");
+        let e = Config::from_text(
+            "clusters:\n  - name: x\n    sever: y\n",
+            Path::new("c.yaml"),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "clusters[0].sever");
+        assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn yaml_style_settings() {
+        let c = Config::from_text(
+            "yaml:\n  indent: 4\n  sequences: flush\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.yaml.spaces, Some(4));
+        assert_eq!(c.yaml.sequences, SequenceStyle::Flush);
+        let e = Config::from_text("yaml:\n  sequences: nested\n", Path::new("c.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(e.key, "yaml.sequences");
+        assert_eq!(e.line, 2);
+    }
+}

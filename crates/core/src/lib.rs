@@ -1,0 +1,10 @@
+//! The bottom of the crate graph: the coordinates every finding is expressed in (files, byte
+//! spans, node paths), findings with their locations and levels, and the rule catalog with its
+//! generated [`catalog::RuleId`]s. It depends on no other crate of the workspace.
+
+
+pub mod catalog;
+pub mod finding;
+pub mod source;
+
+pub use catalog::RuleId;

@@ -1,0 +1,246 @@
+//! Source files, byte spans and node paths: the coordinates every finding is expressed in.
+
+use crate::catalog::RuleId;
+use serde::Serialize;
+use std::fmt;
+
+/// Index of a [`SourceFile`] in the World's file list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file (`start..end`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// The file the range is in.
+    pub file: FileId,
+    /// First byte (inclusive).
+    pub start: usize,
+    /// Last byte (exclusive).
+    pub end: usize,
+}
+
+/// One step of a path into a YAML/JSON document: a mapping key or a sequence index.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathSeg {
+    /// A mapping key.
+    Key(String),
+    /// A sequence index.
+    Index(usize),
+}
+
+/// A key as a string, an index as a number (the policy input and JSON output).
+impl Serialize for PathSeg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PathSeg::Key(k) => s.serialize_str(k),
+            PathSeg::Index(i) => s.serialize_u64(*i as u64),
+        }
+    }
+}
+
+impl fmt::Display for PathSeg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathSeg::Key(k) => f.write_str(k),
+            PathSeg::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+/// Builds a path from string keys (convenience for checks).
+pub fn key_path(keys: &[&str]) -> Vec<PathSeg> {
+    keys.iter()
+        .map(|k| PathSeg::Key((*k).to_string()))
+        .collect()
+}
+
+/// Renders a path the way people write it: `spec.source.helm.values`.
+pub fn display_path(path: &[PathSeg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// What a file is, decided from its path during discovery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// A Kubernetes / Argo CD / Flux manifest (YAML).
+    Manifest,
+    /// A tier template with `{PLACEHOLDER}` tokens (YAML once rendered).
+    TierTemplate,
+    /// A Kustomize `kustomization.yaml`.
+    Kustomization,
+    /// A Helm chart's `values*.yaml`.
+    ChartValues,
+    /// A Helm chart's `templates/` file: a Go template, not YAML.
+    ChartTemplate,
+    /// A GitHub Actions workflow.
+    Workflow,
+    /// A Terraform `.tf` file.
+    Terraform,
+    /// `tenants.json` or another JSON data file read by Terraform.
+    Json,
+    /// Anything else: recorded in the tree, not read.
+    Other,
+}
+
+impl FileKind {
+    /// Whether files of this kind are parsed as YAML.
+    pub fn is_yaml(self) -> bool {
+        matches!(
+            self,
+            FileKind::Manifest
+                | FileKind::TierTemplate
+                | FileKind::Kustomization
+                | FileKind::ChartValues
+                | FileKind::Workflow
+        )
+    }
+}
+
+/// Byte offsets at which each line of `text` starts (line 0 starts at 0).
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(
+        text.bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i + 1),
+    );
+    starts
+}
+
+/// One file read from a repository, with what is needed to turn byte offsets into lines.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// This file's id.
+    pub id: FileId,
+    /// Index of the repository (command-line PATH) it belongs to.
+    pub repo: usize,
+    /// Path relative to the repository root, with `/` separators.
+    pub rel_path: String,
+    /// The path shown to people: the PATH given on the command line joined with `rel_path`.
+    pub display: String,
+    /// What the file is.
+    pub kind: FileKind,
+    /// The text (invalid UTF-8 is replaced; the loader reports it).
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// Creates a source file and indexes its line starts.
+    pub fn new(
+        id: FileId,
+        repo: usize,
+        rel_path: String,
+        display: String,
+        kind: FileKind,
+        text: String,
+    ) -> Self {
+        let line_starts = line_starts(&text);
+        SourceFile {
+            id,
+            repo,
+            rel_path,
+            display,
+            kind,
+            text,
+            line_starts,
+        }
+    }
+
+    /// Byte offsets at which each line starts (line 0 starts at 0).
+    pub fn line_starts(&self) -> &[usize] {
+        &self.line_starts
+    }
+
+    /// 0-based line index of a byte offset.
+    pub fn line_index(&self, byte: usize) -> usize {
+        match self.line_starts.binary_search(&byte) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
+
+    /// 1-based line and 1-based column (in characters) of a byte offset.
+    pub fn line_col(&self, byte: usize) -> (usize, usize) {
+        let byte = byte.min(self.text.len());
+        let line = self.line_index(byte);
+        let start = self.line_starts[line];
+        let col = self
+            .text
+            .get(start..byte)
+            .map(|s| s.chars().count())
+            .unwrap_or(byte - start);
+        (line + 1, col + 1)
+    }
+
+    /// Byte offset of a 0-based line, or the end of the text.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len())
+    }
+
+    /// The rule that reports this file failing to read or parse.
+    pub fn syntax_rule(&self) -> RuleId {
+        match self.kind {
+            FileKind::Json => RuleId::JSON_SYNTAX,
+            FileKind::Terraform => RuleId::TERRAFORM_SYNTAX,
+            _ => RuleId::YAML_SYNTAX,
+        }
+    }
+
+    /// The file stem: `tenants/premium/tenant-1.yaml` -> `tenant-1`.
+    pub fn stem(&self) -> &str {
+        let name = self.rel_path.rsplit('/').next().unwrap_or(&self.rel_path);
+        match name.rfind('.') {
+            Some(dot) if dot > 0 => &name[..dot],
+            _ => name,
+        }
+    }
+}
+
+/// Maps the character offsets a YAML parser reports to byte offsets in the text.
+///
+/// saphyr counts characters; findings and codespan count bytes. ASCII text (the usual case)
+/// needs no table.
+pub struct CharToByte {
+    table: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl CharToByte {
+    /// Indexes `text` (no allocation when it is ASCII).
+    pub fn new(text: &str) -> Self {
+        let table = if text.is_ascii() {
+            None
+        } else {
+            Some(text.char_indices().map(|(b, _)| b).collect())
+        };
+        CharToByte {
+            table,
+            len: text.len(),
+        }
+    }
+
+    /// Byte offset of the `index`-th character (clamped to the end).
+    pub fn byte(&self, index: usize) -> usize {
+        match &self.table {
+            None => index.min(self.len),
+            Some(t) => t.get(index).copied().unwrap_or(self.len),
+        }
+    }
+}

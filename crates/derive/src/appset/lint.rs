@@ -1,0 +1,302 @@
+//! Static checks of an ApplicationSet's git generator items against the checkout, before any
+//! rendering: items that match nothing, leading `/`, includes every match of which an exclude
+//! removes, and `{{path[N]}}` beyond the depth of every directory pattern.
+
+use gitops_lint_core::RuleId;
+use super::git::{dirs_matching, files_matching, items, visible_dir, Item};
+use gitops_lint_matchers::go_path::path_match;
+use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_model::{DocRef, Repo};
+use gitops_lint_core::source::PathSeg;
+use serde_json::Value;
+
+/// A git generator found in an ApplicationSet, with its path in the document.
+pub struct GitSpec<'a> {
+    /// The `git:` mapping.
+    pub spec: &'a Value,
+    /// Path of the `git:` mapping.
+    pub path: Vec<PathSeg>,
+}
+
+/// Collects git generators, descending into matrix and merge.
+pub fn git_generators<'a>(generators: &'a Value, at: Vec<PathSeg>, out: &mut Vec<GitSpec<'a>>) {
+    let Some(list) = generators.as_array() else {
+        return;
+    };
+    for (i, generator) in list.iter().enumerate() {
+        let mut here = at.clone();
+        here.push(PathSeg::Index(i));
+        if let Some(git) = generator.get("git").filter(|g| g.is_object()) {
+            let mut path = here.clone();
+            path.push(PathSeg::Key("git".into()));
+            out.push(GitSpec { spec: git, path });
+        }
+        for nested in ["matrix", "merge"] {
+            if let Some(children) = generator.get(nested).and_then(|n| n.get("generators")) {
+                let mut path = here.clone();
+                path.extend([
+                    PathSeg::Key(nested.into()),
+                    PathSeg::Key("generators".into()),
+                ]);
+                git_generators(children, path, out);
+            }
+        }
+    }
+}
+
+fn item_path(git: &GitSpec, list: &str, item: &Item) -> Vec<PathSeg> {
+    let mut path = git.path.clone();
+    path.extend([
+        PathSeg::Key(list.into()),
+        PathSeg::Index(item.index),
+        PathSeg::Key("path".into()),
+    ]);
+    path
+}
+
+fn quoted_list(paths: &[&str], limit: usize) -> String {
+    let mut s: Vec<String> = paths.iter().take(limit).map(|p| format!("`{p}`")).collect();
+    if paths.len() > limit {
+        s.push(format!("and {} more", paths.len() - limit));
+    }
+    s.join(", ")
+}
+
+/// Checks every item of one git generator.
+pub fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // As git.go: a non-empty `directories` list wins over `files`.
+    let dirs_set = git
+        .spec
+        .get("directories")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    let (list, is_dirs) = if dirs_set {
+        ("directories", true)
+    } else {
+        ("files", false)
+    };
+    let all = items(git.spec.get(list));
+    for item in &all {
+        if item.pattern.contains("{{") {
+            continue; // interpolated from a matrix sibling: known only per element
+        }
+        let location = Location::value(at.file, at.doc, item_path(git, list, item));
+        if item.pattern.starts_with('/') {
+            let fixed = item.pattern.trim_start_matches('/');
+            let message = if !is_dirs && !item.exclude {
+                format!("`{}` starts with `/`: git refuses it (`'{}' is outside repository`), so the files generator fails and Argo CD generates nothing for this ApplicationSet", item.pattern, item.pattern)
+            } else if item.exclude {
+                format!("`{}` starts with `/`: Argo CD matches repo-relative paths (`{fixed}`), so this exclude never excludes anything", item.pattern)
+            } else {
+                format!("`{}` starts with `/`: Argo CD matches repo-relative directory paths with no leading `/`, so this item never matches and generates no Applications", item.pattern)
+            };
+            out.push(
+                Finding::new(RuleId::ARGOCD_APPSET_LEADING_SLASH, message, location)
+                    .with_help(format!("write `{fixed}`")),
+            );
+            continue;
+        }
+        if item.exclude {
+            continue;
+        }
+        if is_dirs {
+            out.extend(check_dir_item(repo, item, location.clone()));
+        } else {
+            let matched = files_matching(repo, item.pattern, doublestar);
+            if matched.is_empty() {
+                let how = if doublestar {
+                    "with doublestar globbing (`newGitFileGlobbing: true`), `*` stays inside one directory and `**` spans directories"
+                } else {
+                    "as a git pathspec, `*` also crosses `/`, and a directory name matches every file below it"
+                };
+                out.push(
+                    Finding::new(
+                        RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING,
+                        format!("`{}` matches no file of this repository, so this files generator item produces no Applications", item.pattern),
+                        location.clone(),
+                    )
+                    .with_help(format!("files paths are repo-relative file paths such as `tenants/*/config.json`; {how}")),
+                );
+                continue;
+            }
+        }
+        // Every match removed by an exclude?
+        let matches: Vec<&str> = if is_dirs {
+            dirs_matching(repo, item.pattern)
+        } else {
+            files_matching(repo, item.pattern, doublestar)
+        };
+        if matches.is_empty() {
+            continue;
+        }
+        let excluders: Vec<&Item> = all
+            .iter()
+            .filter(|x| {
+                x.exclude
+                    && matches.iter().any(|m| {
+                        if is_dirs {
+                            path_match(x.pattern, m).unwrap_or(false)
+                        } else if doublestar {
+                            gitops_lint_matchers::git_files::doublestar_match(x.pattern, m)
+                        } else {
+                            gitops_lint_matchers::git_files::pathspec_match(x.pattern, m)
+                        }
+                    })
+            })
+            .collect();
+        let all_excluded = matches.iter().all(|m| {
+            excluders.iter().any(|x| {
+                if is_dirs {
+                    path_match(x.pattern, m).unwrap_or(false)
+                } else if doublestar {
+                    gitops_lint_matchers::git_files::doublestar_match(x.pattern, m)
+                } else {
+                    gitops_lint_matchers::git_files::pathspec_match(x.pattern, m)
+                }
+            })
+        });
+        if all_excluded {
+            let by = excluders
+                .iter()
+                .map(|x| format!("`{}` ({list}[{}])", x.pattern, x.index))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let kind = if is_dirs { "directory" } else { "file" };
+            let mut f = Finding::new(
+                RuleId::ARGOCD_APPSET_EXCLUDE_SHADOWS_INCLUDE,
+                format!(
+                    "every {kind} `{}` matches ({}) is excluded by {by}; exclude wins regardless of order, so this item generates no Applications",
+                    item.pattern,
+                    quoted_list(&matches, 3)
+                ),
+                location,
+            )
+            .with_help("narrow the exclude pattern to the entries you mean to skip (e.g. `apps/[fg]`), or remove the include item if nothing of it should be generated");
+            for x in excluders.iter().take(3) {
+                f = f.with_related(
+                    Location::value(at.file, at.doc, item_path(git, list, x)),
+                    "the exclude item",
+                );
+            }
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn check_dir_item(repo: &Repo, item: &Item, location: Location) -> Option<Finding> {
+    let pattern = item.pattern;
+    let mut matched = false;
+    for dir in repo.dirs.iter().filter(|d| visible_dir(d)) {
+        match path_match(pattern, dir) {
+            Ok(true) => {
+                matched = true;
+                break;
+            }
+            Ok(false) => {}
+            Err(_) => {
+                return Some(
+                    Finding::new(
+                        RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING,
+                        format!("`{pattern}` is not a valid pattern, so Argo CD logs `syntax error in pattern` and skips this item: it generates nothing"),
+                        location,
+                    )
+                    .with_help("close every `[` with `]` and escape a literal `\\`, `*`, `?` or `[` with `\\`"),
+                );
+            }
+        }
+    }
+    if matched {
+        return None;
+    }
+    let depth = pattern.split('/').count();
+    let mut message = format!("`{pattern}` matches no directory of this repository, so this generator produces no Applications");
+    let help;
+    if pattern.ends_with('/') {
+        message.push_str(": Argo CD matches repo-relative paths with no leading or trailing `/`");
+        help = format!("write `{}`", pattern.trim_matches('/'));
+    } else {
+        let files: Vec<&str> = repo
+            .files
+            .iter()
+            .filter(|f| visible_dir(f) && path_match(pattern, f).unwrap_or(false))
+            .take(2)
+            .map(String::as_str)
+            .collect();
+        if let Some(first) = files.first() {
+            message.push_str(&format!(
+                "; it matches files such as `{first}`, but a `directories` generator only ever lists directories"
+            ));
+            help = format!(
+                "to generate one Application per file, use a `files` generator (`files: [{{path: \"{pattern}\"}}]`; note that a files generator reads each file's content as parameters), or deploy the folder with one Application and `directory.recurse: true`"
+            );
+        } else {
+            let same_depth: Vec<&str> = repo
+                .dirs
+                .iter()
+                .filter(|d| visible_dir(d) && d.split('/').count() == depth)
+                .take(3)
+                .map(String::as_str)
+                .collect();
+            help = if same_depth.is_empty() {
+                format!("no directory of this repository is {depth} levels deep; `*` never crosses `/` and `**` acts like `*`")
+            } else {
+                format!(
+                    "directories at this depth include {}; `*` never crosses `/` and `**` acts like `*`",
+                    same_depth.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+                )
+            };
+        }
+    }
+    Some(Finding::new(RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING, message, location).with_help(help))
+}
+
+/// A `path[N]` reference in a template: fasttemplate `{{path[N]}}` / `{{p.path[N]}}`, or
+/// goTemplate `index .path.segments N` / `index .p.path.segments N`. Returns (prefix, N).
+pub fn path_index(tag: &str, go: bool) -> Option<(String, usize)> {
+    if go {
+        let words: Vec<&str> = tag.split_whitespace().collect();
+        let i = words.iter().position(|w| *w == "index")?;
+        let target = words.get(i + 1)?.strip_prefix('.')?;
+        let n: usize = words.get(i + 2)?.parse().ok()?;
+        let prefix = target.strip_suffix("path.segments")?;
+        return Some((prefix.trim_end_matches('.').to_string(), n));
+    }
+    let open = tag.find("path[")?;
+    let prefix = &tag[..open];
+    if !(prefix.is_empty() || prefix.ends_with('.')) {
+        return None;
+    }
+    let n: usize = tag[open + 5..].strip_suffix(']')?.parse().ok()?;
+    Some((prefix.trim_end_matches('.').to_string(), n))
+}
+
+/// The deepest segment count of the `directories` include patterns of every git generator with
+/// this `pathParamPrefix`, or `None` when one of them is a `files` generator or none exists
+/// (then the depth is not known statically).
+pub fn pattern_depth(gits: &[GitSpec], prefix: &str) -> Option<usize> {
+    let mut depth = None;
+    for g in gits {
+        let p = g
+            .spec
+            .get("pathParamPrefix")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if p != prefix {
+            continue;
+        }
+        g.spec
+            .get("directories")
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())?;
+        for item in items(g.spec.get("directories")) {
+            if item.exclude || item.pattern.contains("{{") {
+                continue;
+            }
+            let d = item.pattern.trim_matches('/').split('/').count();
+            depth = Some(depth.map_or(d, |x: usize| x.max(d)));
+        }
+    }
+    depth
+}

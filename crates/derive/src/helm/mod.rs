@@ -1,0 +1,341 @@
+//! Helm releases rendered in-process as far as the checks need: the ServiceAccounts a chart
+//! creates for each tenant and pool release, and the accounts its workloads run as (only the
+//! `templates/*` that write `kind: ServiceAccount` or a `serviceAccountName` are rendered),
+//! with the release's values merged over the chart's `values.yaml`, its name and namespace.
+//! A template outside the engine's subset (`gitops_lint_gotemplate`) makes the chart "not
+//! understood" for that release: an info finding, never a guessed ServiceAccount. The config
+//! can declare the naming convention instead (`serviceAccount: "{tenant}-{app}"`).
+
+pub mod chart;
+pub mod release;
+
+use gitops_lint_core::RuleId;
+use gitops_lint_config::Config;
+use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_gotemplate::{format::floats, Error, ErrorKind};
+use gitops_lint_model::accounts::{
+    account_of, AccountSource, AccountUse, ServiceAccount, ROLE_ARN_ANNOTATION,
+};
+use gitops_lint_model::World;
+use gitops_lint_core::source::{PathSeg, Span};
+use chart::Chart;
+use rayon::prelude::*;
+use release::{ChartRef, Release};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// The rule for charts that cannot be rendered.
+pub const NOT_UNDERSTOOD: RuleId = RuleId::HELM_TEMPLATE_NOT_UNDERSTOOD;
+
+/// What rendering the World's Helm releases yields.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// The ServiceAccounts the releases create.
+    pub accounts: Vec<ServiceAccount>,
+    /// The accounts the releases' workloads run as.
+    pub uses: Vec<AccountUse>,
+    /// Charts that could not be rendered (`helm/template-not-understood`).
+    pub findings: Vec<Finding>,
+}
+
+/// The ServiceAccounts that the World's Helm releases create, and those their workloads use.
+pub fn service_accounts(world: &World, config: &Config) -> Rendered {
+    let releases = release::collect(world);
+    if let Some(pattern) = &config.service_account {
+        // The convention names the accounts; which workloads run as them is not known.
+        return Rendered {
+            accounts: by_convention(&releases, pattern),
+            ..Rendered::default()
+        };
+    }
+    let charts = chart::find(world);
+    // Why parallel: each release renders on its own (10,000 at scale); the results are then
+    // taken in release order, so the accounts and findings come out as a serial loop's would.
+    let rendered: Vec<_> = releases
+        .par_iter()
+        .map(|r| pick_chart(&charts, r).map(|chart| (chart, render(chart, r))))
+        .collect();
+    let mut out = Rendered::default();
+    let mut reported = BTreeSet::new();
+    for (r, rendered) in releases.iter().zip(rendered) {
+        let Some((chart, result)) = rendered else {
+            continue;
+        };
+        match result {
+            Ok((accounts, uses)) => {
+                out.accounts.extend(accounts);
+                out.uses.extend(uses);
+            }
+            Err(e) => {
+                // One finding per place in the chart: every release hits the same construct.
+                if reported.insert((
+                    chart.dir.clone(),
+                    e.template.clone(),
+                    e.offset,
+                    e.kind.clone(),
+                )) {
+                    out.findings.push(not_understood(world, chart, r, &e));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The chart a release installs, when it is in the linted repositories.
+fn pick_chart<'a>(charts: &'a [Chart], r: &Release) -> Option<&'a Chart> {
+    match r.chart.as_ref()? {
+        ChartRef::Path(p) => charts.iter().find(|c| &c.dir == p),
+        ChartRef::Name(n) => charts.iter().find(|c| &c.name == n),
+    }
+}
+
+/// Helm's value coalescing: the release's values over the chart's, maps merged deeply, a
+/// `null` deleting the default.
+pub fn merge(base: &Value, over: &Value) -> Value {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            let mut m: Map<String, Value> = b.clone();
+            for (k, v) in o {
+                if v.is_null() {
+                    m.remove(k);
+                    continue;
+                }
+                let merged = match m.get(k) {
+                    Some(old) => merge(old, v),
+                    None => v.clone(),
+                };
+                m.insert(k.clone(), merged);
+            }
+            Value::Object(m)
+        }
+        (_, o) => o.clone(),
+    }
+}
+
+/// The `.` a chart's templates see for one release.
+fn dot(chart: &Chart, r: &Release) -> Value {
+    let mut own = r.values.clone();
+    floats(&mut own);
+    json!({
+        "Values": merge(&chart.values, &own),
+        "Release": {
+            "Name": r.name, "Namespace": r.namespace.clone().unwrap_or_else(|| "default".into()),
+            "Service": "Helm", "IsInstall": true, "IsUpgrade": false, "Revision": 1,
+        },
+        "Chart": chart.meta,
+        "Capabilities": {
+            "KubeVersion": {"Version": "v1.30.0", "Major": "1", "Minor": "30", "GitVersion": "v1.30.0"},
+            "APIVersions": [],
+        },
+        "Template": {"BasePath": format!("{}/templates", chart.name)},
+    })
+}
+
+/// Renders the templates that mention ServiceAccounts and collects the accounts and the
+/// accounts workloads run as.
+fn render(chart: &Chart, r: &Release) -> Result<(Vec<ServiceAccount>, Vec<AccountUse>), Error> {
+    let set = chart.templates.as_ref().map_err(Clone::clone)?;
+    let data = dot(chart, r);
+    let mut out = Vec::new();
+    let mut uses = Vec::new();
+    for f in chart.files.iter().filter(|f| f.accounts) {
+        let name = &f.name;
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if base.starts_with('_') || base.ends_with(".tpl") || base.ends_with(".txt") {
+            continue;
+        }
+        let text = set.execute(name, &data)?;
+        // Helm (without --strict) prints a missing value as nothing.
+        let text = text.replace("<no value>", "");
+        if !text.contains("ServiceAccount") && !text.contains("serviceAccount") {
+            continue;
+        }
+        // Only the documents matter here: rendered text has no file to report lints in.
+        for doc in gitops_lint_syntax::yaml::load_docs(&text) {
+            let namespace_of = |v: &Value| {
+                v.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .or_else(|| r.namespace.clone())
+            };
+            if let Some((account, explicit, _)) = account_of(&doc.value) {
+                let kind = doc.value.get("kind").and_then(Value::as_str).unwrap_or("");
+                let name = doc
+                    .value
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                uses.push(AccountUse {
+                    namespace: namespace_of(&doc.value),
+                    location: deciding_value(r, &account),
+                    account,
+                    explicit,
+                    workload: format!("{kind}/{name}"),
+                    tenant: r.tenant.clone(),
+                    source: AccountSource::Helm {
+                        release: r.name.clone(),
+                        chart: chart.dir.clone(),
+                    },
+                });
+                continue;
+            }
+            if doc.value.get("kind").and_then(Value::as_str) != Some("ServiceAccount") {
+                continue;
+            }
+            let Some(sa_name) = doc.value.pointer("/metadata/name").and_then(Value::as_str) else {
+                continue;
+            };
+            let role_arn = doc
+                .value
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let own_namespace = doc
+                .value
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            // A namespace the template writes itself (not `.Release.Namespace`) has no place in
+            // the repo to point at.
+            let namespace_location = match &own_namespace {
+                Some(ns) if Some(ns) != r.namespace.as_ref() => None,
+                _ => release_namespace_location(r),
+            };
+            let namespace = own_namespace.or_else(|| r.namespace.clone());
+            let location = deciding_value(r, sa_name);
+            out.push(ServiceAccount {
+                namespace,
+                namespace_location,
+                name: sa_name.to_string(),
+                role_location: role_arn.as_ref().map(|_| {
+                    if r.values.get("accountId").is_some() {
+                        value_location(r, &["accountId"])
+                    } else {
+                        location.clone()
+                    }
+                }),
+                role_arn,
+                tenant: r.tenant.clone(),
+                source: AccountSource::Helm {
+                    release: r.name.clone(),
+                    chart: chart.dir.clone(),
+                },
+                location,
+            });
+        }
+    }
+    Ok((out, uses))
+}
+
+/// Where the release's namespace is written, when it is.
+fn release_namespace_location(r: &Release) -> Option<Location> {
+    r.namespace_path
+        .as_ref()
+        .map(|p| Location::value(r.file, r.doc, p.clone()))
+}
+
+fn value_location(r: &Release, keys: &[&str]) -> Location {
+    let mut path = r.values_path.clone();
+    path.extend(keys.iter().map(|k| PathSeg::Key((*k).to_string())));
+    Location::value(r.file, r.doc, path)
+}
+
+/// The release value that decides an account: `apps.<app>` when the name ends in `-<app>` and
+/// the release sets that app, else `tenantId`, else the release name.
+fn deciding_value(r: &Release, sa_name: &str) -> Location {
+    if let Some(apps) = r.values.get("apps").and_then(Value::as_object) {
+        for app in apps.keys() {
+            if sa_name.ends_with(&format!("-{app}")) || sa_name == app {
+                return value_location(r, &["apps", app]);
+            }
+        }
+    }
+    if r.values.get("tenantId").is_some() {
+        return value_location(r, &["tenantId"]);
+    }
+    Location::value(r.file, r.doc, r.name_path.clone())
+}
+
+/// Accounts named by the config's convention: one per app the release enables.
+fn by_convention(releases: &[Release], pattern: &str) -> Vec<ServiceAccount> {
+    let mut out = Vec::new();
+    for r in releases {
+        let id = r
+            .values
+            .get("tenantId")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| r.tenant.clone())
+            .unwrap_or_else(|| r.name.clone());
+        let Some(apps) = r.values.get("apps").and_then(Value::as_object) else {
+            continue;
+        };
+        for (app, spec) in apps {
+            if spec.get("enabled") == Some(&Value::Bool(false)) {
+                continue;
+            }
+            let name = pattern
+                .replace("{tenant}", &id)
+                .replace("{app}", app)
+                .replace("{release}", &r.name)
+                .replace("{namespace}", r.namespace.as_deref().unwrap_or(""));
+            out.push(ServiceAccount {
+                namespace: r.namespace.clone(),
+                namespace_location: release_namespace_location(r),
+                name,
+                role_arn: None,
+                tenant: r.tenant.clone(),
+                source: AccountSource::Convention,
+                location: value_location(r, &["apps", app]),
+                role_location: None,
+            });
+        }
+    }
+    out
+}
+
+/// The info finding for a chart that cannot be rendered for a release.
+fn not_understood(world: &World, chart: &Chart, r: &Release, e: &Error) -> Finding {
+    let file = chart
+        .files
+        .iter()
+        .find(|f| f.name == e.template)
+        .and_then(|f| f.file);
+    let primary = match file {
+        Some(id) if e.offset != usize::MAX && e.offset <= world.file(id).text.len() => {
+            let text = &world.file(id).text;
+            let end = text
+                .get(e.offset..)
+                .and_then(|rest| rest.find("}}"))
+                .map_or(e.offset, |n| e.offset + n + 2);
+            Location::Span(Span {
+                file: id,
+                start: e.offset,
+                end,
+            })
+        }
+        Some(id) => Location::File(id),
+        None => Location::value(r.file, r.doc, r.name_path.clone()),
+    };
+    let what = match &e.kind {
+        ErrorKind::Unsupported(c) => format!("uses {c}, which gitops-lint does not evaluate"),
+        ErrorKind::Parse => format!("does not parse as a Go template ({})", e.message),
+        ErrorKind::Exec => format!("fails to render ({})", e.message),
+    };
+    Finding::new(
+        NOT_UNDERSTOOD,
+        format!(
+            "chart `{}` template `{}` {what}, so the ServiceAccounts of release `{}` are not known and the IRSA checks skip it",
+            chart.name, e.template, r.name
+        ),
+        primary,
+    )
+    .with_related(
+        Location::value(r.file, r.doc, r.name_path.clone()),
+        format!("release `{}` installs chart `{}`", r.name, chart.name),
+    )
+    .with_help("declare the naming convention in .gitops-lint.yaml (`serviceAccount: \"{tenant}-{app}\"`), or simplify the template")
+}
+

@@ -1,0 +1,34 @@
+//! Terraform evaluated statically, as far as the checks need: module instances, the IRSA roles
+//! and Pod Identity associations they create, and the tenants the infra-repo knows.
+//!
+//! ```text
+//! .tf files -> modules (one per directory) -> root modules and tf-controller `Terraform` CRs
+//!   -> instances (for_each / count expanded, arguments passed into local modules)
+//!   -> roles (IRSA module v5/v6, aws_iam_role trust policies), Pod Identity associations
+//! tenants.json + `Terraform` CR vars -> infra tenants
+//! ```
+//!
+//! Whatever cannot be known before apply is [`Value::Unknown`](gitops_lint_model::infra::value::Value::Unknown); the checks never report
+//! on an unknown value, and a module whose instances cannot be known marks the model
+//! incomplete ([`Infra::incomplete`]), which silences "missing" rules.
+
+pub mod eval;
+pub mod functions;
+pub mod irsa;
+pub mod modules;
+pub mod tenants;
+pub mod types;
+
+use gitops_lint_model::infra::Infra;
+use gitops_lint_model::World;
+
+/// Evaluates every Terraform root module and tf-controller `Terraform` resource of the World.
+pub fn evaluate(world: &World) -> Infra {
+    let mut infra = Infra {
+        tenants: tenants::from_tenants_json(world),
+        ..Infra::default()
+    };
+    modules::evaluate(world, &mut infra);
+    infra
+}
+

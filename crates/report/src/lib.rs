@@ -1,0 +1,189 @@
+//! Reporting: resolve every finding's place to exact bytes, order findings deterministically,
+//! and print them in the chosen format.
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod junit;
+pub mod sarif;
+pub mod summary;
+
+use gitops_lint_core::RuleId;
+use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_model::World;
+use gitops_lint_syntax::locate::SpanIndex;
+use gitops_lint_core::source::{FileId, Span};
+use std::collections::{HashMap, HashSet};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Diagnostics with the source line, carets and a `help:` line.
+    Human,
+    /// One stable JSON object (documented in the README).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...`), the 10+10 most important.
+    Github,
+    /// JUnit XML, for CI systems that show test reports.
+    Junit,
+}
+
+impl Format {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+            Format::Junit => "junit",
+        }
+    }
+
+    /// Parses a name used on the command line.
+    pub fn parse(name: &str) -> Option<Format> {
+        [
+            Format::Human,
+            Format::Json,
+            Format::Sarif,
+            Format::Github,
+            Format::Junit,
+        ]
+        .into_iter()
+        .find(|f| f.name() == name)
+    }
+}
+
+/// A resolved place, as people count: file, 1-based line and column (characters), and the
+/// position just past the end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// Displayed file path.
+    pub file: String,
+    /// 1-based start line.
+    pub line: usize,
+    /// 1-based start column, in characters.
+    pub column: usize,
+    /// 1-based end line.
+    pub end_line: usize,
+    /// 1-based column just past the last character.
+    pub end_column: usize,
+}
+
+/// The place of a resolved location.
+pub fn place(world: &World, location: &Location) -> Place {
+    let span = location.resolved_span();
+    let file = world.file(span.file);
+    let (line, column) = file.line_col(span.start);
+    let (end_line, end_column) = file.line_col(span.end);
+    Place {
+        file: file.display.clone(),
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}
+
+/// Resolves node paths to spans, parsing each file that has findings once more.
+struct Resolver<'w> {
+    world: &'w World,
+    indexes: HashMap<FileId, SpanIndex>,
+}
+
+impl<'w> Resolver<'w> {
+    fn span(&mut self, location: &Location) -> Span {
+        match location {
+            Location::Span(s) => *s,
+            Location::File(file) => Span {
+                file: *file,
+                start: 0,
+                end: 0,
+            },
+            Location::Path {
+                file,
+                doc,
+                path,
+                key,
+            } => {
+                let world = self.world;
+                let index = self
+                    .indexes
+                    .entry(*file)
+                    .or_insert_with(|| SpanIndex::new(&gitops_lint_syntax::parse_text(world.file(*file))));
+                let text = &world.file(*file).text;
+                match index.locate(*doc, path) {
+                    Some(l) => {
+                        let (start, end) = match (l.key, *key || !l.exact) {
+                            (Some(k), true) => k,
+                            _ => (l.start, l.end),
+                        };
+                        // A multi-line node is shown by its first line only.
+                        let end = text[start.min(text.len())..]
+                            .find('\n')
+                            .map_or(end, |n| end.min(start + n));
+                        Span {
+                            file: *file,
+                            start,
+                            end: end.max(start),
+                        }
+                    }
+                    None => Span {
+                        file: *file,
+                        start: 0,
+                        end: 0,
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// Turns every location into a span and sorts findings by file, position, rule and message.
+pub fn resolve(world: &World, findings: Vec<Finding>) -> Vec<Finding> {
+    let mut resolver = Resolver {
+        world,
+        indexes: HashMap::new(),
+    };
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .map(|mut f| {
+            f.primary = Location::Span(resolver.span(&f.primary));
+            for r in &mut f.related {
+                r.location = Location::Span(resolver.span(&r.location));
+            }
+            f
+        })
+        .collect();
+    out.sort_by(|a, b| sort_key(world, a).cmp(&sort_key(world, b)));
+    out.dedup();
+    drop_subsumed(out)
+}
+
+/// One mistake, one finding: where a field's schema says it must be a string, the schema's
+/// finding on that value ("must be a string, YAML reads `yes` as a boolean; quote it") says
+/// everything the generic YAML 1.1-vs-1.2 finding on the same value would.
+fn drop_subsumed(findings: Vec<Finding>) -> Vec<Finding> {
+    let typed: HashSet<Span> = findings
+        .iter()
+        .filter(|f| f.rule == RuleId::SCHEMA_INVALID_TYPE)
+        .map(|f| f.primary.resolved_span())
+        .collect();
+    if typed.is_empty() {
+        return findings;
+    }
+    findings
+        .into_iter()
+        .filter(|f| f.rule != RuleId::YAML_AMBIGUOUS_SCALAR || !typed.contains(&f.primary.resolved_span()))
+        .collect()
+}
+
+fn sort_key<'a>(world: &'a World, f: &'a Finding) -> (&'a str, usize, &'a str, &'a str) {
+    let (file, start) = match &f.primary {
+        Location::Span(s) => (world.file(s.file).display.as_str(), s.start),
+        other => (world.file(other.file()).display.as_str(), 0),
+    };
+    (file, start, f.rule.as_str(), f.message.as_str())
+}

@@ -1,0 +1,14 @@
+//! Native checks: what Rego does badly (Kustomize
+//! references against the tree, raw-text placeholder tokens, rendering tier templates;
+//! token-level YAML traps are reported by the loader). Each family has its own module; each
+//! check is registered in [`crate::registry::CHECKS`].
+
+pub mod argocd;
+pub mod flux;
+pub mod image_updater;
+pub mod irsa;
+pub mod kustomize;
+pub mod repos;
+pub mod template;
+pub mod unrendered;
+pub mod workflow;

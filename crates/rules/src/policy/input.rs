@@ -1,0 +1,273 @@
+//! The Rego input: the World, pre-joined and indexed in Rust, so that policies stay O(n).
+//!
+//! ```text
+//! input.config.tiers      {"premium": {"producer": "silo", "consumer": "silo"}, ...}
+//! input.config.pools      ["pool-*"]
+//! input.tenants[_]        {id, tier, file, doc, kind, name, template, namespace,
+//!                          namespace_path, values, values_path, id_path,
+//!                          stem, name_path, release_name, release_name_path,
+//!                          contract: {file, doc, drift}}
+//!                          (`contract.drift`: how the tenant differs from its tier template
+//!                          rendered with its id, see `contract.rs`)
+//! input.tier_templates[tier] {file, doc}
+//! input.tenant_dirs[_]    {tier, dir, file}        (`tenants/<tier>/` folders, first file)
+//! input.pools[id]         {id, file, doc}
+//! input.resources[_]      {file, doc, kind, apiVersion, name, namespace, object}
+//! input.infra.tenants[_]  {id, tier, file, path}   (from tenants.json)
+//! input.infra.roles[_]    {name, prefixed, path, kind, subjects, pod_identity, instance,
+//!                          tenant, provider_arn}   (Terraform, evaluated statically; an
+//!                          unknown name or subject list is null)
+//! ```
+
+use super::contract;
+use gitops_lint_config::Config;
+use gitops_lint_model::{DocRef, Tenant, World};
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Builds the input document for the policies, as the policy engine's values.
+pub fn build(world: &World, config: &Config) -> regorus::Value {
+    let mut input = to_rego(&without_resources(world, config));
+    if let Ok(m) = input.as_object_mut() {
+        m.insert(regorus::Value::from("resources"), resources(world));
+    }
+    input
+}
+
+/// A JSON value as the policy engine's value, converted from a reference exactly as
+/// `regorus::Value::from` converts an owned one.
+fn to_rego(v: &Value) -> regorus::Value {
+    regorus::Value::deserialize(v).unwrap_or(regorus::Value::Undefined)
+}
+
+/// `input.resources`: every document with a `kind`. Why built straight into the engine's
+/// values (and per file in parallel): going through a JSON copy of every document first cost a
+/// deep clone and a drop of the whole apps-repo.
+fn resources(world: &World) -> regorus::Value {
+    let per_file: Vec<Vec<regorus::Value>> = world
+        .yaml
+        .par_iter()
+        .zip(world.files.par_iter())
+        .map(|(docs, file)| {
+            let mut out = Vec::new();
+            for (d, doc) in docs.iter().enumerate() {
+                let v = &doc.value;
+                let Some(kind) = v.get("kind").and_then(Value::as_str) else {
+                    continue;
+                };
+                let mut r = to_rego(&json!({
+                    "file": file.display,
+                    "doc": d,
+                    "kind": kind,
+                    "apiVersion": v.get("apiVersion"),
+                    "name": v.pointer("/metadata/name"),
+                    "namespace": v.pointer("/metadata/namespace"),
+                }));
+                if let Ok(m) = r.as_object_mut() {
+                    m.insert(regorus::Value::from("object"), to_rego(v));
+                }
+                out.push(r);
+            }
+            out
+        })
+        .collect();
+    regorus::Value::from(per_file.into_iter().flatten().collect::<Vec<_>>())
+}
+
+/// Everything but `input.resources`, as JSON.
+fn without_resources(world: &World, config: &Config) -> Value {
+    let pools: Map<String, Value> = world
+        .pools
+        .iter()
+        .map(|p| (p.id.clone(), json!(p)))
+        .collect();
+    let mut infra_tenants = Vec::new();
+    let mut json_files: Vec<_> = world.json.iter().collect();
+    json_files.sort_by_key(|(id, _)| **id);
+    for (id, value) in json_files {
+        let file = world.file(*id);
+        if !file.rel_path.ends_with("tenants.json") {
+            continue;
+        }
+        for (i, entry) in value.as_array().into_iter().flatten().enumerate() {
+            infra_tenants.push(json!({
+                "id": entry.get("id"),
+                "tier": entry.get("tier"),
+                "file": file.display,
+                "path": [i],
+            }));
+        }
+    }
+    let templates: BTreeMap<&str, &gitops_lint_model::Tenant> = world
+        .tenants
+        .iter()
+        .filter(|t| t.template)
+        .map(|t| (t.tier.as_str(), t))
+        .collect();
+    let mut template_docs = BTreeMap::new();
+    for (tier, t) in &templates {
+        if let Some(d) = contract::document(world, t) {
+            template_docs.insert(*tier, d);
+        }
+    }
+    // Every `<tier>_tenant_template.*` present, whether or not the config knows the tier.
+    let mut tier_templates = Map::new();
+    for f in world
+        .files
+        .iter()
+        .filter(|f| f.kind == gitops_lint_core::source::FileKind::TierTemplate)
+    {
+        let name = f.rel_path.rsplit('/').next().unwrap_or("");
+        if let Some((tier, _)) = name.split_once("_tenant_template.") {
+            tier_templates
+                .entry(tier.to_string())
+                .or_insert_with(|| json!({"file": f.display, "doc": 0}));
+        }
+    }
+    // Why parallel: one document clone and one drift comparison per tenant (10,000 at scale);
+    // `collect` keeps the tenants' order.
+    let tenants: Vec<Value> = world
+        .tenants
+        .par_iter()
+        .map(|t| tenant(world, t, &templates, &template_docs))
+        .collect();
+    let roles: Vec<Value> = world
+        .infra
+        .roles
+        .iter()
+        .map(|r| {
+            let instance = world.infra.instances.get(r.instance);
+            json!({
+                "name": r.name,
+                "prefixed": r.prefixed,
+                "path": r.path,
+                "kind": format!("{:?}", r.kind),
+                "subjects": r.subjects.as_ref().map(|s| s.iter().map(ToString::to_string).collect::<Vec<_>>()),
+                "pod_identity": r.pod_identity,
+                "instance": instance.map(|i| i.address.as_str()),
+                "tenant": instance.and_then(|i| i.tenant.as_deref()),
+                "provider_arn": r.provider_arn.as_ref().map(|o| o.text.as_str()),
+            })
+        })
+        .collect();
+    // Why moved in, not `json!`: the macro serializes its operands by reference, a deep clone
+    // of every tenant and role (and a drop of the originals).
+    let mut input = Map::new();
+    input.insert(
+        "config".into(),
+        json!({"tiers": config.tiers, "pools": config.pools}),
+    );
+    input.insert("tenants".into(), Value::Array(tenants));
+    input.insert("tier_templates".into(), Value::Object(tier_templates));
+    input.insert("tenant_dirs".into(), Value::Array(tenant_dirs(world)));
+    input.insert("pools".into(), Value::Object(pools));
+    let mut infra = Map::new();
+    infra.insert("tenants".into(), Value::Array(infra_tenants));
+    infra.insert("roles".into(), Value::Array(roles));
+    input.insert("infra".into(), Value::Object(infra));
+    Value::Object(input)
+}
+
+/// One tenant with what the tier policies compare: names and their paths, and the contract.
+fn tenant(
+    world: &World,
+    t: &Tenant,
+    templates: &BTreeMap<&str, &Tenant>,
+    template_docs: &BTreeMap<&str, Value>,
+) -> Value {
+    let mut v = json!(t);
+    let document = contract::document(world, t);
+    let (release_name, release_name_path) = match t.kind.as_str() {
+        "HelmRelease" => (
+            document
+                .as_ref()
+                .and_then(|d| d.pointer("/spec/releaseName"))
+                .cloned(),
+            json!(["spec", "releaseName"]),
+        ),
+        _ => (
+            document
+                .as_ref()
+                .and_then(|d| d.pointer("/spec/source/helm/releaseName"))
+                .cloned(),
+            json!(["spec", "source", "helm", "releaseName"]),
+        ),
+    };
+    let stem = world.file(t.file_id).stem();
+    let Value::Object(m) = &mut v else {
+        return v;
+    };
+    m.insert("stem".into(), json!(stem));
+    m.insert("name_path".into(), json!(["metadata", "name"]));
+    if let Some(name) = document.as_ref().and_then(|d| d.pointer("/metadata/name")) {
+        // A template's name as the template spells it (`{TENANT_ID}-premium`).
+        m.insert("name".into(), name.clone());
+    }
+    m.insert("release_name".into(), release_name.unwrap_or(Value::Null));
+    m.insert("release_name_path".into(), release_name_path);
+    if t.template {
+        // The template's names with placeholders still masked (`_TENANT_ID_-premium`), exactly
+        // as written, for comparing with the masked expectation.
+        m.insert("raw_name".into(), json!(t.name));
+        let raw = world
+            .doc(DocRef {
+                file: t.file_id,
+                doc: t.doc,
+            })
+            .and_then(|d| {
+                d.value
+                    .pointer("/spec/source/helm/releaseName")
+                    .or_else(|| d.value.pointer("/spec/releaseName"))
+                    .cloned()
+            });
+        m.insert("raw_release_name".into(), raw.unwrap_or(Value::Null));
+    }
+    // Only a tenant of the template's own shape (same kind, values in the same place) was
+    // rendered from it; another shape (a Flux tenant beside Argo CD templates) is not compared.
+    let same_shape = |tpl: &Tenant| tpl.kind == t.kind && tpl.values_path == t.values_path;
+    if !t.template {
+        if let (Some(tpl), Some(tdoc)) = (
+            templates.get(t.tier.as_str()).filter(|tpl| same_shape(tpl)),
+            template_docs.get(t.tier.as_str()),
+        ) {
+            if let Some(d) = &document {
+                m.insert(
+                    "contract".into(),
+                    json!({"file": tpl.file, "doc": tpl.doc,
+                           "drift": contract::drift(tdoc, d, &t.id)}),
+                );
+            }
+        }
+    }
+    v
+}
+
+/// `tenants/<tier>/` folders (any depth), each with its first YAML file (where a finding about
+/// the folder is shown).
+fn tenant_dirs(world: &World) -> Vec<Value> {
+    let mut dirs: BTreeMap<(String, String), String> = BTreeMap::new();
+    // A folder that holds only pools (`tenants/basic/pool-1.yaml`) holds no tenants.
+    let pools: std::collections::BTreeSet<&str> =
+        world.pools.iter().map(|p| p.file.as_str()).collect();
+    for f in &world.files {
+        if !f.kind.is_yaml()
+            || f.kind == gitops_lint_core::source::FileKind::Kustomization
+            || pools.contains(f.display.as_str())
+        {
+            continue;
+        }
+        let segs: Vec<&str> = f.rel_path.split('/').collect();
+        let n = segs.len();
+        if n >= 3 && segs[n - 3] == "tenants" {
+            let dir = segs[..n - 1].join("/");
+            let display = f.display.clone();
+            dirs.entry((segs[n - 2].to_string(), dir))
+                .or_insert(display);
+        }
+    }
+    dirs.into_iter()
+        .map(|((tier, dir), file)| json!({"tier": tier, "dir": dir, "file": file}))
+        .collect()
+}

@@ -1,0 +1,285 @@
+//! Rego policies (regorus, Rego v1): the embedded ones from `policies/` and the user's
+//! (`--policy DIR`), under one contract:
+//!
+//! ```rego
+//! package gitops_lint.tier
+//! deny contains finding if { ... finding := {"rule": "tier/app-enablement",
+//!     "file": t.file, "doc": t.doc, "path": [...], "msg": "...", "help": "...",
+//!     "related": [{"file": ..., "doc": ..., "path": [...], "msg": "..."}]} }
+//! warn contains finding if { ... }
+//! ```
+//!
+//! Policies are compiled once; every package is evaluated on its own clone of the engine (the
+//! input is shared, not copied), in parallel, under a time limit.
+
+pub mod contract;
+pub mod input;
+
+use gitops_lint_core::RuleId;
+use gitops_lint_core::finding::{Finding, Level, Location};
+use gitops_lint_model::World;
+use gitops_lint_core::source::{FileId, PathSeg};
+use rayon::prelude::*;
+use regorus::utils::limits::ExecutionTimerConfig;
+use regorus::Engine;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long one package may run before it is stopped.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(20);
+
+/// A policy that cannot be used: the run stops with exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    /// The policy file(s) concerned.
+    pub policy: String,
+    /// What went wrong (regorus' message carries the line).
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "policy {}: {}", self.policy, self.message)
+    }
+}
+
+/// The compiled policies.
+#[derive(Clone)]
+pub struct PolicySet {
+    engine: Engine,
+    /// Package name (`data.gitops_lint.tier`) -> the files that declare it.
+    packages: Vec<(String, Vec<String>)>,
+}
+
+impl PolicySet {
+    /// Compiles the embedded policies plus every `*.rego` (not `*_test.rego`) in `user_dirs`.
+    pub fn load(user_dirs: &[PathBuf], time_limit: Duration) -> Result<PolicySet, PolicyError> {
+        let mut sources: Vec<(String, String)> = crate::POLICIES
+            .iter()
+            .filter(|(p, _)| !p.ends_with("_test.rego"))
+            .map(|(p, t)| (format!("(embedded) {p}"), (*t).to_string()))
+            .collect();
+        for dir in user_dirs {
+            sources.extend(read_policy_dir(dir)?);
+        }
+        PolicySet::from_sources(sources, time_limit)
+    }
+
+    /// Compiles policies given as (name, text) pairs.
+    pub fn from_sources(
+        sources: Vec<(String, String)>,
+        time_limit: Duration,
+    ) -> Result<PolicySet, PolicyError> {
+        let mut engine = Engine::new();
+        engine.set_execution_timer_config(ExecutionTimerConfig {
+            limit: time_limit,
+            check_interval: NonZeroU32::MIN.saturating_add(99),
+        });
+        let mut packages: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, text) in sources {
+            let package = engine
+                .add_policy(name.clone(), text)
+                .map_err(|e| PolicyError {
+                    policy: name.clone(),
+                    message: e.to_string(),
+                })?;
+            packages.entry(package).or_default().push(name);
+        }
+        let mut packages: Vec<_> = packages.into_iter().collect();
+        packages.sort();
+        Ok(PolicySet { engine, packages })
+    }
+
+    /// Evaluates every package against the World and returns their findings.
+    pub fn evaluate(&self, input: Value, world: &World) -> Result<Vec<Finding>, PolicyError> {
+        self.evaluate_input(regorus::Value::from(input), world)
+    }
+
+    /// [`PolicySet::evaluate`] with the input already in the engine's values
+    /// ([`input::build`]).
+    pub fn evaluate_input(
+        &self,
+        input: regorus::Value,
+        world: &World,
+    ) -> Result<Vec<Finding>, PolicyError> {
+        let mut engine = self.engine.clone();
+        engine.set_input(input);
+        let by_display: HashMap<&str, FileId> = world
+            .files
+            .iter()
+            .map(|f| (f.display.as_str(), f.id))
+            .collect();
+        let results: Vec<Result<Vec<Finding>, PolicyError>> = self
+            .packages
+            .par_iter()
+            .map(|(package, files)| {
+                let mut engine = engine.clone();
+                let mut out = Vec::new();
+                for (set, level) in [("deny", Level::Error), ("warn", Level::Warning)] {
+                    let query = format!("{package}.{set}");
+                    let results = engine.eval_query(query, false).map_err(|e| PolicyError {
+                        policy: files.join(", "),
+                        message: e.to_string(),
+                    })?;
+                    for result in results.result {
+                        for expr in result.expressions {
+                            let value =
+                                serde_json::to_value(&expr.value).map_err(|e| PolicyError {
+                                    policy: files.join(", "),
+                                    message: format!("`{set}` is not JSON: {e}"),
+                                })?;
+                            for item in value.as_array().into_iter().flatten() {
+                                out.push(to_finding(item, level, &by_display).map_err(|m| {
+                                    PolicyError {
+                                        policy: files.join(", "),
+                                        message: format!("a `{set}` finding {m}: {item}"),
+                                    }
+                                })?);
+                            }
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut findings = Vec::new();
+        for r in results {
+            findings.extend(r?);
+        }
+        Ok(findings)
+    }
+}
+
+fn read_policy_dir(dir: &Path) -> Result<Vec<(String, String)>, PolicyError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| PolicyError {
+        policy: dir.display().to_string(),
+        message: format!("cannot read the policy directory: {e}"),
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.ends_with(".rego") && !name.ends_with("_test.rego")
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            std::fs::read_to_string(&p)
+                .map(|t| (p.display().to_string(), t))
+                .map_err(|e| PolicyError {
+                    policy: p.display().to_string(),
+                    message: format!("cannot read: {e}"),
+                })
+        })
+        .collect()
+}
+
+fn to_path(v: Option<&Value>) -> Result<Vec<PathSeg>, String> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = v.as_array() else {
+        return Err("has a `path` that is not an array".into());
+    };
+    items
+        .iter()
+        .map(|s| match s {
+            Value::String(k) => Ok(PathSeg::Key(k.clone())),
+            Value::Number(n) => n
+                .as_u64()
+                .map(|i| PathSeg::Index(i as usize))
+                .ok_or_else(|| "has a negative or fractional path index".to_string()),
+            _ => Err("has a `path` element that is neither a string nor an index".into()),
+        })
+        .collect()
+}
+
+fn to_location(item: &Value, by_display: &HashMap<&str, FileId>) -> Result<Location, String> {
+    let file = item
+        .get("file")
+        .and_then(Value::as_str)
+        .ok_or("has no `file`")?;
+    let id = *by_display
+        .get(file)
+        .ok_or_else(|| format!("names a file that was not linted (`{file}`)"))?;
+    let doc = item.get("doc").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let path = to_path(item.get("path"))?;
+    let key = item.get("key").and_then(Value::as_bool).unwrap_or(false);
+    Ok(Location::Path {
+        file: id,
+        doc,
+        path,
+        key,
+    })
+}
+
+fn to_finding(
+    item: &Value,
+    level: Level,
+    by_display: &HashMap<&str, FileId>,
+) -> Result<Finding, String> {
+    let rule = item
+        .get("rule")
+        .and_then(Value::as_str)
+        .ok_or("has no `rule`")?;
+    let msg = item
+        .get("msg")
+        .and_then(Value::as_str)
+        .ok_or("has no `msg`")?;
+    let mut finding = Finding::new(RuleId::custom(rule), msg, to_location(item, by_display)?);
+    finding.level = level;
+    finding.help = item.get("help").and_then(Value::as_str).map(str::to_string);
+    for related in item
+        .get("related")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let message = related.get("msg").and_then(Value::as_str).unwrap_or("");
+        finding = finding.with_related(to_location(related, by_display)?, message);
+    }
+    Ok(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_policy_names_its_file() {
+        let err = PolicySet::from_sources(
+            vec![("mine.rego".into(), "package x\ndeny contains f if {".into())],
+            DEFAULT_TIME_LIMIT,
+        )
+        .err()
+        .unwrap_or_else(|| panic!("should fail"));
+        assert_eq!(err.policy, "mine.rego");
+        assert!(err.to_string().contains("mine.rego"));
+    }
+
+    #[test]
+    fn a_slow_policy_is_stopped_by_the_time_limit() {
+        // 25 million small iterations (no huge array), far beyond a 50 ms limit.
+        let slow = "package slow\ndeny contains x if {\n  some x in numbers.range(1, 5000)\n  some y in numbers.range(1, 5000)\n  x * y < 0\n}\n";
+        let set = PolicySet::from_sources(
+            vec![("slow.rego".into(), slow.into())],
+            Duration::from_millis(50),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let started = std::time::Instant::now();
+        let err = set
+            .evaluate(serde_json::json!({}), &World::default())
+            .err()
+            .unwrap_or_else(|| panic!("should time out"));
+        assert!(err.policy.contains("slow.rego"));
+        // Generous: only says the limit stopped it, not how fast a loaded machine is.
+        assert!(started.elapsed() < Duration::from_secs(60));
+    }
+}

@@ -1,0 +1,201 @@
+//! The rule registry: every rule id the tool can report, with the unit that reports it.
+//!
+//! Native checks are listed in [`CHECKS`], each with the rules it may emit (a debug build
+//! asserts that it emits no other). Rules reported by the loaders, by derivation and by the gate
+//! are listed where they are emitted, and Rego rules are the `"rule"` ids of the embedded
+//! policies. `tests/catalog.rs` holds that this registry and the pages under `rules/` name the
+//! same ids.
+
+use crate::checks;
+use crate::schema;
+use gitops_lint_config::Config;
+use gitops_lint_core::finding::Finding;
+use gitops_lint_core::RuleId;
+use gitops_lint_model::World;
+
+/// One native check: reads the World, emits findings of its rules.
+pub struct NativeCheck {
+    /// The module that implements it (for messages and the architecture test).
+    pub name: &'static str,
+    /// The rules it may emit.
+    pub rules: &'static [RuleId],
+    /// Runs it.
+    pub run: fn(&World, &Config) -> Vec<Finding>,
+}
+
+/// Every native check, in the order they run.
+pub static CHECKS: &[NativeCheck] = &[
+    NativeCheck {
+        name: "checks::kustomize",
+        rules: &[RuleId::KUSTOMIZE_MISSING_RESOURCE, RuleId::KUSTOMIZE_UNLISTED_FILE],
+        run: |w, _| checks::kustomize::check(w),
+    },
+    NativeCheck {
+        name: "checks::unrendered",
+        rules: &[RuleId::YAML_UNRENDERED_PLACEHOLDER],
+        run: |w, _| checks::unrendered::check(w),
+    },
+    NativeCheck {
+        name: "checks::template",
+        rules: &[RuleId::YAML_UNRENDERED_PLACEHOLDER, RuleId::YAML_SYNTAX],
+        run: |w, _| checks::template::check(w),
+    },
+    NativeCheck {
+        name: "checks::workflow",
+        rules: &[
+            RuleId::WORKFLOW_TIER_OPTIONS,
+            RuleId::WORKFLOW_UNVALIDATED_TENANT_ID,
+        ],
+        run: |w, _| checks::workflow::check(w),
+    },
+    NativeCheck {
+        name: "schema",
+        rules: &[RuleId::SCHEMA_UNKNOWN_FIELD, RuleId::SCHEMA_INVALID_TYPE],
+        run: |w, _| schema::check(w),
+    },
+    NativeCheck {
+        name: "checks::argocd",
+        rules: &[
+            RuleId::ARGOCD_APP_SOURCE_XOR_SOURCES,
+            RuleId::ARGOCD_APP_DESTINATION_SERVER_XOR_NAME,
+            RuleId::ARGOCD_APP_PATH_MISSING,
+            RuleId::ARGOCD_APP_VALUE_FILE_MISSING,
+            RuleId::ARGOCD_APP_SYNC_OPTION_UNKNOWN,
+            RuleId::ARGOCD_SYNC_OPTION_WRONG_PLACE,
+            RuleId::ARGOCD_APP_PROJECT_MISSING,
+            RuleId::ARGOCD_PROJECT_SOURCE_NOT_PERMITTED,
+            RuleId::ARGOCD_PROJECT_DESTINATION_NOT_PERMITTED,
+            RuleId::ARGOCD_PROJECT_KIND_NOT_PERMITTED,
+            RuleId::ARGOCD_ANNOTATION_SYNC_WAVE,
+            RuleId::ARGOCD_ANNOTATION_HOOK,
+            RuleId::ARGOCD_ANNOTATION_SYNC_OPTIONS,
+        ],
+        run: checks::argocd::check,
+    },
+    NativeCheck {
+        name: "checks::image_updater",
+        rules: &[
+            RuleId::IMAGE_UPDATER_IMAGE_LIST,
+            RuleId::IMAGE_UPDATER_UPDATE_STRATEGY,
+            RuleId::IMAGE_UPDATER_WRITE_BACK_METHOD,
+            RuleId::IMAGE_UPDATER_EMPTY_IMAGE_PART,
+        ],
+        run: |w, _| checks::image_updater::check(w),
+    },
+    NativeCheck {
+        name: "checks::flux",
+        rules: &[
+            RuleId::FLUX_SOURCE_MISSING,
+            RuleId::FLUX_PATH_MISSING,
+            RuleId::FLUX_DEPENDS_ON_MISSING,
+        ],
+        run: checks::flux::check,
+    },
+    NativeCheck {
+        name: "checks::irsa",
+        rules: &[
+            RuleId::IRSA_ROLE_MISSING,
+            RuleId::IRSA_TRUST_MISMATCH,
+            RuleId::IRSA_UNUSED_ROLE,
+            RuleId::IRSA_PROVIDER_ARN_NOT_ARN,
+            RuleId::IRSA_INVALID_ROLE_ARN,
+            RuleId::IRSA_ACCOUNT_MISMATCH,
+        ],
+        run: |w, _| checks::irsa::check(w),
+    },
+    NativeCheck {
+        name: "checks::repos",
+        rules: &[
+            RuleId::REPOS_TENANT_MISSING_IN_APPS,
+            RuleId::REPOS_TENANT_MISSING_IN_INFRA,
+            RuleId::REPOS_TIER_MISMATCH,
+            RuleId::REPOS_DUPLICATE_TENANT,
+        ],
+        run: |w, _| checks::repos::check(w),
+    },
+];
+
+/// Rules the loaders report while reading files (`gitops-lint-syntax`, `model::load`).
+pub static LOADER_RULES: &[RuleId] = &[
+    RuleId::YAML_SYNTAX,
+    RuleId::YAML_CONTINUED_LIST_ITEM,
+    RuleId::YAML_CONTINUED_MAPPING_VALUE,
+    RuleId::YAML_INDENTATION,
+    RuleId::YAML_DUPLICATE_KEY,
+    RuleId::YAML_AMBIGUOUS_SCALAR,
+    RuleId::YAML_TAB,
+    RuleId::YAML_BOM_OR_ENCODING,
+    RuleId::JSON_SYNTAX,
+    RuleId::TERRAFORM_SYNTAX,
+];
+
+/// Rules derivation reports where it cannot do what Argo CD or Helm would
+/// (`gitops-lint-derive`: ApplicationSet expansion, Helm rendering).
+pub static DERIVE_RULES: &[RuleId] = &[
+    RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING,
+    RuleId::ARGOCD_APPSET_EXCLUDE_SHADOWS_INCLUDE,
+    RuleId::ARGOCD_APPSET_LEADING_SLASH,
+    RuleId::ARGOCD_APPSET_PARAM_UNKNOWN,
+    RuleId::ARGOCD_APPSET_PATH_INDEX_OUT_OF_RANGE,
+    RuleId::ARGOCD_APPSET_DUPLICATE_NAME,
+    RuleId::ARGOCD_APPSET_INVALID_NAME,
+    RuleId::ARGOCD_APPSET_NOT_EXPANDABLE,
+    RuleId::ARGOCD_APPSET_GENERATOR_ERROR,
+    RuleId::HELM_TEMPLATE_NOT_UNDERSTOOD,
+];
+
+/// Rules the gate reports about suppressions themselves (`gitops-lint-gate`).
+pub static GATE_RULES: &[RuleId] = &[
+    RuleId::SUPPRESS_MISSING_REASON,
+    RuleId::SUPPRESS_UNUSED,
+    RuleId::SUPPRESS_EXPIRED,
+];
+
+/// Rule ids the embedded Rego policies emit (`"rule": "family/name"` literals).
+pub fn policy_rules() -> Vec<String> {
+    let mut ids = Vec::new();
+    for (_, text) in crate::POLICIES {
+        for part in text.split("\"rule\":").skip(1) {
+            if let Some(id) = part
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|r| r.split('"').next())
+            {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Every registered rule id with the unit that reports it (`loader`, `derive`, `gate`,
+/// `policy`, or the native check's name), sorted by id.
+pub fn registered() -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    out.extend(LOADER_RULES.iter().map(|r| (r.to_string(), "loader")));
+    out.extend(DERIVE_RULES.iter().map(|r| (r.to_string(), "derive")));
+    out.extend(GATE_RULES.iter().map(|r| (r.to_string(), "gate")));
+    for check in CHECKS {
+        out.extend(check.rules.iter().map(|r| (r.to_string(), check.name)));
+    }
+    out.extend(policy_rules().into_iter().map(|r| (r, "policy")));
+    out.sort();
+    out
+}
+
+/// Runs every native check over the World.
+pub fn run_checks(world: &World, config: &Config) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for check in CHECKS {
+        let found = (check.run)(world, config);
+        debug_assert!(
+            found.iter().all(|f| check.rules.contains(&f.rule)),
+            "{} emitted a rule it does not declare in the registry",
+            check.name
+        );
+        findings.extend(found);
+    }
+    findings
+}

@@ -1,0 +1,238 @@
+//! `schema/unknown-field` and `schema/invalid-type`: every manifest of a known kind (core
+//! Kubernetes, Argo CD, Flux) is validated against a strict JSON Schema, the way
+//! `kubectl apply --validate=strict` or kubeconform `-strict` would, and each problem is
+//! explained: where a mis-indented field belongs, which field a typo meant, what YAML made of
+//! an unquoted value.
+
+pub mod hint;
+pub mod nav;
+pub mod registry;
+mod words;
+
+use gitops_lint_core::finding::Finding;
+use gitops_lint_model::World;
+use gitops_lint_syntax::locate::SpanIndex;
+use gitops_lint_core::source::{FileKind, PathSeg};
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
+use rayon::prelude::*;
+use registry::{registry, Registry};
+use serde_json::Value;
+
+/// One problem the validator found, before it is worded.
+#[derive(Debug)]
+struct Problem {
+    doc: usize,
+    /// The kind's definition name.
+    def: &'static str,
+    /// For an unknown field: the object holding it; for a bad type: the value.
+    path: Vec<PathSeg>,
+    /// The unknown field's name (`None`: a bad type).
+    unknown: Option<String>,
+}
+
+/// Validates every document of a known kind, in parallel by file.
+pub fn check(world: &World) -> Vec<Finding> {
+    let reg = registry();
+    let files: Vec<usize> = world
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f.kind, FileKind::Manifest | FileKind::TierTemplate))
+        .map(|(i, _)| i)
+        .filter(|i| world.yaml.get(*i).is_some_and(|docs| !docs.is_empty()))
+        .collect();
+    files
+        .par_iter()
+        .flat_map_iter(|&i| check_file(world, reg, i))
+        .collect()
+}
+
+fn check_file(world: &World, reg: &'static Registry, i: usize) -> Vec<Finding> {
+    let file = &world.files[i];
+    let template = file.kind == FileKind::TierTemplate;
+    let mut problems = Vec::new();
+    for (d, doc) in world.yaml[i].iter().enumerate() {
+        problems.extend(validate(reg, d, &doc.value, template));
+    }
+    if problems.is_empty() {
+        return Vec::new();
+    }
+    let index = SpanIndex::new(&gitops_lint_syntax::parse_text(file));
+    let ctx = words::Context {
+        reg,
+        file,
+        index: &index,
+    };
+    problems
+        .iter()
+        .filter_map(|p| {
+            let doc = &world.yaml[i][p.doc].value;
+            match &p.unknown {
+                Some(key) => ctx.unknown_field(p.doc, doc, p.def, &p.path, key),
+                None => ctx.invalid_type(p.doc, doc, p.def, &p.path),
+            }
+        })
+        .collect()
+}
+
+/// Validates one document; unknown kinds and documents without `apiVersion`/`kind` yield nothing.
+fn validate(reg: &'static Registry, doc: usize, value: &Value, template: bool) -> Vec<Problem> {
+    let (Some(api), Some(kind)) = (
+        value.get("apiVersion").and_then(Value::as_str),
+        value.get("kind").and_then(Value::as_str),
+    ) else {
+        return Vec::new();
+    };
+    let Some(def) = reg.kind(api, kind) else {
+        return Vec::new();
+    };
+    let Some(validator) = reg.validator(def) else {
+        return Vec::new();
+    };
+    if validator.is_valid(value) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for error in validator.iter_errors(value) {
+        let path: Vec<PathSeg> = error
+            .instance_path()
+            .segments()
+            .map(|s| match s {
+                LocationSegment::Property(k) => PathSeg::Key(k.into_owned()),
+                LocationSegment::Index(i) => PathSeg::Index(i),
+            })
+            .collect();
+        match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for key in unexpected {
+                    // `$patch`, `$setElementOrder/...`, `$retainKeys`: strategic-merge-patch
+                    // directives in a Kustomize patch file, not fields.
+                    if key.starts_with('$') || (template && is_placeholder(key)) {
+                        continue;
+                    }
+                    out.push(Problem {
+                        doc,
+                        def,
+                        path: path.clone(),
+                        unknown: Some(key.clone()),
+                    });
+                }
+            }
+            ValidationErrorKind::Type { .. } => {
+                if let Value::String(s) = error.instance().as_ref() {
+                    // `{{...}}`: an ApplicationSet (or other) template fills it in later.
+                    // A masked `{PLACEHOLDER}`: a tier template's `sed` fills it in later.
+                    if s.contains("{{") || (template && is_placeholder(s)) {
+                        continue;
+                    }
+                }
+                out.push(Problem {
+                    doc,
+                    def,
+                    path,
+                    unknown: None,
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether a tier template's text held a `{PLACEHOLDER}` here (masked as `_PLACEHOLDER_`).
+fn is_placeholder(s: &str) -> bool {
+    gitops_lint_syntax::placeholder::unmask(s) != s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(doc: Value) -> Vec<(String, Option<String>)> {
+        validate(registry(), 0, &doc, false)
+            .into_iter()
+            .map(|p| (gitops_lint_core::source::display_path(&p.path), p.unknown))
+            .collect()
+    }
+
+    fn deployment(container: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "web", "creationTimestamp": null,
+                            "annotations": {"argocd.argoproj.io/sync-wave": "5"}},
+               "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                        "template": {"metadata": {"labels": {"app": "web"}},
+                                     "spec": {"containers": [container]}}},
+               "status": {"whatever": 1}})
+    }
+
+    #[test]
+    fn quantities_accept_numbers_and_int_or_string_accepts_both() {
+        let c = json!({"name": "web", "image": "nginx",
+                       "resources": {"requests": {"cpu": 1, "memory": 512}, "limits": {"cpu": 0.5, "memory": "1Gi"}},
+                       "ports": [{"containerPort": 80}],
+                       "livenessProbe": {"httpGet": {"port": "http", "path": "/"}},
+                       "readinessProbe": {"httpGet": {"port": 8080}},
+                       "env": null});
+        assert_eq!(problems(deployment(c)), vec![]);
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_types_are_found() {
+        let c = json!({"name": "web", "image": "nginx", "requests": {"cpu": 1},
+                       "env": [{"name": "PORT", "value": 8080}]});
+        let mut d = deployment(c);
+        d["spec"]["replicas"] = json!("3");
+        d["metadata"]["labels"] = json!({"team/x": true});
+        let got = problems(d);
+        assert!(got.contains(&(
+            "spec.template.spec.containers[0]".into(),
+            Some("requests".into())
+        )));
+        assert!(got.contains(&("spec.replicas".into(), None)));
+        assert!(got.contains(&("spec.template.spec.containers[0].env[0].value".into(), None)));
+        assert!(
+            got.contains(&("metadata.labels.team/x".into(), None)),
+            "{got:?}"
+        );
+        assert_eq!(got.len(), 4, "{got:?}");
+    }
+
+    #[test]
+    fn argo_cd_application_is_strict_but_values_object_is_open() {
+        let app = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "a"},
+            "spec": {"project": "default",
+                     "destination": {"server": "https://kubernetes.default.svc", "namespace": "x"},
+                     "source": {"repoURL": "https://x", "chart": "c", "targetRevision": "1.0.0",
+                                "helm": {"valuesObject": {"any": {"shape": [1, true]}}}},
+                     "syncPolicy": {"automated": {"prune": true, "selfHeal": true}}}});
+        assert_eq!(problems(app.clone()), vec![]);
+        let mut bad = app;
+        bad["spec"]["sourceRepo"] = json!("x");
+        assert_eq!(
+            problems(bad),
+            vec![("spec".into(), Some("sourceRepo".into()))]
+        );
+    }
+
+    #[test]
+    fn templates_and_unknown_kinds_are_not_flagged() {
+        let set = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+            "metadata": {"name": "s"},
+            "spec": {"generators": [{"list": {"elements": [{"anything": 1}]}}],
+                     "template": {"metadata": {"name": "{{path.basename}}"},
+                                  "spec": {"project": "default",
+                                           "source": {"repoURL": "x", "path": "{{path}}"},
+                                           "destination": {"namespace": "{{path.basename}}"},
+                                           "revisionHistoryLimit": "{{limit}}"}}}});
+        assert_eq!(problems(set), vec![]);
+        let crd = json!({"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"x": 1}});
+        assert_eq!(problems(crd), vec![]);
+        let masked = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                            "spec": {"replicas": "_REPLICAS_"}});
+        assert_eq!(validate(registry(), 0, &masked, true).len(), 0);
+        assert_eq!(validate(registry(), 0, &masked, false).len(), 1);
+    }
+}
