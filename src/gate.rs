@@ -9,6 +9,7 @@ use gitops_lint_gate::changes::{self, Since};
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::Level;
 use crate::{Error, Outcome};
+use gitops_lint_core::RuleId;
 use gitops_lint_gate::suppress;
 use gitops_lint_report::{self as report, Format};
 use clap::Args;
@@ -118,7 +119,15 @@ pub fn finish(
 ) -> Result<u8, Error> {
     let dests = destinations(formats, &gate.outputs)?;
     let findings = std::mem::take(&mut outcome.findings);
-    let findings = suppress::apply(&mut outcome.world, config, findings, &suppress::today());
+    let policy_rules = std::mem::take(&mut outcome.policy_rules);
+    let known = |id: &str| RuleId::known(id).is_some() || policy_rules.contains(id);
+    let findings = suppress::apply(
+        &mut outcome.world,
+        config,
+        findings,
+        &suppress::today(),
+        &known,
+    );
     let mut findings = report::resolve(&outcome.world, findings);
 
     if let Some(path) = &gate.write_baseline {

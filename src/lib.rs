@@ -25,6 +25,7 @@ use gitops_lint_model::load::{self, RepoInput};
 use gitops_lint_model::World;
 use gitops_lint_rules::policy::{self, PolicyError, PolicySet};
 use gitops_lint_rules::registry;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -48,6 +49,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Wall time of each stage, in pipeline order (for the benchmark).
     pub timings: Vec<(&'static str, Duration)>,
+    /// Rule ids the loaded policies emit, beside the catalog's (for inline suppressions).
+    pub policy_rules: BTreeSet<String>,
 }
 
 /// Why a run could not produce findings (exit code 2).
@@ -127,6 +130,9 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     let inputs = repo_inputs(&options.paths)?;
     let policies =
         PolicySet::load(&options.policy_dirs, options.policy_time_limit).map_err(Error::Policy)?;
+    config
+        .check_rule_ids(|id| policies.rule_ids().contains(id))
+        .map_err(Error::Config)?;
     lap("compile policies");
     let (mut world, mut findings) = load::load(&inputs, config);
     lap("discover + read + parse");
@@ -149,5 +155,6 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
         world,
         findings,
         timings,
+        policy_rules: policies.rule_ids().clone(),
     })
 }

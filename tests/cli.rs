@@ -94,6 +94,65 @@ fn a_bad_config_names_file_line_and_key() {
 }
 
 #[test]
+fn an_unknown_rule_id_in_the_config_exits_2_with_a_suggestion() {
+    let dir = scratch(&[(
+        ".gitops-lint.yaml",
+        "rules:\n  tier/app-enablement: warning\n  argocd/app-path-mising: off\n",
+    )]);
+    let o = run(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(".gitops-lint.yaml:3: `rules.argocd/app-path-mising`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `argocd/app-path-missing`?"), "{err}");
+
+    // `ignore:` entries too, globs included: a glob must name at least one rule.
+    write(
+        dir.path(),
+        ".gitops-lint.yaml",
+        "ignore:\n  - rule: tier/*\n    reason: migrating\n  - rule: teir/*\n    reason: typo\n",
+    );
+    let o = run(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(".gitops-lint.yaml:4: `ignore.[1].rule`"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A rule of the user's own policies is a rule.
+    write(dir.path(), ".gitops-lint.yaml", "rules:\n  acme/tenant-prefix: off\n");
+    let o = run(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(2), "without the policy it is unknown");
+    write(
+        dir.path(),
+        "policies/naming.rego",
+        "package gitops_lint.naming\nimport rego.v1\n\nwarn contains f if {\n  some t in input.tenants\n  f := {\"rule\": \"acme/tenant-prefix\", \"file\": t.file, \"doc\": t.doc, \"path\": t.id_path, \"msg\": \"x\"}\n}\n",
+    );
+    let o = run(dir.path(), &["--policy", "policies", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn an_inline_suppression_of_an_unknown_rule_is_a_finding() {
+    let tenant = PREMIUM_TENANT.replace(
+        "namespace: tenant-1",
+        "namespace: x # gitops-lint: ignore[tenant/namespace-mismatsh] moving",
+    );
+    let dir = scratch(&[("tenants/premium/tenant-1.yaml", &tenant)]);
+    let o = run(dir.path(), &["."]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("error[tenant/namespace-mismatch]"), "still reported: {out}");
+    assert!(
+        out.contains("the suppression names `tenant/namespace-mismatsh`, which is not a rule id; did you mean `tenant/namespace-mismatch`?"),
+        "{out}"
+    );
+}
+
+#[test]
 fn config_changes_levels_and_turns_rules_off() {
     let tenant = PREMIUM_TENANT.replace("namespace: tenant-1", "namespace: x");
     let dir = scratch(&[

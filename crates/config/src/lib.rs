@@ -8,6 +8,7 @@ use gitops_lint_core::finding::Level;
 use gitops_lint_syntax::lints::{SequenceStyle, YamlOptions};
 use gitops_lint_syntax::IssueEffect;
 use gitops_lint_syntax::locate::SpanIndex;
+use gitops_lint_matchers::go_path::path_match;
 use gitops_lint_syntax::yaml;
 use gitops_lint_core::source::PathSeg;
 use serde::Serialize;
@@ -47,6 +48,10 @@ pub struct Config {
     pub pools: Vec<String>,
     /// Per-rule overrides.
     pub rules: BTreeMap<String, RuleSetting>,
+    /// Rule ids (or `ignore:` globs) in `rules:` and `ignore:` that name no rule of the
+    /// catalog, each with the error to give unless a loaded policy emits it
+    /// ([`Config::check_rule_ids`]).
+    pub unknown_rules: Vec<(String, ConfigError)>,
     /// YAML style settings (`yaml:`): indentation width and list style.
     pub yaml: YamlOptions,
     /// `ignore:` entries: findings of some rules in some paths are not reported.
@@ -104,6 +109,7 @@ impl Default for Config {
             ]),
             pools: vec!["pool-*".to_string()],
             rules: BTreeMap::new(),
+            unknown_rules: Vec::new(),
             yaml: YamlOptions::default(),
             ignore: Vec::new(),
             repo_urls: BTreeMap::new(),
@@ -148,6 +154,28 @@ pub struct IgnoreEntry {
     pub reason: String,
     /// 1-based line of the entry in the config file (for the `suppress/expired` finding).
     pub line: usize,
+}
+
+/// Whether `pattern` (a rule id, or a Go `path.Match` glob such as `tier/*`) names at least one
+/// rule `known` accepts. Config entries and inline suppressions are checked with it.
+pub fn names_a_rule(pattern: &str, known: impl Fn(&str) -> bool) -> bool {
+    if known(pattern) {
+        return true;
+    }
+    pattern.contains(['*', '?', '['])
+        && RuleId::all()
+            .iter()
+            .any(|id| known(id) && path_match(pattern, id).unwrap_or(false))
+}
+
+/// "unknown rule id", with the closest catalog id when there is one.
+fn unknown_rule_message(id: &str) -> String {
+    let suggestion = RuleId::closest(id)
+        .map(|r| format!("; did you mean `{r}`?"))
+        .unwrap_or_default();
+    format!(
+        "unknown rule id `{id}`{suggestion} (`gitops-lint rules` lists them; a rule of your own policies counts when the policy writes it as `\"rule\": \"{id}\"`)"
+    )
 }
 
 /// A configuration problem: which file, where, which key, what is wrong.
@@ -197,6 +225,20 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 }
 
 impl Config {
+    /// Fails on the first rule id in `rules:` or `ignore:` that names no rule: neither one of
+    /// the catalog nor one a loaded policy emits (`is_policy_rule`). A misspelt id would
+    /// otherwise be accepted silently and switch nothing off.
+    pub fn check_rule_ids(&self, is_policy_rule: impl Fn(&str) -> bool) -> Result<(), ConfigError> {
+        match self
+            .unknown_rules
+            .iter()
+            .find(|(id, _)| !names_a_rule(id, &is_policy_rule))
+        {
+            Some((_, error)) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+
     /// Reads and validates a config file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -336,6 +378,12 @@ impl Config {
                                 ))
                             }
                         };
+                        if RuleId::known(id).is_none() {
+                            config.unknown_rules.push((
+                                id.clone(),
+                                err(&[k("rules"), k(id)], unknown_rule_message(id)),
+                            ));
+                        }
                         config.rules.insert(id.clone(), setting);
                     }
                 }
@@ -377,6 +425,13 @@ impl Config {
                             path.extend(keys);
                             err(&path, message)
                         })?;
+                    for (i, entry) in config.ignore.iter().enumerate() {
+                        if !names_a_rule(&entry.rule, |id| RuleId::known(id).is_some()) {
+                            let at = [k("ignore"), PathSeg::Index(i), k("rule")];
+                            let unknown = (entry.rule.clone(), err(&at, unknown_rule_message(&entry.rule)));
+                            config.unknown_rules.push(unknown);
+                        }
+                    }
                 }
                 other => {
                     return Err(err(
@@ -393,7 +448,7 @@ impl Config {
     pub fn is_pool_name(&self, name: &str) -> bool {
         self.pools
             .iter()
-            .any(|p| gitops_lint_matchers::go_path::path_match(p, name).unwrap_or(false))
+            .any(|p| path_match(p, name).unwrap_or(false))
     }
 }
 

@@ -4,7 +4,7 @@
 
 use gitops_lint_core::RuleId;
 use gitops_lint_matchers::go_path::{glob_path, path_match};
-use gitops_lint_config::{Config, IgnoreEntry};
+use gitops_lint_config::{names_a_rule, Config, IgnoreEntry};
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_model::World;
 use gitops_lint_core::source::{FileId, FileKind, SourceFile, Span};
@@ -198,6 +198,7 @@ pub fn apply(
     config: &Config,
     findings: Vec<Finding>,
     today: &str,
+    known_rule: &dyn Fn(&str) -> bool,
 ) -> Vec<Finding> {
     let (mut inline, mut extra) = collect_inline(world);
     let mut used_entries = vec![false; config.ignore.len()];
@@ -238,7 +239,19 @@ pub fn apply(
     }
     for s in &inline {
         for (rule, used) in &s.rules {
-            if !used {
+            if !used && !names_a_rule(rule, known_rule) {
+                let suggestion = RuleId::closest(rule)
+                    .map(|r| format!("; did you mean `{r}`?"))
+                    .unwrap_or_default();
+                extra.push(
+                    Finding::new(
+                        UNUSED,
+                        format!("the suppression names `{rule}`, which is not a rule id{suggestion}"),
+                        Location::Span(s.span),
+                    )
+                    .with_help("write the id as `gitops-lint rules` lists it: a misspelt id suppresses nothing"),
+                );
+            } else if !used {
                 extra.push(
                     Finding::new(
                         UNUSED,

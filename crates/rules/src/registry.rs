@@ -153,18 +153,11 @@ pub static GATE_RULES: &[RuleId] = &[
 
 /// Rule ids the embedded Rego policies emit (`"rule": "family/name"` literals).
 pub fn policy_rules() -> Vec<String> {
-    let mut ids = Vec::new();
-    for (_, text) in crate::POLICIES {
-        for part in text.split("\"rule\":").skip(1) {
-            if let Some(id) = part
-                .trim_start()
-                .strip_prefix('"')
-                .and_then(|r| r.split('"').next())
-            {
-                ids.push(id.to_string());
-            }
-        }
-    }
+    let mut ids: Vec<String> = crate::POLICIES
+        .iter()
+        .flat_map(|(_, text)| crate::policy::rule_literals(text))
+        .map(str::to_string)
+        .collect();
     ids.sort();
     ids.dedup();
     ids

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::Engine;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -53,6 +53,20 @@ pub struct PolicySet {
     engine: Engine,
     /// Package name (`data.gitops_lint.tier`) -> the files that declare it.
     packages: Vec<(String, Vec<String>)>,
+    /// The `"rule"` literals of every loaded policy.
+    rule_ids: BTreeSet<String>,
+}
+
+/// How embedded policies are named (before their path under the workspace root).
+const EMBEDDED: &str = "(embedded) ";
+
+/// The `"rule": "family/name"` literals of a policy's text.
+pub fn rule_literals(text: &str) -> impl Iterator<Item = &str> {
+    text.split("\"rule\":").skip(1).filter_map(|part| {
+        part.trim_start()
+            .strip_prefix('"')
+            .and_then(|r| r.split('"').next())
+    })
 }
 
 impl PolicySet {
@@ -61,7 +75,7 @@ impl PolicySet {
         let mut sources: Vec<(String, String)> = crate::POLICIES
             .iter()
             .filter(|(p, _)| !p.ends_with("_test.rego"))
-            .map(|(p, t)| (format!("(embedded) {p}"), (*t).to_string()))
+            .map(|(p, t)| (format!("{EMBEDDED}{p}"), (*t).to_string()))
             .collect();
         for dir in user_dirs {
             sources.extend(read_policy_dir(dir)?);
@@ -80,7 +94,18 @@ impl PolicySet {
             check_interval: NonZeroU32::MIN.saturating_add(99),
         });
         let mut packages: HashMap<String, Vec<String>> = HashMap::new();
+        let mut rule_ids = BTreeSet::new();
         for (name, text) in sources {
+            for id in rule_literals(&text) {
+                // The embedded policies may only emit rules the catalog documents.
+                if name.starts_with(EMBEDDED) && RuleId::known(id).is_none() {
+                    return Err(PolicyError {
+                        policy: name.clone(),
+                        message: format!("emits rule `{id}`, which has no page under rules/"),
+                    });
+                }
+                rule_ids.insert(id.to_string());
+            }
             let package = engine
                 .add_policy(name.clone(), text)
                 .map_err(|e| PolicyError {
@@ -91,7 +116,16 @@ impl PolicySet {
         }
         let mut packages: Vec<_> = packages.into_iter().collect();
         packages.sort();
-        Ok(PolicySet { engine, packages })
+        Ok(PolicySet {
+            engine,
+            packages,
+            rule_ids,
+        })
+    }
+
+    /// The rule ids the loaded policies write as `"rule": "family/name"` literals.
+    pub fn rule_ids(&self) -> &BTreeSet<String> {
+        &self.rule_ids
     }
 
     /// Evaluates every package against the World and returns their findings.
