@@ -383,7 +383,7 @@ spec:
       selfHeal: true
 ";
 
-/// The working fix from the seeds: one Application over every tenant file.
+/// The working fix: one Application with `directory.recurse` over every tenant file.
 const CHILD_TENANTS: &str = "\
 # Every tenant file under tenants/<tier>/ is an Argo CD Application; deploy them all.
 # (A git `directories` generator over tenants/*/* would match nothing: tenants are files.)

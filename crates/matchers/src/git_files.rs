@@ -1,7 +1,8 @@
-//! The two matchers of the git `files` generator (facts.md §1.2): the legacy git pathspec
-//! (`git ls-files -- <pattern>`: fnmatch without FNM_PATHNAME, so `*` crosses `/`, plus a
-//! literal directory matching everything below it) and the opt-in doublestar globbing
-//! (`*` stays inside one segment, `**` is zero or more directories, `{a,b}` alternation).
+//! The two matchers of the git `files` generator (Argo CD `util/git/client.go`, `LsFiles`): the
+//! legacy git pathspec (`git ls-files -- <pattern>`: fnmatch without FNM_PATHNAME, so `*` crosses
+//! `/`, plus a literal directory matching everything below it; git's gitglossary(7), "pathspec")
+//! and the opt-in doublestar globbing (`bmatcuk/doublestar` v4 `FilepathGlob`: `*` stays inside
+//! one segment, `**` is zero or more directories, `{a,b}` alternation).
 
 /// Whether a pattern has a glob character (a pathspec without one is a literal path).
 fn has_wildcard(pattern: &str) -> bool {

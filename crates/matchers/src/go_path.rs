@@ -1,5 +1,6 @@
 //! Go's `path.Match`, ported line for line: the matcher Argo CD's git `directories` generator
-//! uses (facts.md §1.1). `*` and `?` never cross `/`; `**` is just `*`; `\` escapes.
+//! uses (Go `path/match.go` `Match`, called from Argo CD `applicationset/generators/git.go`
+//! `filterApps`). `*` and `?` never cross `/`; `**` is just `*`; `\` escapes.
 
 /// A malformed pattern (Go's `path.ErrBadPattern`); Argo CD logs it and skips the item.
 #[derive(Debug, PartialEq, Eq)]

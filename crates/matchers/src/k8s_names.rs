@@ -1,5 +1,9 @@
-//! Kubernetes and Helm name syntax (facts.md §5): DNS-1123 labels for namespaces, DNS-1123
+//! Kubernetes and Helm name syntax: DNS-1123 labels for namespaces, DNS-1123
 //! subdomains for object names, and Helm release names (a subdomain of at most 53 characters).
+//! Upstream: Kubernetes apimachinery `pkg/util/validation/validation.go` (`IsDNS1123Label`,
+//! `IsDNS1123Subdomain`) and `pkg/api/validation/generic.go` (`ValidateNamespaceName`,
+//! `NameIsDNSSubdomain`); Helm `pkg/chartutil/validate_name.go` (`ValidateReleaseName`,
+//! `maxReleaseNameLen`; `pkg/chart/v2/util/` in Helm 4).
 
 /// Which naming rule a field follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! YAML 1.1 scalar resolution, as Kubernetes, Argo CD and Helm read YAML (go-yaml v2 through
-//! `sigs.k8s.io/yaml`; facts.md §6.2). Rules see the value those tools see.
+//! `sigs.k8s.io/yaml`; go-yaml v2 `resolve.go`, `resolve`). Rules see the value those tools see.
 
 use serde_json::{Number, Value};
 

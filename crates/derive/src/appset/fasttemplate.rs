@@ -1,4 +1,5 @@
-//! fasttemplate rendering, Argo CD's default (`goTemplate: false`; facts.md §1.4): each
+//! fasttemplate rendering, Argo CD's default (`goTemplate: false`; Argo CD
+//! `applicationset/utils/utils.go` `Replace`, over `valyala/fasttemplate`): each
 //! `{{tag}}` is trimmed and looked up in the flat parameters; an unknown, empty or non-string
 //! tag is left verbatim (inner spaces kept) with no error.
 //!

@@ -1,4 +1,5 @@
-//! Generators evaluated offline (facts.md §1.5, §1.6): list, clusters (from the config),
+//! Generators evaluated offline (Argo CD `applicationset/generators/`: `list.go`, `cluster.go`,
+//! `matrix.go`, `merge.go`, `generator_spec_processor.go`): list, clusters (from the config),
 //! git (see [`super::git`]), matrix and merge, plus the generic `selector` post-filter.
 //! Generators that need a live system are reported, never guessed.
 

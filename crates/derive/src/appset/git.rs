@@ -1,6 +1,8 @@
 //! The git generator against this checkout: `directories` (Go `path.Match` on every visible
 //! directory, exclude wins) and `files` (legacy pathspec or doublestar; each file's content
-//! becomes parameter sets), with the path parameters of facts.md §1.3.
+//! becomes parameter sets), with the path parameters Argo CD gives them. Upstream: Argo CD
+//! `applicationset/generators/git.go` (`filterApps`, `generateParamsFromApps`,
+//! `generateParamsFromGitFile`) and `reposerver/repository/repository.go` (`GetGitDirectories`).
 
 use super::generators::{values_into, Ctx, GenError};
 use gitops_lint_matchers::git_files::{doublestar_match, pathspec_match};

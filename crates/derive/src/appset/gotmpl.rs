@@ -1,8 +1,9 @@
-//! goTemplate rendering (`goTemplate: true`; facts.md §1.4) through the shared Go
+//! goTemplate rendering (`goTemplate: true`) through the shared Go
 //! `text/template` engine ([`gitops_lint_gotemplate`]), with Argo CD's function table: Go's
 //! builtins, the sprig functions (Argo CD removes only `env`, `expandenv`, `getHostByName`), and
 //! its own `normalize`, `slugify`, `toYaml`, `fromYaml`, `fromYamlArray`. Helm-only functions
-//! (`include`, `tpl`, `required`) are not there, as in Argo CD.
+//! (`include`, `tpl`, `required`) are not there, as in Argo CD. Upstream: Argo CD
+//! `applicationset/utils/utils.go` (`init` builds the function table, `Replace` renders).
 
 use gitops_lint_gotemplate::{Ctx, ErrorKind, Funcs, MissingKey, Options, Templates};
 use serde_json::Value;

@@ -1,6 +1,7 @@
 //! Offline ApplicationSet expansion: generators evaluated against this checkout, templates
-//! rendered the way Argo CD renders them, giving the Applications Argo CD would create
-//! (facts.md §1), and the `argocd/appset-*` findings about the expansion itself.
+//! rendered the way Argo CD renders them, giving the Applications Argo CD would create (Argo CD
+//! `applicationset/`: `generators/*.go`, `utils/utils.go`, `controllers/template/`), and the
+//! `argocd/appset-*` findings about the expansion itself.
 //!
 //! - [`generators`] and [`git`]: parameter sets (list, clusters, git directories and files,
 //!   matrix, merge); [`glob`] holds the files matchers, [`params`] Argo CD's parameter shapes.

@@ -1,5 +1,7 @@
-//! Names of the generated Applications (facts.md §1.7): each must be a DNS-1123 subdomain, and
-//! no two elements may render the same name (Argo CD then skips every Application with it).
+//! Names of the generated Applications: each must be a DNS-1123 subdomain (Kubernetes
+//! apimachinery `pkg/api/validation/generic.go`, `NameIsDNSSubdomain`), and no two elements may
+//! render the same name (Argo CD then skips every Application with it: Argo CD
+//! `applicationset/controllers/applicationset_controller.go`, `validateGeneratedApplications`).
 
 use super::{DUPLICATE_NAME, INVALID_NAME};
 use gitops_lint_matchers::k8s_names::{problem, NameKind};

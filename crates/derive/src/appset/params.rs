@@ -1,6 +1,9 @@
-//! Parameter sets as Argo CD builds them (facts.md §1.2, §1.3): flat string maps for
+//! Parameter sets as Argo CD builds them: flat string maps for
 //! fasttemplate (`path.basename`, `path[0]`, `cluster.name`), nested objects for goTemplate
-//! (`.path.basename`, `index .path.segments 0`), with Go's `%v` printing of values.
+//! (`.path.basename`, `index .path.segments 0`), with Go's `%v` printing of values. Upstream:
+//! Argo CD `applicationset/generators/git.go` (`generateParamsFromApps`,
+//! `generateParamsFromGitFile`; flattening with `jeremywohl/flatten` `DotStyle`) and
+//! `applicationset/utils/template_functions.go` (`SanitizeName`).
 
 use serde_json::{Map, Value};
 

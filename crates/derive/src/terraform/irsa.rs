@@ -2,7 +2,12 @@
 //! `terraform-aws-modules/iam` IRSA submodule (v5 `iam-role-for-service-accounts-eks`, v6
 //! `iam-role-for-service-accounts`), a plain `aws_iam_role` whose `assume_role_policy` is
 //! `jsonencode(...)`, heredoc JSON or an `aws_iam_policy_document`, and
-//! `aws_eks_pod_identity_association` (facts.md §4).
+//! `aws_eks_pod_identity_association`. Upstream: `terraform-aws-modules/terraform-aws-iam`
+//! `modules/iam-role-for-service-accounts-eks/main.tf` (v5) and
+//! `modules/iam-role-for-service-accounts/main.tf` (v6) build the trust policy;
+//! `hashicorp/terraform-provider-aws` `website/docs/r/eks_pod_identity_association.html.markdown`;
+//! Amazon EKS User Guide, "Assign IAM roles to Kubernetes service accounts" and "Create IAM role
+//! with trust policy required by EKS Pod Identity".
 
 use super::modules::{is_account, span_of, BlockCtx, Evaluator, ModuleSrc};
 use gitops_lint_model::infra::value::Value;

@@ -1,6 +1,10 @@
-//! Argo CD Image Updater annotations on Applications (facts.md §3): the `image-list` grammar,
+//! Argo CD Image Updater annotations on Applications: the `image-list` grammar,
 //! per-alias keys that name a listed alias, `update-strategy` and `write-back-method` values,
 //! and image references with an empty part (`.dkr.ecr...` after an empty account id).
+//! Upstream: `argoproj-labs/argocd-image-updater` `pkg/argocd/annotations.go`
+//! (`getImagesFromAnnotations`), `registry-scanner/pkg/image/options.go` (`ParseUpdateStrategy`),
+//! `pkg/argocd/argocd.go` and `pkg/argocd/gitcreds.go` (write-back method), and its
+//! `docs/configuration/images.md`.
 
 use gitops_lint_core::RuleId;
 use crate::checks::argocd::AppFindings;

@@ -1,7 +1,10 @@
-//! The IRSA chain joined across the two repositories (facts.md §4): each ServiceAccount's
+//! The IRSA chain joined across the two repositories: each ServiceAccount's
 //! `eks.amazonaws.com/role-arn` against the roles Terraform creates for its tenant, and each
 //! role's trusted `namespace:serviceaccount` against the ServiceAccounts the releases create.
-//! Every join goes through a hash index, so the checks stay linear in tenants.
+//! Every join goes through a hash index, so the checks stay linear in tenants. Upstream: Amazon
+//! EKS User Guide, "Assign IAM roles to Kubernetes service accounts" (the trust condition
+//! `<issuer>:sub` = `system:serviceaccount:<namespace>:<serviceaccount>`), and
+//! `aws/amazon-eks-pod-identity-webhook` `pkg/cache/cache.go`, which reads the annotation.
 
 use gitops_lint_core::RuleId;
 use gitops_lint_core::finding::{Finding, Location};
@@ -20,8 +23,12 @@ pub struct RoleArn<'a> {
     pub name: &'a str,
 }
 
-/// Parses a role ARN the way the lint regex of facts.md §4.2 reads it:
+/// Parses a role ARN as IAM's ARN format defines it (AWS IAM User Guide, IAM identifiers: IAM
+/// ARNs; IAM API Reference, CreateRole: `RoleName` `[\w+=,.@-]{1,64}`, `Path`
+/// `/` or `/[\x21-\x7E]+/`):
 /// `^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\x21-\x7E]+/)?[\w+=,.@-]{1,64}$`.
+/// This is stricter than the pod identity webhook's own check
+/// (`aws/amazon-eks-pod-identity-webhook` `pkg/cache/cache.go`), which only logs a mismatch.
 pub fn parse_role_arn(arn: &str) -> Result<RoleArn<'_>, String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if parts.len() != 6 || parts[0] != "arn" {

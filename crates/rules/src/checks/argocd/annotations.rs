@@ -1,7 +1,10 @@
-//! Argo CD resource annotations (facts.md §2.2, §2.3): `sync-wave` must be an integer, `hook`
+//! Argo CD resource annotations: `sync-wave` must be an integer, `hook`
 //! and `hook-delete-policy` take only the values gitops-engine knows, and `sync-options` only
 //! the options it reads on a resource. A wrong value is silently ignored by Argo CD (a typo in
 //! `hook` even means the resource is never applied). Non-string values are `schema/invalid-type`.
+//! Upstream: Argo CD `gitops-engine/pkg/sync/`: `syncwaves/waves.go` (`Wave`), `common/types.go`
+//! (`NewHookType`, `NewHookDeletePolicy`), `hook/hook.go` (`IsHook`), `sync_phase.go`
+//! (`syncPhases`), `resource/annotations.go` (`GetAnnotationCSVs`).
 
 use gitops_lint_core::RuleId;
 use super::options::{classify, known, Place, Verdict};

@@ -1,6 +1,7 @@
 //! Application spec checks: one kind of source, one way to name the destination, same-repo paths
 //! and Helm value files that exist, sync options Argo CD knows, and a project that exists
-//! (facts.md §2.1, §2.2).
+//! (Argo CD `util/argo/argo.go`: `ValidatePermissions`, `validateSourcePermissions`,
+//! `GetDestinationServer`; `pkg/apis/application/v1alpha1/types.go`).
 
 use gitops_lint_core::RuleId;
 use super::options::{classify, known, Place, Verdict};

@@ -1,5 +1,7 @@
-//! The sync options Argo CD reads, where it reads them, and their values (facts.md §2.2).
-//! Matching is exact and case-sensitive, as `SyncOptions.HasOption` does.
+//! The sync options Argo CD reads, where it reads them, and their values (Argo CD
+//! `controller/sync.go` and `gitops-engine/pkg/sync/sync_context.go`; user guide "Sync Options").
+//! Matching is exact and case-sensitive, as `SyncOptions.HasOption` does
+//! (`pkg/apis/application/v1alpha1/types.go`).
 
 /// Where an option is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,9 @@
-//! AppProject permissions (facts.md §2.4): each Application's sources must be in its project's
+//! AppProject permissions: each Application's sources must be in its project's
 //! `sourceRepos`, its destination must match `destinations`, and the kinds its plain manifests
-//! deploy must pass the resource white/blacklists, with Argo CD's own matching rules.
+//! deploy must pass the resource white/blacklists, with Argo CD's own matching rules (Argo CD
+//! `pkg/apis/application/v1alpha1/app_project_types.go`: `IsSourcePermitted`,
+//! `isDestinationMatched`, `IsGroupKindNamePermitted`; applied by `util/argo/argo.go`
+//! `ValidatePermissions`).
 
 use gitops_lint_core::RuleId;
 use super::{join_repo_path, sources, templated, AppFindings};
