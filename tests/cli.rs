@@ -117,7 +117,7 @@ fn an_unknown_rule_id_in_the_config_exits_2_with_a_suggestion() {
     let o = run(dir.path(), &["."]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains(".gitops-lint.yaml:4: `ignore.[1].rule`"),
+        stderr(&o).contains(".gitops-lint.yaml:4: `ignore[1].rule`: `teir/*` matches no rule id"),
         "{}",
         stderr(&o)
     );

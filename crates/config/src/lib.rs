@@ -170,6 +170,11 @@ pub fn names_a_rule(pattern: &str, known: impl Fn(&str) -> bool) -> bool {
 
 /// "unknown rule id", with the closest catalog id when there is one.
 fn unknown_rule_message(id: &str) -> String {
+    if id.contains(['*', '?', '[']) {
+        return format!(
+            "`{id}` matches no rule id (`gitops-lint rules` lists them; a glob such as `tier/*` names a family)"
+        );
+    }
     let suggestion = RuleId::closest(id)
         .map(|r| format!("; did you mean `{r}`?"))
         .unwrap_or_default();

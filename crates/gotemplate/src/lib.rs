@@ -31,7 +31,7 @@
 //! - Values print as Go prints them: a float64 `1.23456789012e+11`, a list `[a b]`, a map
 //!   `map[a:1]`; `range` over a map goes in sorted key order.
 
-pub mod builtins;
+mod builtins;
 mod exec;
 pub mod format;
 pub mod helm_funcs;

@@ -5,7 +5,7 @@
 pub mod checks;
 pub mod policy;
 pub mod registry;
-pub mod schema;
+mod schema;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/policies.rs"));

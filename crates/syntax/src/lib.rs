@@ -6,7 +6,7 @@ pub mod lints;
 pub mod locate;
 pub mod placeholder;
 pub mod scalar;
-pub mod text;
+mod text;
 pub mod yaml;
 
 use gitops_lint_core::source::{FileKind, SourceFile};

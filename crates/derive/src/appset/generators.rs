@@ -12,14 +12,6 @@ use gitops_lint_core::source::PathSeg;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-/// Generators that ask a live system (an SCM API, the cluster, a plugin) for their parameters.
-pub const LIVE: &[&str] = &[
-    "scmProvider",
-    "pullRequest",
-    "clusterDecisionResource",
-    "plugin",
-];
-
 /// Every generator type Argo CD knows.
 pub const KINDS: &[&str] = &[
     "list",

@@ -9,15 +9,15 @@
 //! - [`lint`]: static checks of git items; [`names`]: names of the generated Applications.
 //! - [`view`]: the `appset` subcommand's YAML output.
 
-pub mod fasttemplate;
-pub mod generators;
-pub mod git;
-pub mod gotmpl;
-pub mod lint;
-pub mod names;
-pub mod params;
-pub mod render;
-pub mod sprig_extra;
+mod fasttemplate;
+mod generators;
+mod git;
+mod gotmpl;
+mod lint;
+mod names;
+mod params;
+mod render;
+mod sprig_extra;
 pub mod yaml_out;
 
 use gitops_lint_core::RuleId;

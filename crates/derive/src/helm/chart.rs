@@ -8,8 +8,6 @@ use serde_json::{Map, Value};
 
 /// One chart directory.
 pub struct Chart {
-    /// Index of the repository it is in.
-    pub repo: usize,
     /// Repo-relative directory (`helm-charts/helm-tenant-chart`).
     pub dir: String,
     /// `Chart.yaml` as Helm exposes it in `.Chart` (`Name`, `Version`, ...).
@@ -89,7 +87,6 @@ pub fn find(world: &World) -> Vec<Chart> {
         gitops_lint_gotemplate::format::floats(&mut values);
         let (templates, files) = load_templates(world, repo, &format!("{prefix}templates/"));
         charts.push(Chart {
-            repo,
             dir,
             meta: chart_object(&doc.value),
             name: name.to_string(),

@@ -6,8 +6,8 @@
 //! understood" for that release: an info finding, never a guessed ServiceAccount. The config
 //! can declare the naming convention instead (`serviceAccount: "{tenant}-{app}"`).
 
-pub mod chart;
-pub mod release;
+mod chart;
+mod release;
 
 use gitops_lint_core::RuleId;
 use gitops_lint_config::Config;

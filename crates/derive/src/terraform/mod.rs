@@ -13,11 +13,11 @@
 //! incomplete ([`Infra::incomplete`]), which silences "missing" rules.
 
 pub mod eval;
-pub mod functions;
+mod functions;
 pub mod irsa;
 pub mod modules;
-pub mod tenants;
-pub mod types;
+mod tenants;
+mod types;
 
 use gitops_lint_model::infra::Infra;
 use gitops_lint_model::World;

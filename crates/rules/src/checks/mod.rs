@@ -4,11 +4,11 @@
 //! check is registered in [`crate::registry::CHECKS`].
 
 pub mod argocd;
-pub mod flux;
+pub(crate) mod flux;
 pub mod image_updater;
 pub mod irsa;
-pub mod kustomize;
+pub(crate) mod kustomize;
 pub mod repos;
-pub mod template;
-pub mod unrendered;
-pub mod workflow;
+pub(crate) mod template;
+pub(crate) mod unrendered;
+pub(crate) mod workflow;

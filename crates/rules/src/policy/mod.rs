@@ -12,7 +12,7 @@
 //! Policies are compiled once; every package is evaluated on its own clone of the engine (the
 //! input is shared, not copied), in parallel, under a time limit.
 
-pub mod contract;
+mod contract;
 pub mod input;
 
 use gitops_lint_core::RuleId;

@@ -4,9 +4,9 @@
 //! explained: where a mis-indented field belongs, which field a typo meant, what YAML made of
 //! an unquoted value.
 
-pub mod hint;
-pub mod nav;
-pub mod registry;
+mod hint;
+mod nav;
+mod registry;
 mod words;
 
 use gitops_lint_core::finding::Finding;
