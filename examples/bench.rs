@@ -7,8 +7,8 @@
 //! cargo run --release --example bench -- /tmp/gen10k [runs]
 //! ```
 
-use gitops_lint_config::Config;
 use gitops_lint::{lint, Options};
+use gitops_lint_config::Config;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -87,11 +87,7 @@ fn main() {
             .min()
             .unwrap_or_default()
     };
-    let (tf, roles) = time(&|| {
-        gitops_lint_derive::terraform::evaluate(&world)
-            .roles
-            .len()
-    });
+    let (tf, roles) = time(&|| gitops_lint_derive::terraform::evaluate(&world).roles.len());
     let (irsa, _) = time(&|| gitops_lint_rules::checks::irsa::check(&world).len());
     let (repos, _) = time(&|| gitops_lint_rules::checks::repos::check(&world).len());
     println!(

@@ -1,11 +1,11 @@
 //! The command line: `gitops-lint [OPTIONS] [PATH]...`, `gitops-lint rules`,
 //! `gitops-lint explain <RULE>`.
 
+use crate::{appset_view, find_config, lint, Error, Options};
+use clap::{Parser, Subcommand};
+use gitops_lint_core::catalog;
 use gitops_lint_core::finding::Level;
 use gitops_lint_report::Format;
-use crate::{appset_view, find_config, lint, Error, Options};
-use gitops_lint_core::catalog;
-use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -234,9 +234,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
     }
     if cli.show_generated {
-        let _ = stdout.write_all(
-            appset_view::render(&outcome.world, &outcome.findings, &[]).as_bytes(),
-        );
+        let _ = stdout
+            .write_all(appset_view::render(&outcome.world, &outcome.findings, &[]).as_bytes());
         return Ok(u8::from(appset_view::has_errors(
             &outcome.world,
             &outcome.findings,

@@ -6,12 +6,12 @@
 //! a mis-indented key joins its siblings) must make the file parse at least as well as before
 //! and make its finding go away. Anything else is rejected and the finding stays.
 
-use gitops_lint_core::RuleId;
 use gitops_lint_config::{Config, RuleSetting};
+use gitops_lint_core::source::{FileKind, SourceFile};
+use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 use gitops_lint_syntax::lints::YamlOptions;
 use gitops_lint_syntax::{placeholder, yaml, Fix, FixKind, IssueEffect, ParseIssue};
-use gitops_lint_core::source::{FileKind, SourceFile};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -109,9 +109,7 @@ fn parse(text: &str, kind: FileKind, options: &YamlOptions) -> (Vec<Value>, Vec<
 fn breakage(issues: &[ParseIssue]) -> usize {
     issues
         .iter()
-        .filter(|i| {
-            i.rule == RuleId::YAML_SYNTAX || i.effect == IssueEffect::StopsParsing
-        })
+        .filter(|i| i.rule == RuleId::YAML_SYNTAX || i.effect == IssueEffect::StopsParsing)
         .count()
 }
 

@@ -4,16 +4,16 @@
 //! Order matters: suppressions first (an unused one is itself a finding), then the baseline
 //! (fingerprints count occurrences over the whole system), then `--changed-from`/`--staged`.
 
-use gitops_lint_gate::baseline;
-use gitops_lint_gate::changes::{self, Since};
-use gitops_lint_config::Config;
-use gitops_lint_core::finding::Level;
 use crate::{Error, Outcome};
-use gitops_lint_core::RuleId;
-use gitops_lint_gate::suppress;
-use gitops_lint_report::{self as report, Format};
 use clap::Args;
 use codespan_reporting::term::termcolor::{ColorChoice, NoColor, StandardStream};
+use gitops_lint_config::Config;
+use gitops_lint_core::finding::Level;
+use gitops_lint_core::RuleId;
+use gitops_lint_gate::baseline;
+use gitops_lint_gate::changes::{self, Since};
+use gitops_lint_gate::suppress;
+use gitops_lint_report::{self as report, Format};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 

@@ -106,7 +106,10 @@ fn an_unknown_rule_id_in_the_config_exits_2_with_a_suggestion() {
         err.contains(".gitops-lint.yaml:3: `rules.argocd/app-path-mising`"),
         "{err}"
     );
-    assert!(err.contains("did you mean `argocd/app-path-missing`?"), "{err}");
+    assert!(
+        err.contains("did you mean `argocd/app-path-missing`?"),
+        "{err}"
+    );
 
     // `ignore:` entries too, globs included: a glob must name at least one rule.
     write(
@@ -123,7 +126,11 @@ fn an_unknown_rule_id_in_the_config_exits_2_with_a_suggestion() {
     );
 
     // A rule of the user's own policies is a rule.
-    write(dir.path(), ".gitops-lint.yaml", "rules:\n  acme/tenant-prefix: off\n");
+    write(
+        dir.path(),
+        ".gitops-lint.yaml",
+        "rules:\n  acme/tenant-prefix: off\n",
+    );
     let o = run(dir.path(), &["."]);
     assert_eq!(o.status.code(), Some(2), "without the policy it is unknown");
     write(
@@ -145,7 +152,10 @@ fn an_inline_suppression_of_an_unknown_rule_is_a_finding() {
     let o = run(dir.path(), &["."]);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
-    assert!(out.contains("error[tenant/namespace-mismatch]"), "still reported: {out}");
+    assert!(
+        out.contains("error[tenant/namespace-mismatch]"),
+        "still reported: {out}"
+    );
     assert!(
         out.contains("the suppression names `tenant/namespace-mismatsh`, which is not a rule id; did you mean `tenant/namespace-mismatch`?"),
         "{out}"

@@ -2,11 +2,11 @@
 //! ApplicationSet's `spec.template` lines, name the generator element, and one template line is
 //! reported once however many Applications it generates.
 
-use gitops_lint_core::RuleId;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::Location;
-use gitops_lint_model::load::{load, RepoInput};
+use gitops_lint_core::RuleId;
 use gitops_lint_model::apps::GeneratedApp;
+use gitops_lint_model::load::{load, RepoInput};
 use gitops_lint_model::DocRef;
 use serde_json::json;
 

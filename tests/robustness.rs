@@ -2,8 +2,8 @@
 //! goes through the YAML loader, the JSON and HCL parsers and the locator without a panic.
 //! Deterministic (a fixed LCG), so a failure reproduces.
 
-use gitops_lint_syntax::{hcl, json, locate::SpanIndex, placeholder, yaml};
 use gitops_lint_core::source::PathSeg;
+use gitops_lint_syntax::{hcl, json, locate::SpanIndex, placeholder, yaml};
 use std::path::{Path, PathBuf};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {

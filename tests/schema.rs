@@ -1,9 +1,9 @@
 //! The wording of `schema/*` findings on their fail fixtures: the hint, the columns to move,
 //! what YAML made of a value. (`tests/fixtures.rs` checks only rule, file and line.)
 
+use gitops_lint::{lint, Options};
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::Finding;
-use gitops_lint::{lint, Options};
 use std::path::Path;
 
 fn findings(case: &str) -> Vec<Finding> {

@@ -2,9 +2,9 @@
 
 mod common;
 
+use gitops_lint::{lint, Options};
 use gitops_lint_config::Config;
 use gitops_lint_model::infra::Infra;
-use gitops_lint::{lint, Options};
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -80,7 +80,9 @@ fn main() {
             const_name(id)
         ));
     }
-    code.push_str("}\n\n/// Every rule id that has a page, sorted.\npub static ALL: &[RuleId] = &[\n");
+    code.push_str(
+        "}\n\n/// Every rule id that has a page, sorted.\npub static ALL: &[RuleId] = &[\n",
+    );
     for (id, _) in &ids {
         code.push_str(&format!("    RuleId::{},\n", const_name(id)));
     }

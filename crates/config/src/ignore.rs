@@ -16,7 +16,10 @@ fn is_date(s: &str) -> bool {
 }
 
 /// Validates the config's `ignore:` list. Errors give the path below `ignore` and a message.
-pub(crate) fn parse_ignore(value: &Value, text: &str) -> Result<Vec<IgnoreEntry>, (Vec<PathSeg>, String)> {
+pub(crate) fn parse_ignore(
+    value: &Value,
+    text: &str,
+) -> Result<Vec<IgnoreEntry>, (Vec<PathSeg>, String)> {
     let k = |s: &str| PathSeg::Key(s.to_string());
     let Value::Array(items) = value else {
         return Err((
@@ -124,7 +127,6 @@ pub(crate) fn parse_ignore(value: &Value, text: &str) -> Result<Vec<IgnoreEntry>
     }
     Ok(out)
 }
-
 
 #[cfg(test)]
 mod tests {

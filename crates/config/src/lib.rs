@@ -3,14 +3,14 @@
 
 mod ignore;
 
-use gitops_lint_core::RuleId;
 use gitops_lint_core::finding::Level;
-use gitops_lint_syntax::lints::{SequenceStyle, YamlOptions};
-use gitops_lint_syntax::IssueEffect;
-use gitops_lint_syntax::locate::SpanIndex;
-use gitops_lint_matchers::go_path::path_match;
-use gitops_lint_syntax::yaml;
 use gitops_lint_core::source::PathSeg;
+use gitops_lint_core::RuleId;
+use gitops_lint_matchers::go_path::path_match;
+use gitops_lint_syntax::lints::{SequenceStyle, YamlOptions};
+use gitops_lint_syntax::locate::SpanIndex;
+use gitops_lint_syntax::yaml;
+use gitops_lint_syntax::IssueEffect;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -136,7 +136,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// The placeholders a `serviceAccount` convention may use.
-pub const SERVICE_ACCOUNT_PLACEHOLDERS: &[&str] =
+pub(crate) const SERVICE_ACCOUNT_PLACEHOLDERS: &[&str] =
     &["{tenant}", "{app}", "{release}", "{namespace}"];
 
 /// One `ignore:` entry: findings of `rule` (an id or a glob such as `tier/*`) in files matching
@@ -433,7 +433,10 @@ impl Config {
                     for (i, entry) in config.ignore.iter().enumerate() {
                         if !names_a_rule(&entry.rule, |id| RuleId::known(id).is_some()) {
                             let at = [k("ignore"), PathSeg::Index(i), k("rule")];
-                            let unknown = (entry.rule.clone(), err(&at, unknown_rule_message(&entry.rule)));
+                            let unknown = (
+                                entry.rule.clone(),
+                                err(&at, unknown_rule_message(&entry.rule)),
+                            );
                             config.unknown_rules.push(unknown);
                         }
                     }

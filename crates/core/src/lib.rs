@@ -2,7 +2,6 @@
 //! spans, node paths), findings with their locations and levels, and the rule catalog with its
 //! generated [`catalog::RuleId`]s. It depends on no other crate of the workspace.
 
-
 pub mod catalog;
 pub mod finding;
 pub mod source;

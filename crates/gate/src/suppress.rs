@@ -2,12 +2,12 @@
 //! `ignore:` entries. A suppression must say why; one that matches nothing, lacks a reason or
 //! has expired is itself reported, so suppressions cannot silently rot.
 
-use gitops_lint_core::RuleId;
-use gitops_lint_matchers::go_path::{glob_path, path_match};
 use gitops_lint_config::{names_a_rule, Config, IgnoreEntry};
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_model::World;
 use gitops_lint_core::source::{FileId, FileKind, SourceFile, Span};
+use gitops_lint_core::RuleId;
+use gitops_lint_matchers::go_path::{glob_path, path_match};
+use gitops_lint_model::World;
 
 /// A suppression without a reason.
 const MISSING_REASON: RuleId = RuleId::SUPPRESS_MISSING_REASON;
@@ -332,7 +332,10 @@ mod tests {
     #[test]
     fn rule_globs() {
         assert!(rule_matches("tier/*", RuleId::TIER_APP_ENABLEMENT.as_str()));
-        assert!(!rule_matches("tier/*", RuleId::TENANT_NAMESPACE_MISMATCH.as_str()));
+        assert!(!rule_matches(
+            "tier/*",
+            RuleId::TENANT_NAMESPACE_MISMATCH.as_str()
+        ));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn register(f: &mut Funcs) {
 }
 
 /// Checks the argument count.
-pub fn arity(name: &str, args: &[Value], n: usize) -> Result<(), Error> {
+pub(crate) fn arity(name: &str, args: &[Value], n: usize) -> Result<(), Error> {
     if args.len() == n {
         Ok(())
     } else {
@@ -51,7 +51,7 @@ fn len(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
 }
 
 /// An integer index argument.
-pub fn as_int(v: &Value) -> Option<i64> {
+pub(crate) fn as_int(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => n
             .as_i64()
@@ -210,7 +210,7 @@ fn ge(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
 }
 
 /// `fmt.Sprint`: spaces between operands when neither is a string.
-pub fn sprint_args(a: &[Value]) -> String {
+pub(crate) fn sprint_args(a: &[Value]) -> String {
     let mut out = String::new();
     for (i, v) in a.iter().enumerate() {
         if i > 0 && !matches!(v, Value::String(_)) && !matches!(a[i - 1], Value::String(_)) {
@@ -301,7 +301,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
 }
 
 /// Go's `strconv.Quote`: double quotes, backslash escapes.
-pub fn quote_go(s: &str) -> String {
+pub(crate) fn quote_go(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -71,7 +71,7 @@ pub fn go_float(f: f64) -> String {
 }
 
 /// Go's truth: false, 0, nil, and empty strings, lists and maps are false.
-pub fn truthy(v: &Value) -> bool {
+pub(crate) fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,

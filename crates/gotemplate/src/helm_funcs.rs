@@ -28,7 +28,7 @@ pub fn register(f: &mut Funcs) {
 }
 
 /// Adds the sprig functions implemented here (shared by Helm and Argo CD's `goTemplate`).
-pub fn register_sprig(f: &mut Funcs) {
+pub(crate) fn register_sprig(f: &mut Funcs) {
     let table: &[(&'static str, super::Func)] = &[
         ("fail", fail),
         ("default", default),
@@ -92,7 +92,7 @@ fn n_args(name: &str, a: &[Value], n: usize) -> Result<(), Error> {
 }
 
 /// sprig's `strval`: strings as they are, anything else as `fmt.Sprint` prints it.
-pub fn strval(v: &Value) -> String {
+pub(crate) fn strval(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => sprint(other),

@@ -80,17 +80,6 @@ impl Error {
         }
     }
 
-    /// An unsupported construct raised by a function (e.g. `lookup` needs a cluster).
-    pub fn unsupported(construct: impl Into<String>) -> Error {
-        let construct = construct.into();
-        Error {
-            message: format!("`{construct}` is not supported"),
-            kind: ErrorKind::Unsupported(construct),
-            template: String::new(),
-            offset: usize::MAX,
-        }
-    }
-
     /// The 1-based line and column of the offset in `text` (the template's source).
     pub fn line_col(&self, text: &str) -> Option<(usize, usize)> {
         let before = text.get(..self.offset)?;
@@ -115,7 +104,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// A template function: arguments already evaluated (a piped value comes last).
-pub type Func = fn(&Ctx<'_>, &[Value]) -> Result<Value, Error>;
+pub(crate) type Func = fn(&Ctx<'_>, &[Value]) -> Result<Value, Error>;
 
 /// The function table a set parses and runs with.
 #[derive(Clone, Default)]
@@ -264,11 +253,6 @@ impl Templates {
     /// Runs template `name` with `dot` as its data (and `$`).
     pub fn execute(&self, name: &str, dot: &Value) -> Result<String, Error> {
         exec::run(self, name, dot, 0)
-    }
-
-    /// Parses `text` as an anonymous template in this set and runs it (Helm's `tpl`).
-    pub fn execute_text(&self, name: &str, text: &str, dot: &Value) -> Result<String, Error> {
-        exec::run_text(self, name, text, dot, 0)
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// A literal or reference inside a command.
 #[derive(Clone, Debug)]
-pub enum Operand {
+pub(crate) enum Operand {
     /// `.` (the dot).
     Dot,
     /// `.a.b` on the dot.
@@ -24,7 +24,7 @@ pub enum Operand {
 
 /// One operand with its position.
 #[derive(Clone, Debug)]
-pub struct Arg {
+pub(crate) struct Arg {
     /// What it is.
     pub op: Operand,
     /// Byte offset of its first character.
@@ -33,7 +33,7 @@ pub struct Arg {
 
 /// A pipeline: optional variable declaration, then commands joined by `|`.
 #[derive(Clone, Debug)]
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     /// Variables declared (`$x :=`, `$k, $v :=`) or assigned (`$x =`).
     pub decl: Vec<String>,
     /// Whether `=` (assign) rather than `:=` (declare).

@@ -307,7 +307,10 @@ fn never_panics_on_arbitrary_text() {
         "/../../fixtures/example/apps-repo/helm-charts/helm-tenant-chart/templates/deployment.yaml"
     );
     let text = std::fs::read_to_string(chart).unwrap_or_default();
-    assert!(texts.len() > 10 && !text.is_empty(), "the fixtures are found");
+    assert!(
+        texts.len() > 10 && !text.is_empty(),
+        "the fixtures are found"
+    );
     for (i, _) in text.char_indices().step_by(7) {
         texts.push(text[..i].to_string());
         texts.push(text[i..].to_string());

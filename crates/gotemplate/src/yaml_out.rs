@@ -137,7 +137,7 @@ fn scalar_text(v: &Value) -> String {
 }
 
 /// A string as a plain scalar when YAML reads it back as the same string, else double-quoted.
-pub fn string_text(s: &str) -> String {
+pub(crate) fn string_text(s: &str) -> String {
     if plain_ok(s) {
         s.to_string()
     } else {

@@ -70,7 +70,7 @@ pub struct AccountUse {
 }
 
 /// Where a workload kind keeps its pod spec.
-pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+pub(crate) fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     match kind {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
             Some("/spec/template/spec")

@@ -9,8 +9,8 @@ pub mod load;
 pub mod repo_urls;
 pub mod tenancy;
 
-use gitops_lint_syntax::yaml::YamlDoc;
 use gitops_lint_core::source::{FileId, SourceFile};
+use gitops_lint_syntax::yaml::YamlDoc;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -83,7 +83,7 @@ impl World {
     }
 
     /// Indexes documents by kind. Called once after loading.
-    pub fn index_kinds(&mut self) {
+    pub(crate) fn index_kinds(&mut self) {
         let mut by_kind: HashMap<String, Vec<DocRef>> = HashMap::new();
         for (i, docs) in self.yaml.iter().enumerate() {
             for (d, doc) in docs.iter().enumerate() {

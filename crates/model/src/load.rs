@@ -1,13 +1,13 @@
 //! The loading stage: walk every repository, read and parse every file in parallel, and build
 //! the [`World`]. A file that does not read or parse becomes a finding; loading goes on.
 
-use gitops_lint_core::RuleId;
-use gitops_lint_config::Config;
 use crate::discover::{self, FoundFile};
-use gitops_lint_core::finding::{Finding, Location};
 use crate::{tenancy, Repo, World};
-use gitops_lint_syntax::{lints::YamlOptions, yaml::YamlDoc, ParseIssue};
+use gitops_lint_config::Config;
+use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{FileId, FileKind, SourceFile, Span};
+use gitops_lint_core::RuleId;
+use gitops_lint_syntax::{lints::YamlOptions, yaml::YamlDoc, ParseIssue};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -81,16 +81,19 @@ fn parse(
             let mut options = yaml_options.clone();
             // GitHub reads workflows with a YAML 1.2 parser: `on:` is the string "on" there.
             options.skip_ambiguous_keys = kind == FileKind::Workflow;
-            let loaded = gitops_lint_syntax::yaml::load_with(&gitops_lint_syntax::parse_text(source), &options);
+            let loaded = gitops_lint_syntax::yaml::load_with(
+                &gitops_lint_syntax::parse_text(source),
+                &options,
+            );
             (loaded.docs, None, loaded.issues)
         }
         FileKind::Json => match gitops_lint_syntax::json::load(&source.text) {
             Ok(v) => (Vec::new(), Some(v), Vec::new()),
-            Err(issue) => (Vec::new(), None, vec![issue]),
+            Err(issue) => (Vec::new(), None, vec![*issue]),
         },
         FileKind::Terraform => match gitops_lint_syntax::hcl::load(&source.text) {
             Ok(_) => (Vec::new(), None, Vec::new()),
-            Err(issue) => (Vec::new(), None, vec![issue]),
+            Err(issue) => (Vec::new(), None, vec![*issue]),
         },
         _ => (Vec::new(), None, Vec::new()),
     }

@@ -5,9 +5,9 @@
 use super::World;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::{FileId, FileKind, PathSeg, SourceFile, Span};
 use gitops_lint_syntax::lints::YamlOptions;
 use gitops_lint_syntax::yaml::{self, literal_to_outer};
-use gitops_lint_core::source::{FileId, FileKind, PathSeg, SourceFile, Span};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -56,7 +56,6 @@ pub struct Pool {
     /// Document index.
     pub doc: usize,
 }
-
 
 /// The tier of a tenant file (`.../tenants/<tier>/<file>`) or a template (`<tier>_tenant_template.yaml`).
 fn tier_of(file: &SourceFile, config: &Config) -> Option<(String, bool)> {

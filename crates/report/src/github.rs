@@ -10,10 +10,10 @@ use gitops_lint_core::finding::{Finding, Level};
 use gitops_lint_model::World;
 
 /// How many annotations of each level GitHub shows per step.
-pub const PER_LEVEL_CAP: usize = 10;
+pub(crate) const PER_LEVEL_CAP: usize = 10;
 
 /// Lower is more important.
-pub fn importance(rule: &str) -> u8 {
+pub(crate) fn importance(rule: &str) -> u8 {
     match rule {
         r if r.ends_with("/syntax") => 0,
         r if r.starts_with("suppress/") => 3,
@@ -24,7 +24,7 @@ pub fn importance(rule: &str) -> u8 {
 
 /// The findings to annotate, in order, and how many of each level are left out
 /// (`[error, warning, info]`).
-pub fn select(findings: &[Finding]) -> (Vec<&Finding>, [usize; 3]) {
+pub(crate) fn select(findings: &[Finding]) -> (Vec<&Finding>, [usize; 3]) {
     let mut order: Vec<(usize, &Finding)> = findings.iter().enumerate().collect();
     order.sort_by_key(|(i, f)| (std::cmp::Reverse(f.level), importance(&f.rule), *i));
     let mut shown = [0usize; 3];
@@ -52,14 +52,14 @@ pub fn slot(level: Level) -> usize {
 }
 
 /// Escapes a command's message (GitHub's `escapeData`).
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a command property value (GitHub's `escapeProperty`).
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

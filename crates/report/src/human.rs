@@ -1,11 +1,11 @@
 //! Human output through codespan-reporting: header with the rule id, the source line with
 //! carets, related places as secondary labels, and a `help:` line.
 
-use gitops_lint_core::finding::{Finding, Level};
-use gitops_lint_model::World;
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
 use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, termcolor::WriteColor, Config};
+use gitops_lint_core::finding::{Finding, Level};
+use gitops_lint_model::World;
 use std::ops::Range;
 
 /// Adapts the World's files to codespan's `Files` without copying any text.

@@ -6,8 +6,8 @@
 
 use super::place;
 use gitops_lint_core::finding::Finding;
-use gitops_lint_model::World;
 use gitops_lint_core::source::FileKind;
+use gitops_lint_model::World;
 use std::collections::BTreeSet;
 
 /// Escapes text for XML 1.0 content and attribute values; characters XML 1.0 cannot carry at

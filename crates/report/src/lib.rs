@@ -8,11 +8,11 @@ pub mod junit;
 pub mod sarif;
 pub mod summary;
 
-use gitops_lint_core::RuleId;
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::{FileId, Span};
+use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 use gitops_lint_syntax::locate::SpanIndex;
-use gitops_lint_core::source::{FileId, Span};
 use std::collections::{HashMap, HashSet};
 
 /// Output formats.
@@ -109,10 +109,9 @@ impl<'w> Resolver<'w> {
                 key,
             } => {
                 let world = self.world;
-                let index = self
-                    .indexes
-                    .entry(*file)
-                    .or_insert_with(|| SpanIndex::new(&gitops_lint_syntax::parse_text(world.file(*file))));
+                let index = self.indexes.entry(*file).or_insert_with(|| {
+                    SpanIndex::new(&gitops_lint_syntax::parse_text(world.file(*file)))
+                });
                 let text = &world.file(*file).text;
                 match index.locate(*doc, path) {
                     Some(l) => {
@@ -176,7 +175,9 @@ fn drop_subsumed(findings: Vec<Finding>) -> Vec<Finding> {
     }
     findings
         .into_iter()
-        .filter(|f| f.rule != RuleId::YAML_AMBIGUOUS_SCALAR || !typed.contains(&f.primary.resolved_span()))
+        .filter(|f| {
+            f.rule != RuleId::YAML_AMBIGUOUS_SCALAR || !typed.contains(&f.primary.resolved_span())
+        })
         .collect()
 }
 

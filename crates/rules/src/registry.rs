@@ -14,7 +14,7 @@ use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 
 /// One native check: reads the World, emits findings of its rules.
-pub struct NativeCheck {
+pub(crate) struct NativeCheck {
     /// The module that implements it (for messages and the architecture test).
     pub name: &'static str,
     /// The rules it may emit.
@@ -24,10 +24,13 @@ pub struct NativeCheck {
 }
 
 /// Every native check, in the order they run.
-pub static CHECKS: &[NativeCheck] = &[
+pub(crate) static CHECKS: &[NativeCheck] = &[
     NativeCheck {
         name: "checks::kustomize",
-        rules: &[RuleId::KUSTOMIZE_MISSING_RESOURCE, RuleId::KUSTOMIZE_UNLISTED_FILE],
+        rules: &[
+            RuleId::KUSTOMIZE_MISSING_RESOURCE,
+            RuleId::KUSTOMIZE_UNLISTED_FILE,
+        ],
         run: |w, _| checks::kustomize::check(w),
     },
     NativeCheck {
@@ -116,7 +119,7 @@ pub static CHECKS: &[NativeCheck] = &[
 ];
 
 /// Rules the loaders report while reading files (`gitops-lint-syntax`, `model::load`).
-pub static LOADER_RULES: &[RuleId] = &[
+pub(crate) static LOADER_RULES: &[RuleId] = &[
     RuleId::YAML_SYNTAX,
     RuleId::YAML_CONTINUED_LIST_ITEM,
     RuleId::YAML_CONTINUED_MAPPING_VALUE,
@@ -131,7 +134,7 @@ pub static LOADER_RULES: &[RuleId] = &[
 
 /// Rules derivation reports where it cannot do what Argo CD or Helm would
 /// (`gitops-lint-derive`: ApplicationSet expansion, Helm rendering).
-pub static DERIVE_RULES: &[RuleId] = &[
+pub(crate) static DERIVE_RULES: &[RuleId] = &[
     RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING,
     RuleId::ARGOCD_APPSET_EXCLUDE_SHADOWS_INCLUDE,
     RuleId::ARGOCD_APPSET_LEADING_SLASH,
@@ -145,7 +148,7 @@ pub static DERIVE_RULES: &[RuleId] = &[
 ];
 
 /// Rules the gate reports about suppressions themselves (`gitops-lint-gate`).
-pub static GATE_RULES: &[RuleId] = &[
+pub(crate) static GATE_RULES: &[RuleId] = &[
     RuleId::SUPPRESS_MISSING_REASON,
     RuleId::SUPPRESS_UNUSED,
     RuleId::SUPPRESS_EXPIRED,

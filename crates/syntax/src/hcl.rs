@@ -1,17 +1,17 @@
 //! Terraform files through `hcl-edit` (via `hcl-rs`), which keeps spans for later evaluation.
 
-use gitops_lint_core::RuleId;
 use super::ParseIssue;
+use gitops_lint_core::RuleId;
 
 /// A parsed Terraform file.
 pub type Body = hcl::edit::structure::Body;
 
 /// Parses a `.tf` file; a syntax error becomes a `terraform/syntax` issue at its byte offset.
-pub fn load(text: &str) -> Result<Body, ParseIssue> {
+pub fn load(text: &str) -> Result<Body, Box<ParseIssue>> {
     hcl::edit::parser::parse_body(text).map_err(|err| {
         let start = err.location().offset().min(text.len());
         let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
-        ParseIssue {
+        Box::new(ParseIssue {
             rule: RuleId::TERRAFORM_SYNTAX,
             start,
             end: end.max(start),
@@ -20,7 +20,7 @@ pub fn load(text: &str) -> Result<Body, ParseIssue> {
                 "`terraform plan` fails on this file, so no tenant's infrastructure can change until it is fixed".to_string(),
             ),
             ..ParseIssue::default()
-        }
+        })
     })
 }
 

@@ -1,12 +1,12 @@
 //! JSON data files (`tenants.json`): a value, or a `json/syntax` issue at the exact place.
 //! Positions inside a parsed JSON file are found with the YAML span index (JSON is YAML).
 
-use gitops_lint_core::RuleId;
 use super::ParseIssue;
+use gitops_lint_core::RuleId;
 use serde_json::Value;
 
 /// Parses `text`; on failure, the issue points at the line and column serde_json stopped at.
-pub fn load(text: &str) -> Result<Value, ParseIssue> {
+pub fn load(text: &str) -> Result<Value, Box<ParseIssue>> {
     serde_json::from_str(text).map_err(|err| {
         let line_start = text
             .split_inclusive('\n')
@@ -24,7 +24,7 @@ pub fn load(text: &str) -> Result<Value, ParseIssue> {
         if let Some(cut) = message.find(" at line ") {
             message.truncate(cut);
         }
-        ParseIssue {
+        Box::new(ParseIssue {
             rule: RuleId::JSON_SYNTAX,
             start,
             end,
@@ -33,7 +33,7 @@ pub fn load(text: &str) -> Result<Value, ParseIssue> {
                 "Terraform's jsondecode() fails on this file, so `terraform plan` fails for every tenant; JSON allows no trailing commas or comments".to_string(),
             ),
             ..ParseIssue::default()
-        }
+        })
     })
 }
 

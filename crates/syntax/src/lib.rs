@@ -81,7 +81,7 @@ impl ParseIssue {
     }
 
     /// Marks what the issue does to the file's readers.
-    pub fn with_effect(mut self, effect: IssueEffect) -> Self {
+    pub(crate) fn with_effect(mut self, effect: IssueEffect) -> Self {
         self.effect = effect;
         self
     }

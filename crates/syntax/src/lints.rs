@@ -7,9 +7,9 @@
 //! Everything works in byte offsets of the parsed text; columns in messages are 1-based
 //! characters, plus [`YamlOptions::column_offset`] for YAML embedded in a literal block.
 
-use gitops_lint_core::RuleId;
 use super::scalar::{key_string, resolve_core, resolve_plain};
 use super::{Fix, FixKind, IssueEffect, ParseIssue};
+use gitops_lint_core::RuleId;
 use saphyr_parser::{Event, ScalarStyle};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -69,7 +69,7 @@ struct Pending {
 }
 
 /// The lints' state over one text.
-pub struct TokenLints<'t> {
+pub(crate) struct TokenLints<'t> {
     text: &'t str,
     line_starts: Vec<usize>,
     options: YamlOptions,
@@ -388,8 +388,9 @@ impl<'t> TokenLints<'t> {
                 help,
             )
         };
-        self.issues
-            .push(ParseIssue::new(RuleId::YAML_AMBIGUOUS_SCALAR, start, end, message).with_help(help));
+        self.issues.push(
+            ParseIssue::new(RuleId::YAML_AMBIGUOUS_SCALAR, start, end, message).with_help(help),
+        );
     }
 
     /// A plain mapping value running over several lines whose continuation looks like a list
@@ -594,10 +595,12 @@ impl<'t> TokenLints<'t> {
             "spaces"
         };
         self.issues.push(
-            ParseIssue::new(RuleId::YAML_INDENTATION, pos, end.max(pos), message).with_help(format!(
-                "indent it to column {} ({moves} {spaces}), with everything nested under it",
-                self.human_col(expected)
-            )),
+            ParseIssue::new(RuleId::YAML_INDENTATION, pos, end.max(pos), message).with_help(
+                format!(
+                    "indent it to column {} ({moves} {spaces}), with everything nested under it",
+                    self.human_col(expected)
+                ),
+            ),
         );
         self.issues.len() - 1
     }
@@ -665,7 +668,7 @@ impl<'t> TokenLints<'t> {
 
     /// Explains a syntax error at `at` when its line is indented to a column that none of the
     /// open blocks uses. Returns `None` when the error is not about indentation.
-    pub fn diagnose(&self, at: usize) -> Option<ParseIssue> {
+    pub(crate) fn diagnose(&self, at: usize) -> Option<ParseIssue> {
         let line = self.line(at.min(self.text.len()));
         let text = self.line_text(line);
         let trimmed = text.trim_start_matches(' ');
@@ -768,8 +771,8 @@ fn has_indent_indicator(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::yaml::load_with;
-    use gitops_lint_core::RuleId;
     use crate::ParseIssue;
+    use gitops_lint_core::RuleId;
 
     use super::*;
 

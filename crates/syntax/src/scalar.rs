@@ -92,7 +92,7 @@ fn is_yaml_float(s: &str) -> bool {
 
 /// Resolves a plain scalar by the YAML 1.2 core schema (go-yaml v3 / kustomize, yq, ruamel,
 /// most editors): only `true`/`false` are booleans, integers are decimal unless `0o`/`0x`.
-pub fn resolve_core(s: &str) -> Value {
+pub(crate) fn resolve_core(s: &str) -> Value {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
@@ -127,7 +127,7 @@ pub fn resolve_core(s: &str) -> Value {
 }
 
 /// The string a mapping key becomes after `sigs.k8s.io/yaml` converts it to JSON (`on:` -> `"true"`).
-pub fn key_string(v: &Value) -> String {
+pub(crate) fn key_string(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "null".to_string(),

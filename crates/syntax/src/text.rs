@@ -2,8 +2,8 @@
 //! and invisible or control characters. They run on the raw text; the ranges of block and
 //! quoted scalars (where such characters are content, not structure) are skipped.
 
-use gitops_lint_core::RuleId;
 use super::{IssueEffect, ParseIssue};
+use gitops_lint_core::RuleId;
 
 /// Whether `byte` lies in one of the sorted-or-not `ranges`.
 fn inside(ranges: &[(usize, usize)], byte: usize) -> bool {

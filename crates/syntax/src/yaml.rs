@@ -5,12 +5,12 @@
 //! Positions are byte offsets into the text given. The same [`drive`] loop is used by
 //! [`super::locate`], so document indexes always agree between loading and locating.
 
-use gitops_lint_core::RuleId;
 use super::lints::{TokenLints, YamlOptions};
-use super::IssueEffect;
 use super::scalar::{key_string, resolve_plain};
+use super::IssueEffect;
 use super::{Fix, FixKind, ParseIssue};
 use gitops_lint_core::source::{CharToByte, PathSeg};
+use gitops_lint_core::RuleId;
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -18,7 +18,7 @@ use std::collections::HashMap;
 /// Deepest nesting we build; deeper documents are reported, not followed (no stack overflows).
 pub const MAX_DEPTH: usize = 1000;
 /// Most nodes that alias expansion may add to one file (guards against alias bombs).
-pub const MAX_ALIAS_NODES: usize = 1_000_000;
+pub(crate) const MAX_ALIAS_NODES: usize = 1_000_000;
 
 /// One YAML document: its value and where it sits in the file.
 #[derive(Clone, Debug)]

@@ -21,7 +21,7 @@ pub struct Rendered {
 }
 
 /// Whether Argo CD templates the string at all: some line holds `{{` and, after it, `}}`.
-pub fn is_templated(text: &str) -> bool {
+pub(crate) fn is_templated(text: &str) -> bool {
     text.lines().any(|line| {
         line.find("{{")
             .is_some_and(|open| line[open + 2..].contains("}}"))
@@ -82,7 +82,7 @@ pub fn render(text: &str, params: &Params) -> Rendered {
 /// Anything else (goTemplate syntax) counts only when one of its `.field` references names a
 /// parameter of the set (`{{.path.path}}`, `{{ .cluster | upper }}`: goTemplate written in a
 /// fasttemplate ApplicationSet).
-pub fn meant_as_parameter(tag: &str, params: &Params) -> bool {
+pub(crate) fn meant_as_parameter(tag: &str, params: &Params) -> bool {
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']');
     // Go template keywords (`{{ end }}` closing a Helm `{{- if }}` block) are not names.
     const KEYWORDS: &[&str] = &["end", "else", "break", "continue", "nil", "true", "false"];

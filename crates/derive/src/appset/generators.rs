@@ -3,17 +3,17 @@
 //! git (see [`super::git`]), matrix and merge, plus the generic `selector` post-filter.
 //! Generators that need a live system are reported, never guessed.
 
-use gitops_lint_core::RuleId;
 use super::params::{flatten_into, go_string, sanitize_name, ParamSet, Params};
 use super::render::{has_template, render_str, render_value, Mode, Scope};
 use gitops_lint_config::Config;
-use gitops_lint_model::{Repo, World};
 use gitops_lint_core::source::PathSeg;
+use gitops_lint_core::RuleId;
+use gitops_lint_model::{Repo, World};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// Every generator type Argo CD knows.
-pub const KINDS: &[&str] = &[
+pub(crate) const KINDS: &[&str] = &[
     "list",
     "clusters",
     "git",
@@ -26,14 +26,14 @@ pub const KINDS: &[&str] = &[
 ];
 
 /// The label of every Argo CD cluster Secret (`argocd.argoproj.io/secret-type: cluster`).
-pub const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
+pub(crate) const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
 
 /// The local cluster Argo CD always knows.
 pub const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
 
 /// Why a generator gave no parameter sets.
 #[derive(Clone, Debug)]
-pub enum GenError {
+pub(crate) enum GenError {
     /// It needs a live system (`scmProvider`, ...): its output is unknown offline.
     NotExpandable {
         /// The generator type.
@@ -74,13 +74,13 @@ impl<'w> Ctx<'w> {
     /// The checkout a `repoURL` points to, if it is one of the linted repositories (as the
     /// Application checks map it: `repoURLs:`, else the directory name). Another repository's
     /// content is unknown offline.
-    pub fn repo_for(&self, url: Option<&str>) -> Option<&'w Repo> {
+    pub(crate) fn repo_for(&self, url: Option<&str>) -> Option<&'w Repo> {
         repo_for(self.world, self.config, self.urls, self.own_repo, url)
     }
 
     /// The objects a files-generator file holds: one object, a list of objects, or none for an
     /// empty file. `Err` is Argo CD's parse error.
-    pub fn file_objects(&self, repo: &Repo, rel: &str) -> Result<Vec<Value>, String> {
+    pub(crate) fn file_objects(&self, repo: &Repo, rel: &str) -> Result<Vec<Value>, String> {
         let repo_index = self
             .world
             .repos
@@ -128,7 +128,7 @@ impl<'w> Ctx<'w> {
 
 /// The checkout a git generator's `repoURL` reads: a linted repository it names, else (only in
 /// the `appset` view, whose root the user gave) the ApplicationSet's own repository.
-pub fn repo_for<'w>(
+pub(crate) fn repo_for<'w>(
     world: &'w World,
     config: &Config,
     urls: &gitops_lint_model::repo_urls::RepoUrls,
@@ -144,7 +144,7 @@ pub fn repo_for<'w>(
 
 /// Renders a generator's `values:` against its parameters and stores them as `values.<k>`
 /// (fasttemplate) or `.values.<k>` (goTemplate). A value cannot use another value.
-pub fn values_into(
+pub(crate) fn values_into(
     ctx: &Ctx,
     values: Option<&Value>,
     params: &mut Params,
@@ -198,7 +198,7 @@ fn failure(issues: &[super::render::Issue]) -> Option<&str> {
 
 /// Parameters decoded from JSON or YAML into Go's `map[string]interface{}`: every number is a
 /// float64, so `{{ .n }}` prints `1e+06` for 1000000 as in Argo CD.
-pub fn go_decoded(map: &Map<String, Value>) -> Params {
+pub(crate) fn go_decoded(map: &Map<String, Value>) -> Params {
     let mut v = Value::Object(map.clone());
     gitops_lint_gotemplate::format::floats(&mut v);
     match v {
@@ -208,7 +208,7 @@ pub fn go_decoded(map: &Map<String, Value>) -> Params {
 }
 
 /// The generator types present in one generator entry.
-pub fn kinds_of(g: &Value) -> Vec<&'static str> {
+pub(crate) fn kinds_of(g: &Value) -> Vec<&'static str> {
     KINDS
         .iter()
         .copied()
@@ -652,7 +652,7 @@ fn merge(
 
 /// A Kubernetes label selector (`matchLabels`, `matchExpressions` with `In`, `NotIn`,
 /// `Exists`, `DoesNotExist`) against a label lookup.
-pub fn selector_matches(selector: &Value, get: &dyn Fn(&str) -> Option<String>) -> bool {
+pub(crate) fn selector_matches(selector: &Value, get: &dyn Fn(&str) -> Option<String>) -> bool {
     if let Some(labels) = selector.get("matchLabels").and_then(Value::as_object) {
         for (k, v) in labels {
             if get(k).as_deref() != Some(&go_string(v)) {

@@ -5,15 +5,15 @@
 //! `generateParamsFromGitFile`) and `reposerver/repository/repository.go` (`GetGitDirectories`).
 
 use super::generators::{values_into, Ctx, GenError};
-use gitops_lint_matchers::git_files::{doublestar_match, pathspec_match};
 use super::params::{flatten_into, path_params, ParamSet, Params};
+use gitops_lint_core::source::PathSeg;
+use gitops_lint_matchers::git_files::{doublestar_match, pathspec_match};
 use gitops_lint_matchers::go_path::path_match;
 use gitops_lint_model::Repo;
-use gitops_lint_core::source::PathSeg;
 use serde_json::Value;
 
 /// Whether Argo CD lists this path at all: dot-directories are skipped with their subtrees.
-pub fn visible_dir(dir: &str) -> bool {
+pub(crate) fn visible_dir(dir: &str) -> bool {
     !dir.split('/').any(|s| s.starts_with('.'))
 }
 
@@ -46,7 +46,7 @@ pub fn items(list: Option<&Value>) -> Vec<Item<'_>> {
 }
 
 /// Directories of `repo` a directories item matches (`path.Match`; a bad pattern matches none).
-pub fn dirs_matching<'r>(repo: &'r Repo, pattern: &str) -> Vec<&'r str> {
+pub(crate) fn dirs_matching<'r>(repo: &'r Repo, pattern: &str) -> Vec<&'r str> {
     repo.dirs
         .iter()
         .filter(|d| visible_dir(d) && path_match(pattern, d).unwrap_or(false))
@@ -55,7 +55,7 @@ pub fn dirs_matching<'r>(repo: &'r Repo, pattern: &str) -> Vec<&'r str> {
 }
 
 /// Files of `repo` a files item matches, with the configured matcher.
-pub fn files_matching<'r>(repo: &'r Repo, pattern: &str, doublestar: bool) -> Vec<&'r str> {
+pub(crate) fn files_matching<'r>(repo: &'r Repo, pattern: &str, doublestar: bool) -> Vec<&'r str> {
     repo.files
         .iter()
         .filter(|f| {

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 /// Why a goTemplate string did not render.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GoError {
+pub(crate) enum GoError {
     /// Argo CD fails on it (parse error, execution error, `missingkey=error`).
     Failed {
         /// The error in Argo CD's words.
@@ -26,7 +26,7 @@ pub enum GoError {
 }
 
 /// A rendered string and the keys that printed `<no value>`.
-pub struct GoRendered {
+pub(crate) struct GoRendered {
     /// The output.
     pub text: String,
     /// Missing keys (only without `missingkey=error`).
@@ -388,7 +388,9 @@ fn from_yaml(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gitops_lint_gotemplate::
     match loaded.docs.first().map(|d| d.value.clone()) {
         Some(v @ Value::Object(_)) => Ok(v),
         None | Some(Value::Null) => Ok(Value::Object(Default::default())),
-        Some(_) => Err(gitops_lint_gotemplate::Error::func("fromYaml: not a mapping")),
+        Some(_) => Err(gitops_lint_gotemplate::Error::func(
+            "fromYaml: not a mapping",
+        )),
     }
 }
 
@@ -398,7 +400,9 @@ fn from_yaml_array(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gitops_lint_gotemp
     match loaded.docs.first().map(|d| d.value.clone()) {
         Some(v @ Value::Array(_)) => Ok(v),
         None | Some(Value::Null) => Ok(Value::Array(Vec::new())),
-        Some(_) => Err(gitops_lint_gotemplate::Error::func("fromYamlArray: not a list")),
+        Some(_) => Err(gitops_lint_gotemplate::Error::func(
+            "fromYamlArray: not a list",
+        )),
     }
 }
 

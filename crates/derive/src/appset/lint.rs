@@ -2,16 +2,16 @@
 //! rendering: items that match nothing, leading `/`, includes every match of which an exclude
 //! removes, and `{{path[N]}}` beyond the depth of every directory pattern.
 
-use gitops_lint_core::RuleId;
 use super::git::{dirs_matching, files_matching, items, visible_dir, Item};
-use gitops_lint_matchers::go_path::path_match;
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_model::{DocRef, Repo};
 use gitops_lint_core::source::PathSeg;
+use gitops_lint_core::RuleId;
+use gitops_lint_matchers::go_path::path_match;
+use gitops_lint_model::{DocRef, Repo};
 use serde_json::Value;
 
 /// A git generator found in an ApplicationSet, with its path in the document.
-pub struct GitSpec<'a> {
+pub(crate) struct GitSpec<'a> {
     /// The `git:` mapping.
     pub spec: &'a Value,
     /// Path of the `git:` mapping.
@@ -19,7 +19,11 @@ pub struct GitSpec<'a> {
 }
 
 /// Collects git generators, descending into matrix and merge.
-pub fn git_generators<'a>(generators: &'a Value, at: Vec<PathSeg>, out: &mut Vec<GitSpec<'a>>) {
+pub(crate) fn git_generators<'a>(
+    generators: &'a Value,
+    at: Vec<PathSeg>,
+    out: &mut Vec<GitSpec<'a>>,
+) {
     let Some(list) = generators.as_array() else {
         return;
     };
@@ -63,7 +67,7 @@ fn quoted_list(paths: &[&str], limit: usize) -> String {
 }
 
 /// Checks every item of one git generator.
-pub fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Finding> {
+pub(crate) fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     // As git.go: a non-empty `directories` list wins over `files`.
     let dirs_set = git
@@ -249,12 +253,19 @@ fn check_dir_item(repo: &Repo, item: &Item, location: Location) -> Option<Findin
             };
         }
     }
-    Some(Finding::new(RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING, message, location).with_help(help))
+    Some(
+        Finding::new(
+            RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING,
+            message,
+            location,
+        )
+        .with_help(help),
+    )
 }
 
 /// A `path[N]` reference in a template: fasttemplate `{{path[N]}}` / `{{p.path[N]}}`, or
 /// goTemplate `index .path.segments N` / `index .p.path.segments N`. Returns (prefix, N).
-pub fn path_index(tag: &str, go: bool) -> Option<(String, usize)> {
+pub(crate) fn path_index(tag: &str, go: bool) -> Option<(String, usize)> {
     if go {
         let words: Vec<&str> = tag.split_whitespace().collect();
         let i = words.iter().position(|w| *w == "index")?;
@@ -275,7 +286,7 @@ pub fn path_index(tag: &str, go: bool) -> Option<(String, usize)> {
 /// The deepest segment count of the `directories` include patterns of every git generator with
 /// this `pathParamPrefix`, or `None` when one of them is a `files` generator or none exists
 /// (then the depth is not known statically).
-pub fn pattern_depth(gits: &[GitSpec], prefix: &str) -> Option<usize> {
+pub(crate) fn pattern_depth(gits: &[GitSpec], prefix: &str) -> Option<usize> {
     let mut depth = None;
     for g in gits {
         let p = g

@@ -20,36 +20,30 @@ mod render;
 mod sprig_extra;
 pub mod yaml_out;
 
-use gitops_lint_core::RuleId;
+use generators::{Ctx, GenError};
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Level, Location};
+use gitops_lint_core::source::PathSeg;
+use gitops_lint_core::RuleId;
 use gitops_lint_model::apps::GeneratedApp;
 use gitops_lint_model::{DocRef, World};
-use gitops_lint_core::source::PathSeg;
-use generators::{Ctx, GenError};
 use rayon::prelude::*;
 use render::{Issue, Mode};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 
-/// Rule: a git item that matches nothing.
-pub const MATCHES_NOTHING: RuleId = RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING;
-/// Rule: an include item every match of which is excluded.
-pub const EXCLUDE_SHADOWS: RuleId = RuleId::ARGOCD_APPSET_EXCLUDE_SHADOWS_INCLUDE;
-/// Rule: a git path with a leading `/`.
-pub const LEADING_SLASH: RuleId = RuleId::ARGOCD_APPSET_LEADING_SLASH;
 /// Rule: a template parameter no generator provides.
-pub const PARAM_UNKNOWN: RuleId = RuleId::ARGOCD_APPSET_PARAM_UNKNOWN;
+pub(crate) const PARAM_UNKNOWN: RuleId = RuleId::ARGOCD_APPSET_PARAM_UNKNOWN;
 /// Rule: `{{path[N]}}` beyond the path's segments.
-pub const INDEX_OUT_OF_RANGE: RuleId = RuleId::ARGOCD_APPSET_PATH_INDEX_OUT_OF_RANGE;
+pub(crate) const INDEX_OUT_OF_RANGE: RuleId = RuleId::ARGOCD_APPSET_PATH_INDEX_OUT_OF_RANGE;
 /// Rule: two elements render one Application name.
-pub const DUPLICATE_NAME: RuleId = RuleId::ARGOCD_APPSET_DUPLICATE_NAME;
+pub(crate) const DUPLICATE_NAME: RuleId = RuleId::ARGOCD_APPSET_DUPLICATE_NAME;
 /// Rule: a rendered name that is not a DNS-1123 subdomain.
-pub const INVALID_NAME: RuleId = RuleId::ARGOCD_APPSET_INVALID_NAME;
+pub(crate) const INVALID_NAME: RuleId = RuleId::ARGOCD_APPSET_INVALID_NAME;
 /// Rule: a generator (or template construct) this tool cannot evaluate offline.
-pub const NOT_EXPANDABLE: RuleId = RuleId::ARGOCD_APPSET_NOT_EXPANDABLE;
+pub(crate) const NOT_EXPANDABLE: RuleId = RuleId::ARGOCD_APPSET_NOT_EXPANDABLE;
 /// Rule: a generator or option Argo CD refuses, failing the whole ApplicationSet.
-pub const GENERATOR_ERROR: RuleId = RuleId::ARGOCD_APPSET_GENERATOR_ERROR;
+pub(crate) const GENERATOR_ERROR: RuleId = RuleId::ARGOCD_APPSET_GENERATOR_ERROR;
 
 /// The Argo CD finalizer the controller adds unless `preserveResourcesOnDeletion` is set or the
 /// template has finalizers.

@@ -4,10 +4,10 @@
 //! `applicationset/controllers/applicationset_controller.go`, `validateGeneratedApplications`).
 
 use super::{DUPLICATE_NAME, INVALID_NAME};
-use gitops_lint_matchers::k8s_names::{problem, NameKind};
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_model::DocRef;
 use gitops_lint_core::source::key_path;
+use gitops_lint_matchers::k8s_names::{problem, NameKind};
+use gitops_lint_model::DocRef;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 

@@ -8,11 +8,11 @@
 use serde_json::{Map, Value};
 
 /// One parameter set: flat `key -> string` for fasttemplate, nested for goTemplate.
-pub type Params = Map<String, Value>;
+pub(crate) type Params = Map<String, Value>;
 
 /// One parameter set with the words that name its generator element.
 #[derive(Clone, Debug)]
-pub struct ParamSet {
+pub(crate) struct ParamSet {
     /// The parameters.
     pub params: Params,
     /// `directory tenants/premium/tenant-7`, `list element 2`, `cluster in-cluster`.
@@ -20,7 +20,7 @@ pub struct ParamSet {
 }
 
 /// Go's `fmt.Sprintf("%v", v)` for a value decoded from JSON (numbers are `float64`).
-pub fn go_string(v: &Value) -> String {
+pub(crate) fn go_string(v: &Value) -> String {
     match v {
         Value::Null => "<nil>".into(),
         Value::Bool(b) => b.to_string(),
@@ -75,7 +75,7 @@ pub fn go_float(f: f64) -> String {
 
 /// Argo CD's `SanitizeName` (`normalize`, `*Normalized` parameters): lowercase, every character
 /// outside `[-a-z0-9.]` becomes `-`, at most 253 characters, leading and trailing `-`/`.` trimmed.
-pub fn sanitize_name(name: &str) -> String {
+pub(crate) fn sanitize_name(name: &str) -> String {
     // Go's strings.ToLower maps each rune to one rune (`İ` to `i`); Rust's to_lowercase may
     // give two (`i̇`), which would add a `-`: take the first.
     let mapped: String = name
@@ -95,7 +95,7 @@ pub fn sanitize_name(name: &str) -> String {
 
 /// `jeremywohl/flatten` DotStyle followed by `%v`: `{"a":{"b":1},"l":["x"]}` gives
 /// `a.b = "1"`, `l.0 = "x"`. Empty objects and lists produce no key.
-pub fn flatten_into(prefix: &str, v: &Value, out: &mut Params) {
+pub(crate) fn flatten_into(prefix: &str, v: &Value, out: &mut Params) {
     match v {
         Value::Object(map) => {
             for (k, child) in map {
@@ -125,7 +125,13 @@ pub fn flatten_into(prefix: &str, v: &Value, out: &mut Params) {
 
 /// The git generator's path parameters for `path` (a directory; for files, the file's
 /// directory and `filename`), under the optional `pathParamPrefix`.
-pub fn path_params(out: &mut Params, dir: &str, filename: Option<&str>, prefix: &str, go: bool) {
+pub(crate) fn path_params(
+    out: &mut Params,
+    dir: &str,
+    filename: Option<&str>,
+    prefix: &str,
+    go: bool,
+) {
     let segments: Vec<&str> = dir.split('/').collect();
     let basename = dir.rsplit('/').next().unwrap_or(dir);
     if go {

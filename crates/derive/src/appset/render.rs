@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 /// The rendering mode of an ApplicationSet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mode {
+pub(crate) struct Mode {
     /// `goTemplate: true`.
     pub go: bool,
     /// `goTemplateOptions: ["missingkey=error"]`.
@@ -19,7 +19,7 @@ pub struct Mode {
 
 /// Something one string of the template did not render cleanly.
 #[derive(Clone, Debug)]
-pub enum Issue {
+pub(crate) enum Issue {
     /// A tag no parameter answers. fasttemplate leaves `{{tag}}`; goTemplate prints
     /// `<no value>`. Neither fails.
     Unknown {
@@ -68,7 +68,7 @@ impl<'a> Scope<'a> {
 }
 
 /// Renders one string.
-pub fn render_str(
+pub(crate) fn render_str(
     text: &str,
     scope: &Scope,
     mode: Mode,
@@ -125,7 +125,7 @@ pub fn render_str(
 }
 
 /// Renders every string (values and mapping keys) of a value.
-pub fn render_value(
+pub(crate) fn render_value(
     v: &Value,
     scope: &Scope,
     mode: Mode,
@@ -162,7 +162,7 @@ pub fn render_value(
 }
 
 /// Whether any string of the value holds a `{{`.
-pub fn has_template(v: &Value) -> bool {
+pub(crate) fn has_template(v: &Value) -> bool {
     match v {
         Value::String(s) => s.contains("{{"),
         Value::Array(items) => items.iter().any(has_template),
@@ -175,7 +175,7 @@ pub fn has_template(v: &Value) -> bool {
 
 /// Deep merge of `patch` over `base` (mappings merge key by key; anything else is replaced):
 /// mergo `WithOverride`, and the strategic merge patch for the fields templates use.
-pub fn merge_over(base: &mut Value, patch: &Value) {
+pub(crate) fn merge_over(base: &mut Value, patch: &Value) {
     match (base, patch) {
         (Value::Object(b), Value::Object(p)) => {
             for (k, pv) in p {
@@ -207,7 +207,7 @@ fn mergo_empty(v: &Value) -> bool {
 /// A generator-level `template` merged with `spec.template` as Argo CD's
 /// `mergeGeneratorTemplate` does (`mergo.Merge(generatorTemplate, specTemplate)`, no override):
 /// the generator's non-empty fields win, its empty or missing fields come from `spec.template`.
-pub fn merge_generator_template(generator: &Value, base: &Value) -> Value {
+pub(crate) fn merge_generator_template(generator: &Value, base: &Value) -> Value {
     match (generator, base) {
         (Value::Object(g), Value::Object(b)) => {
             let mut out = g.clone();
@@ -234,7 +234,7 @@ pub fn merge_generator_template(generator: &Value, base: &Value) -> Value {
 /// deletes the key, lists are replaced, except `metadata.finalizers` (`patchStrategy: merge`
 /// in ObjectMeta), whose items are added to the existing ones: the existing items first, then
 /// the patch's new ones.
-pub fn strategic_merge(base: &mut Value, patch: &Value) {
+pub(crate) fn strategic_merge(base: &mut Value, patch: &Value) {
     fn walk(base: &mut Value, patch: &Value, depth: usize, in_metadata: bool) {
         let (Value::Object(b), Value::Object(p)) = (&mut *base, patch) else {
             *base = patch.clone();

@@ -27,7 +27,7 @@ fn text(v: &Value) -> String {
 }
 
 /// `dig "a" "b" default dict`: the value at keys a.b of dict, or default.
-pub fn dig(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn dig(_: &Ctx<'_>, a: &[Value]) -> Res {
     if a.len() < 3 {
         return Err(gitops_lint_gotemplate::Error::func(format!(
             "wrong number of args for dig: want at least 3 got {}",
@@ -47,7 +47,7 @@ pub fn dig(_: &Ctx<'_>, a: &[Value]) -> Res {
 }
 
 /// Go's `path.Clean`.
-pub fn clean_path(p: &str) -> String {
+pub(crate) fn clean_path(p: &str) -> String {
     if p.is_empty() {
         return ".".into();
     }
@@ -75,7 +75,7 @@ pub fn clean_path(p: &str) -> String {
 }
 
 /// Go's `path.Base`.
-pub fn base_path(p: &str) -> String {
+pub(crate) fn base_path(p: &str) -> String {
     if p.is_empty() {
         return ".".into();
     }
@@ -87,7 +87,7 @@ pub fn base_path(p: &str) -> String {
 }
 
 /// Go's `path.Dir`: everything before the last `/`, cleaned.
-pub fn dir_path(p: &str) -> String {
+pub(crate) fn dir_path(p: &str) -> String {
     let head = match p.rfind('/') {
         Some(i) => &p[..=i],
         None => "",
@@ -96,7 +96,7 @@ pub fn dir_path(p: &str) -> String {
 }
 
 /// Go's `path.Ext`: from the last `.` of the last element.
-pub fn ext_path(p: &str) -> String {
+pub(crate) fn ext_path(p: &str) -> String {
     for (i, c) in p.char_indices().rev() {
         match c {
             '/' => break,
@@ -123,12 +123,14 @@ path_fn!(clean, "clean", clean_path);
 
 fn compile(name: &str, pattern: &str) -> Result<regex::Regex, gitops_lint_gotemplate::Error> {
     regex::Regex::new(pattern).map_err(|e| {
-        gitops_lint_gotemplate::Error::func(format!("error calling {name}: error parsing regexp: {e}"))
+        gitops_lint_gotemplate::Error::func(format!(
+            "error calling {name}: error parsing regexp: {e}"
+        ))
     })
 }
 
 /// `regexMatch regex s`.
-pub fn regex_match(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_match(_: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexMatch", a, 2)?;
     Ok(Value::Bool(
         compile("regexMatch", &text(&a[0]))?.is_match(&text(&a[1])),
@@ -136,7 +138,7 @@ pub fn regex_match(_: &Ctx<'_>, a: &[Value]) -> Res {
 }
 
 /// `regexFind regex s`: the first match, or "".
-pub fn regex_find(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_find(_: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexFind", a, 2)?;
     let s = text(&a[1]);
     let found = compile("regexFind", &text(&a[0]))?
@@ -147,7 +149,7 @@ pub fn regex_find(_: &Ctx<'_>, a: &[Value]) -> Res {
 }
 
 /// `regexFindAll regex s n`: up to n matches (all when n < 0).
-pub fn regex_find_all(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_find_all(_: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexFindAll", a, 3)?;
     let s = text(&a[1]);
     let n = a[2].as_f64().unwrap_or(-1.0);
@@ -164,7 +166,7 @@ pub fn regex_find_all(_: &Ctx<'_>, a: &[Value]) -> Res {
 }
 
 /// `regexReplaceAll regex s repl`: `$1`/`${name}` expand as in Go's `ReplaceAllString`.
-pub fn regex_replace_all(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_replace_all(_: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexReplaceAll", a, 3)?;
     let out = compile("regexReplaceAll", &text(&a[0]))?
         .replace_all(&text(&a[1]), text(&a[2]).as_str())
@@ -173,7 +175,7 @@ pub fn regex_replace_all(_: &Ctx<'_>, a: &[Value]) -> Res {
 }
 
 /// `regexReplaceAllLiteral regex s repl`: no `$` expansion.
-pub fn regex_replace_all_literal(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_replace_all_literal(_: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexReplaceAllLiteral", a, 3)?;
     let repl = text(&a[2]);
     let out = compile("regexReplaceAllLiteral", &text(&a[0]))?
@@ -183,7 +185,7 @@ pub fn regex_replace_all_literal(_: &Ctx<'_>, a: &[Value]) -> Res {
 }
 
 /// `regexSplit regex s n`: Go's `Regexp.Split` (n < 0: all parts).
-pub fn regex_split(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_split(_: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexSplit", a, 3)?;
     let s = text(&a[1]);
     let n = a[2].as_f64().unwrap_or(-1.0);
@@ -201,7 +203,7 @@ pub fn regex_split(_: &Ctx<'_>, a: &[Value]) -> Res {
 }
 
 /// `regexQuoteMeta s`.
-pub fn regex_quote_meta(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_quote_meta(_: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexQuoteMeta", a, 1)?;
     Ok(Value::String(regex::escape(&text(&a[0]))))
 }

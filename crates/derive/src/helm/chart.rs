@@ -1,9 +1,9 @@
 //! Helm charts found in the repositories: `Chart.yaml`, default `values.yaml` and the templates,
 //! parsed once into a template set shared by every release of the chart.
 
+use gitops_lint_core::source::{FileId, FileKind};
 use gitops_lint_gotemplate::{helm_funcs, Error, Funcs, Options, Templates};
 use gitops_lint_model::World;
-use gitops_lint_core::source::{FileId, FileKind};
 use serde_json::{Map, Value};
 
 /// One chart directory.
@@ -23,7 +23,7 @@ pub struct Chart {
 }
 
 /// One file of a chart's `templates/`.
-pub struct TemplateFile {
+pub(crate) struct TemplateFile {
     /// Repo-relative path: its name in the template set.
     pub name: String,
     /// Its id when the World holds its text (helpers `.tpl` files are read from disk only).

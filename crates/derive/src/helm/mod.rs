@@ -9,23 +9,23 @@
 mod chart;
 mod release;
 
-use gitops_lint_core::RuleId;
+use chart::Chart;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::{PathSeg, Span};
+use gitops_lint_core::RuleId;
 use gitops_lint_gotemplate::{format::floats, Error, ErrorKind};
 use gitops_lint_model::accounts::{
     account_of, AccountSource, AccountUse, ServiceAccount, ROLE_ARN_ANNOTATION,
 };
 use gitops_lint_model::World;
-use gitops_lint_core::source::{PathSeg, Span};
-use chart::Chart;
 use rayon::prelude::*;
 use release::{ChartRef, Release};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
 /// The rule for charts that cannot be rendered.
-pub const NOT_UNDERSTOOD: RuleId = RuleId::HELM_TEMPLATE_NOT_UNDERSTOOD;
+pub(crate) const NOT_UNDERSTOOD: RuleId = RuleId::HELM_TEMPLATE_NOT_UNDERSTOOD;
 
 /// What rendering the World's Helm releases yields.
 #[derive(Debug, Default)]
@@ -338,4 +338,3 @@ fn not_understood(world: &World, chart: &Chart, r: &Release, e: &Error) -> Findi
     )
     .with_help("declare the naming convention in .gitops-lint.yaml (`serviceAccount: \"{tenant}-{app}\"`), or simplify the template")
 }
-

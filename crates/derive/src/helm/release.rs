@@ -1,12 +1,12 @@
 //! Helm releases of the World's tenants and pools: name, namespace, values, and which chart.
 
-use gitops_lint_model::World;
 use gitops_lint_core::source::{FileId, PathSeg, SourceFile};
+use gitops_lint_model::World;
 use serde_json::Value;
 
 /// Which chart a release installs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChartRef {
+pub(crate) enum ChartRef {
     /// A chart directory in the same repository (`spec.source.path`, a Flux `./path`).
     Path(String),
     /// A chart by name from a Helm or OCI repository (`spec.source.chart`).

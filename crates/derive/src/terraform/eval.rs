@@ -4,9 +4,9 @@
 //! it cannot know is [`Value::Unknown`].
 
 use super::functions;
+use gitops_lint_core::source::FileId;
 use gitops_lint_model::infra::value::{number_to_string, Value};
 use gitops_lint_model::World;
-use gitops_lint_core::source::FileId;
 use hcl::edit::expr::{BinaryOperator, Expression, TraversalOperator, UnaryOperator};
 use hcl::edit::template::{Directive, Element, Template};
 use std::cell::{Cell, RefCell};
@@ -71,7 +71,7 @@ impl<'a> Locals<'a> {
 }
 
 /// A for-expression's iteration variables, innermost first.
-pub struct Bound<'b> {
+pub(crate) struct Bound<'b> {
     name: &'b str,
     value: Value,
     parent: Option<&'b Bound<'b>>,
@@ -111,7 +111,7 @@ pub struct Scope<'a> {
 
 /// Size units one module instance may build: far above any real configuration, far below what
 /// a hostile one (`local.b = [local.a, local.a]`, repeated) would need to exhaust memory.
-pub const INSTANCE_BUDGET: usize = 10_000_000;
+pub(crate) const INSTANCE_BUDGET: usize = 10_000_000;
 
 /// The size of a value (values, plus string bytes), counted up to `cap`.
 fn weight(v: &Value, cap: usize) -> usize {
@@ -157,7 +157,11 @@ impl<'a> Scope<'a> {
     }
 
     /// The same module scope inside one `for_each` / `count` instance.
-    pub fn with_instance(&self, each: Option<(Value, Value)>, count_index: Option<f64>) -> Self {
+    pub(crate) fn with_instance(
+        &self,
+        each: Option<(Value, Value)>,
+        count_index: Option<f64>,
+    ) -> Self {
         Scope {
             files: self.files,
             repo: self.repo,
@@ -599,7 +603,7 @@ impl<'a> Scope<'a> {
 
 /// A traversal step that certainly fails in Terraform (what `try()` skips).
 #[derive(Debug)]
-pub struct Certain;
+pub(crate) struct Certain;
 
 /// `value[key]` / `value.key`.
 fn get(value: &Value, key: &Value) -> Value {

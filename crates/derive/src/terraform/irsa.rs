@@ -10,19 +10,19 @@
 //! with trust policy required by EKS Pod Identity".
 
 use super::modules::{is_account, span_of, BlockCtx, Evaluator, ModuleSrc};
+use gitops_lint_core::finding::Location;
 use gitops_lint_model::infra::value::Value;
 use gitops_lint_model::infra::{Infra, Origin, PodIdentity, Role, RoleKind, Subject};
-use gitops_lint_core::finding::Location;
 use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl::edit::structure::Block;
 use serde_json::Value as Json;
 use std::collections::HashMap;
 
 /// The Pod Identity service principal.
-pub const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
+pub(crate) const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
 
 /// Whether a module source is the IRSA submodule (either major version).
-pub fn is_irsa_module(source: &str) -> bool {
+pub(crate) fn is_irsa_module(source: &str) -> bool {
     source.contains("iam-role-for-service-accounts")
 }
 
@@ -37,7 +37,11 @@ fn major(constraint: &str) -> Option<u32> {
 }
 
 /// Finds the expression of `key` inside an object literal (at any depth, through lists and calls).
-pub fn find_key<'e>(expr: &'e Expression, key: &str, depth: usize) -> Option<&'e Expression> {
+pub(crate) fn find_key<'e>(
+    expr: &'e Expression,
+    key: &str,
+    depth: usize,
+) -> Option<&'e Expression> {
     if depth > 12 {
         return None;
     }
@@ -102,7 +106,7 @@ fn provider_bad(p: Option<&(String, Value)>) -> bool {
 
 /// Whether the IRSA module creates its role in one instance: `create_role` (v5) or `create`
 /// (v6), both defaulting to true; `None` when unknown. Also returns the argument's name.
-pub fn module_creates(ctx: &BlockCtx) -> (Option<bool>, &'static str) {
+pub(crate) fn module_creates(ctx: &BlockCtx) -> (Option<bool>, &'static str) {
     for key in ["create_role", "create"] {
         if let Some(e) = attr(ctx.block, key) {
             return (ctx.scope.eval(e).to_bool(), key);
@@ -112,7 +116,7 @@ pub fn module_creates(ctx: &BlockCtx) -> (Option<bool>, &'static str) {
 }
 
 /// The role the IRSA module creates in one instance.
-pub fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
+pub(crate) fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role {
     let scope = ctx.scope;
     let block = ctx.block;
     let version = attr(block, "version")
@@ -619,7 +623,7 @@ fn policy_document_ref(expr: &Expression) -> Option<&str> {
 }
 
 /// The role an `aws_iam_role` block creates in one instance.
-pub fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<Role> {
+pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<Role> {
     let scope = ctx.scope;
     let block = ctx.block;
     let (name_expr, prefixed) = match (attr(block, "name"), attr(block, "name_prefix")) {

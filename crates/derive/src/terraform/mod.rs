@@ -31,4 +31,3 @@ pub fn evaluate(world: &World) -> Infra {
     modules::evaluate(world, &mut infra);
     infra
 }
-

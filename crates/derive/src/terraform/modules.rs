@@ -5,11 +5,11 @@
 use super::eval::{normalize, FileIndex, Locals, Scope, INSTANCE_BUDGET};
 use super::irsa;
 use super::types;
+use gitops_lint_core::finding::Location;
+use gitops_lint_core::source::{FileId, FileKind, PathSeg, Span};
 use gitops_lint_model::infra::value::Value;
 use gitops_lint_model::infra::{Infra, InfraTenant, Instance, Origin, SkippedRole, TenantSource};
-use gitops_lint_core::finding::Location;
 use gitops_lint_model::World;
-use gitops_lint_core::source::{FileId, FileKind, PathSeg, Span};
 use hcl::edit::expr::{Expression, TraversalOperator};
 use hcl::edit::structure::{Block, Body};
 use serde_json::Value as Json;
@@ -17,7 +17,7 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One module: the parsed `.tf` files of one directory.
-pub struct ModuleSrc {
+pub(crate) struct ModuleSrc {
     /// The repository.
     pub repo: usize,
     /// The directory, repo-relative (`""` for the repository root).
@@ -46,7 +46,7 @@ const MAX_COUNT: f64 = 100_000.0;
 const MAX_INSTANCES: usize = 200_000;
 
 /// The span of an HCL node in a file, as a location.
-pub fn span_of(file: FileId, node: &impl hcl::edit::Span) -> Location {
+pub(crate) fn span_of(file: FileId, node: &impl hcl::edit::Span) -> Location {
     match node.span() {
         Some(r) => Location::Span(Span {
             file,
@@ -58,12 +58,12 @@ pub fn span_of(file: FileId, node: &impl hcl::edit::Span) -> Location {
 }
 
 /// The source text of a node.
-pub fn text_of<'t>(text: &'t str, node: &impl hcl::edit::Span) -> &'t str {
+pub(crate) fn text_of<'t>(text: &'t str, node: &impl hcl::edit::Span) -> &'t str {
     node.span().and_then(|r| text.get(r)).unwrap_or("")
 }
 
 /// `var.NAME` when the expression is exactly that.
-pub fn var_name(expr: &Expression) -> Option<&str> {
+pub(crate) fn var_name(expr: &Expression) -> Option<&str> {
     let Expression::Traversal(t) = expr else {
         return None;
     };
@@ -77,7 +77,7 @@ pub fn var_name(expr: &Expression) -> Option<&str> {
 }
 
 /// The first `var.NAME` an expression mentions (what a `count` depends on).
-pub fn first_var(expr: &Expression) -> Option<&str> {
+pub(crate) fn first_var(expr: &Expression) -> Option<&str> {
     if let Some(v) = var_name(expr) {
         return Some(v);
     }
@@ -104,7 +104,7 @@ pub fn first_var(expr: &Expression) -> Option<&str> {
 }
 
 /// One expansion of a block: its address suffix, `each`, and `count.index`.
-pub type Expanded = (String, Option<(Value, Value)>, Option<f64>);
+pub(crate) type Expanded = (String, Option<(Value, Value)>, Option<f64>);
 
 /// How many instances a block has.
 pub enum Expansion {
@@ -535,7 +535,7 @@ pub fn evaluate(world: &World, infra: &mut Infra) {
 }
 
 /// How a module is called: its inputs and where they come from.
-pub struct Call<'r> {
+pub(crate) struct Call<'r> {
     /// Input variables.
     pub vars: HashMap<String, Value>,
     /// Where each input is set (the caller's argument, or the resource's `spec.vars` item).
@@ -553,7 +553,7 @@ pub struct Call<'r> {
 }
 
 /// Shared, read-only evaluation context.
-pub struct Evaluator<'a> {
+pub(crate) struct Evaluator<'a> {
     /// The World.
     pub world: &'a World,
     /// Files for `file()`.
@@ -1076,7 +1076,11 @@ pub fn is_account(s: &str) -> bool {
 
 /// Records a role Terraform creates, and its name among the names this instance creates. A name
 /// known only at apply makes the model incomplete: a ServiceAccount may well name this role.
-fn record_role(infra: &mut Infra, role: gitops_lint_model::infra::Role, names: &mut Vec<Option<String>>) {
+fn record_role(
+    infra: &mut Infra,
+    role: gitops_lint_model::infra::Role,
+    names: &mut Vec<Option<String>>,
+) {
     if role.name.is_none() && !role.prefixed {
         infra.incomplete.push((
             role.location.clone(),

@@ -1,13 +1,13 @@
 //! Tenants as the infra-repo lists them in `tenants.json` (`[{"id": ..., "tier": ...}]`).
 
-use gitops_lint_model::infra::{InfraTenant, TenantSource};
 use gitops_lint_core::finding::Location;
-use gitops_lint_model::World;
 use gitops_lint_core::source::PathSeg;
+use gitops_lint_model::infra::{InfraTenant, TenantSource};
+use gitops_lint_model::World;
 use serde_json::Value;
 
 /// Every entry of every `tenants.json`, in file order.
-pub fn from_tenants_json(world: &World) -> Vec<InfraTenant> {
+pub(crate) fn from_tenants_json(world: &World) -> Vec<InfraTenant> {
     // Only an infra-repo's (a repository with Terraform): an apps-repo may keep a tenants.json
     // of its own (an ApplicationSet files generator's input), which is not the infra's list.
     let tf_repos: std::collections::HashSet<usize> = world

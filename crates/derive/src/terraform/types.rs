@@ -14,7 +14,7 @@ const MAX_DEPTH: usize = 16;
 
 /// Converts `value` to the type `ty` (a `variable` block's `type` expression). Defaults are
 /// evaluated in `scope` (they are constants). Anything not understood is left unchanged.
-pub fn conform(scope: &Scope, value: Value, ty: &Expression, depth: usize) -> Value {
+pub(crate) fn conform(scope: &Scope, value: Value, ty: &Expression, depth: usize) -> Value {
     if depth > MAX_DEPTH || matches!(value, Value::Unknown | Value::Null) {
         return value;
     }

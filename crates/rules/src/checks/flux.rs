@@ -6,12 +6,12 @@
 //! `kustomization.yaml` is never taken for a Flux Kustomization. A reference without a namespace
 //! means the referrer's namespace; an object whose namespace is not written matches any.
 
-use gitops_lint_core::RuleId;
-use gitops_lint_model::repo_urls::RepoUrls;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_model::{DocRef, World};
 use gitops_lint_core::source::{key_path, PathSeg};
+use gitops_lint_core::RuleId;
+use gitops_lint_model::repo_urls::RepoUrls;
+use gitops_lint_model::{DocRef, World};
 use serde_json::Value;
 
 const SOURCE_KINDS: &[&str] = &[

@@ -6,12 +6,12 @@
 //! `pkg/argocd/argocd.go` and `pkg/argocd/gitcreds.go` (write-back method), and its
 //! `docs/configuration/images.md`.
 
-use gitops_lint_core::RuleId;
 use crate::checks::argocd::AppFindings;
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::PathSeg;
+use gitops_lint_core::RuleId;
 use gitops_lint_model::apps::AppRef;
 use gitops_lint_model::World;
-use gitops_lint_core::source::PathSeg;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

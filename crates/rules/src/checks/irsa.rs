@@ -6,17 +6,17 @@
 //! `<issuer>:sub` = `system:serviceaccount:<namespace>:<serviceaccount>`), and
 //! `aws/amazon-eks-pod-identity-webhook` `pkg/cache/cache.go`, which reads the annotation.
 
-use gitops_lint_core::RuleId;
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_model::accounts::ServiceAccount;
-use gitops_lint_model::World;
+use gitops_lint_core::RuleId;
 use gitops_lint_derive::terraform::modules::is_account;
+use gitops_lint_model::accounts::ServiceAccount;
 use gitops_lint_model::infra::value::Value;
 use gitops_lint_model::infra::{Infra, Role, RoleKind};
+use gitops_lint_model::World;
 use std::collections::{HashMap, HashSet};
 
 /// A role ARN taken apart.
-pub struct RoleArn<'a> {
+pub(crate) struct RoleArn<'a> {
     /// The 12-digit account id.
     pub account: &'a str,
     /// The role name (after the path).
@@ -29,7 +29,7 @@ pub struct RoleArn<'a> {
 /// `^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\x21-\x7E]+/)?[\w+=,.@-]{1,64}$`.
 /// This is stricter than the pod identity webhook's own check
 /// (`aws/amazon-eks-pod-identity-webhook` `pkg/cache/cache.go`), which only logs a mismatch.
-pub fn parse_role_arn(arn: &str) -> Result<RoleArn<'_>, String> {
+pub(crate) fn parse_role_arn(arn: &str) -> Result<RoleArn<'_>, String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if parts.len() != 6 || parts[0] != "arn" {
         return Err(format!("`{arn}` is not an ARN (`arn:aws:iam::<12-digit account>:role/<name>`); the pod identity webhook needs the full ARN"));

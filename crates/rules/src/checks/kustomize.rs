@@ -6,22 +6,22 @@
 //! see `yaml/continued-list-item`) or a typo'd entry (`tenant-3.yml` for `tenant-3.yaml`) is
 //! reported once, by `missing-resource`; the files it evidently meant count as listed.
 
+use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use gitops_lint_core::RuleId;
 use gitops_lint_matchers::go_path::path_match;
 use gitops_lint_model::discover::split_dir;
-use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_model::{Repo, World};
-use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// File names Kustomize accepts as a directory's kustomization.
-pub const KUSTOMIZATION_NAMES: [&str; 3] =
+pub(crate) const KUSTOMIZATION_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// One path-valued entry of a kustomization.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     /// The field it is listed under (`resources`, `patches`, ...).
     pub field: &'static str,
     /// The path as written (a generator's `key=` prefix removed).
@@ -103,7 +103,7 @@ pub fn entries(doc: &Value) -> Vec<Entry<'_>> {
 }
 
 /// Whether an entry names something outside this repository: a URL or a git remote.
-pub fn is_remote(entry: &str) -> bool {
+pub(crate) fn is_remote(entry: &str) -> bool {
     let first = entry.split('/').next().unwrap_or("");
     entry.contains("://")
         || entry.starts_with("git@")
@@ -123,7 +123,7 @@ fn is_glob(entry: &str) -> bool {
 
 /// An entry resolved against the kustomization's directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Resolved {
+pub(crate) enum Resolved {
     /// A repository-relative, normalized path (`""` is the root).
     Path(String),
     /// The path climbs above the repository root, or is absolute.

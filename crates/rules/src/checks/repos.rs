@@ -3,11 +3,11 @@
 //! Onboarding opens one PR in each repository; merging one without the other leaves them
 //! disagreeing. Hash-indexed: linear in tenants.
 
-use gitops_lint_core::RuleId;
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_model::{Tenant, World};
 use gitops_lint_core::source::{key_path, FileId};
+use gitops_lint_core::RuleId;
 use gitops_lint_model::infra::{InfraTenant, TenantSource};
+use gitops_lint_model::{Tenant, World};
 use std::collections::{HashMap, HashSet};
 
 fn tenant_location(t: &Tenant) -> Location {

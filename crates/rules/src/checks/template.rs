@@ -4,21 +4,21 @@
 //! invalid Kubernetes or Helm name, is reported at the template. So is a placeholder that
 //! onboarding does not replace at all.
 
-use gitops_lint_core::RuleId;
-use gitops_lint_matchers::k8s_names::{problem, NameKind};
 use super::unrendered::RULE;
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::display_path;
+use gitops_lint_core::source::{key_path, FileKind, PathSeg, SourceFile, Span};
+use gitops_lint_core::RuleId;
+use gitops_lint_matchers::k8s_names::{problem, NameKind};
 use gitops_lint_model::World;
 use gitops_lint_syntax::placeholder::{scan, unmask};
 use gitops_lint_syntax::scalar::resolve_plain;
 use gitops_lint_syntax::yaml;
-use gitops_lint_core::source::display_path;
-use gitops_lint_core::source::{key_path, FileKind, PathSeg, SourceFile, Span};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The placeholders onboarding's `sed` replaces, with the stand-in value used to render.
-pub const KNOWN: [(&str, &str); 5] = [
+pub(crate) const KNOWN: [(&str, &str); 5] = [
     ("TENANT_ID", "tenant-1"),
     ("RELEASE_VERSION", "1.0.0"),
     ("ACCOUNT_ID", "123456789012"),
@@ -143,7 +143,10 @@ fn render_error(
     rendered: &Rendered,
     loaded: &yaml::LoadedYaml,
 ) -> Option<((usize, usize), String)> {
-    let issue = loaded.issues.iter().find(|i| i.rule == RuleId::YAML_SYNTAX)?;
+    let issue = loaded
+        .issues
+        .iter()
+        .find(|i| i.rule == RuleId::YAML_SYNTAX)?;
     let at = rendered.to_template(issue.start);
     let line = file.line_index(at);
     let span = rendered

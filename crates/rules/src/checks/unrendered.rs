@@ -2,11 +2,11 @@
 //! not a tier template, where onboarding's `sed` missed it or someone copied a template by hand.
 //! Tier templates themselves are checked in [`super::template`].
 
-use gitops_lint_core::RuleId;
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::{FileKind, SourceFile, Span};
+use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 use gitops_lint_syntax::placeholder::{scan, Token};
-use gitops_lint_core::source::{FileKind, SourceFile, Span};
 
 /// The rule id shared with [`super::template`].
 pub const RULE: RuleId = RuleId::YAML_UNRENDERED_PLACEHOLDER;

@@ -7,18 +7,18 @@
 //!   script with no earlier step (in the job or a job it `needs`) checking the id against a
 //!   DNS-1123 label pattern: script injection, and an invalid namespace name.
 
-use gitops_lint_core::RuleId;
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::{FileId, FileKind, PathSeg, SourceFile, Span};
+use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 use gitops_lint_syntax::yaml::{literal_to_outer, YamlDoc};
-use gitops_lint_core::source::{FileId, FileKind, PathSeg, SourceFile, Span};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The workflow's tier choices differ from the tier templates.
-pub const TIER_OPTIONS: RuleId = RuleId::WORKFLOW_TIER_OPTIONS;
+pub(crate) const TIER_OPTIONS: RuleId = RuleId::WORKFLOW_TIER_OPTIONS;
 /// `${{ inputs.tenant_id }}` used in `run:` without validation.
-pub const UNVALIDATED_TENANT_ID: RuleId = RuleId::WORKFLOW_UNVALIDATED_TENANT_ID;
+pub(crate) const UNVALIDATED_TENANT_ID: RuleId = RuleId::WORKFLOW_UNVALIDATED_TENANT_ID;
 
 /// Runs the workflow checks.
 pub fn check(world: &World) -> Vec<Finding> {

@@ -6,9 +6,9 @@
 //! `{RELEASE_VERSION}`, ...) is per-installation, so a field that holds one becomes a pattern
 //! (a regular expression) the tenant's value must match instead of a fixed value.
 
+use gitops_lint_core::source::PathSeg;
 use gitops_lint_model::{DocRef, Tenant, World};
 use gitops_lint_syntax::placeholder::unmask;
-use gitops_lint_core::source::PathSeg;
 use serde_json::{json, Map, Value};
 
 /// A tenant's document with its Helm values as a mapping in place of the values string (so one

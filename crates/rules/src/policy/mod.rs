@@ -15,10 +15,10 @@
 mod contract;
 pub mod input;
 
-use gitops_lint_core::RuleId;
 use gitops_lint_core::finding::{Finding, Level, Location};
-use gitops_lint_model::World;
 use gitops_lint_core::source::{FileId, PathSeg};
+use gitops_lint_core::RuleId;
+use gitops_lint_model::World;
 use rayon::prelude::*;
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::Engine;
@@ -61,7 +61,7 @@ pub struct PolicySet {
 const EMBEDDED: &str = "(embedded) ";
 
 /// The `"rule": "family/name"` literals of a policy's text.
-pub fn rule_literals(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn rule_literals(text: &str) -> impl Iterator<Item = &str> {
     text.split("\"rule\":").skip(1).filter_map(|part| {
         part.trim_start()
             .strip_prefix('"')
@@ -84,7 +84,7 @@ impl PolicySet {
     }
 
     /// Compiles policies given as (name, text) pairs.
-    pub fn from_sources(
+    pub(crate) fn from_sources(
         sources: Vec<(String, String)>,
         time_limit: Duration,
     ) -> Result<PolicySet, PolicyError> {

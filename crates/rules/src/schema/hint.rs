@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 /// What probably went wrong with an unknown field.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Hint {
+pub(crate) enum Hint {
     /// The field belongs under `under`, a field of the same object. `present` says whether the
     /// object has that field already; `list` whether it is a list (the field goes in an item).
     Deeper {

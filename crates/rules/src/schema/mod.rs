@@ -10,9 +10,9 @@ mod registry;
 mod words;
 
 use gitops_lint_core::finding::Finding;
+use gitops_lint_core::source::{FileKind, PathSeg};
 use gitops_lint_model::World;
 use gitops_lint_syntax::locate::SpanIndex;
-use gitops_lint_core::source::{FileKind, PathSeg};
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
 use rayon::prelude::*;

@@ -82,7 +82,7 @@ impl<'a> Node<'a> {
     }
 
     /// Declared property names, in schema order.
-    pub fn field_names(&self) -> Vec<&'a str> {
+    pub(crate) fn field_names(&self) -> Vec<&'a str> {
         self.schema
             .get("properties")
             .and_then(Value::as_object)
@@ -123,7 +123,7 @@ impl<'a> Node<'a> {
 }
 
 /// `a` or `an`.
-pub fn article(word: &str) -> &'static str {
+pub(crate) fn article(word: &str) -> &'static str {
     match word.chars().next().map(|c| c.to_ascii_lowercase()) {
         Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
         _ => "a",
@@ -131,7 +131,7 @@ pub fn article(word: &str) -> &'static str {
 }
 
 /// `a string`, `a string or a number`, ...
-pub fn describe_types(types: &[&str]) -> String {
+pub(crate) fn describe_types(types: &[&str]) -> String {
     if types.is_empty() {
         return "any value".to_string();
     }

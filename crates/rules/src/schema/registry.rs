@@ -9,16 +9,22 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 const SOURCES: &[(&str, &str)] = &[
-    ("schemas/k8s.json", include_str!("../../../../schemas/k8s.json")),
+    (
+        "schemas/k8s.json",
+        include_str!("../../../../schemas/k8s.json"),
+    ),
     (
         "schemas/argocd.json",
         include_str!("../../../../schemas/argocd.json"),
     ),
-    ("schemas/flux.json", include_str!("../../../../schemas/flux.json")),
+    (
+        "schemas/flux.json",
+        include_str!("../../../../schemas/flux.json"),
+    ),
 ];
 
 /// Every known kind and every schema definition.
-pub struct Registry {
+pub(crate) struct Registry {
     /// `apiVersion/kind` -> definition name.
     kinds: BTreeMap<String, String>,
     /// Definition name -> schema.
@@ -116,7 +122,7 @@ impl Registry {
 }
 
 /// The definition name a `$ref` points to.
-pub fn ref_name(reference: &str) -> &str {
+pub(crate) fn ref_name(reference: &str) -> &str {
     reference
         .strip_prefix("#/definitions/")
         .unwrap_or(reference)

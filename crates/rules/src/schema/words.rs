@@ -1,17 +1,17 @@
 //! Turning validator problems into findings people can act on: the field's type by name, where
 //! a mis-indented field belongs and by how many columns to move it, what YAML made of a value.
 
-use gitops_lint_core::RuleId;
 use super::hint::{hint, Hint};
 use super::nav::{describe_types, Node};
 use super::registry::Registry;
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_syntax::locate::SpanIndex;
 use gitops_lint_core::source::{display_path, PathSeg, SourceFile};
+use gitops_lint_core::RuleId;
+use gitops_lint_syntax::locate::SpanIndex;
 use serde_json::Value;
 
 /// What wording needs: the schemas, the file and its span tree.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The schemas.
     pub reg: &'static Registry,
     /// The file the problems are in.
@@ -79,7 +79,7 @@ impl Context<'_> {
     }
 
     /// `requests` is not a field of `spec.template.spec.containers[0]` (a Container); ...
-    pub fn unknown_field(
+    pub(crate) fn unknown_field(
         &self,
         doc: usize,
         value: &Value,
@@ -242,7 +242,7 @@ impl Context<'_> {
     }
 
     /// `replicas` in `spec` must be an integer, but YAML reads `"3"` as a string.
-    pub fn invalid_type(
+    pub(crate) fn invalid_type(
         &self,
         doc: usize,
         value: &Value,

@@ -6,13 +6,13 @@
 //! (`NewHookType`, `NewHookDeletePolicy`), `hook/hook.go` (`IsHook`), `sync_phase.go`
 //! (`syncPhases`), `resource/annotations.go` (`GetAnnotationCSVs`).
 
-use gitops_lint_core::RuleId;
 use super::options::{classify, known, Place, Verdict};
 use super::{templated, AppFindings};
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::{FileId, FileKind, PathSeg};
+use gitops_lint_core::RuleId;
 use gitops_lint_model::apps::AppOrigin;
 use gitops_lint_model::World;
-use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use serde_json::{Map, Value};
 
 const WAVE: &str = "argocd.argoproj.io/sync-wave";

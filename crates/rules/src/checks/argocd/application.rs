@@ -3,14 +3,14 @@
 //! (Argo CD `util/argo/argo.go`: `ValidatePermissions`, `validateSourcePermissions`,
 //! `GetDestinationServer`; `pkg/apis/application/v1alpha1/types.go`).
 
-use gitops_lint_core::RuleId;
 use super::options::{classify, known, Place, Verdict};
 use super::{join_repo_path, sources, templated, AppFindings, Source};
-use gitops_lint_model::repo_urls::RepoUrls;
 use gitops_lint_core::finding::Finding;
-use gitops_lint_model::apps::AppRef;
-use gitops_lint_model::{Repo, World};
 use gitops_lint_core::source::{key_path, PathSeg};
+use gitops_lint_core::RuleId;
+use gitops_lint_model::apps::AppRef;
+use gitops_lint_model::repo_urls::RepoUrls;
+use gitops_lint_model::{Repo, World};
 use serde_json::Value;
 use std::collections::BTreeSet;
 

@@ -127,7 +127,7 @@ const OPTIONS: &[Opt] = &[
 
 /// What an option string is.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Read where it is written (or the default, a harmless no-op).
     Ok,
     /// A real option, but the code never reads it in this place.

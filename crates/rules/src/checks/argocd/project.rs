@@ -5,16 +5,16 @@
 //! `isDestinationMatched`, `IsGroupKindNamePermitted`; applied by `util/argo/argo.go`
 //! `ValidatePermissions`).
 
-use gitops_lint_core::RuleId;
 use super::{join_repo_path, sources, templated, AppFindings};
-use gitops_lint_matchers::gobwas::argo_glob;
-use gitops_lint_matchers::go_path::path_match;
-use gitops_lint_matchers::git_url::normalize_git_url;
-use gitops_lint_model::repo_urls::RepoUrls;
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_model::apps::AppRef;
-use gitops_lint_model::{DocRef, World};
 use gitops_lint_core::source::{key_path, FileId, FileKind, PathSeg};
+use gitops_lint_core::RuleId;
+use gitops_lint_matchers::git_url::normalize_git_url;
+use gitops_lint_matchers::go_path::path_match;
+use gitops_lint_matchers::gobwas::argo_glob;
+use gitops_lint_model::apps::AppRef;
+use gitops_lint_model::repo_urls::RepoUrls;
+use gitops_lint_model::{DocRef, World};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
