@@ -84,7 +84,7 @@ fn checks_see_generated_applications_at_their_template_lines() {
             value: generated(t),
         })
         .collect();
-    let mut findings = gitops_lint_rules::checks::argocd::check(&world, &config);
+    let mut findings = gitops_lint_rules::checks::argocd::check(&world);
     findings.extend(gitops_lint_rules::checks::image_updater::check(&world));
     let findings = gitops_lint_report::resolve(&world, findings);
     let file = world.file(at.file);

@@ -2,7 +2,7 @@
 //! `not len index slice eq ne lt le gt ge print println printf`.
 
 use super::format::{number, sprint, truthy, type_name};
-use super::{Ctx, Error, Funcs};
+use super::{Cause, Ctx, Error, Funcs};
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -78,7 +78,8 @@ fn index(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
                     )));
                 };
                 if i < 0 || i as usize >= x.len() {
-                    return Err(Error::func(format!("index out of range: {i}")));
+                    return Err(Error::func(format!("index out of range: {i}"))
+                        .with_cause(Cause::IndexOutOfRange));
                 }
                 x.swap_remove(i as usize)
             }
@@ -121,9 +122,10 @@ fn slice(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
         _ => return Err(Error::func("slice: too many indexes")),
     };
     if lo > hi || hi > len {
-        return Err(Error::func(format!(
-            "slice: index out of range [{lo}:{hi}]"
-        )));
+        return Err(
+            Error::func(format!("slice: index out of range [{lo}:{hi}]"))
+                .with_cause(Cause::IndexOutOfRange),
+        );
     }
     Ok(match first {
         Value::String(s) => Value::String(

@@ -3,7 +3,7 @@
 
 use super::format::{print, truthy, type_name};
 use super::parse::{Arg, Node, Operand, Pipeline};
-use super::{Error, ErrorKind, MissingKey, Templates};
+use super::{Cause, Error, ErrorKind, MissingKey, Templates};
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -50,6 +50,7 @@ pub(super) fn run<'a>(
             template: tree.file.to_string(),
             offset: usize::MAX,
             message: format!("templates nested deeper than {}", set.options.max_depth),
+            cause: Cause::Other,
         });
     }
     let mut ex = Exec {
@@ -94,6 +95,7 @@ impl<'a> Exec<'a> {
             template: self.file.to_string(),
             offset: pos,
             message: message.into(),
+            cause: Cause::Other,
         }
     }
 
@@ -279,6 +281,7 @@ impl<'a> Exec<'a> {
                             "method call `.{}` with arguments is not supported",
                             chain.join(".")
                         ),
+                        cause: Cause::Other,
                     });
                 }
             }
@@ -319,6 +322,7 @@ impl<'a> Exec<'a> {
                 template: self.file.to_string(),
                 offset: pos,
                 message: format!("function `{name}` is not supported"),
+                cause: Cause::Other,
             });
         };
         let mut vals = Vec::with_capacity(args.len() + 1);
@@ -373,13 +377,13 @@ impl<'a> Exec<'a> {
                 Value::Object(m) => match m.get(name) {
                     Some(x) => x,
                     None if self.set.options.missing_key == MissingKey::Error => {
-                        return Err(self.error(
-                            pos,
-                            format!(
-                                "map has no entry for key \"{name}\" (at {base}.{})",
-                                chain[..=i].join(".")
-                            ),
-                        ))
+                        let missing = chain[..=i].join(".");
+                        let message =
+                            format!("map has no entry for key \"{name}\" (at {base}.{missing})");
+                        let path = format!("{base}.{missing}")
+                            .trim_start_matches('.')
+                            .to_string();
+                        return Err(self.error(pos, message).with_cause(Cause::MissingKey(path)));
                     }
                     None => &NULL,
                 },

@@ -67,9 +67,29 @@ pub struct Error {
     pub offset: usize,
     /// What happened.
     pub message: String,
+    /// Why, where a caller decides by it (typed, so that nobody matches on the message).
+    pub cause: Cause,
+}
+
+/// The causes of an execution error that callers tell apart.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Cause {
+    /// Anything else.
+    #[default]
+    Other,
+    /// `missingkey=error` and the key is absent: the dotted path of the missing key (`a.x`).
+    MissingKey(String),
+    /// `index` or `slice` beyond the end of a list.
+    IndexOutOfRange,
 }
 
 impl Error {
+    /// The same error with a typed cause.
+    pub fn with_cause(mut self, cause: Cause) -> Error {
+        self.cause = cause;
+        self
+    }
+
     /// An execution error raised by a function; the executor fills in where.
     pub fn func(message: impl Into<String>) -> Error {
         Error {
@@ -77,6 +97,7 @@ impl Error {
             template: String::new(),
             offset: usize::MAX,
             message: message.into(),
+            cause: Cause::Other,
         }
     }
 
@@ -216,6 +237,7 @@ impl Templates {
                 kind: ErrorKind::Unsupported(format!("function `{f}`")),
                 template: name.to_string(),
                 offset: pos,
+                cause: Cause::Other,
             });
         }
         let file: Arc<str> = Arc::from(name);

@@ -2,7 +2,7 @@
 //! comments, pipelines, `if`/`else if`/`range`/`with`/`define`/`template`/`block`. Positions
 //! are byte offsets into the file the template came from.
 
-use super::{Error, ErrorKind};
+use super::{Cause, Error, ErrorKind};
 use serde_json::Value;
 
 /// A literal or reference inside a command.
@@ -121,6 +121,7 @@ fn err(file: &str, pos: usize, kind: ErrorKind, message: String) -> Error {
         template: file.to_string(),
         offset: pos,
         message,
+        cause: Cause::Other,
     }
 }
 

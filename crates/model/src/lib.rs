@@ -64,6 +64,8 @@ pub struct World {
     pub service_accounts: Vec<accounts::ServiceAccount>,
     /// The accounts workloads run as, from manifests and rendered Helm releases.
     pub account_uses: Vec<accounts::AccountUse>,
+    /// Which repository URLs name a linted repository.
+    pub repo_urls: repo_urls::RepoUrls,
 }
 
 impl World {

@@ -2,6 +2,7 @@
 //! the [`World`]. A file that does not read or parse becomes a finding; loading goes on.
 
 use crate::discover::{self, FoundFile};
+use crate::repo_urls::RepoUrls;
 use crate::{tenancy, Repo, World};
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
@@ -213,6 +214,7 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
         world.files.push(file.source);
     }
     world.index_kinds();
+    world.repo_urls = RepoUrls::new(&world, config);
     findings.extend(tenancy::collect(&mut world, config));
     (world, findings)
 }

@@ -14,7 +14,9 @@ use gitops_lint_config::Config;
 use gitops_lint_matchers::git_url::same_repo_key;
 use std::path::{Path, PathBuf};
 
-/// Resolves repository URLs to linted repositories (indexes into `world.repos`).
+/// Resolves repository URLs to linted repositories (indexes into `world.repos`). Built once,
+/// when the World is loaded ([`World::repo_urls`]).
+#[derive(Debug, Default)]
 pub struct RepoUrls {
     /// Configured URL keys -> repository index (None: configured, but not one of the PATHs).
     configured: Vec<(String, Option<usize>)>,

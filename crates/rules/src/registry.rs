@@ -73,7 +73,7 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
             RuleId::ARGOCD_ANNOTATION_HOOK,
             RuleId::ARGOCD_ANNOTATION_SYNC_OPTIONS,
         ],
-        run: checks::argocd::check,
+        run: |w, _| checks::argocd::check(w),
     },
     NativeCheck {
         name: "checks::image_updater",
@@ -92,7 +92,7 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
             RuleId::FLUX_PATH_MISSING,
             RuleId::FLUX_DEPENDS_ON_MISSING,
         ],
-        run: checks::flux::check,
+        run: |w, _| checks::flux::check(w),
     },
     NativeCheck {
         name: "checks::irsa",

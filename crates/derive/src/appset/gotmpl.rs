@@ -5,7 +5,7 @@
 //! (`include`, `tpl`, `required`) are not there, as in Argo CD. Upstream: Argo CD
 //! `applicationset/utils/utils.go` (`init` builds the function table, `Replace` renders).
 
-use gitops_lint_gotemplate::{Ctx, ErrorKind, Funcs, MissingKey, Options, Templates};
+use gitops_lint_gotemplate::{Cause, Ctx, ErrorKind, Funcs, MissingKey, Options, Templates};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,11 +18,24 @@ pub(crate) enum GoError {
     Failed {
         /// The error in Argo CD's words.
         message: String,
-        /// The missing key, when that is the error.
-        missing: Option<String>,
+        /// Why, for the rule choice.
+        cause: Failure,
     },
     /// A construct this tool does not evaluate.
     NotUnderstood(String),
+}
+
+/// Why Argo CD fails to render a template, as far as the rules tell causes apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// `missingkey=error` and this key (dotted, `path.nope`) is absent.
+    MissingKey(String),
+    /// `index` beyond the end of a list (`{{index .path.segments 5}}`).
+    IndexOutOfRange,
+    /// A function Argo CD's table does not have (often fasttemplate syntax under goTemplate).
+    UndefinedFunction,
+    /// Anything else.
+    Other,
 }
 
 /// A rendered string and the keys that printed `<no value>`.
@@ -444,12 +457,6 @@ fn parsed(text: &str, missingkey_error: bool) -> Parsed {
     })
 }
 
-/// The key of a `map has no entry for key "x" (at .a.x)` error: `a.x`.
-fn missing_key(message: &str) -> Option<String> {
-    let at = message.split("(at ").nth(1)?;
-    Some(at.trim_end_matches(')').trim_start_matches('.').to_string())
-}
-
 /// Renders `text` as a Go `text/template` with `data` as `.`.
 pub fn render(text: &str, data: &Value, missingkey_error: bool) -> Result<GoRendered, GoError> {
     // Run strict first, to learn which keys are missing; then as Argo CD would.
@@ -464,17 +471,21 @@ pub fn render(text: &str, data: &Value, missingkey_error: bool) -> Result<GoRend
                     message: format!(
                         "failed to parse template {text}: template: :1: function \"{f}\" not defined"
                     ),
-                    missing: None,
+                    cause: Failure::UndefinedFunction,
                 },
                 _ => GoError::NotUnderstood(format!("{what} in `{text}`")),
             }
         }
         ErrorKind::Parse => GoError::Failed {
             message: format!("failed to parse template {text}: {}", e.message),
-            missing: None,
+            cause: Failure::Other,
         },
         ErrorKind::Exec => GoError::Failed {
-            missing: missing_key(&e.message).filter(|_| e.message.contains("no entry")),
+            cause: match e.cause {
+                Cause::MissingKey(key) => Failure::MissingKey(key),
+                Cause::IndexOutOfRange => Failure::IndexOutOfRange,
+                Cause::Other => Failure::Other,
+            },
             message: format!("failed to execute go template {text}: {}", e.message),
         },
     };
@@ -485,9 +496,10 @@ pub fn render(text: &str, data: &Value, missingkey_error: bool) -> Result<GoRend
         }),
         Err(e) if missingkey_error => Err(fail(e)),
         Err(e) => {
-            let missing = (e.kind == ErrorKind::Exec && e.message.contains("no entry"))
-                .then(|| missing_key(&e.message))
-                .flatten();
+            let missing = match e.cause {
+                Cause::MissingKey(key) if e.kind == ErrorKind::Exec => Some(key),
+                _ => None,
+            };
             let out = parsed(text, false)
                 .and_then(|t| t.execute("t", data))
                 .map_err(fail)?;
@@ -547,8 +559,8 @@ mod tests {
         assert_eq!(soft.text, "<no value>");
         assert_eq!(soft.missing, vec!["path.nope".to_string()]);
         match render("{{.path.nope}}", &data(), true) {
-            Err(GoError::Failed { missing, .. }) => {
-                assert_eq!(missing.as_deref(), Some("path.nope"))
+            Err(GoError::Failed { cause, .. }) => {
+                assert_eq!(cause, Failure::MissingKey("path.nope".into()))
             }
             _ => panic!("missingkey=error fails"),
         }

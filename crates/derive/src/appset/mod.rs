@@ -27,6 +27,7 @@ use gitops_lint_core::source::PathSeg;
 use gitops_lint_core::RuleId;
 use gitops_lint_model::apps::GeneratedApp;
 use gitops_lint_model::{DocRef, World};
+use gotmpl::Failure;
 use rayon::prelude::*;
 use render::{Issue, Mode};
 use serde_json::{Map, Value};
@@ -58,11 +59,11 @@ pub fn expand(world: &World, config: &Config) -> (Vec<GeneratedApp>, Vec<Finding
     }
     // The same repoURL -> checkout mapping as the Application checks (`repoURLs:`, else the
     // directory name).
-    let urls = gitops_lint_model::repo_urls::RepoUrls::new(world, config);
+    let urls = &world.repo_urls;
     let mut apps = Vec::new();
     let mut findings = Vec::new();
     for at in world.kind("ApplicationSet") {
-        let (a, f) = expand_one(world, config, *at, &files, &urls);
+        let (a, f) = expand_one(world, config, *at, &files, urls);
         apps.extend(a);
         findings.extend(f);
     }
@@ -556,20 +557,17 @@ fn report_issue(
         }
         Issue::Failed {
             message,
-            missing,
+            cause,
             path,
         } => {
             reports.fatal = true;
             let location = template_location(at, &path);
-            let is_index = message.contains("index out of range");
-            let rule = if is_index {
-                INDEX_OUT_OF_RANGE
-            } else if missing.is_some() || message.contains("not defined") {
-                PARAM_UNKNOWN
-            } else {
-                GENERATOR_ERROR
+            let rule = match cause {
+                Failure::IndexOutOfRange => INDEX_OUT_OF_RANGE,
+                Failure::MissingKey(_) | Failure::UndefinedFunction => PARAM_UNKNOWN,
+                Failure::Other => GENERATOR_ERROR,
             };
-            let hint = if message.contains("not defined") {
+            let hint = if cause == Failure::UndefinedFunction {
                 "; this is fasttemplate syntax, and goTemplate needs `{{.path.basename}}`-style references"
             } else {
                 ""
@@ -580,7 +578,11 @@ fn report_issue(
                 location,
             )
             .with_help("`gitops-lint appset <file>` lists the parameters each generator provides");
-            reports.add(path, missing.as_deref().unwrap_or(""), f);
+            let missing = match &cause {
+                Failure::MissingKey(key) => key.as_str(),
+                _ => "",
+            };
+            reports.add(path, missing, f);
             true
         }
         Issue::NotUnderstood { message, path } => {

@@ -3,7 +3,7 @@
 //! unresolved or fail on, by the path of the string in the template.
 
 use super::fasttemplate;
-use super::gotmpl::{self, GoError};
+use super::gotmpl::{self, Failure, GoError};
 use super::params::Params;
 use gitops_lint_core::source::PathSeg;
 use serde_json::{Map, Value};
@@ -32,8 +32,8 @@ pub(crate) enum Issue {
     Failed {
         /// Argo CD's error, or ours in its words.
         message: String,
-        /// The failing key when the error is a missing key (for the rule choice).
-        missing: Option<String>,
+        /// Why (for the rule choice).
+        cause: Failure,
         /// Path of the string.
         path: Vec<PathSeg>,
     },
@@ -83,7 +83,7 @@ pub(crate) fn render_str(
         if let Some(message) = r.error {
             issues.push(Issue::Failed {
                 message,
-                missing: None,
+                cause: Failure::Other,
                 path: path.to_vec(),
             });
             return r.text;
@@ -106,10 +106,10 @@ pub(crate) fn render_str(
             }
             r.text
         }
-        Err(GoError::Failed { message, missing }) => {
+        Err(GoError::Failed { message, cause }) => {
             issues.push(Issue::Failed {
                 message,
-                missing,
+                cause,
                 path: path.to_vec(),
             });
             text.to_string()

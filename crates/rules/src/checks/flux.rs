@@ -6,7 +6,6 @@
 //! `kustomization.yaml` is never taken for a Flux Kustomization. A reference without a namespace
 //! means the referrer's namespace; an object whose namespace is not written matches any.
 
-use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{key_path, PathSeg};
 use gitops_lint_core::RuleId;
@@ -76,8 +75,8 @@ fn find<'a, 'w>(
 }
 
 /// Runs the Flux checks.
-pub fn check(world: &World, config: &Config) -> Vec<Finding> {
-    let urls = RepoUrls::new(world, config);
+pub fn check(world: &World) -> Vec<Finding> {
+    let urls = &world.repo_urls;
     let sources = objects(world, SOURCE_KINDS);
     let kustomizations = objects(world, &["Kustomization"]);
     let releases = objects(world, &["HelmRelease"]);
@@ -89,7 +88,7 @@ pub fn check(world: &World, config: &Config) -> Vec<Finding> {
         {
             local_path(
                 world,
-                &urls,
+                urls,
                 k,
                 src,
                 path,
@@ -116,7 +115,7 @@ pub fn check(world: &World, config: &Config) -> Vec<Finding> {
             if src.kind == "GitRepository" || src.kind == "Bucket" {
                 local_path(
                     world,
-                    &urls,
+                    urls,
                     r,
                     src,
                     chart,

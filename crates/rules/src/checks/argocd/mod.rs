@@ -9,7 +9,6 @@ mod application;
 mod options;
 mod project;
 
-use gitops_lint_config::Config;
 use gitops_lint_core::finding::Finding;
 use gitops_lint_core::source::PathSeg;
 use gitops_lint_model::apps::{AppOrigin, AppRef};
@@ -20,11 +19,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Runs every Argo CD check.
-pub fn check(world: &World, config: &Config) -> Vec<Finding> {
-    let urls = RepoUrls::new(world, config);
+pub fn check(world: &World) -> Vec<Finding> {
+    let urls = &world.repo_urls;
     let mut found = AppFindings::default();
-    application::check(world, &urls, &mut found);
-    project::check(world, &urls, &mut found);
+    application::check(world, urls, &mut found);
+    project::check(world, urls, &mut found);
     annotations::check(world, &mut found);
     found.collapse()
 }
