@@ -3,7 +3,7 @@
 //! listed as comments so the output alone explains an empty or partial result.
 
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_derive::appset::yaml_out::to_yaml;
+use gitops_lint_gotemplate::yaml_out::to_yaml_document as to_yaml;
 use gitops_lint_model::World;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

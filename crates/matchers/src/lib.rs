@@ -7,6 +7,7 @@
 //! - [`iam`]: IAM `StringLike` (trust policy conditions);
 //! - [`k8s_names`]: Kubernetes DNS-1123 names and Helm release names;
 //! - [`git_url`]: git URL normalisation (Argo CD `NormalizeGitURL`, same-repo keys);
+//! - [`paths`]: every repository-path join and normaliser;
 //!
 //! It depends on no other crate of the workspace.
 
@@ -16,3 +17,4 @@ pub mod go_path;
 pub mod gobwas;
 pub mod iam;
 pub mod k8s_names;
+pub mod paths;

@@ -391,7 +391,7 @@ fn substr(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gitops_lint_gotemplate::Err
 fn to_yaml(_: &Ctx<'_>, a: &[Value]) -> Result<Value, gitops_lint_gotemplate::Error> {
     // sigs.k8s.io/yaml.Marshal goes through JSON: map keys come out sorted.
     let v = gitops_lint_gotemplate::yaml_out::canonical(&a.last().cloned().unwrap_or(Value::Null));
-    let text = super::yaml_out::to_yaml(&v);
+    let text = gitops_lint_gotemplate::yaml_out::to_yaml_document(&v);
     Ok(Value::String(text.trim_end_matches('\n').to_string()))
 }
 

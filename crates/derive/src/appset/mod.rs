@@ -18,7 +18,6 @@ mod names;
 mod params;
 mod render;
 mod sprig_extra;
-pub mod yaml_out;
 
 use generators::{Ctx, GenError};
 use gitops_lint_config::Config;

@@ -4,6 +4,7 @@
 //! syntax and `$1` expansion agree. Registered in Argo CD's table only (`super::gotmpl`).
 
 use gitops_lint_gotemplate::{format::sprint, Ctx};
+use gitops_lint_matchers::paths::clean as clean_path;
 use serde_json::Value;
 
 type Res = Result<Value, gitops_lint_gotemplate::Error>;
@@ -44,34 +45,6 @@ pub(crate) fn dig(_: &Ctx<'_>, a: &[Value]) -> Res {
         }
     }
     Ok(cur.clone())
-}
-
-/// Go's `path.Clean`.
-pub(crate) fn clean_path(p: &str) -> String {
-    if p.is_empty() {
-        return ".".into();
-    }
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
 }
 
 /// Go's `path.Base`.
@@ -220,8 +193,5 @@ mod tests {
         assert_eq!(dir_path("values.yaml"), ".");
         assert_eq!(ext_path("a/b.tar.gz"), ".gz");
         assert_eq!(ext_path("a.b/c"), "");
-        assert_eq!(clean_path("a//b/../c/."), "a/c");
-        assert_eq!(clean_path("../a"), "../a");
-        assert_eq!(clean_path("/../a"), "/a");
     }
 }

@@ -5,6 +5,7 @@
 
 use super::functions;
 use gitops_lint_core::source::FileId;
+use gitops_lint_matchers::paths::normalize;
 use gitops_lint_model::infra::value::{number_to_string, Value};
 use gitops_lint_model::World;
 use hcl::edit::expr::{BinaryOperator, Expression, TraversalOperator, UnaryOperator};
@@ -35,21 +36,6 @@ impl<'w> FileIndex<'w> {
         let normal = normalize(path)?;
         self.by_path.get(&(repo, normal.as_str())).copied()
     }
-}
-
-/// Normalises a `/`-separated relative path; `None` when it leaves the repository.
-pub fn normalize(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 /// A module's `locals`, evaluated on first use (locals may refer to each other in any order).

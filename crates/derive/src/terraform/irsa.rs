@@ -9,7 +9,7 @@
 //! Amazon EKS User Guide, "Assign IAM roles to Kubernetes service accounts" and "Create IAM role
 //! with trust policy required by EKS Pod Identity".
 
-use super::modules::{is_account, span_of, BlockCtx, Evaluator, ModuleSrc};
+use super::modules::{is_account, location_of, BlockCtx, Evaluator, ModuleSrc};
 use gitops_lint_core::finding::Location;
 use gitops_lint_model::infra::value::Value;
 use gitops_lint_model::infra::{Infra, Origin, PodIdentity, Role, RoleKind, Subject};
@@ -218,13 +218,16 @@ pub(crate) fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role 
             None => Origin {
                 value: provider_value.clone(),
                 text: String::new(),
-                location: span_of(ctx.file, e),
+                location: location_of(ctx.file, e),
             },
         }
     });
     let trust_location = providers_expr
         .map(|e| find_key(e, "namespace_service_accounts", 0).unwrap_or(e))
-        .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e));
+        .map_or_else(
+            || location_of(ctx.file, &block.ident),
+            |e| location_of(ctx.file, e),
+        );
     Role {
         name,
         prefixed,
@@ -238,8 +241,10 @@ pub(crate) fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role 
         pod_identity: false,
         provider_arn,
         instance: ctx.instance,
-        location: name_expr
-            .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
+        location: name_expr.map_or_else(
+            || location_of(ctx.file, &block.ident),
+            |e| location_of(ctx.file, e),
+        ),
         trust_location,
     }
 }
@@ -648,7 +653,7 @@ pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<
                             None => Origin {
                                 value: v.clone(),
                                 text: String::new(),
-                                location: span_of(ctx.file, e),
+                                location: location_of(ctx.file, e),
                             },
                         });
                     }
@@ -706,10 +711,14 @@ pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<
         pod_identity: trust.pod_identity,
         provider_arn: federated,
         instance: ctx.instance,
-        location: name_expr
-            .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
-        trust_location: policy_expr
-            .map_or_else(|| span_of(ctx.file, &block.ident), |e| span_of(ctx.file, e)),
+        location: name_expr.map_or_else(
+            || location_of(ctx.file, &block.ident),
+            |e| location_of(ctx.file, e),
+        ),
+        trust_location: policy_expr.map_or_else(
+            || location_of(ctx.file, &block.ident),
+            |e| location_of(ctx.file, e),
+        ),
     })
 }
 
@@ -768,7 +777,7 @@ pub fn pod_identities(
                 .and_then(|names| names[0].clone()),
         });
         if let Some(Value::String(arn)) = role_expr.map(|e| scope.eval(e)) {
-            record_account(infra, &arn, role_expr.map(|e| span_of(ctx.file, e)));
+            record_account(infra, &arn, role_expr.map(|e| location_of(ctx.file, e)));
         }
         infra.pod_identities.push(PodIdentity {
             namespace: get("namespace"),
@@ -776,12 +785,12 @@ pub fn pod_identities(
             role_name,
             instance: ctx.instance,
             location: attr(ctx.block, "service_account").map_or_else(
-                || span_of(ctx.file, &ctx.block.ident),
-                |e| span_of(ctx.file, e),
+                || location_of(ctx.file, &ctx.block.ident),
+                |e| location_of(ctx.file, e),
             ),
             role_location: role_expr.map_or_else(
-                || span_of(ctx.file, &ctx.block.ident),
-                |e| span_of(ctx.file, e),
+                || location_of(ctx.file, &ctx.block.ident),
+                |e| location_of(ctx.file, e),
             ),
         });
     }

@@ -2,11 +2,12 @@
 //! `Terraform` resources instantiated, `module` blocks expanded over `count` / `for_each` with
 //! their arguments passed into the called local module, recursively.
 
-use super::eval::{normalize, FileIndex, Locals, Scope, INSTANCE_BUDGET};
+use super::eval::{FileIndex, Locals, Scope, INSTANCE_BUDGET};
 use super::irsa;
 use super::types;
 use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::{FileId, FileKind, PathSeg, Span};
+use gitops_lint_matchers::paths::normalize;
 use gitops_lint_model::infra::value::Value;
 use gitops_lint_model::infra::{Infra, InfraTenant, Instance, Origin, SkippedRole, TenantSource};
 use gitops_lint_model::World;
@@ -46,7 +47,7 @@ const MAX_COUNT: f64 = 100_000.0;
 const MAX_INSTANCES: usize = 200_000;
 
 /// The span of an HCL node in a file, as a location.
-pub(crate) fn span_of(file: FileId, node: &impl hcl::edit::Span) -> Location {
+pub(crate) fn location_of(file: FileId, node: &impl hcl::edit::Span) -> Location {
     match node.span() {
         Some(r) => Location::Span(Span {
             file,
@@ -138,7 +139,7 @@ pub fn expand(scope: &Scope, block: &Block, file: FileId, text: &str) -> Expansi
                     .collect(),
             ),
             _ => Expansion::Unknown(
-                span_of(file, &attr.value),
+                location_of(file, &attr.value),
                 text_of(text, &attr.value).to_string(),
             ),
         };
@@ -160,7 +161,7 @@ pub fn expand(scope: &Scope, block: &Block, file: FileId, text: &str) -> Expansi
                     .collect(),
             ),
             None => Expansion::Unknown(
-                span_of(file, &attr.value),
+                location_of(file, &attr.value),
                 text_of(text, &attr.value).to_string(),
             ),
         };
@@ -198,11 +199,7 @@ fn load_modules(world: &World) -> BTreeMap<(usize, String), ModuleSrc> {
 }
 
 fn join(dir: &str, rel: &str) -> Option<String> {
-    normalize(&if dir.is_empty() {
-        rel.to_string()
-    } else {
-        format!("{dir}/{rel}")
-    })
+    normalize(&format!("{dir}/{rel}"))
 }
 
 fn is_local(source: &str) -> bool {
@@ -579,7 +576,7 @@ impl Evaluator<'_> {
             text: text_of(&self.world.file(file).text, expr)
                 .trim()
                 .to_string(),
-            location: span_of(file, expr),
+            location: location_of(file, expr),
         }
     }
 
@@ -689,7 +686,7 @@ impl Evaluator<'_> {
                                     infra
                                         .accounts
                                         .entry(id.to_string())
-                                        .or_insert_with(|| span_of(*file, &attr.value));
+                                        .or_insert_with(|| location_of(*file, &attr.value));
                                 }
                             }
                         }
@@ -817,7 +814,7 @@ impl Evaluator<'_> {
                     }
                     (None, switch) => {
                         infra.incomplete.push((
-                            span_of(ctx.file, &block.ident),
+                            location_of(ctx.file, &block.ident),
                             format!("whether `module.{name}` creates its role depends on `{switch}`, which is not known before apply"),
                         ));
                         continue;
@@ -828,7 +825,7 @@ impl Evaluator<'_> {
             }
             if depth >= MAX_NESTING || infra.instances.len() >= MAX_INSTANCES {
                 infra.incomplete.push((
-                    span_of(ctx.file, &block.ident),
+                    location_of(ctx.file, &block.ident),
                     format!(
                         "`module.{name}` nests too deep or creates too many instances to follow"
                     ),
@@ -873,7 +870,7 @@ impl Evaluator<'_> {
                     origins,
                     address: child_address,
                     tenant: child_tenant,
-                    location: span_of(ctx.file, &block.ident),
+                    location: location_of(ctx.file, &block.ident),
                     root_dir,
                     depth: depth + 1,
                 },
@@ -1001,7 +998,7 @@ impl Evaluator<'_> {
                 let value = scope.eval(&attr.value);
                 if role_like && key.contains("name") && value.has_unknown() {
                     infra.incomplete.push((
-                        span_of(ctx.file, &attr.value),
+                        location_of(ctx.file, &attr.value),
                         format!("`{key}` of `module.{name}` ({source}) is not known before apply"),
                     ));
                 }
@@ -1061,8 +1058,8 @@ fn skipped_by(ctx: &BlockCtx, name: Option<String>, switch: &str) -> SkippedRole
     SkippedRole {
         name,
         instance: ctx.instance,
-        count_location: count.map_or(span_of(ctx.file, &ctx.block.ident), |a| {
-            span_of(ctx.file, a)
+        count_location: count.map_or(location_of(ctx.file, &ctx.block.ident), |a| {
+            location_of(ctx.file, a)
         }),
         cause,
         switch: switch.to_string(),

@@ -9,6 +9,7 @@
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{key_path, PathSeg};
 use gitops_lint_core::RuleId;
+use gitops_lint_matchers::paths::secure_join;
 use gitops_lint_model::repo_urls::RepoUrls;
 use gitops_lint_model::{DocRef, World};
 use serde_json::Value;
@@ -235,22 +236,6 @@ fn local_path(
         )
         .with_help("the path is relative to the source's root (this repository's root), usually written `./clusters/prod`; fix it or create the directory"),
     );
-}
-
-/// The artifact path Flux reads: `securejoin.SecureJoin(root, path)`, so `.` and `..` are
-/// resolved and `..` never climbs above the root (it stays there), and a leading `/` is the root.
-fn secure_join(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    parts.join("/")
 }
 
 /// Whether `path` lies in a directory another GitRepository is copied into by `spec.include`

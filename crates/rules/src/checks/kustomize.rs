@@ -10,6 +10,7 @@ use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use gitops_lint_core::RuleId;
 use gitops_lint_matchers::go_path::path_match;
+use gitops_lint_matchers::paths::join_relative;
 use gitops_lint_model::discover::split_dir;
 use gitops_lint_model::{Repo, World};
 use serde_json::Value;
@@ -133,22 +134,10 @@ pub(crate) enum Resolved {
 /// Resolves `entry` relative to `dir` (both `/`-separated, `dir` repo-relative), folding `.`
 /// and `..` the way the filesystem would.
 pub fn resolve(dir: &str, entry: &str) -> Resolved {
-    if entry.starts_with('/') {
-        return Resolved::Escapes;
+    match join_relative(dir, entry) {
+        Some(path) => Resolved::Path(path),
+        None => Resolved::Escapes,
     }
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in entry.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() {
-                    return Resolved::Escapes;
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    Resolved::Path(parts.join("/"))
 }
 
 /// `a/b` + `c` -> `a/b/c`; `` + `c` -> `c`.

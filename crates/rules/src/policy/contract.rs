@@ -160,12 +160,12 @@ fn agrees(want: &Value, got: &Value) -> bool {
         at = t.end;
     }
     glob.extend(w.get(at..).unwrap_or("").chars().map(Some));
-    glob_match(&glob, &text.chars().collect::<Vec<_>>())
+    token_pattern_match(&glob, &text.chars().collect::<Vec<_>>())
 }
 
 /// Glob matching with `Some('\0')` as "any one character" and `None` as "any run", in
 /// O(pattern x text) at worst (the classic two-pointer backtracking).
-fn glob_match(p: &[Option<char>], t: &[char]) -> bool {
+fn token_pattern_match(p: &[Option<char>], t: &[char]) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {

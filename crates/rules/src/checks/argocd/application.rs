@@ -4,10 +4,11 @@
 //! `GetDestinationServer`; `pkg/apis/application/v1alpha1/types.go`).
 
 use super::options::{classify, known, Place, Verdict};
-use super::{join_repo_path, sources, templated, AppFindings, Source};
+use super::{sources, templated, AppFindings, Source};
 use gitops_lint_core::finding::Finding;
 use gitops_lint_core::source::{key_path, PathSeg};
 use gitops_lint_core::RuleId;
+use gitops_lint_matchers::paths::join as join_repo_path;
 use gitops_lint_model::apps::AppRef;
 use gitops_lint_model::repo_urls::RepoUrls;
 use gitops_lint_model::{Repo, World};

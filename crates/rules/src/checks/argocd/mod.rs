@@ -96,24 +96,6 @@ pub(crate) fn tracks_checkout(revision: Option<&str>) -> bool {
     }
 }
 
-/// Joins a repo-relative `rel` onto the repo-relative directory `base` the way Argo CD resolves
-/// paths: a leading `/` starts at the repository root, `.` and `..` are resolved. `None` when the
-/// result leaves the repository.
-pub(crate) fn join_repo_path(base: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    let start = if rel.starts_with('/') { "" } else { base };
-    for seg in start.split('/').chain(rel.split('/')) {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(parts.join("/"))
-}
-
 /// Whether a value still holds template syntax, so it cannot be checked literally: an
 /// unrendered ApplicationSet template (`{{path}}`), a variable (`${ENV}`), or a tier-template
 /// placeholder as the loader masks it (`{TENANT_ID}` is read as `_TENANT_ID_`).
@@ -210,23 +192,5 @@ mod tests {
             out[2].message,
             "a; the same holds for 2 other generated Applications"
         );
-    }
-
-    #[test]
-    fn joins_like_argo() {
-        assert_eq!(
-            join_repo_path("charts/app", "values-prd.yaml").as_deref(),
-            Some("charts/app/values-prd.yaml")
-        );
-        assert_eq!(
-            join_repo_path("charts/app", "../common/v.yaml").as_deref(),
-            Some("charts/common/v.yaml")
-        );
-        assert_eq!(
-            join_repo_path("charts/app", "/envs/v.yaml").as_deref(),
-            Some("envs/v.yaml")
-        );
-        assert_eq!(join_repo_path("./apps/", "").as_deref(), Some("apps"));
-        assert_eq!(join_repo_path("a", "../../x"), None);
     }
 }

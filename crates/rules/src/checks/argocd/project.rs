@@ -5,13 +5,14 @@
 //! `isDestinationMatched`, `IsGroupKindNamePermitted`; applied by `util/argo/argo.go`
 //! `ValidatePermissions`).
 
-use super::{join_repo_path, sources, templated, AppFindings};
+use super::{sources, templated, AppFindings};
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{key_path, FileId, FileKind, PathSeg};
 use gitops_lint_core::RuleId;
 use gitops_lint_matchers::git_url::normalize_git_url;
 use gitops_lint_matchers::go_path::path_match;
 use gitops_lint_matchers::gobwas::argo_glob;
+use gitops_lint_matchers::paths::join as join_repo_path;
 use gitops_lint_model::apps::AppRef;
 use gitops_lint_model::repo_urls::RepoUrls;
 use gitops_lint_model::{DocRef, World};
