@@ -57,6 +57,15 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
         run: |w, _| schema::check(w),
     },
     NativeCheck {
+        name: "checks::appset",
+        rules: &[
+            RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING,
+            RuleId::ARGOCD_APPSET_LEADING_SLASH,
+            RuleId::ARGOCD_APPSET_EXCLUDE_SHADOWS_INCLUDE,
+        ],
+        run: checks::appset::check,
+    },
+    NativeCheck {
         name: "checks::argocd",
         rules: &[
             RuleId::ARGOCD_APP_SOURCE_XOR_SOURCES,
@@ -135,9 +144,6 @@ pub(crate) static LOADER_RULES: &[RuleId] = &[
 /// Rules derivation reports where it cannot do what Argo CD or Helm would
 /// (`gitops-lint-derive`: ApplicationSet expansion, Helm rendering).
 pub(crate) static DERIVE_RULES: &[RuleId] = &[
-    RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING,
-    RuleId::ARGOCD_APPSET_EXCLUDE_SHADOWS_INCLUDE,
-    RuleId::ARGOCD_APPSET_LEADING_SLASH,
     RuleId::ARGOCD_APPSET_PARAM_UNKNOWN,
     RuleId::ARGOCD_APPSET_PATH_INDEX_OUT_OF_RANGE,
     RuleId::ARGOCD_APPSET_DUPLICATE_NAME,

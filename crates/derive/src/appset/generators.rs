@@ -128,7 +128,7 @@ impl<'w> Ctx<'w> {
 
 /// The checkout a git generator's `repoURL` reads: a linted repository it names, else (only in
 /// the `appset` view, whose root the user gave) the ApplicationSet's own repository.
-pub(crate) fn repo_for<'w>(
+pub fn repo_for<'w>(
     world: &'w World,
     config: &Config,
     urls: &gitops_lint_model::repo_urls::RepoUrls,

@@ -13,7 +13,7 @@ use gitops_lint_model::Repo;
 use serde_json::Value;
 
 /// Whether Argo CD lists this path at all: dot-directories are skipped with their subtrees.
-pub(crate) fn visible_dir(dir: &str) -> bool {
+pub fn visible_dir(dir: &str) -> bool {
     !dir.split('/').any(|s| s.starts_with('.'))
 }
 
@@ -46,7 +46,7 @@ pub fn items(list: Option<&Value>) -> Vec<Item<'_>> {
 }
 
 /// Directories of `repo` a directories item matches (`path.Match`; a bad pattern matches none).
-pub(crate) fn dirs_matching<'r>(repo: &'r Repo, pattern: &str) -> Vec<&'r str> {
+pub fn dirs_matching<'r>(repo: &'r Repo, pattern: &str) -> Vec<&'r str> {
     repo.dirs
         .iter()
         .filter(|d| visible_dir(d) && path_match(pattern, d).unwrap_or(false))
@@ -55,7 +55,7 @@ pub(crate) fn dirs_matching<'r>(repo: &'r Repo, pattern: &str) -> Vec<&'r str> {
 }
 
 /// Files of `repo` a files item matches, with the configured matcher.
-pub(crate) fn files_matching<'r>(repo: &'r Repo, pattern: &str, doublestar: bool) -> Vec<&'r str> {
+pub fn files_matching<'r>(repo: &'r Repo, pattern: &str, doublestar: bool) -> Vec<&'r str> {
     repo.files
         .iter()
         .filter(|f| {
@@ -75,7 +75,7 @@ fn walk_order(paths: &mut [&str]) {
 }
 
 /// Expands one git generator.
-pub fn expand(ctx: &Ctx, g: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenError> {
+pub(crate) fn expand(ctx: &Ctx, g: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenError> {
     let Some(repo) = ctx.repo_for(g.get("repoURL").and_then(Value::as_str)) else {
         return Err(GenError::NotExpandable {
             kind: "git".into(),

@@ -11,13 +11,15 @@
 
 mod fasttemplate;
 mod generators;
-mod git;
+pub mod git;
+pub mod git_specs;
 mod gotmpl;
-mod lint;
 mod names;
 mod params;
 mod render;
 mod sprig_extra;
+
+pub use generators::repo_for;
 
 use generators::{Ctx, GenError};
 use gitops_lint_config::Config;
@@ -157,22 +159,10 @@ fn expand_one(
     };
     let own_repo = world.file(at.file).repo;
     let mut findings = Vec::new();
-    // Static checks of git items first: they hold even when nothing renders.
+    // The git items as written; their static checks are rules (`checks::appset`).
     let mut gits = Vec::new();
     if let Some(g) = spec.get("generators") {
-        lint::git_generators(g, vec![key("spec"), key("generators")], &mut gits);
-    }
-    for git in &gits {
-        // A repository that is not linted here is not checked (the expansion says so).
-        let url = git.spec.get("repoURL").and_then(Value::as_str);
-        if let Some(target) = generators::repo_for(world, config, urls, own_repo, url) {
-            findings.extend(lint::check_git(
-                at,
-                target,
-                git,
-                config.new_git_file_globbing,
-            ));
-        }
+        git_specs::git_generators(g, vec![key("spec"), key("generators")], &mut gits);
     }
     let mode = match mode_of(spec) {
         Ok(m) => m,
@@ -328,7 +318,7 @@ fn static_index_checks(
     at: DocRef,
     spec: &Value,
     mode: Mode,
-    gits: &[lint::GitSpec],
+    gits: &[git_specs::GitSpec],
     reports: &mut Reports,
 ) {
     let mut strings = Vec::new();
@@ -340,10 +330,10 @@ fn static_index_checks(
     }
     for (path, text) in strings {
         for tag in fasttemplate::tags(text) {
-            let Some((prefix, n)) = lint::path_index(tag, mode.go) else {
+            let Some((prefix, n)) = git_specs::path_index(tag, mode.go) else {
                 continue;
             };
-            let Some(depth) = lint::pattern_depth(gits, &prefix) else {
+            let Some(depth) = git_specs::pattern_depth(gits, &prefix) else {
                 continue;
             };
             if n >= depth {
@@ -521,7 +511,7 @@ fn report_issue(
     match issue {
         Issue::Unknown { tag, path } => {
             let location = template_location(at, &path);
-            if let Some((_, n)) = lint::path_index(&tag, mode.go) {
+            if let Some((_, n)) = git_specs::path_index(&tag, mode.go) {
                 let f = Finding::new(
                     INDEX_OUT_OF_RANGE,
                     format!("`{{{{{tag}}}}}` asks for segment {n}, but the path of {} has fewer segments: Argo CD leaves the text verbatim in the generated Application", set.element),

@@ -3,6 +3,7 @@
 //! token-level YAML traps are reported by the loader). Each family has its own module; each
 //! check is registered in [`crate::registry::CHECKS`].
 
+pub mod appset;
 pub mod argocd;
 pub(crate) mod flux;
 pub mod image_updater;

@@ -1,51 +1,46 @@
 //! Static checks of an ApplicationSet's git generator items against the checkout, before any
-//! rendering: items that match nothing, leading `/`, includes every match of which an exclude
-//! removes, and `{{path[N]}}` beyond the depth of every directory pattern.
+//! rendering: items that match nothing (`argocd/appset-path-matches-nothing`), a leading `/`
+//! (`argocd/appset-leading-slash`), and includes every match of which an exclude removes
+//! (`argocd/appset-exclude-shadows-include`). Argo CD's matching is reproduced by the
+//! `gitops-lint-derive` expansion (`applicationset/generators/git.go`), whose pieces this reuses.
 
-use super::git::{dirs_matching, files_matching, items, visible_dir, Item};
+use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::PathSeg;
 use gitops_lint_core::RuleId;
+use gitops_lint_derive::appset::git::{dirs_matching, files_matching, items, visible_dir, Item};
+use gitops_lint_derive::appset::git_specs::{git_generators, GitSpec};
+use gitops_lint_derive::appset::repo_for;
 use gitops_lint_matchers::go_path::path_match;
-use gitops_lint_model::{DocRef, Repo};
+use gitops_lint_model::{DocRef, Repo, World};
 use serde_json::Value;
 
-/// A git generator found in an ApplicationSet, with its path in the document.
-pub(crate) struct GitSpec<'a> {
-    /// The `git:` mapping.
-    pub spec: &'a Value,
-    /// Path of the `git:` mapping.
-    pub path: Vec<PathSeg>,
-}
-
-/// Collects git generators, descending into matrix and merge.
-pub(crate) fn git_generators<'a>(
-    generators: &'a Value,
-    at: Vec<PathSeg>,
-    out: &mut Vec<GitSpec<'a>>,
-) {
-    let Some(list) = generators.as_array() else {
-        return;
-    };
-    for (i, generator) in list.iter().enumerate() {
-        let mut here = at.clone();
-        here.push(PathSeg::Index(i));
-        if let Some(git) = generator.get("git").filter(|g| g.is_object()) {
-            let mut path = here.clone();
-            path.push(PathSeg::Key("git".into()));
-            out.push(GitSpec { spec: git, path });
-        }
-        for nested in ["matrix", "merge"] {
-            if let Some(children) = generator.get(nested).and_then(|n| n.get("generators")) {
-                let mut path = here.clone();
-                path.extend([
-                    PathSeg::Key(nested.into()),
-                    PathSeg::Key("generators".into()),
-                ]);
-                git_generators(children, path, out);
+/// Checks the git generator items of every ApplicationSet whose repository is linted here (a
+/// generator on another repository is not judged: the expansion says so, once).
+pub fn check(world: &World, config: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for at in world.kind("ApplicationSet") {
+        let Some(spec) = world.doc(*at).and_then(|d| d.value.get("spec")) else {
+            continue;
+        };
+        let Some(generators) = spec.get("generators") else {
+            continue;
+        };
+        let mut gits = Vec::new();
+        let path = vec![
+            PathSeg::Key("spec".into()),
+            PathSeg::Key("generators".into()),
+        ];
+        git_generators(generators, path, &mut gits);
+        let own_repo = world.file(at.file).repo;
+        for git in &gits {
+            let url = git.spec.get("repoURL").and_then(Value::as_str);
+            if let Some(target) = repo_for(world, config, &world.repo_urls, own_repo, url) {
+                out.extend(check_git(*at, target, git, config.new_git_file_globbing));
             }
         }
     }
+    out
 }
 
 fn item_path(git: &GitSpec, list: &str, item: &Item) -> Vec<PathSeg> {
@@ -67,7 +62,7 @@ fn quoted_list(paths: &[&str], limit: usize) -> String {
 }
 
 /// Checks every item of one git generator.
-pub(crate) fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Finding> {
+fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     // As git.go: a non-empty `directories` list wins over `files`.
     let dirs_set = git
@@ -261,53 +256,4 @@ fn check_dir_item(repo: &Repo, item: &Item, location: Location) -> Option<Findin
         )
         .with_help(help),
     )
-}
-
-/// A `path[N]` reference in a template: fasttemplate `{{path[N]}}` / `{{p.path[N]}}`, or
-/// goTemplate `index .path.segments N` / `index .p.path.segments N`. Returns (prefix, N).
-pub(crate) fn path_index(tag: &str, go: bool) -> Option<(String, usize)> {
-    if go {
-        let words: Vec<&str> = tag.split_whitespace().collect();
-        let i = words.iter().position(|w| *w == "index")?;
-        let target = words.get(i + 1)?.strip_prefix('.')?;
-        let n: usize = words.get(i + 2)?.parse().ok()?;
-        let prefix = target.strip_suffix("path.segments")?;
-        return Some((prefix.trim_end_matches('.').to_string(), n));
-    }
-    let open = tag.find("path[")?;
-    let prefix = &tag[..open];
-    if !(prefix.is_empty() || prefix.ends_with('.')) {
-        return None;
-    }
-    let n: usize = tag[open + 5..].strip_suffix(']')?.parse().ok()?;
-    Some((prefix.trim_end_matches('.').to_string(), n))
-}
-
-/// The deepest segment count of the `directories` include patterns of every git generator with
-/// this `pathParamPrefix`, or `None` when one of them is a `files` generator or none exists
-/// (then the depth is not known statically).
-pub(crate) fn pattern_depth(gits: &[GitSpec], prefix: &str) -> Option<usize> {
-    let mut depth = None;
-    for g in gits {
-        let p = g
-            .spec
-            .get("pathParamPrefix")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if p != prefix {
-            continue;
-        }
-        g.spec
-            .get("directories")
-            .and_then(Value::as_array)
-            .filter(|a| !a.is_empty())?;
-        for item in items(g.spec.get("directories")) {
-            if item.exclude || item.pattern.contains("{{") {
-                continue;
-            }
-            let d = item.pattern.trim_matches('/').split('/').count();
-            depth = Some(depth.map_or(d, |x: usize| x.max(d)));
-        }
-    }
-    depth
 }
