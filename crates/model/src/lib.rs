@@ -8,6 +8,7 @@ pub mod infra;
 pub mod load;
 pub mod repo_urls;
 pub mod tenancy;
+pub mod view;
 
 use gitops_lint_core::source::{FileId, SourceFile};
 use gitops_lint_syntax::yaml::YamlDoc;

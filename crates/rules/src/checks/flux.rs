@@ -6,12 +6,13 @@
 //! `kustomization.yaml` is never taken for a Flux Kustomization. A reference without a namespace
 //! means the referrer's namespace; an object whose namespace is not written matches any.
 
-use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_core::source::{key_path, PathSeg};
+use gitops_lint_core::finding::Finding;
+use gitops_lint_core::source::PathSeg;
 use gitops_lint_core::RuleId;
 use gitops_lint_matchers::paths::secure_join;
 use gitops_lint_model::repo_urls::RepoUrls;
-use gitops_lint_model::{DocRef, World};
+use gitops_lint_model::view::Doc;
+use gitops_lint_model::World;
 use serde_json::Value;
 
 const SOURCE_KINDS: &[&str] = &[
@@ -24,21 +25,17 @@ const SOURCE_KINDS: &[&str] = &[
 
 /// One Flux object.
 struct Obj<'w> {
-    at: DocRef,
+    doc: Doc<'w>,
     kind: &'w str,
     name: &'w str,
     namespace: Option<&'w str>,
-    value: &'w Value,
 }
 
 fn objects<'w>(world: &'w World, kinds: &[&str]) -> Vec<Obj<'w>> {
     let mut out = Vec::new();
     for kind in kinds {
-        for at in world.kind(kind) {
-            let Some(v) = world.doc(*at).map(|d| &d.value) else {
-                continue;
-            };
-            let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        for doc in world.docs_of_kind(kind) {
+            let api = doc.str(&["apiVersion"]).unwrap_or("");
             if !api
                 .split('/')
                 .next()
@@ -47,15 +44,14 @@ fn objects<'w>(world: &'w World, kinds: &[&str]) -> Vec<Obj<'w>> {
             {
                 continue;
             }
-            let Some(name) = v.pointer("/metadata/name").and_then(Value::as_str) else {
+            let Some(name) = doc.str(&["metadata", "name"]) else {
                 continue;
             };
             out.push(Obj {
-                at: *at,
-                kind: v.get("kind").and_then(Value::as_str).unwrap_or(""),
+                doc,
+                kind: doc.str(&["kind"]).unwrap_or(""),
                 name,
-                namespace: v.pointer("/metadata/namespace").and_then(Value::as_str),
-                value: v,
+                namespace: doc.str(&["metadata", "namespace"]),
             });
         }
     }
@@ -83,16 +79,12 @@ pub fn check(world: &World) -> Vec<Finding> {
     let releases = objects(world, &["HelmRelease"]);
     let mut out = Vec::new();
     for k in &kustomizations {
-        let src = reference(&sources, k, &["spec", "sourceRef"], &mut out);
-        if let (Some(src), Some(path)) =
-            (src, k.value.pointer("/spec/path").and_then(Value::as_str))
-        {
+        if let Some(src) = reference(&sources, k, &["spec", "sourceRef"], &mut out) {
             local_path(
                 world,
                 urls,
                 k,
                 src,
-                path,
                 &["spec", "path"],
                 "Kustomization path",
                 &mut out,
@@ -107,24 +99,16 @@ pub fn check(world: &World) -> Vec<Finding> {
             &["spec", "chart", "spec", "sourceRef"],
             &mut out,
         );
-        if let (Some(src), Some(chart)) = (
-            src,
-            r.value
-                .pointer("/spec/chart/spec/chart")
-                .and_then(Value::as_str),
-        ) {
-            if src.kind == "GitRepository" || src.kind == "Bucket" {
-                local_path(
-                    world,
-                    urls,
-                    r,
-                    src,
-                    chart,
-                    &["spec", "chart", "spec", "chart"],
-                    "chart path",
-                    &mut out,
-                );
-            }
+        if let Some(src) = src.filter(|s| s.kind == "GitRepository" || s.kind == "Bucket") {
+            local_path(
+                world,
+                urls,
+                r,
+                src,
+                &["spec", "chart", "spec", "chart"],
+                "chart path",
+                &mut out,
+            );
         }
         reference(&sources, r, &["spec", "chartRef"], &mut out);
         depends_on(&releases, r, &mut out);
@@ -139,8 +123,7 @@ fn reference<'a, 'w>(
     at: &[&str],
     out: &mut Vec<Finding>,
 ) -> Option<&'a Obj<'w>> {
-    let ptr = format!("/{}", at.join("/"));
-    let r = from.value.pointer(&ptr)?;
+    let r = from.doc.get(at)?;
     let kind = r.get("kind").and_then(Value::as_str)?;
     let name = r.get("name").and_then(Value::as_str)?;
     let ns = r
@@ -164,8 +147,6 @@ fn reference<'a, 'w>(
     if same_kind.is_empty() || name == "flux-system" || name.contains("${") {
         return None;
     }
-    let mut path = key_path(at);
-    path.push(PathSeg::Key("name".into()));
     out.push(
         Finding::new(
             RuleId::FLUX_SOURCE_MISSING,
@@ -175,29 +156,32 @@ fn reference<'a, 'w>(
                 from.name,
                 ns.map(|n| format!("{n}/")).unwrap_or_default()
             ),
-            Location::value(from.at.file, from.at.doc, path),
+            from.doc.locate_below(at, &[PathSeg::Key("name".into())]),
         )
         .with_help(format!("{kind}s defined here: {} (a reference without `namespace` means the referrer's namespace)", same_kind.join(", "))),
     );
     None
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Checks that the path field `at` of `from` names a directory of `src`, when `src` is this
+/// repository at the checked-out revision.
 fn local_path(
     world: &World,
     urls: &RepoUrls,
     from: &Obj,
     src: &Obj,
-    path: &str,
     at: &[&str],
     what: &str,
     out: &mut Vec<Finding>,
 ) {
+    let Some(path) = from.doc.str(at) else {
+        return;
+    };
     if src.kind != "GitRepository" || path.contains("${") {
         return;
     }
     // A tag, semver range or commit may hold other paths than this checkout.
-    let reference = src.value.pointer("/spec/ref");
+    let reference = src.doc.get(&["spec", "ref"]);
     let pinned = ["tag", "semver", "commit", "name"]
         .iter()
         .any(|k| reference.and_then(|r| r.get(*k)).is_some());
@@ -207,17 +191,12 @@ fn local_path(
     if pinned || !super::argocd::tracks_checkout(branch) {
         return;
     }
-    let Some(repo_at) = src
-        .value
-        .pointer("/spec/url")
-        .and_then(Value::as_str)
-        .and_then(|u| urls.local(u))
-    else {
+    let Some(repo_at) = src.doc.str(&["spec", "url"]).and_then(|u| urls.local(u)) else {
         return;
     };
     let repo = &world.repos[repo_at];
     let resolved = secure_join(path);
-    if resolved.is_empty() || repo.dirs.contains(&resolved) || included(src.value, &resolved) {
+    if resolved.is_empty() || repo.dirs.contains(&resolved) || included(src.doc.value, &resolved) {
         return;
     }
     let is_file = repo.files.contains(&resolved);
@@ -232,7 +211,7 @@ fn local_path(
                 src.name,
                 if from.kind == "Kustomization" { "Flux fails to build it (`kustomization path not found`)" } else { "the source-controller cannot build the chart" }
             ),
-            Location::value(from.at.file, from.at.doc, key_path(at)),
+            from.doc.locate(at),
         )
         .with_help("the path is relative to the source's root (this repository's root), usually written `./clusters/prod`; fix it or create the directory"),
     );
@@ -262,11 +241,8 @@ fn included(git_repo: &Value, path: &str) -> bool {
 }
 
 fn depends_on(peers: &[Obj], from: &Obj, out: &mut Vec<Finding>) {
-    let Some(list) = from
-        .value
-        .pointer("/spec/dependsOn")
-        .and_then(Value::as_array)
-    else {
+    const DEPENDS_ON: &[&str] = &["spec", "dependsOn"];
+    let Some(list) = from.doc.list(DEPENDS_ON) else {
         return;
     };
     for (i, dep) in list.iter().enumerate() {
@@ -301,7 +277,7 @@ fn depends_on(peers: &[Obj], from: &Obj, out: &mut Vec<Finding>) {
                     from.kind,
                     ns.map(|n| format!("{n}/")).unwrap_or_default()
                 ),
-                Location::value(from.at.file, from.at.doc, vec![PathSeg::Key("spec".into()), PathSeg::Key("dependsOn".into()), PathSeg::Index(i), PathSeg::Key("name".into())]),
+                from.doc.locate_below(DEPENDS_ON, &[PathSeg::Index(i), PathSeg::Key("name".into())]),
             )
             .with_help(if names.is_empty() {
                 format!("no other {} is defined here; fix the name or remove the dependency", from.kind)
