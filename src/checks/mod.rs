@@ -7,11 +7,9 @@ pub mod flux;
 pub mod gobwas;
 pub mod gomatch;
 pub mod image_updater;
-pub mod irsa;
 pub mod kustomize;
 pub mod names;
 pub mod repo_url;
-pub mod repos;
 pub mod template;
 pub mod unrendered;
 pub mod workflow;
@@ -31,7 +29,5 @@ pub fn run(world: &World, config: &Config) -> Vec<Finding> {
     findings.extend(argocd::check(world, config));
     findings.extend(image_updater::check(world));
     findings.extend(flux::check(world, config));
-    findings.extend(irsa::check(world));
-    findings.extend(repos::check(world));
     findings
 }
