@@ -88,21 +88,11 @@ fn main() {
             .unwrap_or_default()
     };
     let (tf, roles) = time(&|| gitops_lint_derive::terraform::evaluate(&world).roles.len());
-    let (irsa, _) = time(&|| gitops_lint_rules::checks::irsa::check(&world).len());
-    let (repos, _) = time(&|| gitops_lint_rules::checks::repos::check(&world).len());
     println!(
         "  of which terraform eval   {:>8.1} ms ({roles} roles, {} instances, {} ServiceAccounts)",
         tf.as_secs_f64() * 1e3,
         world.infra.instances.len(),
         world.service_accounts.len()
-    );
-    println!(
-        "  of which irsa checks      {:>8.1} ms",
-        irsa.as_secs_f64() * 1e3
-    );
-    println!(
-        "  of which repos checks     {:>8.1} ms",
-        repos.as_secs_f64() * 1e3
     );
     if let Some(mib) = peak_rss_mib() {
         println!("  {:<26} {:>8.0} MiB", "peak memory", mib);

@@ -45,7 +45,7 @@ impl fmt::Display for Level {
 }
 
 /// Where a finding points: a span already known, or a node path resolved at report time.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Location {
     /// An exact byte range.
     Span(Span),

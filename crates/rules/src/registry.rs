@@ -103,28 +103,6 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
         ],
         run: |w, _| checks::flux::check(w),
     },
-    NativeCheck {
-        name: "checks::irsa",
-        rules: &[
-            RuleId::IRSA_ROLE_MISSING,
-            RuleId::IRSA_TRUST_MISMATCH,
-            RuleId::IRSA_UNUSED_ROLE,
-            RuleId::IRSA_PROVIDER_ARN_NOT_ARN,
-            RuleId::IRSA_INVALID_ROLE_ARN,
-            RuleId::IRSA_ACCOUNT_MISMATCH,
-        ],
-        run: |w, _| checks::irsa::check(w),
-    },
-    NativeCheck {
-        name: "checks::repos",
-        rules: &[
-            RuleId::REPOS_TENANT_MISSING_IN_APPS,
-            RuleId::REPOS_TENANT_MISSING_IN_INFRA,
-            RuleId::REPOS_TIER_MISMATCH,
-            RuleId::REPOS_DUPLICATE_TENANT,
-        ],
-        run: |w, _| checks::repos::check(w),
-    },
 ];
 
 /// Rules the loaders report while reading files (`gitops-lint-syntax`, `model::load`).

@@ -18,9 +18,62 @@
 //!                          tenant, provider_arn}   (Terraform, evaluated statically; an
 //!                          unknown name or subject list is null)
 //! ```
+//!
+//! The cross-repository facts (`irsa.rs`, `repos.rs`) point at their places with location
+//! objects, `loc` below, which a finding copies (`object.union(loc, {"rule": ...})`): either
+//! `{file, doc, path, key}` (a node of a YAML/JSON document), `{file, span: [start, end]}` (byte
+//! offsets: Terraform) or `{file, whole_file: true}`. Lists keep the order of the files, so
+//! "the first" is `[0]`; `|null` marks what may be unknown.
+//!
+//! ```text
+//! input.irsa.has_terraform / complete / deploys_anywhere
+//!                          any Terraform found / no value deciding which roles exist is
+//!                          unknown / Terraform deploys Kubernetes objects to unknown namespaces
+//! input.irsa.terraform_namespaces[ns]   true  (Terraform deploys into them itself)
+//! input.irsa.other_role_names[name]     true  (roles something not modelled may create)
+//! input.irsa.accounts[account]          loc   (the AWS accounts the infra-repo uses)
+//! input.irsa.roles[_]      {index, name|null, prefixed, v6, kind, pod_identity, address,
+//!                           subjects: [{namespace, service_account, exact}]|null,
+//!                           at, trust_at, instance_at}
+//!                          (`kind` as findings name it; `exact`: `StringEquals`, no wildcards)
+//! input.irsa.roles_named[name]          [role]  (fixed names)
+//! input.irsa.prefixed[name]             [role]  (`name_prefix` / v6 `use_name_prefix`)
+//! input.irsa.skipped[name]  {address, switch, count_at, cause: {var, value, at}|null}
+//!                          (the first role of that name an instance does not create)
+//! input.irsa.tenant_roles[tenant]       [name]  (the roles instantiated for the tenant)
+//! input.irsa.providers[_]  [{value|null, unknown, text, at, trust_at, kind}]
+//!                          (per place a provider ARN is written: each value once, with the
+//!                          first role using it; `value` is set for a known string)
+//! input.irsa.pod_identities[_]  {namespace|null, service_account|null, role_name|null,
+//!                                address, at, role_at}
+//! input.irsa.service_accounts[_]  {name, namespace|null, tenant|null, arn,
+//!                          account|null, role|null, error|null, at, named_at,
+//!                          namespace_at|null, admitted|null, namespace_admitted|null}
+//!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
+//!                          why the ARN does not parse; `admitted`: whether a role named `role`
+//!                          trusts `namespace:name` as IAM compares, null when no such role
+//!                          or no namespace is known; `namespace_admitted`: some ServiceAccount
+//!                          of the namespace)
+//! input.irsa.subjects["ns:sa"]          true  (every ServiceAccount the apps-repo creates)
+//! input.irsa.arn_roles[name]            true  (role names some ServiceAccount's ARN names)
+//! input.irsa.namespace_users[ns]        {name, at}  (its first ServiceAccount whose ARN
+//!                                                    names a role Terraform creates)
+//! input.repos.apps[id]     [{tier, file, at}]  (apps-repo tenant files; not templates)
+//! input.repos.infra[id]    [{tier|null, source, file, at, tier_at}]  (tenants.json entries
+//!                          and tf-controller `Terraform` resources)
+//! input.repos.first_listing             {source, at}|null
+//! input.repos.instances[id]             loc   (first module instance for the tenant)
+//! input.repos.first_of_tier[tier]       loc   (first apps-repo tenant of the tier)
+//! input.repos.file_stems[stem]          true  (files under `tenants/<folder>/`)
+//! ```
+
+mod irsa;
+mod repos;
 
 use super::contract;
 use gitops_lint_config::Config;
+use gitops_lint_core::finding::Location;
+use gitops_lint_core::source::PathSeg;
 use gitops_lint_model::{DocRef, Tenant, World};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -32,8 +85,52 @@ pub fn build(world: &World, config: &Config) -> regorus::Value {
     let mut input = to_rego(&without_resources(world, config));
     if let Ok(m) = input.as_object_mut() {
         m.insert(regorus::Value::from("resources"), resources(world));
+        m.insert(regorus::Value::from("irsa"), irsa::facts(world));
+        m.insert(regorus::Value::from("repos"), repos::facts(world));
     }
     input
+}
+
+/// A policy-engine object from (key, value) pairs.
+fn object<const N: usize>(pairs: [(&str, regorus::Value); N]) -> regorus::Value {
+    regorus::Value::from(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (regorus::Value::from(k), v))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+/// A location as the finding contract reads it back (`super::to_location`).
+fn location(world: &World, at: &Location) -> regorus::Value {
+    use regorus::Value as V;
+    let file = V::from(world.file(at.file()).display.as_str());
+    match at {
+        Location::Path { doc, path, key, .. } => object([
+            ("file", file),
+            ("doc", V::from(*doc)),
+            (
+                "path",
+                V::from(
+                    path.iter()
+                        .map(|p| match p {
+                            PathSeg::Key(k) => V::from(k.as_str()),
+                            PathSeg::Index(i) => V::from(*i),
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            ("key", V::from(*key)),
+        ]),
+        Location::Span(span) => object([
+            ("file", file),
+            (
+                "span",
+                V::from(vec![V::from(span.start), V::from(span.end)]),
+            ),
+        ]),
+        Location::File(_) => object([("file", file), ("whole_file", V::from(true))]),
+    }
 }
 
 /// A JSON value as the policy engine's value, converted from a reference exactly as

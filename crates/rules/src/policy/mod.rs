@@ -9,6 +9,11 @@
 //! warn contains finding if { ... }
 //! ```
 //!
+//! A place is a node (`doc`, `path`, and `"key": true` to point at its key), or, where there is
+//! no document to walk (Terraform), `"span": [start, end]` (byte offsets into the file) or
+//! `"whole_file": true`. The input's location objects (`input::location`) have exactly these
+//! fields, so a policy builds a finding with `object.union(t.at, {"rule": ..., "msg": ...})`.
+//!
 //! Policies are compiled once; every package is evaluated on its own clone of the engine (the
 //! input is shared, not copied), in parallel, under a time limit.
 
@@ -16,7 +21,7 @@ mod contract;
 pub mod input;
 
 use gitops_lint_core::finding::{Finding, Level, Location};
-use gitops_lint_core::source::{FileId, PathSeg};
+use gitops_lint_core::source::{FileId, PathSeg, Span};
 use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 use rayon::prelude::*;
@@ -167,12 +172,12 @@ impl PolicySet {
                                     message: format!("`{set}` is not JSON: {e}"),
                                 })?;
                             for item in value.as_array().into_iter().flatten() {
-                                out.push(to_finding(item, level, &by_display).map_err(|m| {
-                                    PolicyError {
+                                out.push(to_finding(item, level, &by_display, world).map_err(
+                                    |m| PolicyError {
                                         policy: files.join(", "),
                                         message: format!("a `{set}` finding {m}: {item}"),
-                                    }
-                                })?);
+                                    },
+                                )?);
                             }
                         }
                     }
@@ -235,7 +240,11 @@ fn to_path(v: Option<&Value>) -> Result<Vec<PathSeg>, String> {
         .collect()
 }
 
-fn to_location(item: &Value, by_display: &HashMap<&str, FileId>) -> Result<Location, String> {
+fn to_location(
+    item: &Value,
+    by_display: &HashMap<&str, FileId>,
+    world: &World,
+) -> Result<Location, String> {
     let file = item
         .get("file")
         .and_then(Value::as_str)
@@ -243,6 +252,26 @@ fn to_location(item: &Value, by_display: &HashMap<&str, FileId>) -> Result<Locat
     let id = *by_display
         .get(file)
         .ok_or_else(|| format!("names a file that was not linted (`{file}`)"))?;
+    if let Some(span) = item.get("span").filter(|v| !v.is_null()) {
+        let text = &world.file(id).text;
+        let bound = |i: usize| {
+            span.get(i)
+                .and_then(Value::as_u64)
+                .map(|n| n as usize)
+                .filter(|n| text.is_char_boundary(*n))
+        };
+        return match (span.as_array().map(Vec::len), bound(0), bound(1)) {
+            (Some(2), Some(start), Some(end)) if start <= end => Ok(Location::Span(Span {
+                file: id,
+                start,
+                end,
+            })),
+            _ => Err("has a `span` that is not [start, end] inside the file".into()),
+        };
+    }
+    if item.get("whole_file").and_then(Value::as_bool) == Some(true) {
+        return Ok(Location::File(id));
+    }
     let doc = item.get("doc").and_then(Value::as_u64).unwrap_or(0) as usize;
     let path = to_path(item.get("path"))?;
     let key = item.get("key").and_then(Value::as_bool).unwrap_or(false);
@@ -258,6 +287,7 @@ fn to_finding(
     item: &Value,
     level: Level,
     by_display: &HashMap<&str, FileId>,
+    world: &World,
 ) -> Result<Finding, String> {
     let rule = item
         .get("rule")
@@ -267,7 +297,11 @@ fn to_finding(
         .get("msg")
         .and_then(Value::as_str)
         .ok_or("has no `msg`")?;
-    let mut finding = Finding::new(RuleId::custom(rule), msg, to_location(item, by_display)?);
+    let mut finding = Finding::new(
+        RuleId::custom(rule),
+        msg,
+        to_location(item, by_display, world)?,
+    );
     finding.level = level;
     finding.help = item.get("help").and_then(Value::as_str).map(str::to_string);
     for related in item
@@ -277,7 +311,7 @@ fn to_finding(
         .flatten()
     {
         let message = related.get("msg").and_then(Value::as_str).unwrap_or("");
-        finding = finding.with_related(to_location(related, by_display)?, message);
+        finding = finding.with_related(to_location(related, by_display, world)?, message);
     }
     Ok(finding)
 }

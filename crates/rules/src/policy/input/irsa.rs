@@ -1,0 +1,389 @@
+//! `input.irsa`: the two ends of the IRSA chain as facts for `policies/irsa.rego`. The roles
+//! Terraform creates (with their trusted subjects, where each is written, and the instance that
+//! creates them) and the ServiceAccounts the apps-repo creates (with their role ARNs taken apart
+//! and where each comes from). Every join the policy makes is a lookup in an object keyed here
+//! by role name, `namespace:serviceaccount`, namespace or account, so the policy stays linear.
+//!
+//! Two facts are computed here because Rego cannot compute them exactly: whether a role ARN
+//! parses (IAM's grammar), and whether a role's trust admits a ServiceAccount (IAM
+//! `StringLike`, where `*` and `?` are the only wildcards, unlike Rego's `glob.match`).
+
+use super::{location, object};
+use gitops_lint_derive::terraform::irsa::role_name_of_arn;
+use gitops_lint_derive::terraform::modules::is_account;
+use gitops_lint_model::accounts::ServiceAccount;
+use gitops_lint_model::infra::value::Value;
+use gitops_lint_model::infra::{Role, RoleKind};
+use gitops_lint_model::World;
+use rayon::prelude::*;
+use regorus::Value as V;
+use std::collections::{BTreeMap, HashMap};
+
+/// A role ARN taken apart.
+struct RoleArn<'a> {
+    /// The 12-digit account id.
+    account: &'a str,
+    /// The role name (after the path).
+    name: &'a str,
+}
+
+/// Parses a role ARN as the pod identity webhook needs it, in the grammar of IAM's ARN format
+/// (AWS IAM User Guide, "IAM identifiers", and the role name limits of `CreateRole`):
+/// `^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\x21-\x7E]+/)?[\w+=,.@-]{1,64}$`. The error says which
+/// part is wrong.
+fn parse_role_arn(arn: &str) -> Result<RoleArn<'_>, String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        return Err(format!("`{arn}` is not an ARN (`arn:aws:iam::<12-digit account>:role/<name>`); the pod identity webhook needs the full ARN"));
+    }
+    let partition = parts[1];
+    if !partition.starts_with("aws")
+        || !partition[3..]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-')
+    {
+        return Err(format!(
+            "`{partition}` is not an AWS partition (`aws`, `aws-cn`, `aws-us-gov`)"
+        ));
+    }
+    if parts[2] != "iam" || !parts[3].is_empty() {
+        return Err(format!(
+            "`{arn}` is not an IAM ARN: it must start `arn:{partition}:iam::` (IAM has no region)"
+        ));
+    }
+    let account = parts[4];
+    if account.is_empty() {
+        return Err("the account id is empty (`arn:aws:iam::` is followed directly by `:role/`): the value it is rendered from is unset".to_string());
+    }
+    if !is_account(account) {
+        return Err(format!("the account id `{account}` is not 12 digits"));
+    }
+    let Some(rest) = parts[5].strip_prefix("role/") else {
+        return Err(format!("`{}` is not a role (`role/<name>`)", parts[5]));
+    };
+    let (path, name) = rest.rsplit_once('/').map_or(("", rest), |(p, n)| (p, n));
+    if path.len() > 510 || !path.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(format!(
+            "the role path `/{path}/` has characters IAM does not allow"
+        ));
+    }
+    if name.is_empty() || name.len() > 64 {
+        return Err(format!(
+            "the role name `{name}` is {} characters; IAM allows 1 to 64",
+            name.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c)))
+    {
+        return Err(format!("the role name `{name}` has `{c}`, which IAM does not allow (letters, digits and `_+=,.@-` only)"));
+    }
+    Ok(RoleArn { account, name })
+}
+
+fn s(text: &str) -> V {
+    V::from(text)
+}
+
+fn opt(text: Option<&str>) -> V {
+    text.map_or(V::Null, V::from)
+}
+
+/// A set as an object whose values are `true` (a keyed lookup in Rego).
+fn keyed<'a>(keys: impl Iterator<Item = &'a str>) -> V {
+    V::from(
+        keys.map(|k| (s(k), V::from(true)))
+            .collect::<BTreeMap<V, V>>(),
+    )
+}
+
+fn kind_name(kind: RoleKind) -> &'static str {
+    match kind {
+        RoleKind::IrsaModuleV5 => "iam-role-for-service-accounts-eks (v5)",
+        RoleKind::IrsaModuleV6 => "iam-role-for-service-accounts (v6)",
+        RoleKind::IamRole => "aws_iam_role",
+    }
+}
+
+/// One role: `kind` is what creates it, spelled as the findings name it; `index` is its place
+/// in `input.irsa.roles` (the first of two roles with one name is the one reported).
+fn role(world: &World, index: usize, r: &Role) -> V {
+    let instance = &world.infra.instances[r.instance];
+    let subjects = r.subjects.as_ref().map_or(V::Null, |subjects| {
+        V::from(
+            subjects
+                .iter()
+                .map(|x| {
+                    object([
+                        ("namespace", s(&x.namespace)),
+                        ("service_account", s(&x.service_account)),
+                        ("exact", V::from(x.exact)),
+                    ])
+                })
+                .collect::<Vec<_>>(),
+        )
+    });
+    object([
+        ("index", V::from(index)),
+        ("name", opt(r.name.as_deref())),
+        ("prefixed", V::from(r.prefixed)),
+        ("v6", V::from(r.kind == RoleKind::IrsaModuleV6)),
+        ("kind", s(kind_name(r.kind))),
+        ("subjects", subjects),
+        ("pod_identity", V::from(r.pod_identity)),
+        ("address", s(&instance.address)),
+        ("at", location(world, &r.location)),
+        ("trust_at", location(world, &r.trust_location)),
+        ("instance_at", location(world, &instance.location)),
+    ])
+}
+
+/// One ServiceAccount with a role ARN. `account`/`role` are the ARN's parts, or `error` says
+/// why it does not parse. `admitted` / `namespace_admitted`: whether the trust of the roles
+/// named `role` (those with a known trust) admits `namespace:name` / some ServiceAccount of
+/// `namespace`, as IAM compares subjects; null when the namespace is unknown or Terraform
+/// creates no role of that name.
+fn service_account(world: &World, sa: &ServiceAccount, roles: &HashMap<&str, Vec<&Role>>) -> V {
+    let arn = sa.role_arn.as_deref().unwrap_or_default();
+    let parsed = parse_role_arn(arn);
+    let trust = match (&parsed, sa.namespace.as_deref()) {
+        (Ok(p), Some(ns)) => roles.get(p.name).map(|roles| {
+            let subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
+            (
+                subjects().any(|x| x.admits(ns, &sa.name)),
+                subjects().any(|x| x.admits(ns, &x.service_account)),
+            )
+        }),
+        _ => None,
+    };
+    let (account, name, error) = match &parsed {
+        Ok(p) => (s(p.account), s(p.name), V::Null),
+        Err(e) => (V::Null, V::Null, s(e)),
+    };
+    object([
+        ("name", s(&sa.name)),
+        ("namespace", opt(sa.namespace.as_deref())),
+        ("tenant", opt(sa.tenant.as_deref())),
+        ("arn", s(arn)),
+        ("account", account),
+        ("role", name),
+        ("error", error),
+        (
+            "at",
+            location(world, sa.role_location.as_ref().unwrap_or(&sa.location)),
+        ),
+        ("named_at", location(world, &sa.location)),
+        (
+            "namespace_at",
+            sa.namespace_location
+                .as_ref()
+                .map_or(V::Null, |l| location(world, l)),
+        ),
+        ("admitted", trust.map_or(V::Null, |t| V::from(t.0))),
+        (
+            "namespace_admitted",
+            trust.map_or(V::Null, |t| V::from(t.1)),
+        ),
+    ])
+}
+
+/// `input.irsa` (the shape is documented in `super`).
+pub(super) fn facts(world: &World) -> V {
+    let infra = &world.infra;
+    let roles: Vec<V> = infra
+        .roles
+        .par_iter()
+        .enumerate()
+        .map(|(i, r)| role(world, i, r))
+        .collect();
+    // Role name -> the roles so named, in order: fixed names and prefixes apart (a prefixed
+    // role's real name has a random suffix, so no ARN names it exactly).
+    let mut named: HashMap<&str, Vec<&Role>> = HashMap::new();
+    let mut roles_named: BTreeMap<&str, Vec<V>> = BTreeMap::new();
+    let mut prefixed: BTreeMap<&str, Vec<V>> = BTreeMap::new();
+    let mut tenant_roles: BTreeMap<&str, Vec<V>> = BTreeMap::new();
+    for (r, v) in infra.roles.iter().zip(&roles) {
+        if let Some(name) = r.name.as_deref() {
+            if r.prefixed {
+                prefixed.entry(name).or_default().push(v.clone());
+            } else {
+                named.entry(name).or_default().push(r);
+                roles_named.entry(name).or_default().push(v.clone());
+            }
+            if let Some(t) = infra.instances[r.instance].tenant.as_deref() {
+                tenant_roles.entry(t).or_default().push(s(name));
+            }
+        }
+    }
+    let mut skipped = BTreeMap::new();
+    for r in &infra.skipped {
+        let Some(name) = r.name.as_deref() else {
+            continue;
+        };
+        skipped.entry(s(name)).or_insert_with(|| {
+            let cause = r.cause.as_ref().map_or(V::Null, |(var, origin)| {
+                let value = match &origin.value {
+                    Value::Bool(b) => b.to_string(),
+                    v => gitops_lint_derive::terraform::eval::show(v),
+                };
+                object([
+                    ("var", s(var)),
+                    ("value", V::from(value)),
+                    ("at", location(world, &origin.location)),
+                ])
+            });
+            object([
+                ("address", s(&infra.instances[r.instance].address)),
+                ("switch", s(&r.switch)),
+                ("count_at", location(world, &r.count_location)),
+                ("cause", cause),
+            ])
+        });
+    }
+    let service_accounts: Vec<V> = world
+        .service_accounts
+        .par_iter()
+        .filter(|sa| sa.role_arn.is_some())
+        .map(|sa| service_account(world, sa, &named))
+        .collect();
+    // Which ServiceAccounts exist, which role names their ARNs name (parsed leniently: a role
+    // some annotation names is in use even when the ARN is otherwise wrong), and per namespace
+    // the first ServiceAccount that uses a role Terraform creates (then the namespace's IRSA
+    // ServiceAccounts are known, and a trusted one that is missing is a finding).
+    let mut subjects = BTreeMap::new();
+    let mut arn_roles = BTreeMap::new();
+    let mut namespace_users = BTreeMap::new();
+    for sa in &world.service_accounts {
+        let role = sa.role_arn.as_deref().and_then(role_name_of_arn);
+        if let Some(ns) = sa.namespace.as_deref() {
+            subjects.insert(V::from(format!("{ns}:{}", sa.name)), V::from(true));
+            if role.is_some_and(|r| named.contains_key(r)) {
+                namespace_users.entry(s(ns)).or_insert_with(|| {
+                    object([("name", s(&sa.name)), ("at", location(world, &sa.location))])
+                });
+            }
+        }
+        if let Some(name) = role {
+            arn_roles.insert(s(name), V::from(true));
+        }
+    }
+    object([
+        ("has_terraform", V::from(infra.has_terraform)),
+        ("complete", V::from(infra.incomplete.is_empty())),
+        (
+            "deploys_anywhere",
+            V::from(infra.terraform_deploys_anywhere),
+        ),
+        (
+            "terraform_namespaces",
+            keyed(infra.terraform_namespaces.iter().map(String::as_str)),
+        ),
+        (
+            "other_role_names",
+            keyed(infra.other_role_names.iter().map(String::as_str)),
+        ),
+        (
+            "accounts",
+            V::from(
+                infra
+                    .accounts
+                    .iter()
+                    .map(|(a, l)| (s(a), location(world, l)))
+                    .collect::<BTreeMap<_, _>>(),
+            ),
+        ),
+        ("roles", V::from(roles)),
+        ("roles_named", lists(roles_named)),
+        ("prefixed", lists(prefixed)),
+        ("skipped", V::from(skipped)),
+        ("tenant_roles", lists(tenant_roles)),
+        ("providers", providers(world)),
+        ("pod_identities", pod_identities(world)),
+        ("service_accounts", V::from(service_accounts)),
+        ("subjects", V::from(subjects)),
+        ("arn_roles", V::from(arn_roles)),
+        ("namespace_users", V::from(namespace_users)),
+    ])
+}
+
+fn lists(map: BTreeMap<&str, Vec<V>>) -> V {
+    V::from(
+        map.into_iter()
+            .map(|(k, v)| (s(k), V::from(v)))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+/// `input.irsa.providers`: the OIDC providers the roles' trusts name, one list per place the
+/// provider is written (every instance of a module shares the place), each value once, in the
+/// order of the first role that uses it, with that role.
+fn providers(world: &World) -> V {
+    let mut places: HashMap<&gitops_lint_core::finding::Location, usize> = HashMap::new();
+    let mut groups: Vec<Vec<V>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for r in &world.infra.roles {
+        let Some(origin) = &r.provider_arn else {
+            continue;
+        };
+        let value = match &origin.value {
+            Value::String(v) => Some(v.as_str()),
+            _ => None,
+        };
+        let unknown = matches!(origin.value, Value::Unknown);
+        if !seen.insert((&origin.location, value, unknown, origin.text.as_str())) {
+            continue;
+        }
+        let group = *places.entry(&origin.location).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[group].push(object([
+            ("value", opt(value)),
+            ("unknown", V::from(unknown)),
+            ("text", s(&origin.text)),
+            ("at", location(world, &origin.location)),
+            ("trust_at", location(world, &r.trust_location)),
+            ("kind", s(kind_name(r.kind))),
+        ]));
+    }
+    V::from(groups.into_iter().map(V::from).collect::<Vec<_>>())
+}
+
+/// `input.irsa.pod_identities`: the `aws_eks_pod_identity_association`s.
+fn pod_identities(world: &World) -> V {
+    let infra = &world.infra;
+    V::from(
+        infra
+            .pod_identities
+            .iter()
+            .map(|p| {
+                object([
+                    ("namespace", opt(p.namespace.as_deref())),
+                    ("service_account", opt(p.service_account.as_deref())),
+                    ("role_name", opt(p.role_name.as_deref())),
+                    ("address", s(&infra.instances[p.instance].address)),
+                    ("at", location(world, &p.location)),
+                    ("role_at", location(world, &p.role_location)),
+                ])
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_role_arn;
+
+    #[test]
+    fn role_arns() {
+        assert!(parse_role_arn("arn:aws:iam::123456789012:role/consumer-role-t1").is_ok());
+        assert!(parse_role_arn("arn:aws:iam::123456789012:role/team/ci/x").is_ok());
+        assert!(parse_role_arn("arn:aws:iam:::role/x").is_err());
+        assert!(parse_role_arn("arn:aws:iam::12345:role/x").is_err());
+        assert!(parse_role_arn("arn:aws:iam::123456789012:role/a b").is_err());
+        assert!(parse_role_arn("consumer-role").is_err());
+        let long = format!("arn:aws:iam::123456789012:role/{}", "a".repeat(65));
+        assert!(parse_role_arn(&long).is_err());
+    }
+}

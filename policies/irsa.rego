@@ -1,0 +1,405 @@
+# The IRSA chain joined across the two repositories: each ServiceAccount's
+# `eks.amazonaws.com/role-arn` against the roles Terraform creates for its tenant, and each
+# role's trusted `namespace:serviceaccount` against the ServiceAccounts the releases create.
+# The facts (`input.irsa`, `input.repos`) are derived in Rust: Terraform evaluated, charts
+# rendered, ARNs parsed, trusts matched as IAM matches them. Every join here is a lookup in an
+# object keyed by role name, `namespace:serviceaccount`, namespace or account, so the rules stay
+# linear in tenants.
+package gitops_lint.irsa
+
+import rego.v1
+
+irsa := input.irsa
+
+# A finding at a location object of the input.
+at(loc, finding) := object.union(loc, finding)
+
+related(loc, msg) := object.union(loc, {"msg": msg})
+
+# An unrendered `{ACCOUNT_ID}` / `{{ .Values.x }}` token is yaml/unrendered-placeholder's.
+rendered(sa) if not contains(sa.arn, "{")
+
+# The ServiceAccount's ARN parses (its `account` and `role` are known).
+parsed(sa) if sa.error == null
+
+# ---------------------------------------------------------------------------------------------
+# irsa/invalid-role-arn
+
+deny contains finding if {
+	some sa in irsa.service_accounts
+	sa.error != null
+	rendered(sa)
+	finding := at(sa.at, {
+		"rule": "irsa/invalid-role-arn",
+		"msg": sprintf("ServiceAccount `%s`: the role ARN `%s` is invalid: %s", [sa.name, sa.arn, sa.error]),
+		"help": "write `arn:aws:iam::<12-digit account id>:role/<role name>`; if it is rendered from values, set the account id (`accountId`) for this release",
+	})
+}
+
+# ---------------------------------------------------------------------------------------------
+# The tenant a ServiceAccount belongs to (its release's tenant, else its namespace), if the
+# infra-repo knows it: from tenants.json or a tf-controller resource, else a module instance.
+
+infra_knows(t) if input.repos.infra[t]
+
+infra_knows(t) if input.repos.instances[t]
+
+infra_tenant_at(t) := input.repos.infra[t][0].at
+
+infra_tenant_at(t) := input.repos.instances[t] if not input.repos.infra[t]
+
+sa_tenant(sa) := sa.tenant if {
+	infra_knows(sa.tenant)
+} else := sa.namespace if {
+	infra_knows(sa.namespace)
+}
+
+# The infra-repo knows something of this ServiceAccount: its tenant, or its role's name.
+known(sa) if _ = sa_tenant(sa)
+
+known(sa) if irsa.roles_named[sa.role]
+
+known(sa) if irsa.skipped[sa.role]
+
+# ---------------------------------------------------------------------------------------------
+# irsa/account-mismatch: the role is in another account than the infra-repo deploys to.
+
+first_account := sort(object.keys(irsa.accounts))[0]
+
+# Why the first two lines are not `account_mismatch(sa)`: this runs for every ServiceAccount,
+# and a call costs more than the lookup that rejects almost all of them.
+deny contains finding if {
+	some sa in irsa.service_accounts
+	sa.error == null
+	not irsa.accounts[sa.account]
+	irsa.has_terraform
+	rendered(sa)
+	account_mismatch(sa)
+	account := first_account
+	finding := at(sa.at, {
+		"rule": "irsa/account-mismatch",
+		"msg": sprintf("ServiceAccount `%s` names a role in account `%s`, but the infra-repo deploys to account `%s`: the role `%s` does not exist there, so pods get no credentials", [sa.name, sa.account, account, sa.role]),
+		"help": sprintf("use `arn:aws:iam::%s:role/%s` (check the `accountId` value of this release)", [account, sa.role]),
+		"related": [related(irsa.accounts[account], sprintf("the infra-repo's account `%s` is set here", [account]))],
+	})
+}
+
+account_mismatch(sa) if {
+	count(irsa.accounts) > 0
+	not irsa.accounts[sa.account]
+	known(sa)
+}
+
+# The ServiceAccount's role is looked up in the infra-repo.
+joined(sa) if {
+	irsa.has_terraform
+	parsed(sa)
+	rendered(sa)
+	not account_mismatch(sa)
+}
+
+# ---------------------------------------------------------------------------------------------
+# irsa/trust-mismatch: the role exists, but its trust does not admit the ServiceAccount.
+
+subject_text(s) := sprintf("%s:%s", [s.namespace, s.service_account])
+
+deny contains finding if {
+	some sa in irsa.service_accounts
+	sa.admitted == false
+	joined(sa)
+	roles := irsa.roles_named[sa.role]
+	every r in roles {
+		r.subjects != null
+	}
+	role := roles[0]
+	primary := trust_primary(sa)
+	finding := at(primary, {
+		"rule": "irsa/trust-mismatch",
+		"msg": trust_message(sa, roles),
+		"help": trust_help(sa, role),
+		"related": array.concat(arn_related(sa, primary), [
+			related(role.trust_at, sprintf("%s trusts this in %s", [role.kind, role.address])),
+			related(sa.named_at, "the ServiceAccount is named here"),
+		]),
+	})
+}
+
+# Point at the end that is wrong: the namespace when no trusted subject is in it, else the
+# place that names the account; the role ARN when neither is known.
+trust_primary(sa) := sa.namespace_at if {
+	sa.namespace_at != null
+	sa.namespace_admitted == false
+} else := sa.at
+
+arn_related(sa, primary) := [] if primary == sa.at
+
+arn_related(sa, primary) := [related(sa.at, "the role ARN comes from here")] if primary != sa.at
+
+trust_message(sa, roles) := msg if {
+	# Sorted and deduplicated: two OIDC providers trusting the same subject list it twice.
+	trusted := sort({sprintf("`%s`", [subject_text(s)]) | some r in roles; some s in r.subjects})
+	msg := trust_words(sa, roles, trusted)
+}
+
+trust_words(sa, roles, trusted) := sprintf("ServiceAccount `%s:%s` uses role `%s` through IRSA, but the role trusts only EKS Pod Identity (`pods.eks.amazonaws.com`), not the cluster's OIDC provider: AssumeRoleWithWebIdentity is denied", [sa.namespace, sa.name, sa.role]) if {
+	count(trusted) == 0
+	roles[0].pod_identity
+} else := sprintf("ServiceAccount `%s:%s` uses role `%s`, whose trust policy admits no ServiceAccount", [sa.namespace, sa.name, sa.role]) if {
+	count(trusted) == 0
+} else := sprintf("ServiceAccount `%s:%s` uses role `%s`, but the role trusts only %s%s: AssumeRoleWithWebIdentity is denied at run time", [
+	sa.namespace, sa.name, sa.role, concat(", ", trusted), literal_star_note(roles),
+])
+
+# A `*` compared with `StringEquals` is a plain character.
+literal_star_note(roles) := " (compared with `StringEquals`, where `*` is a plain character; wildcards need `StringLike`)" if {
+	some r in roles
+	some s in r.subjects
+	s.exact
+	wildcard(subject_text(s))
+} else := ""
+
+trust_help(sa, role) := sprintf("run the ServiceAccount as `%s` in namespace `%s`, or trust `%s:%s` in the role's `namespace_service_accounts`", [
+	role.subjects[0].service_account, role.subjects[0].namespace, sa.namespace, sa.name,
+]) if {
+	count(role.subjects) > 0
+} else := sprintf("trust `%s:%s` in the role", [sa.namespace, sa.name])
+
+# ---------------------------------------------------------------------------------------------
+# irsa/role-missing: the ServiceAccount names a role the infra-repo does not create for its
+# tenant.
+
+# A prefixed role (`name-<random>`) an ARN's role name may have been meant for: the first prefix
+# of the name, cut at a `-` or not at all, that some prefixed role has.
+prefixed_match(name) := matches[0] if {
+	cuts := array.concat(indexof_n(name, "-"), [count(name)])
+	matches := [r |
+		some cut in cuts
+		some r in irsa.prefixed[substring(name, 0, cut)]
+	]
+	count(matches) > 0
+}
+
+# The ServiceAccounts whose role name no role has, though the infra-repo knows their tenant
+# (found once, for the three kinds of finding below).
+missing contains {"sa": sa, "tenant": tenant} if {
+	some sa in irsa.service_accounts
+	sa.error == null
+	not irsa.roles_named[sa.role]
+	joined(sa)
+	tenant := sa_tenant(sa)
+	# Created by something not modelled (a registry module, a non-IRSA role).
+	not irsa.other_role_names[sa.role]
+}
+
+deny contains finding if {
+	some m in missing
+	sa := m.sa
+	role := prefixed_match(sa.role)
+	finding := at(sa.at, {
+		"rule": "irsa/role-missing",
+		"msg": sprintf("ServiceAccount `%s` names role `%s`, but Terraform creates `%s-<random suffix>` (%s): its name is not known before apply, so no fixed ARN can match it", [sa.name, sa.role, role.name, prefix_reason(role)]),
+		"help": "set `use_name_prefix = false` (v6) or `name` instead of `name_prefix`, or pass the role's `arn` output to the release",
+		"related": [related(role.at, sprintf("the role is created here in %s", [role.address]))],
+	})
+}
+
+prefix_reason(role) := "the v6 IRSA module's `use_name_prefix` defaults to true" if role.v6
+
+prefix_reason(role) := "`name_prefix` is set" if not role.v6
+
+deny contains finding if {
+	some m in missing
+	sa := m.sa
+	tenant := m.tenant
+	not prefixed_match(sa.role)
+	irsa.complete
+	skipped := irsa.skipped[sa.role]
+	finding := at(sa.at, {
+		"rule": "irsa/role-missing",
+		"msg": skipped_message(sa, skipped),
+		"help": sprintf("enable the role for tenant `%s` in the infra-repo, or disable the app (and its ServiceAccount) in this release", [tenant]),
+		"related": array.concat([related(skipped.count_at, switch_label(skipped.switch))], cause_related(skipped)),
+	})
+}
+
+skipped_message(sa, skipped) := sprintf("ServiceAccount `%s` names role `%s`, which Terraform does not create for %s: %s because `%s` is %s", [
+	sa.name, sa.role, skipped.address, switched_off(skipped.switch), skipped.cause["var"], skipped.cause.value,
+]) if {
+	skipped.cause != null
+} else := sprintf("ServiceAccount `%s` names role `%s`, which Terraform does not create for %s: %s", [
+	sa.name, sa.role, skipped.address, switched_off(skipped.switch),
+])
+
+switched_off(switch) := "its `count` is 0" if {
+	switch == "count"
+} else := "its `for_each` is empty" if {
+	switch == "for_each"
+} else := sprintf("its `%s` is false", [switch])
+
+switch_label(switch) := "the role's `count` is 0 for this instance" if {
+	switch == "count"
+} else := sprintf("the role's `%s` switches it off for this instance", [switch])
+
+cause_related(skipped) := [related(skipped.cause.at, sprintf("`%s` is set here", [skipped.cause["var"]]))] if {
+	skipped.cause != null
+} else := []
+
+deny contains finding if {
+	some m in missing
+	sa := m.sa
+	tenant := m.tenant
+	not prefixed_match(sa.role)
+	irsa.complete
+	not irsa.skipped[sa.role]
+	finding := at(sa.at, {
+		"rule": "irsa/role-missing",
+		"msg": sprintf("ServiceAccount `%s` names role `%s`, which the infra-repo does not create for tenant `%s`", [sa.name, sa.role, tenant]),
+		"help": missing_help(tenant),
+		"related": [related(infra_tenant_at(tenant), sprintf("the infra-repo knows tenant `%s` here", [tenant]))],
+	})
+}
+
+missing_help(tenant) := sprintf("Terraform creates %s for this tenant; fix the role name in the annotation or create the role", [
+	concat(", ", [sprintf("`%s`", [n]) | some n in array.slice(irsa.tenant_roles[tenant], 0, 4)]),
+]) if {
+	count(irsa.tenant_roles[tenant]) > 0
+} else := "create the role in the infra-repo, or fix the role name in the annotation"
+
+# ---------------------------------------------------------------------------------------------
+# irsa/unused-role: a role (or Pod Identity association) for a ServiceAccount no release
+# creates, in a namespace whose IRSA ServiceAccounts are known.
+
+wildcard(text) if contains(text, "*")
+
+wildcard(text) if contains(text, "?")
+
+# A prefixed role is named `<prefix><random>` (v6 adds a `-` between them).
+shown_name(role) := role.name if {
+	not role.prefixed
+} else := sprintf("%s-<random>", [role.name]) if {
+	role.v6
+} else := sprintf("%s<random>", [role.name])
+
+# The roles of one name, fixed or prefixed.
+same_name(name) := array.concat(object.get(irsa.roles_named, name, []), object.get(irsa.prefixed, name, []))
+
+# An earlier role of the same name trusts the same subject: it has the finding.
+reported_earlier(role, text) if {
+	some other in same_name(role.name)
+	other.index < role.index
+	some s in other.subjects
+	subject_text(s) == text
+}
+
+deny contains finding if {
+	irsa.has_terraform
+	# Terraform creates ServiceAccounts that cannot be placed.
+	not irsa.deploys_anywhere
+	some role in irsa.roles
+	role.name != null
+	role.subjects != null
+	# Some ServiceAccount uses it; a wrong subject is irsa/trust-mismatch.
+	not irsa.arn_roles[role.name]
+	some s in role.subjects
+	not wildcard(s.namespace)
+	not wildcard(s.service_account)
+	text := subject_text(s)
+	not irsa.subjects[text]
+	not reported_earlier(role, text)
+	# The apps side of this namespace is not known: say nothing.
+	neighbour := irsa.namespace_users[s.namespace]
+	# Terraform deploys into this namespace itself (helm_release, ...).
+	not irsa.terraform_namespaces[s.namespace]
+	finding := at(role.trust_at, {
+		"rule": "irsa/unused-role",
+		"msg": sprintf("role `%s` (%s) trusts ServiceAccount `%s`, which no release creates: namespace `%s` has IRSA ServiceAccounts, but not `%s`", [shown_name(role), role.address, text, s.namespace, s.service_account]),
+		"help": "enable the app for this tenant in the apps-repo, or stop creating the role (its `enable_*` flag) in the infra-repo",
+		"related": [
+			related(role.instance_at, sprintf("%s is instantiated here", [role.address])),
+			related(neighbour.at, sprintf("ServiceAccount `%s` of namespace `%s` uses a Terraform role; `%s` is not created", [neighbour.name, s.namespace, s.service_account])),
+		],
+	})
+}
+
+deny contains finding if {
+	irsa.has_terraform
+	some p in irsa.pod_identities
+	p.namespace != null
+	p.service_account != null
+	not irsa.deploys_anywhere
+	not irsa.terraform_namespaces[p.namespace]
+	neighbour := irsa.namespace_users[p.namespace]
+	not irsa.subjects[sprintf("%s:%s", [p.namespace, p.service_account])]
+	finding := at(p.at, {
+		"rule": "irsa/unused-role",
+		"msg": sprintf("Pod Identity association (%s) gives ServiceAccount `%s:%s` a role, but no release creates that ServiceAccount", [p.address, p.namespace, p.service_account]),
+		"help": "associate the ServiceAccount the release runs as, or create it",
+		"related": [related(neighbour.at, sprintf("ServiceAccount `%s` of namespace `%s` uses a Terraform role; `%s` is not created", [neighbour.name, p.namespace, p.service_account]))],
+	})
+}
+
+# ---------------------------------------------------------------------------------------------
+# irsa/trust-mismatch for EKS Pod Identity: the association's role must trust the agent.
+
+deny contains finding if {
+	irsa.has_terraform
+	some p in irsa.pod_identities
+	roles := irsa.roles_named[p.role_name]
+	every r in roles {
+		r.subjects != null
+		not r.pod_identity
+	}
+	finding := at(p.role_at, {
+		"rule": "irsa/trust-mismatch",
+		"msg": sprintf("Pod Identity association (%s) uses role `%s`, but the role does not trust `pods.eks.amazonaws.com`: the Pod Identity agent cannot assume it", [p.address, p.role_name]),
+		"help": "trust `Service: pods.eks.amazonaws.com` with actions `sts:AssumeRole` and `sts:TagSession` in the role",
+		"related": [related(roles[0].trust_at, "the role's trust policy")],
+	})
+}
+
+# ---------------------------------------------------------------------------------------------
+# irsa/provider-arn-not-arn: the trust names the OIDC issuer instead of the provider's ARN.
+
+# An expression that yields the issuer URL or host rather than the provider ARN.
+issuer_expression(text) if endswith(trim_space(text), ".issuer")
+
+issuer_expression(text) if endswith(trim_space(text), "oidc_issuer_url")
+
+issuer_expression(text) if endswith(trim_space(text), "oidc_issuer")
+
+issuer_expression(text) if {
+	t := trim_space(text)
+	startswith(t, "module.")
+	endswith(t, ".oidc_provider")
+}
+
+not_an_arn(p) if {
+	p.value != null
+	not startswith(p.value, "arn:")
+}
+
+not_an_arn(p) if {
+	p.unknown
+	issuer_expression(p.text)
+}
+
+shown_provider(p) := p.value if p.value != null
+
+shown_provider(p) := p.text if p.value == null
+
+deny contains finding if {
+	some place in irsa.providers
+	wrong := [p | some p in place; not_an_arn(p)]
+	count(wrong) > 0
+	p := wrong[0]
+	finding := at(p.at, {
+		"rule": "irsa/provider-arn-not-arn",
+		"msg": sprintf("`provider_arn` is `%s`, the cluster's OIDC issuer, not its IAM OIDC provider ARN (`arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>`): the trust policy's Federated principal and `:sub` condition key are wrong, so no ServiceAccount can assume the role", [shown_provider(p)]),
+		"help": "pass `module.eks.oidc_provider_arn`, or `data.aws_iam_openid_connect_provider.<name>.arn` (look the provider up by the issuer URL)",
+		"related": provider_related(p),
+	})
+}
+
+provider_related(p) := [] if p.at == p.trust_at
+
+provider_related(p) := [related(p.trust_at, sprintf("the role's trust is built here (%s)", [p.kind]))] if p.at != p.trust_at
