@@ -21,7 +21,7 @@ deny contains finding if {
 	i > 0
 	finding := object.union(t.at, {
 		"rule": "repos/duplicate-tenant",
-		"msg": sprintf("tenant `%s` is deployed twice: here (%s) and in `%s` (%s); both releases fight over one namespace and one set of IAM roles", [id, t.tier, first.file, first.tier]),
+		"msg": sprintf("tenant `%s` is deployed twice: here (%s) and in `%s` (%s); both releases fight over one namespace and one set of IAM roles", [id, t.tier, first.at.file, first.tier]),
 		"help": "keep one tenant file per tenant, under its tier's folder",
 		"related": [related(first.at, "the tenant is also deployed here")],
 	})
@@ -38,7 +38,7 @@ deny contains finding if {
 		some j, e in listings
 		j < i
 		e.source == t.source
-		e.file == t.file
+		e.at.file == t.at.file
 	]
 	count(same) > 0
 	finding := object.union(t.at, {

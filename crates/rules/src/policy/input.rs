@@ -58,8 +58,9 @@
 //! input.irsa.arn_roles[name]            true  (role names some ServiceAccount's ARN names)
 //! input.irsa.namespace_users[ns]        {name, at}  (its first ServiceAccount whose ARN
 //!                                                    names a role Terraform creates)
-//! input.repos.apps[id]     [{tier, file, at}]  (apps-repo tenant files; not templates)
-//! input.repos.infra[id]    [{tier|null, source, file, at, tier_at}]  (tenants.json entries
+//! input.repos.apps[id]     [{tier, at}]  (apps-repo tenant files, not templates; `at.file`
+//!                          is the file)
+//! input.repos.infra[id]    [{tier|null, source, at, tier_at}]  (tenants.json entries
 //!                          and tf-controller `Terraform` resources)
 //! input.repos.first_listing             {source, at}|null
 //! input.repos.instances[id]             loc   (first module instance for the tenant)
@@ -73,12 +74,12 @@ mod repos;
 use super::contract;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::Location;
-use gitops_lint_core::source::PathSeg;
+use gitops_lint_core::source::{FileId, PathSeg};
 use gitops_lint_model::{DocRef, Tenant, World};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Builds the input document for the policies, as the policy engine's values.
 pub fn build(world: &World, config: &Config) -> regorus::Value {
@@ -91,45 +92,94 @@ pub fn build(world: &World, config: &Config) -> regorus::Value {
     input
 }
 
-/// A policy-engine object from (key, value) pairs.
-fn object<const N: usize>(pairs: [(&str, regorus::Value); N]) -> regorus::Value {
-    regorus::Value::from(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (regorus::Value::from(k), v))
-            .collect::<BTreeMap<_, _>>(),
-    )
+/// Builds the facts' values, allocating what repeats once: object keys, path segments, short
+/// words (tiers, kinds), file names and whole locations (every instance of a module shares its
+/// places). Why: the facts are hundreds of thousands of small values, and at that count the
+/// allocator (and dropping it all again), not the work, is the cost. A value is
+/// reference-counted, so a shared one costs a counter increment.
+struct Builder<'w> {
+    world: &'w World,
+    words: HashMap<&'w str, regorus::Value>,
+    files: HashMap<FileId, regorus::Value>,
+    locations: HashMap<&'w Location, regorus::Value>,
 }
 
-/// A location as the finding contract reads it back (`super::to_location`).
-fn location(world: &World, at: &Location) -> regorus::Value {
-    use regorus::Value as V;
-    let file = V::from(world.file(at.file()).display.as_str());
-    match at {
-        Location::Path { doc, path, key, .. } => object([
-            ("file", file),
-            ("doc", V::from(*doc)),
-            (
-                "path",
-                V::from(
-                    path.iter()
-                        .map(|p| match p {
-                            PathSeg::Key(k) => V::from(k.as_str()),
-                            PathSeg::Index(i) => V::from(*i),
-                        })
-                        .collect::<Vec<_>>(),
+impl<'w> Builder<'w> {
+    fn new(world: &'w World) -> Self {
+        Builder {
+            world,
+            words: HashMap::new(),
+            files: HashMap::new(),
+            locations: HashMap::new(),
+        }
+    }
+
+    /// A string that recurs (a key, a path segment, a tier, a namespace), allocated once.
+    fn word(&mut self, text: &'w str) -> regorus::Value {
+        self.words
+            .entry(text)
+            .or_insert_with(|| regorus::Value::from(text))
+            .clone()
+    }
+
+    /// An object from (key, value) pairs.
+    fn object<const N: usize>(
+        &mut self,
+        pairs: [(&'static str, regorus::Value); N],
+    ) -> regorus::Value {
+        let map: BTreeMap<regorus::Value, regorus::Value> =
+            pairs.into_iter().map(|(k, v)| (self.word(k), v)).collect();
+        regorus::Value::from(map)
+    }
+
+    /// A location as the finding contract reads it back (`super::to_location`).
+    fn location(&mut self, at: &'w Location) -> regorus::Value {
+        if let Some(v) = self.locations.get(at) {
+            return v.clone();
+        }
+        use regorus::Value as V;
+        let world = self.world;
+        let file = self
+            .files
+            .entry(at.file())
+            .or_insert_with(|| V::from(world.file(at.file()).display.as_str()))
+            .clone();
+        let v = match at {
+            Location::Path { doc, path, key, .. } => {
+                let path: Vec<V> = path
+                    .iter()
+                    .map(|p| match p {
+                        PathSeg::Key(k) => self.word(k),
+                        PathSeg::Index(i) => V::from(*i),
+                    })
+                    .collect();
+                self.object([
+                    ("file", file),
+                    ("doc", V::from(*doc)),
+                    ("path", V::from(path)),
+                    ("key", V::from(*key)),
+                ])
+            }
+            Location::Span(span) => self.object([
+                ("file", file),
+                (
+                    "span",
+                    V::from(vec![V::from(span.start), V::from(span.end)]),
                 ),
-            ),
-            ("key", V::from(*key)),
-        ]),
-        Location::Span(span) => object([
-            ("file", file),
-            (
-                "span",
-                V::from(vec![V::from(span.start), V::from(span.end)]),
-            ),
-        ]),
-        Location::File(_) => object([("file", file), ("whole_file", V::from(true))]),
+            ]),
+            Location::File(_) => self.object([("file", file), ("whole_file", V::from(true))]),
+        };
+        self.locations.insert(at, v.clone());
+        v
+    }
+
+    /// Lists keyed by a name, as an object.
+    fn lists(&mut self, map: BTreeMap<&'w str, Vec<regorus::Value>>) -> regorus::Value {
+        let map: BTreeMap<regorus::Value, regorus::Value> = map
+            .into_iter()
+            .map(|(k, v)| (self.word(k), regorus::Value::from(v)))
+            .collect();
+        regorus::Value::from(map)
     }
 }
 

@@ -8,7 +8,8 @@
 //! parses (IAM's grammar), and whether a role's trust admits a ServiceAccount (IAM
 //! `StringLike`, where `*` and `?` are the only wildcards, unlike Rego's `glob.match`).
 
-use super::{location, object};
+use super::Builder;
+use gitops_lint_core::finding::Location;
 use gitops_lint_derive::terraform::irsa::role_name_of_arn;
 use gitops_lint_derive::terraform::modules::is_account;
 use gitops_lint_model::accounts::ServiceAccount;
@@ -17,7 +18,7 @@ use gitops_lint_model::infra::{Role, RoleKind};
 use gitops_lint_model::World;
 use rayon::prelude::*;
 use regorus::Value as V;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A role ARN taken apart.
 struct RoleArn<'a> {
@@ -90,14 +91,6 @@ fn opt(text: Option<&str>) -> V {
     text.map_or(V::Null, V::from)
 }
 
-/// A set as an object whose values are `true` (a keyed lookup in Rego).
-fn keyed<'a>(keys: impl Iterator<Item = &'a str>) -> V {
-    V::from(
-        keys.map(|k| (s(k), V::from(true)))
-            .collect::<BTreeMap<V, V>>(),
-    )
-}
-
 fn kind_name(kind: RoleKind) -> &'static str {
     match kind {
         RoleKind::IrsaModuleV5 => "iam-role-for-service-accounts-eks (v5)",
@@ -108,35 +101,41 @@ fn kind_name(kind: RoleKind) -> &'static str {
 
 /// One role: `kind` is what creates it, spelled as the findings name it; `index` is its place
 /// in `input.irsa.roles` (the first of two roles with one name is the one reported).
-fn role(world: &World, index: usize, r: &Role) -> V {
+fn role<'w>(b: &mut Builder<'w>, index: usize, r: &'w Role) -> V {
+    let world = b.world;
     let instance = &world.infra.instances[r.instance];
-    let subjects = r.subjects.as_ref().map_or(V::Null, |subjects| {
-        V::from(
-            subjects
+    let subjects = match &r.subjects {
+        None => V::Null,
+        Some(subjects) => {
+            let list: Vec<V> = subjects
                 .iter()
                 .map(|x| {
-                    object([
-                        ("namespace", s(&x.namespace)),
-                        ("service_account", s(&x.service_account)),
+                    let (namespace, account) =
+                        (b.word(&x.namespace), V::from(x.service_account.as_str()));
+                    b.object([
+                        ("namespace", namespace),
+                        ("service_account", account),
                         ("exact", V::from(x.exact)),
                     ])
                 })
-                .collect::<Vec<_>>(),
-        )
-    });
-    object([
+                .collect();
+            V::from(list)
+        }
+    };
+    let fields = [
         ("index", V::from(index)),
         ("name", opt(r.name.as_deref())),
         ("prefixed", V::from(r.prefixed)),
         ("v6", V::from(r.kind == RoleKind::IrsaModuleV6)),
-        ("kind", s(kind_name(r.kind))),
+        ("kind", b.word(kind_name(r.kind))),
         ("subjects", subjects),
         ("pod_identity", V::from(r.pod_identity)),
         ("address", s(&instance.address)),
-        ("at", location(world, &r.location)),
-        ("trust_at", location(world, &r.trust_location)),
-        ("instance_at", location(world, &instance.location)),
-    ])
+        ("at", b.location(&r.location)),
+        ("trust_at", b.location(&r.trust_location)),
+        ("instance_at", b.location(&instance.location)),
+    ];
+    b.object(fields)
 }
 
 /// One ServiceAccount with a role ARN. `account`/`role` are the ARN's parts, or `error` says
@@ -144,7 +143,11 @@ fn role(world: &World, index: usize, r: &Role) -> V {
 /// named `role` (those with a known trust) admits `namespace:name` / some ServiceAccount of
 /// `namespace`, as IAM compares subjects; null when the namespace is unknown or Terraform
 /// creates no role of that name.
-fn service_account(world: &World, sa: &ServiceAccount, roles: &HashMap<&str, Vec<&Role>>) -> V {
+fn service_account<'w>(
+    b: &mut Builder<'w>,
+    sa: &'w ServiceAccount,
+    roles: &HashMap<&str, Vec<&Role>>,
+) -> V {
     let arn = sa.role_arn.as_deref().unwrap_or_default();
     let parsed = parse_role_arn(arn);
     let trust = match (&parsed, sa.namespace.as_deref()) {
@@ -158,44 +161,48 @@ fn service_account(world: &World, sa: &ServiceAccount, roles: &HashMap<&str, Vec
         _ => None,
     };
     let (account, name, error) = match &parsed {
-        Ok(p) => (s(p.account), s(p.name), V::Null),
+        Ok(p) => (b.word(p.account), s(p.name), V::Null),
         Err(e) => (V::Null, V::Null, s(e)),
     };
-    object([
+    let namespace = sa.namespace.as_deref().map_or(V::Null, |n| b.word(n));
+    let tenant = sa.tenant.as_deref().map_or(V::Null, |t| b.word(t));
+    let fields = [
         ("name", s(&sa.name)),
-        ("namespace", opt(sa.namespace.as_deref())),
-        ("tenant", opt(sa.tenant.as_deref())),
+        ("namespace", namespace),
+        ("tenant", tenant),
         ("arn", s(arn)),
         ("account", account),
         ("role", name),
         ("error", error),
         (
             "at",
-            location(world, sa.role_location.as_ref().unwrap_or(&sa.location)),
+            b.location(sa.role_location.as_ref().unwrap_or(&sa.location)),
         ),
-        ("named_at", location(world, &sa.location)),
+        ("named_at", b.location(&sa.location)),
         (
             "namespace_at",
             sa.namespace_location
                 .as_ref()
-                .map_or(V::Null, |l| location(world, l)),
+                .map_or(V::Null, |l| b.location(l)),
         ),
         ("admitted", trust.map_or(V::Null, |t| V::from(t.0))),
         (
             "namespace_admitted",
             trust.map_or(V::Null, |t| V::from(t.1)),
         ),
-    ])
+    ];
+    b.object(fields)
 }
 
 /// `input.irsa` (the shape is documented in `super`).
 pub(super) fn facts(world: &World) -> V {
     let infra = &world.infra;
+    let mut b = Builder::new(world);
     let roles: Vec<V> = infra
         .roles
-        .par_iter()
+        .iter()
         .enumerate()
-        .map(|(i, r)| role(world, i, r))
+        .map(|(i, r)| role(&mut b, i, r))
         .collect();
     // Role name -> the roles so named, in order: fixed names and prefixes apart (a prefixed
     // role's real name has a random suffix, so no ARN names it exactly).
@@ -221,31 +228,39 @@ pub(super) fn facts(world: &World) -> V {
         let Some(name) = r.name.as_deref() else {
             continue;
         };
-        skipped.entry(s(name)).or_insert_with(|| {
-            let cause = r.cause.as_ref().map_or(V::Null, |(var, origin)| {
+        if skipped.contains_key(name) {
+            continue;
+        }
+        let cause = match &r.cause {
+            None => V::Null,
+            Some((var, origin)) => {
                 let value = match &origin.value {
                     Value::Bool(b) => b.to_string(),
                     v => gitops_lint_derive::terraform::eval::show(v),
                 };
-                object([
-                    ("var", s(var)),
-                    ("value", V::from(value)),
-                    ("at", location(world, &origin.location)),
-                ])
-            });
-            object([
-                ("address", s(&infra.instances[r.instance].address)),
-                ("switch", s(&r.switch)),
-                ("count_at", location(world, &r.count_location)),
-                ("cause", cause),
-            ])
-        });
+                let at = b.location(&origin.location);
+                b.object([("var", s(var)), ("value", V::from(value)), ("at", at)])
+            }
+        };
+        let fields = [
+            ("address", s(&infra.instances[r.instance].address)),
+            ("switch", s(&r.switch)),
+            ("count_at", b.location(&r.count_location)),
+            ("cause", cause),
+        ];
+        skipped.insert(name, b.object(fields));
     }
+    let skipped: BTreeMap<V, V> = skipped.into_iter().map(|(k, v)| (s(k), v)).collect();
+    // Why in parallel, one builder per batch: a ServiceAccount is the largest fact and there
+    // are two per tenant.
     let service_accounts: Vec<V> = world
         .service_accounts
         .par_iter()
         .filter(|sa| sa.role_arn.is_some())
-        .map(|sa| service_account(world, sa, &named))
+        .map_init(
+            || Builder::new(world),
+            |b, sa| service_account(b, sa, &named),
+        )
         .collect();
     // Which ServiceAccounts exist, which role names their ARNs name (parsed leniently: a role
     // some annotation names is in use even when the ARN is otherwise wrong), and per namespace
@@ -258,70 +273,68 @@ pub(super) fn facts(world: &World) -> V {
         let role = sa.role_arn.as_deref().and_then(role_name_of_arn);
         if let Some(ns) = sa.namespace.as_deref() {
             subjects.insert(V::from(format!("{ns}:{}", sa.name)), V::from(true));
-            if role.is_some_and(|r| named.contains_key(r)) {
-                namespace_users.entry(s(ns)).or_insert_with(|| {
-                    object([("name", s(&sa.name)), ("at", location(world, &sa.location))])
-                });
+            if role.is_some_and(|r| named.contains_key(r)) && !namespace_users.contains_key(ns) {
+                let at = b.location(&sa.location);
+                let user = b.object([("name", s(&sa.name)), ("at", at)]);
+                namespace_users.insert(ns, user);
             }
         }
         if let Some(name) = role {
             arn_roles.insert(s(name), V::from(true));
         }
     }
-    object([
+    let namespace_users: BTreeMap<V, V> = namespace_users
+        .into_iter()
+        .map(|(k, v)| (b.word(k), v))
+        .collect();
+    let terraform_namespaces: BTreeMap<V, V> = infra
+        .terraform_namespaces
+        .iter()
+        .map(|n| (s(n), V::from(true)))
+        .collect();
+    let other_role_names: BTreeMap<V, V> = infra
+        .other_role_names
+        .iter()
+        .map(|n| (s(n), V::from(true)))
+        .collect();
+    let accounts: BTreeMap<V, V> = infra
+        .accounts
+        .iter()
+        .map(|(a, l)| (s(a), b.location(l)))
+        .collect();
+    let fields = [
         ("has_terraform", V::from(infra.has_terraform)),
         ("complete", V::from(infra.incomplete.is_empty())),
         (
             "deploys_anywhere",
             V::from(infra.terraform_deploys_anywhere),
         ),
-        (
-            "terraform_namespaces",
-            keyed(infra.terraform_namespaces.iter().map(String::as_str)),
-        ),
-        (
-            "other_role_names",
-            keyed(infra.other_role_names.iter().map(String::as_str)),
-        ),
-        (
-            "accounts",
-            V::from(
-                infra
-                    .accounts
-                    .iter()
-                    .map(|(a, l)| (s(a), location(world, l)))
-                    .collect::<BTreeMap<_, _>>(),
-            ),
-        ),
+        ("terraform_namespaces", V::from(terraform_namespaces)),
+        ("other_role_names", V::from(other_role_names)),
+        ("accounts", V::from(accounts)),
         ("roles", V::from(roles)),
-        ("roles_named", lists(roles_named)),
-        ("prefixed", lists(prefixed)),
+        ("roles_named", b.lists(roles_named)),
+        ("prefixed", b.lists(prefixed)),
         ("skipped", V::from(skipped)),
-        ("tenant_roles", lists(tenant_roles)),
-        ("providers", providers(world)),
-        ("pod_identities", pod_identities(world)),
+        ("tenant_roles", b.lists(tenant_roles)),
+        ("providers", providers(&mut b)),
+        ("pod_identities", pod_identities(&mut b)),
         ("service_accounts", V::from(service_accounts)),
         ("subjects", V::from(subjects)),
         ("arn_roles", V::from(arn_roles)),
         ("namespace_users", V::from(namespace_users)),
-    ])
-}
-
-fn lists(map: BTreeMap<&str, Vec<V>>) -> V {
-    V::from(
-        map.into_iter()
-            .map(|(k, v)| (s(k), V::from(v)))
-            .collect::<BTreeMap<_, _>>(),
-    )
+    ];
+    b.object(fields)
 }
 
 /// `input.irsa.providers`: the OIDC providers the roles' trusts name, one list per place the
 /// provider is written (every instance of a module shares the place), each value once, in the
 /// order of the first role that uses it, with that role.
-fn providers(world: &World) -> V {
-    let mut places: HashMap<&gitops_lint_core::finding::Location, usize> = HashMap::new();
+fn providers(b: &mut Builder<'_>) -> V {
+    let world = b.world;
+    let mut places: HashMap<&Location, usize> = HashMap::new();
     let mut groups: Vec<Vec<V>> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for r in &world.infra.roles {
         let Some(origin) = &r.provider_arn else {
             continue;
@@ -338,37 +351,39 @@ fn providers(world: &World) -> V {
             groups.push(Vec::new());
             groups.len() - 1
         });
-        groups[group].push(object([
+        let fields = [
             ("value", opt(value)),
             ("unknown", V::from(unknown)),
             ("text", s(&origin.text)),
-            ("at", location(world, &origin.location)),
-            ("trust_at", location(world, &r.trust_location)),
-            ("kind", s(kind_name(r.kind))),
-        ]));
+            ("at", b.location(&origin.location)),
+            ("trust_at", b.location(&r.trust_location)),
+            ("kind", b.word(kind_name(r.kind))),
+        ];
+        groups[group].push(b.object(fields));
     }
     V::from(groups.into_iter().map(V::from).collect::<Vec<_>>())
 }
 
 /// `input.irsa.pod_identities`: the `aws_eks_pod_identity_association`s.
-fn pod_identities(world: &World) -> V {
+fn pod_identities(b: &mut Builder<'_>) -> V {
+    let world = b.world;
     let infra = &world.infra;
-    V::from(
-        infra
-            .pod_identities
-            .iter()
-            .map(|p| {
-                object([
-                    ("namespace", opt(p.namespace.as_deref())),
-                    ("service_account", opt(p.service_account.as_deref())),
-                    ("role_name", opt(p.role_name.as_deref())),
-                    ("address", s(&infra.instances[p.instance].address)),
-                    ("at", location(world, &p.location)),
-                    ("role_at", location(world, &p.role_location)),
-                ])
-            })
-            .collect::<Vec<_>>(),
-    )
+    let list: Vec<V> = infra
+        .pod_identities
+        .iter()
+        .map(|p| {
+            let fields = [
+                ("namespace", opt(p.namespace.as_deref())),
+                ("service_account", opt(p.service_account.as_deref())),
+                ("role_name", opt(p.role_name.as_deref())),
+                ("address", s(&infra.instances[p.instance].address)),
+                ("at", b.location(&p.location)),
+                ("role_at", b.location(&p.role_location)),
+            ];
+            b.object(fields)
+        })
+        .collect();
+    V::from(list)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! ServiceAccount's tenant). Lists keep the order of the files, so a policy can tell the first
 //! listing of a tenant from a second one.
 
-use super::{location, object};
+use super::Builder;
 use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::key_path;
 use gitops_lint_model::infra::TenantSource;
@@ -27,61 +27,67 @@ fn source_name(source: TenantSource) -> &'static str {
     }
 }
 
-fn lists(map: BTreeMap<&str, Vec<V>>) -> V {
-    V::from(
-        map.into_iter()
-            .map(|(k, v)| (V::from(k), V::from(v)))
-            .collect::<BTreeMap<_, _>>(),
-    )
-}
-
 /// `input.repos` (the shape is documented in `super`).
 pub(super) fn facts(world: &World) -> V {
+    // Why owned: a tenant's location is built here, not borrowed from the World.
+    let locations: Vec<Location> = world.tenants.iter().map(tenant_location).collect();
+    let mut b = Builder::new(world);
     let mut apps: BTreeMap<&str, Vec<V>> = BTreeMap::new();
     let mut first_of_tier = BTreeMap::new();
-    for t in world.tenants.iter().filter(|t| !t.template) {
-        let at = location(world, &tenant_location(t));
+    for (t, here) in world.tenants.iter().zip(&locations) {
+        if t.template {
+            continue;
+        }
+        let at = b.location(here);
+        let tier = b.word(&t.tier);
         first_of_tier
-            .entry(V::from(t.tier.as_str()))
+            .entry(tier.clone())
             .or_insert_with(|| at.clone());
-        apps.entry(t.id.as_str()).or_default().push(object([
-            ("tier", V::from(t.tier.as_str())),
-            ("file", V::from(t.file.as_str())),
-            ("at", at),
-        ]));
+        let fields = [("tier", tier), ("at", at)];
+        apps.entry(t.id.as_str())
+            .or_default()
+            .push(b.object(fields));
     }
     let mut infra: BTreeMap<&str, Vec<V>> = BTreeMap::new();
     for t in &world.infra.tenants {
-        infra.entry(t.id.as_str()).or_default().push(object([
-            ("tier", t.tier.as_deref().map_or(V::Null, V::from)),
-            ("source", V::from(source_name(t.source))),
+        let fields = [
             (
-                "file",
-                V::from(world.file(t.location.file()).display.as_str()),
+                "tier",
+                t.tier.as_deref().map_or(V::Null, |tier| b.word(tier)),
             ),
-            ("at", location(world, &t.location)),
+            ("source", b.word(source_name(t.source))),
+            ("at", b.location(&t.location)),
             (
                 "tier_at",
-                location(world, t.tier_location.as_ref().unwrap_or(&t.location)),
+                b.location(t.tier_location.as_ref().unwrap_or(&t.location)),
             ),
-        ]));
+        ];
+        infra
+            .entry(t.id.as_str())
+            .or_default()
+            .push(b.object(fields));
     }
-    let first_listing = world.infra.tenants.first().map_or(V::Null, |t| {
-        object([
-            ("source", V::from(source_name(t.source))),
-            ("at", location(world, &t.location)),
-        ])
-    });
+    let first_listing = match world.infra.tenants.first() {
+        None => V::Null,
+        Some(t) => {
+            let fields = [
+                ("source", b.word(source_name(t.source))),
+                ("at", b.location(&t.location)),
+            ];
+            b.object(fields)
+        }
+    };
     // Tenants the Terraform evaluation instantiates by hand (`module "tenant_9" { tenant_id =
     // "tenant-9" }`) rather than through tenants.json: known to the infra-repo all the same.
     let mut instances = BTreeMap::new();
     for i in &world.infra.instances {
         if let Some(t) = i.tenant.as_deref() {
-            instances
-                .entry(V::from(t))
-                .or_insert_with(|| location(world, &i.location));
+            if !instances.contains_key(t) {
+                instances.insert(t, b.location(&i.location));
+            }
         }
     }
+    let instances: BTreeMap<V, V> = instances.into_iter().map(|(k, v)| (b.word(k), v)).collect();
     // Files under `tenants/<folder>/` by stem: a tenant in a folder that is no known tier is not
     // among the tenants (tier/unknown-tier reports the folder), but it is not missing either.
     let file_stems: BTreeMap<V, V> = world
@@ -90,15 +96,16 @@ pub(super) fn facts(world: &World) -> V {
         .filter_map(|f| {
             let segs: Vec<&str> = f.rel_path.split('/').collect();
             let n = segs.len();
-            (n >= 3 && segs[n - 3] == "tenants").then(|| (V::from(f.stem()), V::from(true)))
+            (n >= 3 && segs[n - 3] == "tenants").then(|| (b.word(f.stem()), V::from(true)))
         })
         .collect();
-    object([
-        ("apps", lists(apps)),
-        ("infra", lists(infra)),
+    let fields = [
+        ("apps", b.lists(apps)),
+        ("infra", b.lists(infra)),
         ("first_listing", first_listing),
         ("instances", V::from(instances)),
         ("first_of_tier", V::from(first_of_tier)),
         ("file_stems", V::from(file_stems)),
-    ])
+    ];
+    b.object(fields)
 }
