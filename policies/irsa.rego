@@ -20,14 +20,30 @@ related(loc, msg) := object.union(loc, {"msg": msg})
 rendered(sa) if not contains(sa.arn, "{")
 
 # The ServiceAccount's ARN parses (its `account` and `role` are known).
-parsed(sa) if sa.error == null
+parsed(sa) if not sa.error
+
+# The ServiceAccounts a rule below may report. Every other one is fine at a glance: its ARN
+# names a role Terraform creates whose trust admits it, in an account the infra-repo uses.
+# Why apart from the rules: regorus orders a rule's statements by the variables they bind, so
+# a rule over every ServiceAccount (two per tenant) may build its finding before its conditions
+# fail; these sets only test, and the rules then look at the few ServiceAccounts left.
+suspects contains sa if {
+	some sa in irsa.service_accounts
+	not sa.admitted
+}
+
+suspects contains sa if {
+	count(irsa.accounts) > 0
+	some sa in irsa.service_accounts
+	not irsa.accounts[sa.account]
+}
 
 # ---------------------------------------------------------------------------------------------
 # irsa/invalid-role-arn
 
 deny contains finding if {
-	some sa in irsa.service_accounts
-	sa.error != null
+	some sa in suspects
+	sa.error
 	rendered(sa)
 	finding := at(sa.at, {
 		"rule": "irsa/invalid-role-arn",
@@ -69,8 +85,8 @@ first_account := sort(object.keys(irsa.accounts))[0]
 # Why the first two lines are not `account_mismatch(sa)`: this runs for every ServiceAccount,
 # and a call costs more than the lookup that rejects almost all of them.
 deny contains finding if {
-	some sa in irsa.service_accounts
-	sa.error == null
+	some sa in suspects
+	not sa.error
 	not irsa.accounts[sa.account]
 	irsa.has_terraform
 	rendered(sa)
@@ -104,12 +120,12 @@ joined(sa) if {
 subject_text(s) := sprintf("%s:%s", [s.namespace, s.service_account])
 
 deny contains finding if {
-	some sa in irsa.service_accounts
+	some sa in suspects
 	sa.admitted == false
 	joined(sa)
 	roles := irsa.roles_named[sa.role]
 	every r in roles {
-		r.subjects != null
+		r.subjects
 	}
 	role := roles[0]
 	primary := trust_primary(sa)
@@ -127,7 +143,7 @@ deny contains finding if {
 # Point at the end that is wrong: the namespace when no trusted subject is in it, else the
 # place that names the account; the role ARN when neither is known.
 trust_primary(sa) := sa.namespace_at if {
-	sa.namespace_at != null
+	sa.namespace_at
 	sa.namespace_admitted == false
 } else := sa.at
 
@@ -182,8 +198,8 @@ prefixed_match(name) := matches[0] if {
 # The ServiceAccounts whose role name no role has, though the infra-repo knows their tenant
 # (found once, for the three kinds of finding below).
 missing contains {"sa": sa, "tenant": tenant} if {
-	some sa in irsa.service_accounts
-	sa.error == null
+	some sa in suspects
+	not sa.error
 	not irsa.roles_named[sa.role]
 	joined(sa)
 	tenant := sa_tenant(sa)
@@ -225,7 +241,7 @@ deny contains finding if {
 skipped_message(sa, skipped) := sprintf("ServiceAccount `%s` names role `%s`, which Terraform does not create for %s: %s because `%s` is %s", [
 	sa.name, sa.role, skipped.address, switched_off(skipped.switch), skipped.cause["var"], skipped.cause.value,
 ]) if {
-	skipped.cause != null
+	skipped.cause
 } else := sprintf("ServiceAccount `%s` names role `%s`, which Terraform does not create for %s: %s", [
 	sa.name, sa.role, skipped.address, switched_off(skipped.switch),
 ])
@@ -241,7 +257,7 @@ switch_label(switch) := "the role's `count` is 0 for this instance" if {
 } else := sprintf("the role's `%s` switches it off for this instance", [switch])
 
 cause_related(skipped) := [related(skipped.cause.at, sprintf("`%s` is set here", [skipped.cause["var"]]))] if {
-	skipped.cause != null
+	skipped.cause
 } else := []
 
 deny contains finding if {
@@ -291,15 +307,20 @@ reported_earlier(role, text) if {
 	subject_text(s) == text
 }
 
+# The roles no ServiceAccount's ARN names (one that some ServiceAccount uses and that has a
+# wrong subject is irsa/trust-mismatch's).
+unnamed_roles contains role if {
+	some role in irsa.roles
+	role.name
+	not irsa.arn_roles[role.name]
+}
+
 deny contains finding if {
 	irsa.has_terraform
 	# Terraform creates ServiceAccounts that cannot be placed.
 	not irsa.deploys_anywhere
-	some role in irsa.roles
-	role.name != null
-	role.subjects != null
-	# Some ServiceAccount uses it; a wrong subject is irsa/trust-mismatch.
-	not irsa.arn_roles[role.name]
+	some role in unnamed_roles
+	role.subjects
 	some s in role.subjects
 	not wildcard(s.namespace)
 	not wildcard(s.service_account)
@@ -307,7 +328,7 @@ deny contains finding if {
 	not irsa.subjects[text]
 	not reported_earlier(role, text)
 	# The apps side of this namespace is not known: say nothing.
-	neighbour := irsa.namespace_users[s.namespace]
+	neighbour := irsa.service_accounts[irsa.namespace_users[s.namespace]]
 	# Terraform deploys into this namespace itself (helm_release, ...).
 	not irsa.terraform_namespaces[s.namespace]
 	finding := at(role.trust_at, {
@@ -316,7 +337,7 @@ deny contains finding if {
 		"help": "enable the app for this tenant in the apps-repo, or stop creating the role (its `enable_*` flag) in the infra-repo",
 		"related": [
 			related(role.instance_at, sprintf("%s is instantiated here", [role.address])),
-			related(neighbour.at, sprintf("ServiceAccount `%s` of namespace `%s` uses a Terraform role; `%s` is not created", [neighbour.name, s.namespace, s.service_account])),
+			related(neighbour.named_at, sprintf("ServiceAccount `%s` of namespace `%s` uses a Terraform role; `%s` is not created", [neighbour.name, s.namespace, s.service_account])),
 		],
 	})
 }
@@ -324,17 +345,17 @@ deny contains finding if {
 deny contains finding if {
 	irsa.has_terraform
 	some p in irsa.pod_identities
-	p.namespace != null
-	p.service_account != null
+	p.namespace
+	p.service_account
 	not irsa.deploys_anywhere
 	not irsa.terraform_namespaces[p.namespace]
-	neighbour := irsa.namespace_users[p.namespace]
+	neighbour := irsa.service_accounts[irsa.namespace_users[p.namespace]]
 	not irsa.subjects[sprintf("%s:%s", [p.namespace, p.service_account])]
 	finding := at(p.at, {
 		"rule": "irsa/unused-role",
 		"msg": sprintf("Pod Identity association (%s) gives ServiceAccount `%s:%s` a role, but no release creates that ServiceAccount", [p.address, p.namespace, p.service_account]),
 		"help": "associate the ServiceAccount the release runs as, or create it",
-		"related": [related(neighbour.at, sprintf("ServiceAccount `%s` of namespace `%s` uses a Terraform role; `%s` is not created", [neighbour.name, p.namespace, p.service_account]))],
+		"related": [related(neighbour.named_at, sprintf("ServiceAccount `%s` of namespace `%s` uses a Terraform role; `%s` is not created", [neighbour.name, p.namespace, p.service_account]))],
 	})
 }
 
@@ -346,7 +367,7 @@ deny contains finding if {
 	some p in irsa.pod_identities
 	roles := irsa.roles_named[p.role_name]
 	every r in roles {
-		r.subjects != null
+		r.subjects
 		not r.pod_identity
 	}
 	finding := at(p.role_at, {
@@ -374,7 +395,7 @@ issuer_expression(text) if {
 }
 
 not_an_arn(p) if {
-	p.value != null
+	is_string(p.value)
 	not startswith(p.value, "arn:")
 }
 
@@ -383,9 +404,9 @@ not_an_arn(p) if {
 	issuer_expression(p.text)
 }
 
-shown_provider(p) := p.value if p.value != null
+shown_provider(p) := p.value if is_string(p.value)
 
-shown_provider(p) := p.text if p.value == null
+shown_provider(p) := p.text if not is_string(p.value)
 
 deny contains finding if {
 	some place in irsa.providers

@@ -23,7 +23,8 @@
 //! objects, `loc` below, which a finding copies (`object.union(loc, {"rule": ...})`): either
 //! `{file, doc, path, key}` (a node of a YAML/JSON document), `{file, span: [start, end]}` (byte
 //! offsets: Terraform) or `{file, whole_file: true}`. Lists keep the order of the files, so
-//! "the first" is `[0]`; `|null` marks what may be unknown.
+//! "the first" is `[0]`; a key marked `?` is left out where its value is unknown (or, for
+//! `error`, where there is none).
 //!
 //! ```text
 //! input.irsa.has_terraform / complete / deploys_anywhere
@@ -32,37 +33,37 @@
 //! input.irsa.terraform_namespaces[ns]   true  (Terraform deploys into them itself)
 //! input.irsa.other_role_names[name]     true  (roles something not modelled may create)
 //! input.irsa.accounts[account]          loc   (the AWS accounts the infra-repo uses)
-//! input.irsa.roles[_]      {index, name|null, prefixed, v6, kind, pod_identity, address,
-//!                           subjects: [{namespace, service_account, exact}]|null,
+//! input.irsa.roles[_]      {index, name?, prefixed, v6, kind, pod_identity, address,
+//!                           subjects?: [{namespace, service_account, exact}],
 //!                           at, trust_at, instance_at}
 //!                          (`kind` as findings name it; `exact`: `StringEquals`, no wildcards)
 //! input.irsa.roles_named[name]          [role]  (fixed names)
 //! input.irsa.prefixed[name]             [role]  (`name_prefix` / v6 `use_name_prefix`)
-//! input.irsa.skipped[name]  {address, switch, count_at, cause: {var, value, at}|null}
+//! input.irsa.skipped[name]  {address, switch, count_at, cause?: {var, value, at}}
 //!                          (the first role of that name an instance does not create)
 //! input.irsa.tenant_roles[tenant]       [name]  (the roles instantiated for the tenant)
-//! input.irsa.providers[_]  [{value|null, unknown, text, at, trust_at, kind}]
+//! input.irsa.providers[_]  [{value?, unknown, text, at, trust_at, kind}]
 //!                          (per place a provider ARN is written: each value once, with the
 //!                          first role using it; `value` is set for a known string)
-//! input.irsa.pod_identities[_]  {namespace|null, service_account|null, role_name|null,
+//! input.irsa.pod_identities[_]  {namespace?, service_account?, role_name?,
 //!                                address, at, role_at}
-//! input.irsa.service_accounts[_]  {name, namespace|null, tenant|null, arn,
-//!                          account|null, role|null, error|null, at, named_at,
-//!                          namespace_at|null, admitted|null, namespace_admitted|null}
+//! input.irsa.service_accounts[_]  {name, namespace?, tenant?, arn, account?, role?,
+//!                          error?, at, named_at, namespace_at?, admitted?,
+//!                          namespace_admitted?}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
 //!                          why the ARN does not parse; `admitted`: whether a role named `role`
-//!                          trusts `namespace:name` as IAM compares, null when no such role
+//!                          trusts `namespace:name` as IAM compares, unset when no such role
 //!                          or no namespace is known; `namespace_admitted`: some ServiceAccount
 //!                          of the namespace)
 //! input.irsa.subjects["ns:sa"]          true  (every ServiceAccount the apps-repo creates)
 //! input.irsa.arn_roles[name]            true  (role names some ServiceAccount's ARN names)
-//! input.irsa.namespace_users[ns]        {name, at}  (its first ServiceAccount whose ARN
-//!                                                    names a role Terraform creates)
+//! input.irsa.namespace_users[ns]        i  (`service_accounts[i]` is its first ServiceAccount
+//!                                           whose ARN names a role Terraform creates)
 //! input.repos.apps[id]     [{tier, at}]  (apps-repo tenant files, not templates; `at.file`
 //!                          is the file)
-//! input.repos.infra[id]    [{tier|null, source, at, tier_at}]  (tenants.json entries
+//! input.repos.infra[id]    [{tier?, source, at, tier_at}]  (tenants.json entries
 //!                          and tf-controller `Terraform` resources)
-//! input.repos.first_listing             {source, at}|null
+//! input.repos.first_listing?            {source, at}
 //! input.repos.instances[id]             loc   (first module instance for the tenant)
 //! input.repos.first_of_tier[tier]       loc   (first apps-repo tenant of the tier)
 //! input.repos.file_stems[stem]          true  (files under `tenants/<folder>/`)
@@ -92,16 +93,17 @@ pub fn build(world: &World, config: &Config) -> regorus::Value {
     input
 }
 
-/// Builds the facts' values, allocating what repeats once: object keys, path segments, short
-/// words (tiers, kinds), file names and whole locations (every instance of a module shares its
-/// places). Why: the facts are hundreds of thousands of small values, and at that count the
-/// allocator (and dropping it all again), not the work, is the cost. A value is
+/// Builds the facts' values, allocating what repeats once: object keys, short words (tiers,
+/// kinds, namespaces), file names, node paths and Terraform places (every instance of a module
+/// shares its places). Why: the facts are hundreds of thousands of small values, and at that
+/// count the allocator (and dropping it all again), not the work, is the cost. A value is
 /// reference-counted, so a shared one costs a counter increment.
 struct Builder<'w> {
     world: &'w World,
     words: HashMap<&'w str, regorus::Value>,
     files: HashMap<FileId, regorus::Value>,
-    locations: HashMap<&'w Location, regorus::Value>,
+    paths: HashMap<&'w [PathSeg], regorus::Value>,
+    places: HashMap<&'w Location, regorus::Value>,
 }
 
 impl<'w> Builder<'w> {
@@ -110,7 +112,8 @@ impl<'w> Builder<'w> {
             world,
             words: HashMap::new(),
             files: HashMap::new(),
-            locations: HashMap::new(),
+            paths: HashMap::new(),
+            places: HashMap::new(),
         }
     }
 
@@ -122,21 +125,22 @@ impl<'w> Builder<'w> {
             .clone()
     }
 
-    /// An object from (key, value) pairs.
+    /// An object from (key, value) pairs; a null value leaves its key out (the policies read
+    /// a missing key as undefined), which keeps the objects small.
     fn object<const N: usize>(
         &mut self,
         pairs: [(&'static str, regorus::Value); N],
     ) -> regorus::Value {
-        let map: BTreeMap<regorus::Value, regorus::Value> =
-            pairs.into_iter().map(|(k, v)| (self.word(k), v)).collect();
+        let map: BTreeMap<regorus::Value, regorus::Value> = pairs
+            .into_iter()
+            .filter(|(_, v)| *v != regorus::Value::Null)
+            .map(|(k, v)| (self.word(k), v))
+            .collect();
         regorus::Value::from(map)
     }
 
     /// A location as the finding contract reads it back (`super::to_location`).
     fn location(&mut self, at: &'w Location) -> regorus::Value {
-        if let Some(v) = self.locations.get(at) {
-            return v.clone();
-        }
         use regorus::Value as V;
         let world = self.world;
         let file = self
@@ -144,33 +148,46 @@ impl<'w> Builder<'w> {
             .entry(at.file())
             .or_insert_with(|| V::from(world.file(at.file()).display.as_str()))
             .clone();
-        let v = match at {
+        match at {
             Location::Path { doc, path, key, .. } => {
-                let path: Vec<V> = path
-                    .iter()
-                    .map(|p| match p {
-                        PathSeg::Key(k) => self.word(k),
-                        PathSeg::Index(i) => V::from(*i),
-                    })
-                    .collect();
+                let path = match self.paths.get(path.as_slice()) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let v = V::from(
+                            path.iter()
+                                .map(|p| match p {
+                                    PathSeg::Key(k) => self.word(k),
+                                    PathSeg::Index(i) => V::from(*i),
+                                })
+                                .collect::<Vec<_>>(),
+                        );
+                        self.paths.insert(path, v.clone());
+                        v
+                    }
+                };
                 self.object([
                     ("file", file),
                     ("doc", V::from(*doc)),
-                    ("path", V::from(path)),
+                    ("path", path),
                     ("key", V::from(*key)),
                 ])
             }
-            Location::Span(span) => self.object([
-                ("file", file),
-                (
-                    "span",
-                    V::from(vec![V::from(span.start), V::from(span.end)]),
-                ),
-            ]),
+            Location::Span(span) => {
+                if let Some(v) = self.places.get(at) {
+                    return v.clone();
+                }
+                let v = self.object([
+                    ("file", file),
+                    (
+                        "span",
+                        V::from(vec![V::from(span.start), V::from(span.end)]),
+                    ),
+                ]);
+                self.places.insert(at, v.clone());
+                v
+            }
             Location::File(_) => self.object([("file", file), ("whole_file", V::from(true))]),
-        };
-        self.locations.insert(at, v.clone());
-        v
+        }
     }
 
     /// Lists keyed by a name, as an object.

@@ -141,7 +141,7 @@ fn role<'w>(b: &mut Builder<'w>, index: usize, r: &'w Role) -> V {
 /// One ServiceAccount with a role ARN. `account`/`role` are the ARN's parts, or `error` says
 /// why it does not parse. `admitted` / `namespace_admitted`: whether the trust of the roles
 /// named `role` (those with a known trust) admits `namespace:name` / some ServiceAccount of
-/// `namespace`, as IAM compares subjects; null when the namespace is unknown or Terraform
+/// `namespace`, as IAM compares subjects; unset when the namespace is unknown or Terraform
 /// creates no role of that name.
 fn service_account<'w>(
     b: &mut Builder<'w>,
@@ -269,23 +269,26 @@ pub(super) fn facts(world: &World) -> V {
     let mut subjects = BTreeMap::new();
     let mut arn_roles = BTreeMap::new();
     let mut namespace_users = BTreeMap::new();
+    // The place of each ServiceAccount with a role ARN in `service_accounts`.
+    let mut listed = 0;
     for sa in &world.service_accounts {
         let role = sa.role_arn.as_deref().and_then(role_name_of_arn);
         if let Some(ns) = sa.namespace.as_deref() {
             subjects.insert(V::from(format!("{ns}:{}", sa.name)), V::from(true));
-            if role.is_some_and(|r| named.contains_key(r)) && !namespace_users.contains_key(ns) {
-                let at = b.location(&sa.location);
-                let user = b.object([("name", s(&sa.name)), ("at", at)]);
-                namespace_users.insert(ns, user);
+            if role.is_some_and(|r| named.contains_key(r)) {
+                namespace_users.entry(ns).or_insert(listed);
             }
         }
         if let Some(name) = role {
             arn_roles.insert(s(name), V::from(true));
         }
+        if sa.role_arn.is_some() {
+            listed += 1;
+        }
     }
     let namespace_users: BTreeMap<V, V> = namespace_users
         .into_iter()
-        .map(|(k, v)| (b.word(k), v))
+        .map(|(k, v)| (b.word(k), V::from(v)))
         .collect();
     let terraform_namespaces: BTreeMap<V, V> = infra
         .terraform_namespaces
