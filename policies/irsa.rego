@@ -82,13 +82,10 @@ known(sa) if irsa.skipped[sa.role]
 
 first_account := sort(object.keys(irsa.accounts))[0]
 
-# Why the first two lines are not `account_mismatch(sa)`: this runs for every ServiceAccount,
-# and a call costs more than the lookup that rejects almost all of them.
 deny contains finding if {
 	some sa in suspects
-	not sa.error
-	not irsa.accounts[sa.account]
 	irsa.has_terraform
+	parsed(sa)
 	rendered(sa)
 	account_mismatch(sa)
 	account := first_account
