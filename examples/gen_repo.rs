@@ -54,21 +54,27 @@ struct Args {
     out: PathBuf,
     defects: bool,
     service_accounts: bool,
+    workshop_naming: bool,
 }
 
-const USAGE: &str = "usage: gen_repo --tenants N --out DIR [--defects] [--service-accounts]\n\
+const USAGE: &str =
+    "usage: gen_repo --tenants N --out DIR [--defects] [--service-accounts] [--workshop-naming]\n\
 \n\
 Writes DIR/apps-repo and DIR/infra-repo (both replaced if present).\n\
 --defects injects known mistakes and prints them as `<rule-id> <file>:<line>`.\n\
 --service-accounts also writes each release's ServiceAccounts as plain manifests\n\
 (serviceaccounts/<id>.yaml, in the namespace the release deploys to), so the IRSA joins\n\
-have work to do.";
+have work to do.\n\
+--workshop-naming names the pool Application and Helm release `pool-1-basic` and sets\n\
+`tenantId: pool-1` in its values, as the EKS SaaS GitOps workshop does; tenants still\n\
+route to it with `envId: pool-1`.";
 
 fn parse_args() -> Result<Args, String> {
     let mut tenants = None;
     let mut out = None;
     let mut defects = false;
     let mut service_accounts = false;
+    let mut workshop_naming = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -82,6 +88,7 @@ fn parse_args() -> Result<Args, String> {
             "--out" | "-o" => out = Some(PathBuf::from(it.next().ok_or("--out needs a value")?)),
             "--defects" => defects = true,
             "--service-accounts" => service_accounts = true,
+            "--workshop-naming" => workshop_naming = true,
             "-h" | "--help" => return Err(String::new()),
             _ => {
                 if let Some(v) = a.strip_prefix("--tenants=") {
@@ -102,6 +109,7 @@ fn parse_args() -> Result<Args, String> {
         out: out.ok_or("--out is required")?,
         defects,
         service_accounts,
+        workshop_naming,
     })
 }
 
@@ -281,9 +289,23 @@ fn render_tenant(s: &TenantSpec<'_>, d: &mut Doc) -> TenantLines {
 }
 
 /// The pool (`basic_env_template` rendered): a release of the same chart with every app on.
-fn render_pool(env: &str, account: &str, region: &str, release: &str, d: &mut Doc) {
+/// With `workshop_naming`, the Application and release are named `<env>-basic` and the values
+/// carry `tenantId: <env>`: the pool's identity is its values, not its name.
+fn render_pool(
+    env: &str,
+    account: &str,
+    region: &str,
+    release: &str,
+    workshop_naming: bool,
+    d: &mut Doc,
+) {
+    let name = if workshop_naming {
+        format!("{env}-basic")
+    } else {
+        env.to_string()
+    };
     d.text("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n");
-    lf!(d, "  name: {}", env);
+    lf!(d, "  name: {}", name);
     d.l("  namespace: argocd");
     d.l("  labels:");
     lf!(d, "    saas.example.com/pool: {}", env);
@@ -299,8 +321,11 @@ fn render_pool(env: &str, account: &str, region: &str, release: &str, d: &mut Do
     d.text("  finalizers:\n    - resources-finalizer.argocd.argoproj.io\nspec:\n  project: default\n  source:\n");
     lf!(d, "    repoURL: {}", APPS_REPO_URL);
     d.text("    path: helm-charts/helm-tenant-chart\n    targetRevision: main\n    helm:\n");
-    lf!(d, "      releaseName: {}", env);
+    lf!(d, "      releaseName: {}", name);
     d.l("      values: |");
+    if workshop_naming {
+        lf!(d, "        tenantId: {}", env);
+    }
     lf!(d, "        envId: {}", env);
     lf!(d, "        accountId: \"{}\"", account);
     lf!(d, "        region: {}", region);
@@ -1226,6 +1251,7 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
         "{ACCOUNT_ID}",
         "{REGION}",
         "{RELEASE_VERSION}",
+        false,
         &mut d,
     );
     write(
@@ -1236,7 +1262,14 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
 
     // the pool
     let mut d = Doc::with_capacity(4096);
-    render_pool(POOL, ACCOUNT_ID, REGION, "1.0.0", &mut d);
+    render_pool(
+        POOL,
+        ACCOUNT_ID,
+        REGION,
+        "1.0.0",
+        args.workshop_naming,
+        &mut d,
+    );
     write(&apps, "tenants/basic/pool-1.yaml", d.buf.as_bytes())?;
 
     // helm chart

@@ -16,8 +16,12 @@ at(loc, finding) := object.union(loc, finding)
 
 related(loc, msg) := object.union(loc, {"msg": msg})
 
-# An unrendered `{ACCOUNT_ID}` / `{{ .Values.x }}` token is yaml/unrendered-placeholder's.
-rendered(sa) if not contains(sa.arn, "{")
+# An unrendered `{ACCOUNT_ID}` / `{{ .Values.x }}` token is yaml/unrendered-placeholder's, and
+# a template generator's token (`<AWS_ACCOUNT_ID>`, `__ACCOUNT__`) is replaced before use.
+rendered(sa) if {
+	not contains(sa.arn, "{")
+	not regex.match(`<[A-Z][A-Z0-9_]*>|__[A-Z][A-Z0-9_]*__`, sa.arn)
+}
 
 # The ServiceAccount's ARN parses (its `account` and `role` are known).
 parsed(sa) if not sa.error

@@ -8,7 +8,9 @@ templates and workflows are classified as in real use.
 
 Prints, per file, the lines each tool flagged, grouped by what they check. Exits 1 if yamllint
 flags a line on one of the three rules that gitops-lint does not flag with the matching rule:
-"everything yamllint finds, we find". Lines only gitops-lint flags are listed; the README
+"everything yamllint finds, we find". gitops-lint runs with the `style` preset on (a config
+with `presets: [style]` is passed with `--config`): yamllint's `indentation` judges layout,
+which gitops-lint only reports when a team opts in. Lines only gitops-lint flags are listed; the README
 explains each kind.
 
 Usage: scripts/compare-yamllint.sh (installs yamllint into target/yamllint-venv, builds the
@@ -46,7 +48,12 @@ rules:
 COVERS = {
     # yamllint itself fails on the file (it cannot decode it): shown, never matched.
     "crash": set(),
-    "indentation": {"yaml/indentation", "yaml/continued-list-item"},
+    "indentation": {
+        "yaml/indentation",
+        "yaml/indent-width",
+        "yaml/list-style",
+        "yaml/continued-list-item",
+    },
     "key-duplicates": {"yaml/duplicate-key"},
     # Where the field is typed (ConfigMap data, labels), schema/invalid-type reports the value
     # ("must be a string, YAML reads `yes` as a boolean") instead of the generic finding.
@@ -68,11 +75,18 @@ DEFAULT_CASES = sorted(
 ) + [ROOT / "fixtures/example", ROOT / "fixtures/broken"]
 
 
-def gitops_lint(binary, case):
+# gitops-lint's side: the style preset on, nothing else changed.
+GITOPS_LINT_CONFIG = "presets: [style]\n"
+
+
+def gitops_lint(binary, case, config_path):
     """Findings of gitops-lint on one case: {relative file: {(line, rule)}}."""
     repos = sorted(p.name for p in case.iterdir() if p.is_dir())
     out = subprocess.run(
-        [binary, "--format", "json", *repos], cwd=case, capture_output=True, text=True
+        [binary, "--format", "json", "--config", str(config_path), *repos],
+        cwd=case,
+        capture_output=True,
+        text=True,
     )
     if out.returncode not in (0, 1):
         sys.exit(f"gitops-lint failed on {case}: {out.stderr}")
@@ -132,12 +146,14 @@ def main(argv):
     config_path = ROOT / "target" / "yamllint-compare.yaml"
     config_path.parent.mkdir(exist_ok=True)
     config_path.write_text(YAMLLINT_CONFIG)
+    ours_config = ROOT / "target" / "gitops-lint-style.yaml"
+    ours_config.write_text(GITOPS_LINT_CONFIG)
 
     missed = []
     only_us = defaultdict(int)
     agreed = 0
     for case in cases:
-        ours = gitops_lint(binary, case)
+        ours = gitops_lint(binary, case, ours_config)
         theirs, files = yamllint(case, config_path)
         rel_case = case.relative_to(ROOT)
         for rel in files:

@@ -34,6 +34,8 @@ Examples:
 Exit status: 0 no findings at or above --fail-on, 1 findings, 2 usage, config or policy error.
 Configuration: .gitops-lint.yaml in the first PATH or the nearest parent up to the git root
 (tiers, pools, rule levels, ignore entries), or --config.
+Style is opt-in: `presets: [style]` in the config turns on the rules that only judge layout
+(indentation width, list style); everything else reported by default would break something.
 Suppress one finding: `# gitops-lint: ignore[rule-id] reason` on its line or the line above.";
 
 /// A policy linter and CI gate for GitOps repositories (Argo CD / Flux + Terraform).
@@ -151,7 +153,19 @@ fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Some(Command::Rules) => {
             for page in catalog::pages() {
-                let _ = writeln!(stdout, "{:<42} {:<8} {}", page.id, page.level, page.summary);
+                // A preset rule is off until its preset is turned on; say at which level then.
+                let (level, preset) = match &page.preset {
+                    Some(p) => (
+                        "off".to_string(),
+                        format!(" (preset `{p}`: {})", page.level),
+                    ),
+                    None => (page.level.to_string(), String::new()),
+                };
+                let _ = writeln!(
+                    stdout,
+                    "{:<42} {:<8} {}{preset}",
+                    page.id, level, page.summary
+                );
             }
             return Ok(0);
         }

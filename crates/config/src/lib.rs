@@ -52,6 +52,9 @@ pub struct Config {
     /// catalog, each with the error to give unless a loaded policy emits it
     /// ([`Config::check_rule_ids`]).
     pub unknown_rules: Vec<(String, ConfigError)>,
+    /// `presets:` the opt-in rule sets turned on (`style`). A rule whose page names a preset
+    /// is off unless its preset is listed here or the rule is set in `rules:`.
+    pub presets: Vec<String>,
     /// YAML style settings (`yaml:`): indentation width and list style.
     pub yaml: YamlOptions,
     /// `ignore:` entries: findings of some rules in some paths are not reported.
@@ -110,6 +113,7 @@ impl Default for Config {
             pools: vec!["pool-*".to_string()],
             rules: BTreeMap::new(),
             unknown_rules: Vec::new(),
+            presets: Vec::new(),
             yaml: YamlOptions::default(),
             ignore: Vec::new(),
             repo_urls: BTreeMap::new(),
@@ -128,6 +132,7 @@ pub const KEYS: &[&str] = &[
     "pools",
     "rules",
     "ignore",
+    "presets",
     "yaml",
     "repoURLs",
     "serviceAccount",
@@ -230,6 +235,25 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 }
 
 impl Config {
+    /// The level a finding of `rule` gets: the config's `rules:` entry, else `default` (the
+    /// rule's own choice or its page's level); `None` when the rule is off, either set off or
+    /// a preset rule whose preset is not turned on.
+    pub fn level_of(&self, rule: &str, default: Level) -> Option<Level> {
+        match self.rules.get(rule) {
+            Some(RuleSetting::Off) => None,
+            Some(RuleSetting::Level(level)) => Some(*level),
+            None => match gitops_lint_core::catalog::preset_of(rule) {
+                Some(preset) if !self.presets.iter().any(|p| p == preset) => None,
+                _ => Some(default),
+            },
+        }
+    }
+
+    /// Whether findings of `rule` are reported at all (see [`Config::level_of`]).
+    pub fn is_enabled(&self, rule: &str) -> bool {
+        self.level_of(rule, Level::Info).is_some()
+    }
+
     /// Fails on the first rule id in `rules:` or `ignore:` that names no rule: neither one of
     /// the catalog nor one a loaded policy emits (`is_policy_rule`). A misspelt id would
     /// otherwise be accepted silently and switch nothing off.
@@ -392,6 +416,7 @@ impl Config {
                         config.rules.insert(id.clone(), setting);
                     }
                 }
+                "presets" => config.presets = presets(value, &err)?,
                 "yaml" => config.yaml = yaml_options(value, &err)?,
                 "repoURLs" => config.repo_urls = repo_urls(value, path, &err)?,
                 "serviceAccount" => {
@@ -566,6 +591,36 @@ fn clusters(
     Ok(out)
 }
 
+/// Reads `presets: [style]`: each name must be a preset some rule page names.
+fn presets(
+    value: &Value,
+    err: &impl Fn(&[PathSeg], String) -> ConfigError,
+) -> Result<Vec<String>, ConfigError> {
+    let known = gitops_lint_core::catalog::presets();
+    let expected = || format!("expected a list of presets: {}", known.join(", "));
+    let Value::Array(items) = value else {
+        return Err(err(&[PathSeg::Key("presets".into())], expected()));
+    };
+    let mut names = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str() {
+            Some(name) if known.iter().any(|k| k == name) => names.push(name.to_string()),
+            _ => {
+                return Err(err(
+                    &[PathSeg::Key("presets".into()), PathSeg::Index(i)],
+                    format!(
+                        "unknown preset `{}`; {}",
+                        item.as_str()
+                            .map_or_else(|| item.to_string(), str::to_string),
+                        expected()
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(names)
+}
+
 /// Reads `yaml: {indent: 2 | consistent, sequences: indented | flush | consistent | any}`.
 fn yaml_options(
     value: &Value,
@@ -736,5 +791,33 @@ mod tests {
             .unwrap_or_else(|| panic!("should fail"));
         assert_eq!(e.key, "yaml.sequences");
         assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn presets_turn_on_their_rules_and_unknown_ones_are_named() {
+        let off = Config::default();
+        assert!(!off.is_enabled(RuleId::YAML_LIST_STYLE.as_str()));
+        assert!(off.is_enabled(RuleId::YAML_INDENTATION.as_str()));
+        let on = Config::from_text("presets: [style]\n", Path::new("c.yaml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            on.level_of(RuleId::YAML_LIST_STYLE.as_str(), Level::Warning),
+            Some(Level::Warning)
+        );
+        // A rule set in `rules:` is on without its preset.
+        let one = Config::from_text("rules:\n  yaml/indent-width: error\n", Path::new("c.yaml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(one.is_enabled(RuleId::YAML_INDENT_WIDTH.as_str()));
+        assert!(!one.is_enabled(RuleId::YAML_LIST_STYLE.as_str()));
+        let e = Config::from_text("presets: [styel]\n", Path::new("c.yaml"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.starts_with(
+                "c.yaml:1: `presets[0]`: unknown preset `styel`; expected a list of presets: style"
+            ),
+            "{e}"
+        );
     }
 }

@@ -122,6 +122,10 @@ pub struct RulePage {
     pub level: Level,
     /// One-line summary.
     pub summary: String,
+    /// The preset that turns the rule on (`preset: style` in the front matter); `None` for
+    /// rules that are on by default. A preset rule is off unless the config names its preset
+    /// in `presets:` or sets the rule in `rules:`.
+    pub preset: Option<String>,
     /// The whole page (front matter included).
     pub text: &'static str,
     /// Where the page lives in the repo (`rules/tier/app-enablement.md`).
@@ -135,6 +139,7 @@ fn parse_page(source: &'static str, text: &'static str) -> Option<RulePage> {
     let mut id = None;
     let mut level = None;
     let mut summary = None;
+    let mut preset = None;
     for line in body[..end].lines() {
         let Some((k, v)) = line.split_once(':') else {
             continue;
@@ -144,6 +149,7 @@ fn parse_page(source: &'static str, text: &'static str) -> Option<RulePage> {
             "id" => id = Some(v),
             "level" => level = Level::parse(&v),
             "summary" => summary = Some(v),
+            "preset" => preset = Some(v),
             _ => {}
         }
     }
@@ -151,6 +157,7 @@ fn parse_page(source: &'static str, text: &'static str) -> Option<RulePage> {
         id: id?,
         level: level?,
         summary: summary?,
+        preset,
         text,
         source,
     })
@@ -169,6 +176,31 @@ pub fn pages() -> Vec<RulePage> {
 /// The page of one rule.
 pub fn page(id: &str) -> Option<RulePage> {
     pages().into_iter().find(|p| p.id == id)
+}
+
+/// The preset a rule belongs to (`style`), when its page names one. Cached: the level of every
+/// finding asks.
+pub fn preset_of(id: &str) -> Option<&'static str> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static PRESETS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    PRESETS
+        .get_or_init(|| {
+            pages()
+                .into_iter()
+                .filter_map(|p| Some((p.id, p.preset?)))
+                .collect()
+        })
+        .get(id)
+        .map(String::as_str)
+}
+
+/// The presets the catalog's pages name (`style`), sorted and deduplicated.
+pub fn presets() -> Vec<String> {
+    let mut names: Vec<String> = pages().into_iter().filter_map(|p| p.preset).collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Embedded page paths whose front matter does not parse (for the catalog test).

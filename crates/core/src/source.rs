@@ -84,8 +84,13 @@ pub enum FileKind {
     ChartValues,
     /// A Helm chart's `templates/` file: a Go template, not YAML.
     ChartTemplate,
-    /// A GitHub Actions workflow.
+    /// A GitHub Actions workflow (or a Gitea/Forgejo one: the same syntax and parser family).
     Workflow,
+    /// Another program's YAML: another CI system (GitLab CI, Drone, Buildkite, Codefresh,
+    /// CircleCI), a repository tool's config (dependabot, pre-commit, goreleaser, codecov,
+    /// mkdocs, yamllint, golangci-lint, docker compose). Checked for syntax and duplicate keys
+    /// only: nothing that assumes Kubernetes applies.
+    ToolConfig,
     /// A Terraform `.tf` file.
     Terraform,
     /// `tenants.json` or another JSON data file read by Terraform.
@@ -104,6 +109,7 @@ impl FileKind {
                 | FileKind::Kustomization
                 | FileKind::ChartValues
                 | FileKind::Workflow
+                | FileKind::ToolConfig
         )
     }
 }

@@ -1,26 +1,26 @@
 //! Each finding's level: the rule's own choice, else the catalog's default, and the config's
-//! `rules:` over both.
+//! `rules:` and `presets:` over both.
 
-use gitops_lint_config::{Config, RuleSetting};
+use gitops_lint_config::Config;
 use gitops_lint_core::catalog;
 use gitops_lint_core::finding::Finding;
+use std::collections::HashMap;
 
-/// Applies default levels from the rule catalog and the config's overrides; drops rules set to off.
+/// Applies default levels from the rule catalog and the config's overrides; drops findings of
+/// rules that are off (set off, or in a preset the config does not turn on).
 pub fn apply_levels(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
-    let pages = catalog::pages();
+    let defaults: HashMap<String, _> = catalog::pages()
+        .into_iter()
+        .map(|p| (p.id, p.level))
+        .collect();
     findings
         .into_iter()
         .filter_map(|mut f| {
-            match config.rules.get(f.rule.as_str()) {
-                Some(RuleSetting::Off) => return None,
-                Some(RuleSetting::Level(l)) => f.level = *l,
-                None if f.level_chosen => {}
-                None => {
-                    if let Some(page) = pages.iter().find(|p| p.id == f.rule.as_str()) {
-                        f.level = page.level;
-                    }
-                }
-            }
+            let default = match defaults.get(f.rule.as_str()) {
+                Some(level) if !f.level_chosen => *level,
+                _ => f.level,
+            };
+            f.level = config.level_of(&f.rule, default)?;
             Some(f)
         })
         .collect()

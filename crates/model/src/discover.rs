@@ -97,8 +97,19 @@ pub fn classify(rel: &str, chart_dirs: &HashSet<String>) -> FileKind {
     if ext != "yaml" && ext != "yml" || name == gitops_lint_config::FILE_NAME {
         return FileKind::Other;
     }
-    if rel.starts_with(".github/workflows/") || rel.contains("/.github/workflows/") {
+    // Gitea and Forgejo Actions read the GitHub workflow syntax (nektos/act, go-yaml v3).
+    if [
+        ".github/workflows",
+        ".gitea/workflows",
+        ".forgejo/workflows",
+    ]
+    .iter()
+    .any(|d| dir == *d || dir.ends_with(&format!("/{d}")))
+    {
         return FileKind::Workflow;
+    }
+    if is_tool_config(dir, name) {
+        return FileKind::ToolConfig;
     }
     if in_chart_templates(dir, chart_dirs) {
         return FileKind::ChartTemplate;
@@ -116,6 +127,65 @@ pub fn classify(rel: &str, chart_dirs: &HashSet<String>) -> FileKind {
         return FileKind::TierTemplate;
     }
     FileKind::Manifest
+}
+
+/// Files other programs read, by their conventional names and folders: CI systems other than
+/// the Actions family, and repository tools. Their YAML is not Kubernetes YAML.
+fn is_tool_config(dir: &str, name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        ".gitlab-ci.yml",
+        ".gitlab-ci.yaml",
+        ".drone.yml",
+        ".drone.yaml",
+        "codefresh.yml",
+        "codefresh.yaml",
+        "bitbucket-pipelines.yml",
+        "azure-pipelines.yml",
+        "azure-pipelines.yaml",
+        ".travis.yml",
+        "dependabot.yml",
+        "dependabot.yaml",
+        ".pre-commit-config.yaml",
+        ".pre-commit-config.yml",
+        ".pre-commit-hooks.yaml",
+        "codecov.yml",
+        "codecov.yaml",
+        ".codecov.yml",
+        "mkdocs.yml",
+        "mkdocs.yaml",
+        ".yamllint",
+        ".yamllint.yml",
+        ".yamllint.yaml",
+        ".golangci.yml",
+        ".golangci.yaml",
+        ".goreleaser.yml",
+        ".goreleaser.yaml",
+        ".sops.yaml",
+        ".sops.yml",
+        "renovate.yaml",
+        ".markdownlint.yaml",
+        ".markdownlint.yml",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+        "compose.yml",
+        "compose.yaml",
+        "action.yml",
+        "action.yaml",
+    ];
+    const DIRS: &[&str] = &[
+        ".gitlab",
+        ".buildkite",
+        ".circleci",
+        ".github",
+        ".woodpecker",
+    ];
+    NAMES.contains(&name)
+        || DIRS.iter().any(|d| {
+            dir == *d
+                || dir.starts_with(&format!("{d}/"))
+                || dir.contains(&format!("/{d}/"))
+                || dir.ends_with(&format!("/{d}"))
+        })
 }
 
 /// Whether `dir` is a chart's `templates/` folder or below it.
@@ -156,6 +226,13 @@ mod tests {
         );
         assert_eq!(c("tenants/kustomization.yaml"), FileKind::Kustomization);
         assert_eq!(c(".github/workflows/onboard.yml"), FileKind::Workflow);
+        assert_eq!(c("svc/.gitea/workflows/build.yml"), FileKind::Workflow);
+        assert_eq!(c(".forgejo/workflows/mirror.yaml"), FileKind::Workflow);
+        assert_eq!(c(".gitlab-ci.yml"), FileKind::ToolConfig);
+        assert_eq!(c(".github/dependabot.yml"), FileKind::ToolConfig);
+        assert_eq!(c("docs/mkdocs.yml"), FileKind::ToolConfig);
+        assert_eq!(c(".buildkite/pipeline.yml"), FileKind::ToolConfig);
+        assert_eq!(c("apps/codecov/deployment.yaml"), FileKind::Manifest);
         assert_eq!(c("envs/prd/main.tf"), FileKind::Terraform);
         assert_eq!(c("envs/prd/tenants.json"), FileKind::Json);
         assert_eq!(c("README.md"), FileKind::Other);

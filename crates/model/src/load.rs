@@ -8,7 +8,8 @@ use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{FileId, FileKind, SourceFile, Span};
 use gitops_lint_core::RuleId;
-use gitops_lint_syntax::{lints::YamlOptions, yaml::YamlDoc, ParseIssue};
+use gitops_lint_syntax::lints::{Reader, YamlOptions};
+use gitops_lint_syntax::{yaml::YamlDoc, IssueEffect, ParseIssue};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -56,8 +57,8 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, usize, String, &'static str
         return Err((
             String::new(),
             0,
-            format!("this looks like a binary file (a NUL byte at offset {nul}), not text"),
-            "remove it from the repository, or rename it so it does not end in .yaml/.json/.tf",
+            format!("this looks like a binary file (a NUL byte at offset {nul}), not text: kubectl, Argo CD and Terraform cannot read it"),
+            "if it is meant to be text, re-save it as UTF-8; if it is binary on purpose, give it a name that does not end in .yaml/.json/.tf",
         ));
     }
     String::from_utf8(bytes).map_err(|e| {
@@ -72,6 +73,86 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, usize, String, &'static str
     })
 }
 
+/// The YAML options for a file of `kind`: the config's, with the file's reader.
+pub fn yaml_options_for(kind: FileKind, base: &YamlOptions) -> YamlOptions {
+    let mut options = base.clone();
+    // GitHub reads workflows with a YAML 1.2 parser: `on:` is the string "on" there.
+    options.skip_ambiguous_keys = kind == FileKind::Workflow;
+    options.reader = match kind {
+        FileKind::ChartValues => Reader::Helm,
+        FileKind::Workflow => Reader::Actions,
+        FileKind::ToolConfig => Reader::Other,
+        _ => Reader::Kubernetes,
+    };
+    options
+}
+
+/// Whether a Kubernetes-side reader (kubectl, Argo CD, Flux, kustomize, Helm) reads the file:
+/// a kustomization, chart values, a tier template, or a file with a Kubernetes object
+/// (`apiVersion` and `kind`). YAML of unknown purpose gets syntax and duplicate-key checks only.
+/// Helm reads a `values*.yaml` file wherever it is (a chart's, or one an Application's
+/// `valueFiles` names) with sigs.k8s.io/yaml, as YAML 1.1.
+fn read_as_kubernetes(kind: FileKind, name: &str, docs: &[YamlDoc]) -> bool {
+    match kind {
+        FileKind::Kustomization | FileKind::ChartValues | FileKind::TierTemplate => true,
+        FileKind::Manifest => {
+            name.starts_with("values")
+                || docs.iter().any(|d| {
+                    d.value.get("apiVersion").is_some_and(Value::is_string)
+                        && d.value.get("kind").is_some_and(Value::is_string)
+                })
+        }
+        _ => false,
+    }
+}
+
+/// When a file does not parse because a template generator's placeholder (`<AWS_ACCOUNT_ID>`
+/// on a line of its own, `{TENANT_ID}`, `__TOKEN__`) sits on the line it breaks at (or the
+/// line above), the file is a template that is rendered before anyone reads it: one info
+/// finding at the token replaces its syntax errors. Tier templates are masked already.
+fn unrendered_template(source: &SourceFile, issues: &[ParseIssue]) -> Option<ParseIssue> {
+    if source.kind == FileKind::TierTemplate {
+        return None;
+    }
+    let breaks = issues.iter().find(|i| {
+        i.effect == IssueEffect::StopsParsing
+            || i.rule == RuleId::YAML_SYNTAX
+            || i.rule == RuleId::TERRAFORM_SYNTAX
+    })?;
+    let text = &source.text;
+    let at = breaks.start.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    let previous_start = text[..line_start.saturating_sub(1)]
+        .rfind('\n')
+        .map_or(0, |n| n + 1);
+    // On the line above, only a token alone on its line counts (a whole-line placeholder
+    // breaks the parse at the next line); on the line itself, any token does.
+    [(line_start, false), (previous_start, true)]
+        .into_iter()
+        .filter(|(start, above)| !above || *start < line_start)
+        .find_map(|(start, above)| {
+        let line = text[start..].split('\n').next().unwrap_or("");
+        let code = line.split(" #").next().unwrap_or(line);
+        if code.trim_start().starts_with('#') {
+            return None;
+        }
+        let (from, to) = gitops_lint_syntax::placeholder::template_token(code)?;
+        if above && code.trim() != &code[from..to] {
+            return None;
+        }
+        let token = &code[from..to];
+        let what = if source.kind == FileKind::Terraform { "HCL" } else { "YAML" };
+        Some(ParseIssue {
+            rule: RuleId::TEMPLATE_UNRENDERED_FILE,
+            start: start + from,
+            end: start + to,
+            message: format!("`{token}` is a placeholder that a template generator replaces before this file is used; unrendered, the file is not {what}, so it was not checked"),
+            help: Some("nothing to fix if this repository is a template; lint a rendered copy to check the file".to_string()),
+            ..ParseIssue::default()
+        })
+    })
+}
+
 /// Parses a decoded file by kind: its YAML documents, its JSON value, and what went wrong.
 fn parse(
     source: &SourceFile,
@@ -79,13 +160,19 @@ fn parse(
 ) -> (Vec<YamlDoc>, Option<Value>, Vec<ParseIssue>) {
     match source.kind {
         kind if kind.is_yaml() => {
-            let mut options = yaml_options.clone();
-            // GitHub reads workflows with a YAML 1.2 parser: `on:` is the string "on" there.
-            options.skip_ambiguous_keys = kind == FileKind::Workflow;
-            let loaded = gitops_lint_syntax::yaml::load_with(
+            let options = yaml_options_for(kind, yaml_options);
+            let mut loaded = gitops_lint_syntax::yaml::load_with(
                 &gitops_lint_syntax::parse_text(source),
                 &options,
             );
+            let name = source.rel_path.rsplit('/').next().unwrap_or("");
+            if !read_as_kubernetes(kind, name, &loaded.docs) {
+                // The v2/v3 disagreement behind yaml/ambiguous-scalar is between Kubernetes-side
+                // readers; a file none of them reads has one reader, which reads it its way.
+                loaded
+                    .issues
+                    .retain(|i| i.rule != RuleId::YAML_AMBIGUOUS_SCALAR);
+            }
             (loaded.docs, None, loaded.issues)
         }
         FileKind::Json => match gitops_lint_syntax::json::load(&source.text) {
@@ -114,6 +201,31 @@ fn read_file(
         _ => std::fs::read(&found.path)
             .map_err(|e| (String::new(), 0, format!("cannot read the file: {e}"), "")),
     };
+    // git-crypt stores the file encrypted in git and `git-crypt unlock` decrypts it in the
+    // checkout the consumer reads; the committed bytes are not the file, so nothing about
+    // them is checked (git-crypt's header: NUL, "GITCRYPT", NUL).
+    if bytes.as_ref().is_ok_and(|b| b.starts_with(b"\0GITCRYPT\0")) {
+        let source = SourceFile::new(
+            id,
+            repo,
+            found.rel_path.clone(),
+            display,
+            found.kind,
+            String::new(),
+        );
+        let issue = ParseIssue {
+            rule: RuleId::GIT_ENCRYPTED_FILE,
+            message: "this file is encrypted by git-crypt, so it was not checked; whoever reads it (Argo CD's repo-server, a CI job) must run `git-crypt unlock` first".to_string(),
+            help: Some("nothing to fix; lint a decrypted checkout to check its content".to_string()),
+            ..ParseIssue::default()
+        };
+        return LoadedFile {
+            source,
+            yaml: Vec::new(),
+            json: None,
+            issues: vec![issue],
+        };
+    }
     let decoded = bytes.and_then(decode);
     let (text, failure) = match decoded {
         Ok(text) => (text, None),
@@ -121,7 +233,10 @@ fn read_file(
     };
     let source = SourceFile::new(id, repo, found.rel_path.clone(), display, found.kind, text);
     let Some((at, message, help)) = failure else {
-        let (yaml, json, issues) = parse(&source, yaml_options);
+        let (yaml, json, mut issues) = parse(&source, yaml_options);
+        if let Some(issue) = unrendered_template(&source, &issues) {
+            issues = vec![issue];
+        }
         return LoadedFile {
             source,
             yaml,

@@ -157,6 +157,17 @@ pub fn values_of(
     }
 }
 
+/// The environment a pool release serves, as `envId` names it: the chart routes a pooled
+/// tenant's `envId` to the pool whose `tenantId` (and namespace) it is, so that value is the
+/// pool's identity, not the Application or release name (`pool-1-basic` serves `pool-1`).
+/// `None` when the release sets neither, and its name stands in.
+fn pool_id(doc: &Value, values: &Value) -> Option<String> {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    text(values.get("tenantId"))
+        .or_else(|| text(doc.pointer("/spec/destination/namespace")))
+        .or_else(|| text(doc.pointer("/spec/targetNamespace")))
+}
+
 /// Finds every tenant and pool in the World. Parse problems inside embedded values are returned.
 pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -183,7 +194,7 @@ pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
                 || name.as_deref().is_some_and(|n| config.is_pool_name(n));
             if is_pool {
                 pools.push(Pool {
-                    id: name.clone().unwrap_or(stem),
+                    id: pool_id(v, &values).or(name).unwrap_or(stem),
                     file: file.display.clone(),
                     file_id: file.id,
                     doc: d,

@@ -111,12 +111,16 @@ pub(crate) static LOADER_RULES: &[RuleId] = &[
     RuleId::YAML_CONTINUED_LIST_ITEM,
     RuleId::YAML_CONTINUED_MAPPING_VALUE,
     RuleId::YAML_INDENTATION,
+    RuleId::YAML_INDENT_WIDTH,
+    RuleId::YAML_LIST_STYLE,
     RuleId::YAML_DUPLICATE_KEY,
     RuleId::YAML_AMBIGUOUS_SCALAR,
     RuleId::YAML_TAB,
     RuleId::YAML_BOM_OR_ENCODING,
     RuleId::JSON_SYNTAX,
     RuleId::TERRAFORM_SYNTAX,
+    RuleId::GIT_ENCRYPTED_FILE,
+    RuleId::TEMPLATE_UNRENDERED_FILE,
 ];
 
 /// Rules derivation reports where it cannot do what Argo CD or Helm would

@@ -40,6 +40,22 @@ pub struct YamlOptions {
     pub skip_ambiguous_keys: bool,
     /// Added to columns in messages (YAML embedded in a literal block starts further right).
     pub column_offset: usize,
+    /// The program that reads the file, so messages say what it does with a duplicate key.
+    pub reader: Reader,
+}
+
+/// The program that reads a YAML file (messages name what it does).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reader {
+    /// kubectl, Argo CD and Flux (go-yaml v2 through sigs.k8s.io/yaml), and kustomize.
+    #[default]
+    Kubernetes,
+    /// Helm reading a chart's values (sigs.k8s.io/yaml).
+    Helm,
+    /// GitHub Actions (or a compatible runner) reading a workflow.
+    Actions,
+    /// Some other program (another CI system, a tool's config): no Kubernetes semantics.
+    Other,
 }
 
 /// One open collection.
@@ -312,10 +328,18 @@ impl<'t> TokenLints<'t> {
                 let first_shown = text.get(first_start..first_end).unwrap_or("");
                 let first_line = self.line(first_start) + 1;
                 let same_text = first_shown == shown;
+                // What the file's reader does with it: go-yaml v2 keeps the last value,
+                // kustomize (kyaml, go-yaml v3) and the Actions parser refuse the file.
+                let effect = match self.options.reader {
+                    Reader::Kubernetes => "kubectl and Argo CD silently keep this last value and drop the first, kustomize refuses the file",
+                    Reader::Helm => "Helm silently keeps this last value and drops the first",
+                    Reader::Actions => "GitHub Actions refuses the workflow",
+                    Reader::Other => "most YAML readers silently keep this last value, strict ones refuse the file",
+                };
                 let message = if same_text {
-                    format!("`{shown}` is set twice in this mapping (first on line {first_line}); Kubernetes and Argo CD silently keep this last value and drop the first, kustomize refuses the file")
+                    format!("`{shown}` is set twice in this mapping (first on line {first_line}); {effect}")
                 } else {
-                    format!("`{shown}` is the same key as `{first_shown}` on line {first_line} (both read as `{name}`); Kubernetes and Argo CD silently keep this last value, kustomize refuses the file")
+                    format!("`{shown}` is the same key as `{first_shown}` on line {first_line} (both read as `{name}`); {effect}")
                 };
                 let mut issue = ParseIssue::new(RuleId::YAML_DUPLICATE_KEY, start, end, message)
                     .with_help("keep one of the two (merge their contents if both matter)");
@@ -332,60 +356,47 @@ impl<'t> TokenLints<'t> {
         }
     }
 
-    /// A plain scalar that YAML 1.1 (Kubernetes, Argo CD, Helm) and YAML 1.2 (kustomize, yq,
-    /// editors) read differently.
+    /// A plain scalar that the YAML readers in the deploy path read differently: go-yaml v2
+    /// (kubectl, Argo CD, Helm through sigs.k8s.io/yaml) and go-yaml v3 (kustomize's kyaml, yq).
     fn ambiguous(&mut self, value: &str, start: usize, end: usize, is_key: bool) {
-        // Only the YAML 1.1 booleans (y/n/yes/no/on/off) and numbers differ between versions;
-        // everything else is rejected on its first byte without resolving anything.
+        // Only the YAML 1.1 booleans (y/n/yes/no/on/off) differ between those readers: go-yaml
+        // v3 keeps the 1.1 octals (`0600`) and Go's `0b`/`0x`/`_` number forms (its
+        // resolve.go parses plain integers with `strconv.ParseInt(plain, 0, 64)`), so a number
+        // means the same to every Go consumer and is never reported. Everything else is
+        // rejected on its first byte without resolving anything.
         if !matches!(
             value.as_bytes().first(),
-            Some(b'y' | b'Y' | b'n' | b'N' | b'o' | b'O' | b'0'..=b'9' | b'+' | b'-' | b'.')
+            Some(b'y' | b'Y' | b'n' | b'N' | b'o' | b'O')
         ) {
             return;
         }
         let old = resolve_plain(value);
-        let new = resolve_core(value);
-        let same = match (&old, &new) {
-            (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-            (a, b) => a == b,
-        };
-        if same {
+        let Value::Bool(old) = old else {
             return;
-        }
+        };
+        let new = resolve_core(value);
         let describe = |v: &Value| match v {
             Value::Bool(b) => format!("the boolean {b}"),
-            Value::Number(n) => format!("the number {n}"),
             Value::Null => "null".to_string(),
             Value::String(s) => format!("the string \"{s}\""),
             other => other.to_string(),
         };
-        // Booleans: go-yaml v3 (kustomize, yq) reads the 1.1 words as strings. Numbers: go-yaml
-        // v3 keeps 1.1 octals and Go's `0b`/`_` forms, so only YAML 1.2 core readers differ.
-        let other = match old {
-            Value::Bool(_) => "YAML 1.2 readers, kustomize and yq (go-yaml v3) among them",
-            _ => "the YAML 1.2 core schema (spec-following readers such as editor plugins and scripts)",
-        };
+        if new == Value::Bool(old) {
+            return;
+        }
+        let other = "YAML 1.2 readers, kustomize and yq (go-yaml v3) among them";
         let (message, help) = if is_key {
             (
-                format!("the key `{value}` is {} to Kubernetes and Argo CD (YAML 1.1), which turn it into the key \"{}\", but {} to {other}", describe(&old), key_string(&old), describe(&new)),
+                format!("the key `{value}` is the boolean {old} to Kubernetes and Argo CD (YAML 1.1), which turn it into the key \"{old}\", but {} to {other}", describe(&new)),
                 format!("quote the key (\"{value}\") so every tool reads the same name"),
             )
         } else {
-            let help = match &old {
-                Value::Bool(b) => format!("write `{b}` if you mean a boolean, or quote it (\"{value}\") if you mean the text"),
-                Value::Number(n) if value.starts_with('0') && value.len() > 1 && value.bytes().all(|c| c.is_ascii_digit()) => {
-                    format!("write `0o{}` (octal in every YAML version) or the decimal `{n}`; quote it if you mean the text", &value[1..])
-                }
-                Value::Number(n) => format!("write the decimal `{n}`, or quote it (\"{value}\") if you mean the text"),
-                _ => format!("quote it (\"{value}\") if you mean the text"),
-            };
             (
                 format!(
-                    "`{value}` is {} to Kubernetes, Argo CD and Helm (YAML 1.1) but {} to {other}",
-                    describe(&old),
+                    "`{value}` is the boolean {old} to Kubernetes, Argo CD and Helm (YAML 1.1) but {} to {other}",
                     describe(&new)
                 ),
-                help,
+                format!("write `{old}` if you mean a boolean, or quote it (\"{value}\") if you mean the text"),
             )
         };
         self.issues.push(
@@ -458,6 +469,7 @@ impl<'t> TokenLints<'t> {
         let Some(parent) = self.stack.last() else {
             if col != 0 {
                 let issue = self.indent_issue(
+                    RuleId::YAML_INDENT_WIDTH,
                     pos,
                     format!(
                         "the top level of this document starts at column {}; expected column {}",
@@ -509,7 +521,8 @@ impl<'t> TokenLints<'t> {
                         } else {
                             format!("this list is indented under its key `{key}` (line {key_line}), but {origin} lists flush with their key")
                         };
-                        let issue = self.indent_issue(pos, message, expected, col);
+                        let issue =
+                            self.indent_issue(RuleId::YAML_LIST_STYLE, pos, message, expected, col);
                         return Some(Pending {
                             issue,
                             delta: expected as isize - col as isize,
@@ -572,7 +585,13 @@ impl<'t> TokenLints<'t> {
                     format!("this file indents by {width} (first at line {learned})")
                 };
                 let expected = base_col + width;
-                let issue = self.indent_issue(pos, format!("{what}; {origin}"), expected, col);
+                let issue = self.indent_issue(
+                    RuleId::YAML_INDENT_WIDTH,
+                    pos,
+                    format!("{what}; {origin}"),
+                    expected,
+                    col,
+                );
                 Some(Pending {
                     issue,
                     delta: expected as isize - col as isize,
@@ -581,7 +600,15 @@ impl<'t> TokenLints<'t> {
         }
     }
 
-    fn indent_issue(&mut self, pos: usize, message: String, expected: usize, col: usize) -> usize {
+    /// Records a style finding of `rule` (width or list style) at the line of `pos`.
+    fn indent_issue(
+        &mut self,
+        rule: RuleId,
+        pos: usize,
+        message: String,
+        expected: usize,
+        col: usize,
+    ) -> usize {
         let line = self.line(pos);
         let end = self.line_starts[line] + self.line_text(line).len();
         let moves = if expected > col {
@@ -595,12 +622,10 @@ impl<'t> TokenLints<'t> {
             "spaces"
         };
         self.issues.push(
-            ParseIssue::new(RuleId::YAML_INDENTATION, pos, end.max(pos), message).with_help(
-                format!(
-                    "indent it to column {} ({moves} {spaces}), with everything nested under it",
-                    self.human_col(expected)
-                ),
-            ),
+            ParseIssue::new(rule, pos, end.max(pos), message).with_help(format!(
+                "indent it to column {} ({moves} {spaces}), with everything nested under it",
+                self.human_col(expected)
+            )),
         );
         self.issues.len() - 1
     }
@@ -794,7 +819,7 @@ mod tests {
         let text = "a:\n  b:\n     c: 1\nd:\n  e: 2\n";
         let found = issues(text, &YamlOptions::default());
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].rule, RuleId::YAML_INDENTATION);
+        assert_eq!(found[0].rule, RuleId::YAML_INDENT_WIDTH);
         assert!(found[0]
             .message
             .contains("indented 3 spaces under `b` (line 2)"));
@@ -820,7 +845,7 @@ mod tests {
         assert!(rules_and_lines("a:\n  - x\nb:\n  - z\n").is_empty());
         assert_eq!(
             rules_and_lines("a:\n  - x\nb:\n- z\n"),
-            vec![(RuleId::YAML_INDENTATION, 4)]
+            vec![(RuleId::YAML_LIST_STYLE, 4)]
         );
         let any = YamlOptions {
             sequences: SequenceStyle::Any,
@@ -882,9 +907,10 @@ mod tests {
 
     #[test]
     fn ambiguous_scalars_only_where_yaml_versions_disagree() {
-        let text = "a: yes\nb: 'yes'\nc: True\nd: 017\ne: 0o17\nf: 1e3\ng: 1_000\nh: !!str no\n";
+        // Numbers (`017`, `1_000`, `0b110`) mean the same to go-yaml v2 and v3: not reported.
+        let text = "a: yes\nb: 'yes'\nc: True\nd: 017\ne: 0o17\nf: 1e3\ng: 1_000\nh: !!str no\ni: n\nj: 0b110\n";
         let lines: Vec<usize> = rules_and_lines(text).into_iter().map(|r| r.1).collect();
-        assert_eq!(lines, vec![1, 4, 7]);
+        assert_eq!(lines, vec![1, 9]);
         let workflow = YamlOptions {
             skip_ambiguous_keys: true,
             ..YamlOptions::default()

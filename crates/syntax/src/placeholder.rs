@@ -305,3 +305,91 @@ mod tests {
         assert!(!tokens[1].starts_plain_value);
     }
 }
+
+/// The first placeholder token in `line` that a template generator (not Helm or Argo CD)
+/// replaces before the file is used: `<AWS_ACCOUNT_ID>` (kubefirst), `<<url>>`, `{TENANT_ID}`
+/// (`sed` onboarding), `__TOKEN__` (Azure Pipelines replace-tokens), `${VAR}` (envsubst, Flux
+/// post-build substitution). Returns its byte range in `line`.
+pub fn template_token(line: &str) -> Option<(usize, usize)> {
+    let bytes = line.as_bytes();
+    let name_at = |from: usize, upper_only: bool| -> usize {
+        line[from..]
+            .find(|c: char| {
+                !(c.is_ascii_digit()
+                    || c == '_'
+                    || if upper_only {
+                        c.is_ascii_uppercase()
+                    } else {
+                        c.is_ascii_alphabetic() || c == '-' || c == '.'
+                    })
+            })
+            .map_or(line.len(), |n| from + n)
+    };
+    let upper_start = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_uppercase);
+    for i in 0..bytes.len() {
+        let found = match bytes[i] {
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                let end = name_at(i + 2, false);
+                (end > i + 2 && line[end..].starts_with(">>")).then_some(end + 2)
+            }
+            b'<' if upper_start(i + 1) => {
+                let end = name_at(i + 1, true);
+                line[end..].starts_with('>').then_some(end + 1)
+            }
+            b'$' if bytes.get(i + 1) == Some(&b'{') && upper_start(i + 2) => {
+                let end = name_at(i + 2, true);
+                line[end..].starts_with('}').then_some(end + 1)
+            }
+            b'{' if upper_start(i + 1) && (i == 0 || bytes[i - 1] != b'{') => {
+                let end = name_at(i + 1, true);
+                (line[end..].starts_with('}') && !line[end..].starts_with("}}")).then_some(end + 1)
+            }
+            b'_' if bytes.get(i + 1) == Some(&b'_') && upper_start(i + 2) => {
+                let end = name_at(i + 2, true);
+                // `__NAME__`: the name itself may hold single underscores.
+                line[i + 2..end]
+                    .strip_suffix("__")
+                    .filter(|n| !n.is_empty())
+                    .map(|_| end)
+            }
+            _ => None,
+        };
+        if let Some(end) = found {
+            return Some((i, end));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod template_token_tests {
+    use super::template_token;
+
+    #[test]
+    fn finds_the_common_generator_tokens_and_nothing_else() {
+        fn token(l: &str) -> Option<&str> {
+            template_token(l).map(|(s, e)| &l[s..e])
+        }
+        assert_eq!(
+            token("    <CERT_MANAGER_ISSUER_ANNOTATION_1>"),
+            Some("<CERT_MANAGER_ISSUER_ANNOTATION_1>")
+        );
+        assert_eq!(
+            token("role: arn:aws:iam::<AWS_ACCOUNT_ID>:role/x"),
+            Some("<AWS_ACCOUNT_ID>")
+        );
+        assert_eq!(token("url: <<repo-url>>"), Some("<<repo-url>>"));
+        assert_eq!(token("name: {TENANT_ID}-x"), Some("{TENANT_ID}"));
+        assert_eq!(token("image: __IMAGE_TAG__"), Some("__IMAGE_TAG__"));
+        assert_eq!(token("cluster: ${CLUSTER_NAME}"), Some("${CLUSTER_NAME}"));
+        for plain in [
+            "a: b < c > d",
+            "tpl: {{ .Values.x }}",
+            "x: <lower>",
+            "__init__: 1",
+            "f: ${{ inputs.id }}",
+        ] {
+            assert_eq!(token(plain), None, "{plain}");
+        }
+    }
+}

@@ -93,6 +93,11 @@ fn validate(reg: &'static Registry, doc: usize, value: &Value, template: bool) -
     if validator.is_valid(value) {
         return Vec::new();
     }
+    // A SOPS-encrypted document: Flux's kustomize-controller (internal/decryptor,
+    // `DecryptResource`), KSOPS and helm-secrets decrypt it before applying, and sops emits
+    // only the data branches, so the top-level `sops:` metadata never reaches the API server
+    // and the `ENC[...]` values are decrypted to their real types.
+    let sops = value.get("sops").is_some_and(|m| m.get("mac").is_some());
     let mut out = Vec::new();
     for error in validator.iter_errors(value) {
         let path: Vec<PathSeg> = error
@@ -108,7 +113,10 @@ fn validate(reg: &'static Registry, doc: usize, value: &Value, template: bool) -
                 for key in unexpected {
                     // `$patch`, `$setElementOrder/...`, `$retainKeys`: strategic-merge-patch
                     // directives in a Kustomize patch file, not fields.
-                    if key.starts_with('$') || (template && is_placeholder(key)) {
+                    if key.starts_with('$')
+                        || (template && is_placeholder(key))
+                        || (sops && path.is_empty() && key == "sops")
+                    {
                         continue;
                     }
                     out.push(Problem {
@@ -123,7 +131,10 @@ fn validate(reg: &'static Registry, doc: usize, value: &Value, template: bool) -
                 if let Value::String(s) = error.instance().as_ref() {
                     // `{{...}}`: an ApplicationSet (or other) template fills it in later.
                     // A masked `{PLACEHOLDER}`: a tier template's `sed` fills it in later.
-                    if s.contains("{{") || (template && is_placeholder(s)) {
+                    if s.contains("{{")
+                        || (template && is_placeholder(s))
+                        || (sops && s.starts_with("ENC["))
+                    {
                         continue;
                     }
                 }
