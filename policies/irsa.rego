@@ -129,6 +129,7 @@ deny contains finding if {
 		r.subjects
 	}
 	role := roles[0]
+	not shared_cause(sa, role)
 	primary := trust_primary(sa)
 	finding := at(primary, {
 		"rule": "irsa/trust-mismatch",
@@ -140,6 +141,73 @@ deny contains finding if {
 		]),
 	})
 }
+
+# One root cause, one finding: when the namespace is trusted but the account name is not, for
+# at least `shared_min` ServiceAccounts whose roles' trust is written on the same line (a
+# module used by every tenant), that line is what to change. It gets one finding with the
+# count and a few names; the ServiceAccounts are not reported one by one.
+shared_min := 3
+
+name_mismatch(sa, role) if {
+	sa.admitted == false
+	not namespace_wrong(sa)
+	role.trust_at
+}
+
+namespace_wrong(sa) if {
+	sa.namespace_at
+	sa.namespace_admitted == false
+}
+
+# Trust line (as a JSON key) -> the ServiceAccounts whose mismatch it explains.
+name_mismatches[key] contains sprintf("%s:%s", [sa.namespace, sa.name]) if {
+	some sa in suspects
+	joined(sa)
+	roles := irsa.roles_named[sa.role]
+	every r in roles {
+		r.subjects
+	}
+	name_mismatch(sa, roles[0])
+	key := json.marshal(roles[0].trust_at)
+}
+
+shared_cause(sa, role) if {
+	name_mismatch(sa, role)
+	count(name_mismatches[json.marshal(role.trust_at)]) >= shared_min
+}
+
+deny contains finding if {
+	some key, accounts in name_mismatches
+	count(accounts) >= shared_min
+	# One of them, for the trusted subjects and an example: the first of the first name (the
+	# same account may be declared twice, by a chart and a manifest).
+	examples := sort([sa |
+		some sa in suspects
+		sprintf("%s:%s", [sa.namespace, sa.name]) == min(accounts)
+		json.marshal(irsa.roles_named[sa.role][0].trust_at) == key
+	])
+	sa := examples[0]
+	role := irsa.roles_named[sa.role][0]
+	names := sort(accounts)
+	shown := array.slice(names, 0, 3)
+	more := count(names) - count(shown)
+	trusted := sort({sprintf("`%s`", [subject_text(s)]) | some s in role.subjects})
+	finding := at(role.trust_at, {
+		"rule": "irsa/trust-mismatch",
+		"msg": sprintf("the trust written here does not admit the ServiceAccounts that use its roles, for %d ServiceAccounts (%s%s): each is in a trusted namespace, but under another name (%s uses role `%s`, which trusts only %s): AssumeRoleWithWebIdentity is denied for all of them", [
+			count(names), concat(", ", [sprintf("`%s`", [n]) | some n in shown]), more_text(more), sprintf("`%s`", [min(accounts)]), sa.role, concat(", ", trusted),
+		]),
+		"help": "make the trusted ServiceAccount name here match the name the chart gives its ServiceAccounts (or rename them in the chart)",
+		"related": array.concat(
+			[related(sa.named_at, sprintf("`%s` is named here (one of %d)", [min(accounts), count(names)]))],
+			[related(role.instance_at, sprintf("%s is instantiated here", [role.address])) | role.instance_at],
+		),
+	})
+}
+
+more_text(0) := ""
+
+more_text(n) := sprintf(" and %d more", [n]) if n > 0
 
 # Point at the end that is wrong: the namespace when no trusted subject is in it, else the
 # place that names the account; the role ARN when neither is known.

@@ -115,3 +115,27 @@ fn workshop_pool_naming_is_keyed_on_the_pool_environment() {
     assert!(defects.len() >= 5, "{defects:#?}");
     assert_eq!(lint(dir.path()), defects);
 }
+
+#[test]
+fn one_module_line_that_breaks_every_tenants_trust_is_one_finding() {
+    // The module's trusted account name is misspelt once: every tenant's consumer role then
+    // trusts `<ns>:<ns>-consumr`. One root cause, one finding, at the line to change.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    generate_with(dir.path(), 120, false, &["--service-accounts"]);
+    let module = dir.path().join("infra-repo/modules/tenant-apps/main.tf");
+    let text = std::fs::read_to_string(&module).unwrap_or_else(|e| panic!("{e}"));
+    let line = text
+        .lines()
+        .position(|l| l.contains("}-consumer\"]"))
+        .unwrap_or_else(|| panic!("no consumer trust line in {text}"))
+        + 1;
+    std::fs::write(&module, text.replace("}-consumer\"]", "}-consumr\"]"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let found = lint(dir.path());
+    assert_eq!(
+        found,
+        BTreeSet::from([format!(
+            "irsa/trust-mismatch infra-repo/modules/tenant-apps/main.tf:{line}"
+        )]),
+    );
+}

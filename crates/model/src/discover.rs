@@ -123,7 +123,13 @@ pub fn classify(rel: &str, chart_dirs: &HashSet<String>) -> FileKind {
     ) {
         return FileKind::Kustomization;
     }
-    if dir == "tier-templates" || dir.ends_with("/tier-templates") || name.contains("_template.") {
+    // A `templates/` folder outside a chart holds what onboarding renders
+    // (`sed ... templates/tenant.yaml > tenants/...`): templates, not deployed files.
+    if dir == "tier-templates"
+        || dir.ends_with("/tier-templates")
+        || name.contains("_template.")
+        || dir.split('/').any(|s| s == "templates")
+    {
         return FileKind::TierTemplate;
     }
     FileKind::Manifest
@@ -229,6 +235,7 @@ mod tests {
         assert_eq!(c("svc/.gitea/workflows/build.yml"), FileKind::Workflow);
         assert_eq!(c(".forgejo/workflows/mirror.yaml"), FileKind::Workflow);
         assert_eq!(c(".gitlab-ci.yml"), FileKind::ToolConfig);
+        assert_eq!(c("templates/tenant.yaml"), FileKind::TierTemplate);
         assert_eq!(c(".github/dependabot.yml"), FileKind::ToolConfig);
         assert_eq!(c("docs/mkdocs.yml"), FileKind::ToolConfig);
         assert_eq!(c(".buildkite/pipeline.yml"), FileKind::ToolConfig);

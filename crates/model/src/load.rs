@@ -109,11 +109,9 @@ fn read_as_kubernetes(kind: FileKind, name: &str, docs: &[YamlDoc]) -> bool {
 /// When a file does not parse because a template generator's placeholder (`<AWS_ACCOUNT_ID>`
 /// on a line of its own, `{TENANT_ID}`, `__TOKEN__`) sits on the line it breaks at (or the
 /// line above), the file is a template that is rendered before anyone reads it: one info
-/// finding at the token replaces its syntax errors. Tier templates are masked already.
+/// finding at the token replaces its syntax errors. (Tier templates are parsed with their
+/// `{PLACEHOLDER}`s masked, so only the other tokens can break them.)
 fn unrendered_template(source: &SourceFile, issues: &[ParseIssue]) -> Option<ParseIssue> {
-    if source.kind == FileKind::TierTemplate {
-        return None;
-    }
     let breaks = issues.iter().find(|i| {
         i.effect == IssueEffect::StopsParsing
             || i.rule == RuleId::YAML_SYNTAX

@@ -309,7 +309,8 @@ mod tests {
 /// The first placeholder token in `line` that a template generator (not Helm or Argo CD)
 /// replaces before the file is used: `<AWS_ACCOUNT_ID>` (kubefirst), `<<url>>`, `{TENANT_ID}`
 /// (`sed` onboarding), `__TOKEN__` (Azure Pipelines replace-tokens), `${VAR}` (envsubst, Flux
-/// post-build substitution). Returns its byte range in `line`.
+/// post-build substitution), and Terraform `templatefile()` syntax (`${name}`, `%{ if x }`).
+/// Returns its byte range in `line`.
 pub fn template_token(line: &str) -> Option<(usize, usize)> {
     let bytes = line.as_bytes();
     let name_at = |from: usize, upper_only: bool| -> usize {
@@ -339,6 +340,15 @@ pub fn template_token(line: &str) -> Option<(usize, usize)> {
             b'$' if bytes.get(i + 1) == Some(&b'{') && upper_start(i + 2) => {
                 let end = name_at(i + 2, true);
                 line[end..].starts_with('}').then_some(end + 1)
+            }
+            // Terraform `templatefile()` syntax: `${var_name}`, `${xs[0]}`, `%{ for k, v in m ~}`.
+            b'$' | b'%'
+                if bytes.get(i + 1) == Some(&b'{')
+                    && bytes.get(i + 2).is_some_and(|c| {
+                        c.is_ascii_lowercase() || (bytes[i] == b'%' && *c == b' ')
+                    }) =>
+            {
+                line[i + 2..].find('}').map(|n| i + 2 + n + 1)
             }
             b'{' if upper_start(i + 1) && (i == 0 || bytes[i - 1] != b'{') => {
                 let end = name_at(i + 1, true);
@@ -382,6 +392,11 @@ mod template_token_tests {
         assert_eq!(token("name: {TENANT_ID}-x"), Some("{TENANT_ID}"));
         assert_eq!(token("image: __IMAGE_TAG__"), Some("__IMAGE_TAG__"));
         assert_eq!(token("cluster: ${CLUSTER_NAME}"), Some("${CLUSTER_NAME}"));
+        assert_eq!(
+            token("%{ for k, v in extra_args ~}"),
+            Some("%{ for k, v in extra_args ~}")
+        );
+        assert_eq!(token("  ${k}: \"${v}\""), Some("${k}"));
         for plain in [
             "a: b < c > d",
             "tpl: {{ .Values.x }}",

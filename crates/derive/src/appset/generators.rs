@@ -68,6 +68,8 @@ pub struct Ctx<'w> {
     pub files: &'w HashMap<(usize, &'w str), usize>,
     /// Which linted repository a `repoURL` names.
     pub urls: &'w gitops_lint_model::repo_urls::RepoUrls,
+    /// A linted file that creates a cluster Secret the config's `clusters:` may not describe.
+    pub cluster_secrets: Option<&'w str>,
 }
 
 impl<'w> Ctx<'w> {
@@ -355,6 +357,14 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
 }
 
 fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenError> {
+    // The repositories create cluster Secrets and the config describes none: which clusters
+    // Argo CD holds (and their labels and annotations) is not known, so nothing is guessed.
+    if ctx.config.clusters.is_empty() && ctx.cluster_secrets.is_some() {
+        return Err(GenError::NotExpandable {
+            kind: "clusters".into(),
+            path: at.to_vec(),
+        });
+    }
     let selector = spec.get("selector").filter(|s| {
         s.as_object().is_some_and(|m| {
             m.values().any(|v| match v {

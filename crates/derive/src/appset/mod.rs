@@ -24,7 +24,7 @@ pub use generators::repo_for;
 use generators::{Ctx, GenError};
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Level, Location};
-use gitops_lint_core::source::PathSeg;
+use gitops_lint_core::source::{FileKind, PathSeg};
 use gitops_lint_core::RuleId;
 use gitops_lint_model::apps::GeneratedApp;
 use gitops_lint_model::{DocRef, World};
@@ -63,12 +63,42 @@ pub fn expand(world: &World, config: &Config) -> (Vec<GeneratedApp>, Vec<Finding
     let urls = &world.repo_urls;
     let mut apps = Vec::new();
     let mut findings = Vec::new();
+    let cluster_secrets = if world.kind("ApplicationSet").is_empty() {
+        None
+    } else {
+        cluster_secrets_declared(world)
+    };
     for at in world.kind("ApplicationSet") {
-        let (a, f) = expand_one(world, config, *at, &files, urls);
+        let (a, f) = expand_one(world, config, *at, &files, urls, cluster_secrets);
         apps.extend(a);
         findings.extend(f);
     }
     (apps, findings)
+}
+
+/// The first file of the linted repositories that creates an Argo CD cluster Secret (label
+/// `argocd.argoproj.io/secret-type: cluster`): a Secret manifest, or a Terraform resource
+/// (gitops-bridge creates the hub's cluster Secret with `kubernetes_secret`). Argo CD's
+/// cluster generator lists those Secrets (`applicationset/generators/cluster.go`), and adds
+/// the local cluster only when none of them is for it, so with such a file the cluster set is
+/// not the config's.
+fn cluster_secrets_declared(world: &World) -> Option<&str> {
+    let manifest = world.kind("Secret").iter().find(|at| {
+        world
+            .doc(**at)
+            .and_then(|d| d.value.pointer("/metadata/labels"))
+            .and_then(|l| l.get(generators::SECRET_TYPE_LABEL))
+            .and_then(Value::as_str)
+            == Some("cluster")
+    });
+    if let Some(at) = manifest {
+        return Some(world.file(at.file).display.as_str());
+    }
+    world
+        .files
+        .iter()
+        .find(|f| f.kind == FileKind::Terraform && f.text.contains(generators::SECRET_TYPE_LABEL))
+        .map(|f| f.display.as_str())
 }
 
 fn key(s: &str) -> PathSeg {
@@ -144,6 +174,7 @@ fn expand_one(
     at: DocRef,
     files: &HashMap<(usize, &str), usize>,
     urls: &gitops_lint_model::repo_urls::RepoUrls,
+    cluster_secrets: Option<&str>,
 ) -> (Vec<GeneratedApp>, Vec<Finding>) {
     let Some(doc) = world.doc(at) else {
         return (Vec::new(), Vec::new());
@@ -191,6 +222,7 @@ fn expand_one(
         own_repo,
         files,
         urls,
+        cluster_secrets,
     };
     let mut rendered: Vec<(Value, String)> = Vec::new();
     for (i, entry) in spec
@@ -209,20 +241,32 @@ fn expand_one(
                 Ok(sets) => sets,
                 Err(GenError::NotExpandable { kind, path }) => {
                     let what = match kind.as_str() {
-                        "scmProvider" => "the SCM provider's API (repositories of an organisation)",
-                        "pullRequest" => "the SCM provider's open pull requests",
-                        "clusterDecisionResource" => "a custom resource in the cluster",
-                        "git" => "a Git repository that is not one of the linted repositories",
-                        _ => "a plugin service",
+                        "scmProvider" => {
+                            "the SCM provider's API (repositories of an organisation)".to_string()
+                        }
+                        "pullRequest" => "the SCM provider's open pull requests".to_string(),
+                        "clusterDecisionResource" => "a custom resource in the cluster".to_string(),
+                        "git" => "a Git repository that is not one of the linted repositories"
+                            .to_string(),
+                        "clusters" => "the cluster Secrets Argo CD holds".to_string(),
+                        _ => "a plugin service".to_string(),
                     };
                     findings.push(
                     Finding::new(
                         NOT_EXPANDABLE,
-                        format!("the `{kind}` generator asks {what} at run time, so the Applications it generates are not known offline and are not checked"),
+                        format!(
+                            "the `{kind}` generator asks {what} at run time, so the Applications it generates are not known offline and are not checked{}",
+                            match (kind.as_str(), cluster_secrets) {
+                                ("clusters", Some(file)) => format!(" (`{file}` creates a cluster Secret that `clusters:` in the config does not describe)"),
+                                _ => String::new(),
+                            }
+                        ),
                         Location::key(at.file, at.doc, path),
                     )
                     .with_help(if kind == "git" {
                         "if that repository is checked out here, map its URL to the checkout with `repoURLs:` in the config; the other generators of this ApplicationSet are still expanded and checked"
+                    } else if kind == "clusters" {
+                        "describe the clusters in `clusters:` in the config (name, server, labels, annotations) to expand this generator; the other generators of this ApplicationSet are still expanded and checked"
                     } else {
                         "nothing to fix; the other generators of this ApplicationSet are still expanded and checked"
                     }),

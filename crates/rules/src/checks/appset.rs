@@ -5,7 +5,7 @@
 //! `gitops-lint-derive` expansion (`applicationset/generators/git.go`), whose pieces this reuses.
 
 use gitops_lint_config::Config;
-use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::finding::{Finding, Level, Location};
 use gitops_lint_core::source::PathSeg;
 use gitops_lint_core::RuleId;
 use gitops_lint_derive::appset::git::{dirs_matching, files_matching, items, visible_dir, Item};
@@ -33,14 +33,60 @@ pub fn check(world: &World, config: &Config) -> Vec<Finding> {
         ];
         git_generators(generators, path, &mut gits);
         let own_repo = world.file(at.file).repo;
+        let doublestar = config.new_git_file_globbing;
+        let mut per_git = Vec::new();
         for git in &gits {
             let url = git.spec.get("repoURL").and_then(Value::as_str);
             if let Some(target) = repo_for(world, config, &world.repo_urls, own_repo, url) {
-                out.extend(check_git(*at, target, git, config.new_git_file_globbing));
+                per_git.push((
+                    check_git(*at, target, git, doublestar),
+                    generates(target, git, doublestar),
+                ));
+            }
+        }
+        // A generator that matches nothing while a sibling generates Applications is waiting for
+        // its first match (argocd-autopilot writes a `config.json` and a `config_dir.json`
+        // generator per project, and one stays empty until an app of that type exists): Argo CD
+        // generates the sibling's Applications, so this is said (info), not an error.
+        let some_generate = per_git.iter().any(|(_, g)| *g);
+        for (findings, generates) in per_git {
+            for f in findings {
+                if some_generate
+                    && !generates
+                    && f.rule == RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING
+                {
+                    let mut f = f.with_level(Level::Info);
+                    f.message.push_str("; another generator of this ApplicationSet generates Applications, so this one may be waiting for its first match");
+                    out.push(f);
+                } else {
+                    out.push(f);
+                }
             }
         }
     }
     out
+}
+
+/// Whether a git generator's include items match anything in the checkout (items interpolated
+/// from a matrix sibling count as matching: they are known only per element).
+fn generates(repo: &Repo, git: &GitSpec, doublestar: bool) -> bool {
+    let dirs_set = git
+        .spec
+        .get("directories")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    let list = if dirs_set { "directories" } else { "files" };
+    items(git.spec.get(list))
+        .iter()
+        .filter(|i| !i.exclude)
+        .any(|i| {
+            i.pattern.contains("{{")
+                || if dirs_set {
+                    !dirs_matching(repo, i.pattern).is_empty()
+                } else {
+                    !files_matching(repo, i.pattern, doublestar).is_empty()
+                }
+        })
 }
 
 fn item_path(git: &GitSpec, list: &str, item: &Item) -> Vec<PathSeg> {

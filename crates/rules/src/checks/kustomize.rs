@@ -6,7 +6,7 @@
 //! see `yaml/continued-list-item`) or a typo'd entry (`tenant-3.yml` for `tenant-3.yaml`) is
 //! reported once, by `missing-resource`; the files it evidently meant count as listed.
 
-use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::finding::{Finding, Level, Location};
 use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use gitops_lint_core::RuleId;
 use gitops_lint_matchers::go_path::path_match;
@@ -334,6 +334,18 @@ fn check_entry(k: &Kust, entry: &Entry) -> Option<Outcome> {
             meant,
         ));
     }
+    if let Some(gitignore) = gitignored(k.repo, &resolved) {
+        return Some(Outcome::Problem(
+            Finding::new(
+                rule,
+                format!("`{value}` under `{field}` is not in the repository, but `{gitignore}` lists it: it is generated before `kustomize build` runs (by a config management plugin or a CI step), so it was not checked"),
+                location,
+            )
+            .with_level(Level::Info)
+            .with_help("nothing to fix if the file is generated; lint a checkout where it exists to check it"),
+            Vec::new(),
+        ));
+    }
     let near = closest(name, names_in(k.repo, parent).into_iter());
     let mut message = format!("`{value}` under `{field}` does not exist (there is no `{resolved}`), so `kustomize build` fails and nothing from this kustomization is applied");
     let (help, meant) = match near {
@@ -354,6 +366,42 @@ fn check_entry(k: &Kust, entry: &Entry) -> Option<Outcome> {
         Finding::new(rule, message, location).with_help(help),
         meant,
     ))
+}
+
+/// The `.gitignore` (repository-relative) that lists `path`, looking in its folder and each
+/// folder above it, as git does. A file git ignores is never committed: whoever builds the
+/// kustomization generates it first (an Argo CD config management plugin's `helm template >
+/// all.yaml`). Only regular files under 1 MiB are read, so a planted link cannot stall the run.
+fn gitignored(repo: &Repo, path: &str) -> Option<String> {
+    let mut dir = split_dir(path).0;
+    loop {
+        let candidate = join(dir, ".gitignore");
+        if repo.files.contains(&candidate) {
+            let on_disk = repo.root.join(&candidate);
+            let readable =
+                std::fs::symlink_metadata(&on_disk).is_ok_and(|m| m.is_file() && m.len() < 1 << 20);
+            let text = readable
+                .then(|| std::fs::read_to_string(&on_disk).ok())
+                .flatten()
+                .unwrap_or_default();
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(repo.root.join(dir));
+            for line in text.lines() {
+                let _ = builder.add_line(None, line);
+            }
+            if let Ok(matcher) = builder.build() {
+                if matcher
+                    .matched_path_or_any_parents(repo.root.join(path), false)
+                    .is_ignore()
+                {
+                    return Some(candidate);
+                }
+            }
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = split_dir(dir).0;
+    }
 }
 
 /// Whether a document is a Kubernetes object (has `apiVersion` and `kind`), not a Kustomize one.

@@ -316,6 +316,14 @@ fn value_files(
     }
 }
 
+/// `allowEmpty=true` in `syncOptions` next to `automated.allowEmpty: true`, as argocd-autopilot
+/// writes every Application (`cmd/commands/common.go`): Argo CD ignores the option, but the
+/// field it restates does what it says, so nothing is lost.
+fn restates_automated_allow_empty(app: &Value, option: &str) -> bool {
+    option == "allowEmpty=true"
+        && app.pointer("/spec/syncPolicy/automated/allowEmpty") == Some(&Value::Bool(true))
+}
+
 fn sync_options(app: &AppRef, out: &mut Vec<Finding>) {
     let Some(list) = app
         .value
@@ -328,7 +336,7 @@ fn sync_options(app: &AppRef, out: &mut Vec<Finding>) {
         let Some(option) = item.as_str() else {
             continue;
         };
-        if templated(option) {
+        if templated(option) || restates_automated_allow_empty(app.value, option) {
             continue;
         }
         let location = app.location(&[
