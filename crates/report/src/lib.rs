@@ -158,7 +158,61 @@ pub fn resolve(world: &World, findings: Vec<Finding>) -> Vec<Finding> {
         .collect();
     out.sort_by(|a, b| sort_key(world, a).cmp(&sort_key(world, b)));
     out.dedup();
-    drop_subsumed(out)
+    merge_same_place(drop_subsumed(out))
+}
+
+/// One root cause, one finding: findings of one rule at exactly the same place (two
+/// ServiceAccounts whose role ARNs are both rendered from one empty `accountId`) have one thing
+/// to change. The first (in sorted order) stays, says how many more there are and what they
+/// are, and carries their related places. Input is sorted, so a group is consecutive.
+fn merge_same_place(findings: Vec<Finding>) -> Vec<Finding> {
+    const SHOWN: usize = 3;
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut extra: Vec<String> = Vec::new();
+    let mut count = 0;
+    let flush = |out: &mut Vec<Finding>, extra: &mut Vec<String>, count: &mut usize| {
+        if let Some(last) = out.last_mut() {
+            if *count > 0 {
+                let more = *count - extra.len();
+                last.message.push_str(&format!(
+                    "; the same place also gives {} more finding{} of this rule: {}{}",
+                    count,
+                    if *count == 1 { "" } else { "s" },
+                    extra.join("; "),
+                    if more > 0 {
+                        format!("; and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
+        extra.clear();
+        *count = 0;
+    };
+    for f in findings {
+        let same = out.last().is_some_and(|last| {
+            last.rule == f.rule && last.primary.resolved_span() == f.primary.resolved_span()
+        });
+        if same {
+            if let Some(last) = out.last_mut() {
+                for r in f.related {
+                    if !last.related.contains(&r) {
+                        last.related.push(r);
+                    }
+                }
+            }
+            count += 1;
+            if extra.len() < SHOWN {
+                extra.push(f.message);
+            }
+            continue;
+        }
+        flush(&mut out, &mut extra, &mut count);
+        out.push(f);
+    }
+    flush(&mut out, &mut extra, &mut count);
+    out
 }
 
 /// One mistake, one finding: where a field's schema says it must be a string, the schema's

@@ -131,9 +131,15 @@ fn validate(reg: &'static Registry, doc: usize, value: &Value, template: bool) -
                 if let Value::String(s) = error.instance().as_ref() {
                     // `{{...}}`: an ApplicationSet (or other) template fills it in later.
                     // A masked `{PLACEHOLDER}`: a tier template's `sed` fills it in later.
+                    // A value that is wholly `${VAR}` is substituted before anything is
+                    // applied (Flux post-build substitution: fluxcd/pkg kustomize_varsub.go
+                    // renders to YAML, substitutes, and parses again, so `${REPLICAS}` arrives
+                    // as a number; envsubst likewise): the raw template is not judged.
+                    let substituted = s.starts_with("${") && s.ends_with('}');
                     if s.contains("{{")
                         || (template && is_placeholder(s))
                         || (sops && s.starts_with("ENC["))
+                        || substituted
                     {
                         continue;
                     }
