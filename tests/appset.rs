@@ -654,3 +654,73 @@ fn a_checkout_named_otherwise_is_known_by_its_git_remote() {
     let after = run(dir.path(), &["--format", "json", "gitops"]);
     assert_eq!(rules(&after), vec!["argocd/appset-path-matches-nothing"]);
 }
+
+#[test]
+fn a_path_that_is_a_subfolder_of_a_checkout_resolves_against_the_checkout() {
+    // A monorepo: `mono/` is the git checkout (its remote names it), `mono/gitops/` is the
+    // PATH. Argo CD resolves repoURL paths against the repository root, so `gitops/apps/*`
+    // expands, `charts/api` (outside the PATH) exists, and `gitops/apps/billing` is missing.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mono = dir.path().join("mono");
+    let app = |name: &str, path: &str| {
+        format!("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://github.com/acme/mono.git\n    targetRevision: HEAD\n    path: {path}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {name}\n")
+    };
+    let appset = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: apps\n  namespace: argocd\nspec:\n  goTemplate: true\n  generators:\n    - git:\n        repoURL: https://github.com/acme/mono.git\n        revision: HEAD\n        directories:\n          - path: gitops/apps/*\n  template:\n    metadata:\n      name: '{{.path.basename}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://github.com/acme/mono.git\n        targetRevision: HEAD\n        path: '{{.path.path}}'\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: '{{.path.basename}}'\n";
+    let kustomization =
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - cm.yaml\n";
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: \"1\"\n";
+    let files = [
+        (
+            ".git/config",
+            "[remote \"origin\"]\n\turl = git@github.com:acme/mono.git\n".to_string(),
+        ),
+        (
+            "charts/api/Chart.yaml",
+            "apiVersion: v2\nname: api\nversion: 0.1.0\n".to_string(),
+        ),
+        (
+            "gitops/apps/web/kustomization.yaml",
+            kustomization.to_string(),
+        ),
+        ("gitops/apps/web/cm.yaml", cm.to_string()),
+        (
+            "gitops/bootstrap/apps.yaml",
+            format!(
+                "{}---\n{}---\n{appset}",
+                app("api", "charts/api"),
+                app("billing", "gitops/apps/billing")
+            ),
+        ),
+    ];
+    for (rel, text) in files {
+        let path = mono.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap_or(&mono)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = run(dir.path(), &["--format", "json", "mono/gitops"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
+    let found: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            format!(
+                "{} {}:{}",
+                f["rule"].as_str().unwrap_or(""),
+                f["file"].as_str().unwrap_or(""),
+                f["line"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec!["argocd/app-path-missing mono/gitops/bootstrap/apps.yaml:26".to_string()]
+    );
+    let generated = run(dir.path(), &["--show-generated", "mono/gitops"]);
+    assert!(
+        stdout(&generated).contains("path: gitops/apps/web"),
+        "{}",
+        stdout(&generated)
+    );
+}

@@ -52,6 +52,9 @@ pub struct Config {
     /// catalog, each with the error to give unless a loaded policy emits it
     /// ([`Config::check_rule_ids`]).
     pub unknown_rules: Vec<(String, ConfigError)>,
+    /// `placeholders:` a team's own template token syntaxes (`"@@NAME@@"`), besides the
+    /// built-in ones (`<NAME>`, `{NAME}`, `__NAME__`, `${NAME}`).
+    pub placeholders: Vec<Placeholder>,
     /// `presets:` the opt-in rule sets turned on (`style`). A rule whose page names a preset
     /// is off unless its preset is listed here or the rule is set in `rules:`.
     pub presets: Vec<String>,
@@ -113,6 +116,7 @@ impl Default for Config {
             pools: vec!["pool-*".to_string()],
             rules: BTreeMap::new(),
             unknown_rules: Vec::new(),
+            placeholders: Vec::new(),
             presets: Vec::new(),
             yaml: YamlOptions::default(),
             ignore: Vec::new(),
@@ -132,6 +136,7 @@ pub const KEYS: &[&str] = &[
     "pools",
     "rules",
     "ignore",
+    "placeholders",
     "presets",
     "yaml",
     "repoURLs",
@@ -417,6 +422,7 @@ impl Config {
                     }
                 }
                 "presets" => config.presets = presets(value, &err)?,
+                "placeholders" => config.placeholders = placeholders(value, &err)?,
                 "yaml" => config.yaml = yaml_options(value, &err)?,
                 "repoURLs" => config.repo_urls = repo_urls(value, path, &err)?,
                 "serviceAccount" => {
@@ -587,6 +593,71 @@ fn clusters(
             ));
         }
         out.push(cluster);
+    }
+    Ok(out)
+}
+
+/// A template token syntax: what comes before and after the name (`@@` and `@@` for
+/// `"@@NAME@@"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placeholder {
+    /// Text before the name.
+    pub before: String,
+    /// Text after the name.
+    pub after: String,
+}
+
+impl Placeholder {
+    /// The first token of this syntax in `line` (the name: letters, digits, `_`, `-`, `.`),
+    /// as a byte range.
+    pub fn find_in(&self, line: &str) -> Option<(usize, usize)> {
+        let mut from = 0;
+        while let Some(at) = line[from..].find(&self.before) {
+            let start = from + at;
+            let name_start = start + self.before.len();
+            let name_len = line[name_start..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "_-.".contains(c)))
+                .unwrap_or(line.len() - name_start);
+            let name_end = name_start + name_len;
+            if name_len > 0 && line[name_end..].starts_with(&self.after) {
+                return Some((start, name_end + self.after.len()));
+            }
+            from = start + self.before.len().max(1);
+        }
+        None
+    }
+}
+
+/// Reads `placeholders: ["@@NAME@@"]`: each a pattern with `NAME` once, and text around it.
+fn placeholders(
+    value: &Value,
+    err: &impl Fn(&[PathSeg], String) -> ConfigError,
+) -> Result<Vec<Placeholder>, ConfigError> {
+    let key = || PathSeg::Key("placeholders".into());
+    let expected = "expected a list of token patterns such as `\"@@NAME@@\"` (`NAME` stands for the token's name)";
+    let Value::Array(items) = value else {
+        return Err(err(&[key()], expected.into()));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let parsed = item.as_str().and_then(|p| {
+            let (before, after) = p.split_once("NAME")?;
+            (!before.is_empty() && !after.is_empty() && !after.contains("NAME")).then(|| {
+                Placeholder {
+                    before: before.to_string(),
+                    after: after.to_string(),
+                }
+            })
+        });
+        match parsed {
+            Some(p) => out.push(p),
+            None => {
+                return Err(err(
+                    &[key(), PathSeg::Index(i)],
+                    format!("`{item}`: {expected}, with text before and after `NAME`"),
+                ))
+            }
+        }
     }
     Ok(out)
 }
@@ -819,5 +890,25 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn placeholders_are_patterns_around_name() {
+        let c = Config::from_text(
+            "placeholders: [\"@@NAME@@\", \"#{NAME}#\"]\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.placeholders[0].find_in("host: @@DB_HOST@@:5432"),
+            Some((6, 17))
+        );
+        assert_eq!(c.placeholders[1].find_in("x: #{}# #{A}#"), Some((8, 13)));
+        assert_eq!(c.placeholders[0].find_in("mail: a@@b"), None);
+        let e = Config::from_text("placeholders: [\"@@\"]\n", Path::new("c.yaml"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.starts_with("c.yaml:1: `placeholders[0]`"), "{e}");
     }
 }

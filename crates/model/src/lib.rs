@@ -43,7 +43,8 @@ pub struct DocRef {
 /// Everything the checks look at. Built once; checks only read it.
 #[derive(Debug, Default)]
 pub struct World {
-    /// The repositories.
+    /// The repositories: each PATH, in order, then each git checkout a PATH lies inside (its
+    /// tree only: listed for path checks, never read or linted).
     pub repos: Vec<Repo>,
     /// Every file read, indexed by [`FileId`].
     pub files: Vec<SourceFile>,

@@ -4,7 +4,7 @@
 use crate::discover::{self, FoundFile};
 use crate::repo_urls::RepoUrls;
 use crate::{tenancy, Repo, World};
-use gitops_lint_config::Config;
+use gitops_lint_config::{Config, Placeholder};
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{FileId, FileKind, SourceFile, Span};
 use gitops_lint_core::RuleId;
@@ -111,7 +111,11 @@ fn read_as_kubernetes(kind: FileKind, name: &str, docs: &[YamlDoc]) -> bool {
 /// line above), the file is a template that is rendered before anyone reads it: one info
 /// finding at the token replaces its syntax errors. (Tier templates are parsed with their
 /// `{PLACEHOLDER}`s masked, so only the other tokens can break them.)
-fn unrendered_template(source: &SourceFile, issues: &[ParseIssue]) -> Option<ParseIssue> {
+fn unrendered_template(
+    source: &SourceFile,
+    issues: &[ParseIssue],
+    custom: &[Placeholder],
+) -> Option<ParseIssue> {
     let breaks = issues.iter().find(|i| {
         i.effect == IssueEffect::StopsParsing
             || i.rule == RuleId::YAML_SYNTAX
@@ -134,7 +138,8 @@ fn unrendered_template(source: &SourceFile, issues: &[ParseIssue]) -> Option<Par
         if code.trim_start().starts_with('#') {
             return None;
         }
-        let (from, to) = gitops_lint_syntax::placeholder::template_token(code)?;
+        let (from, to) = gitops_lint_syntax::placeholder::template_token(code)
+            .or_else(|| custom.iter().find_map(|p| p.find_in(code)))?;
         if above && code.trim() != &code[from..to] {
             return None;
         }
@@ -190,8 +195,9 @@ fn read_file(
     id: FileId,
     repo: usize,
     prefix: &str,
-    yaml_options: &YamlOptions,
+    config: &Config,
 ) -> LoadedFile {
+    let yaml_options = &config.yaml;
     let display = display_path(prefix, &found.rel_path);
     // `Other` files are only part of the tree (ApplicationSet matching); they are never read.
     let bytes = match found.kind {
@@ -232,7 +238,7 @@ fn read_file(
     let source = SourceFile::new(id, repo, found.rel_path.clone(), display, found.kind, text);
     let Some((at, message, help)) = failure else {
         let (yaml, json, mut issues) = parse(&source, yaml_options);
-        if let Some(issue) = unrendered_template(&source, &issues) {
+        if let Some(issue) = unrendered_template(&source, &issues, &config.placeholders) {
             issues = vec![issue];
         }
         return LoadedFile {
@@ -262,6 +268,62 @@ fn read_file(
     }
 }
 
+/// The git checkouts (a directory holding `.git`) that PATHs lie strictly inside, each once,
+/// with how to show it: the PATH as typed without its trailing folders (`mono/gitops` ->
+/// `mono`), else the PATH followed by `..` per folder. A checkout that is itself a PATH is
+/// not repeated.
+fn enclosing_checkouts(inputs: &[RepoInput]) -> Vec<(PathBuf, String)> {
+    let canonical: Vec<Option<PathBuf>> = inputs
+        .iter()
+        .map(|i| std::fs::canonicalize(&i.root).ok())
+        .collect();
+    let mut out: Vec<(PathBuf, String)> = Vec::new();
+    for (input, path) in inputs.iter().zip(&canonical) {
+        let Some(path) = path else { continue };
+        if path.join(".git").exists() {
+            continue;
+        }
+        let Some(checkout) = path.ancestors().skip(1).find(|a| a.join(".git").exists()) else {
+            continue;
+        };
+        if canonical.iter().flatten().any(|c| c == checkout)
+            || out.iter().any(|(c, _)| c == checkout)
+        {
+            continue;
+        }
+        let inside: Vec<String> = path
+            .strip_prefix(checkout)
+            .map(|r| {
+                r.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let typed = input.display.as_str();
+        let suffix = inside.join("/");
+        let display = match typed.strip_suffix(&suffix) {
+            Some(rest) if !typed.is_empty() && (rest.is_empty() || rest.ends_with('/')) => {
+                let rest = rest.trim_end_matches('/');
+                if rest.is_empty() {
+                    ".".to_string()
+                } else {
+                    rest.to_string()
+                }
+            }
+            _ => {
+                let up = vec![".."; inside.len()].join("/");
+                if typed.is_empty() {
+                    up
+                } else {
+                    format!("{typed}/{up}")
+                }
+            }
+        };
+        out.push((checkout.to_path_buf(), display));
+    }
+    out
+}
+
 /// Loads every repository into one World. Returns the findings made while loading.
 pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
     let walked: Vec<_> = inputs.par_iter().map(|r| discover::walk(&r.root)).collect();
@@ -280,7 +342,7 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
                 FileId(i as u32),
                 *repo,
                 &inputs[*repo].display,
-                &config.yaml,
+                config,
             )
         })
         .collect();
@@ -291,6 +353,22 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
         world.repos.push(Repo {
             root: input.root.clone(),
             display: input.display.clone(),
+            dirs: w.dirs,
+            files: w.files.into_iter().map(|f| f.rel_path).collect(),
+        });
+    }
+    // The checkouts that PATHs are subfolders of, as trees only (listed, never read): Argo CD
+    // and Flux resolve a repoURL's paths against the repository's root, so a PATH such as
+    // `gitops/` in a monorepo needs the whole checkout's tree for its paths to be checked.
+    let checkouts = enclosing_checkouts(inputs);
+    let trees: Vec<_> = checkouts
+        .par_iter()
+        .map(|(root, _)| discover::walk(root))
+        .collect();
+    for ((root, display), w) in checkouts.into_iter().zip(trees) {
+        world.repos.push(Repo {
+            root,
+            display,
             dirs: w.dirs,
             files: w.files.into_iter().map(|f| f.rel_path).collect(),
         });

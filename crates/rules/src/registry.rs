@@ -30,8 +30,14 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
         rules: &[
             RuleId::KUSTOMIZE_MISSING_RESOURCE,
             RuleId::KUSTOMIZE_UNLISTED_FILE,
+            RuleId::SCHEMA_INVALID_TYPE,
         ],
         run: |w, _| checks::kustomize::check(w),
+    },
+    NativeCheck {
+        name: "checks::unknown_kinds",
+        rules: &[RuleId::GITOPS_KIND_NOT_UNDERSTOOD],
+        run: |w, _| checks::unknown_kinds::check(w),
     },
     NativeCheck {
         name: "checks::unrendered",

@@ -404,6 +404,60 @@ fn gitignored(repo: &Repo, path: &str) -> Option<String> {
     }
 }
 
+/// Label and annotation values a kustomization sets must be strings: kustomize decodes the file
+/// into its `Kustomization` type (sigs.k8s.io/kustomize `api/types`), where `commonLabels`,
+/// `commonAnnotations` and `labels[].pairs` are `map[string]string`, so a boolean or a number
+/// there fails `kustomize build` (`cannot unmarshal bool into ... of type string`).
+fn non_string_labels(file: FileId, doc: usize, value: &Value) -> Vec<Finding> {
+    let key = |k: &str| PathSeg::Key(k.to_string());
+    let mut maps: Vec<(Vec<PathSeg>, &serde_json::Map<String, Value>)> = Vec::new();
+    for field in ["commonLabels", "commonAnnotations"] {
+        if let Some(m) = value.get(field).and_then(Value::as_object) {
+            maps.push((vec![key(field)], m));
+        }
+    }
+    for (i, entry) in value
+        .get("labels")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(m) = entry.get("pairs").and_then(Value::as_object) {
+            maps.push((vec![key("labels"), PathSeg::Index(i), key("pairs")], m));
+        }
+    }
+    let mut out = Vec::new();
+    for (path, map) in maps {
+        for (name, v) in map {
+            if v.is_string() {
+                continue;
+            }
+            let shown = gitops_lint_core::source::display_path(&path);
+            let mut at = path.clone();
+            at.push(key(name));
+            // `includeSelectors`/`includeTemplates` are options of a `labels` entry: indented
+            // into `pairs`, they became a label.
+            let option =
+                path.len() == 3 && matches!(name.as_str(), "includeSelectors" | "includeTemplates");
+            let help = if option {
+                format!("`{name}` is an option of the `labels` entry: move it out of `pairs`, to the column of `pairs:`")
+            } else {
+                format!("quote the value (`{name}: \"{v}\"`)")
+            };
+            out.push(
+                Finding::new(
+                    RuleId::SCHEMA_INVALID_TYPE,
+                    format!("`{name}: {v}` under `{shown}` is not a string, but kustomize reads label and annotation values as strings, so `kustomize build` fails and nothing from this kustomization is applied"),
+                    Location::value(file, doc, at),
+                )
+                .with_help(help),
+            );
+        }
+    }
+    out
+}
+
 /// Whether a document is a Kubernetes object (has `apiVersion` and `kind`), not a Kustomize one.
 fn is_object(doc: &Value) -> bool {
     let api = doc.get("apiVersion").and_then(Value::as_str);
@@ -452,6 +506,7 @@ pub fn check(world: &World) -> Vec<Finding> {
                     None => {}
                 }
             }
+            findings.extend(non_string_labels(file.id, d, &doc.value));
         }
     }
     for file in world.files.iter().filter(|f| f.kind == FileKind::Manifest) {

@@ -9,5 +9,6 @@ pub(crate) mod flux;
 pub mod image_updater;
 pub(crate) mod kustomize;
 pub(crate) mod template;
+pub(crate) mod unknown_kinds;
 pub(crate) mod unrendered;
 pub(crate) mod workflow;
