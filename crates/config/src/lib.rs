@@ -71,7 +71,8 @@ pub struct Config {
     /// releases' ServiceAccounts are named by it instead of rendering the chart.
     pub service_account: Option<String>,
     /// Clusters Argo CD knows (`clusters:`), for the ApplicationSet cluster generator. Empty
-    /// means only the local `in-cluster`, which Argo CD adds by itself.
+    /// means the cluster Secrets the linted repositories commit, plus the local `in-cluster`
+    /// that Argo CD adds by itself when no Secret is for it.
     pub clusters: Vec<Cluster>,
     /// `newGitFileGlobbing: true`: the controller runs with `--enable-new-git-file-globbing`
     /// (git `files` paths use doublestar globbing instead of git pathspecs).

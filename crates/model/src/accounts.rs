@@ -3,9 +3,81 @@
 //! creates (`gitops_lint_derive::terraform`).
 
 use super::World;
+use crate::discover::split_dir;
 use gitops_lint_core::finding::Location;
-use gitops_lint_core::source::PathSeg;
+use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use serde_json::Value;
+use std::collections::HashMap;
+
+/// The namespace a kustomization gives the files it lists: (repo, file path) -> the
+/// namespace and where it is written. Kustomize's namespace transformer sets it on every
+/// resource of the build, over any `metadata.namespace` they carry, and Argo CD and Flux
+/// apply the build, not the files. Only files listed directly in `resources:` are covered.
+fn kustomize_namespaces(world: &World) -> HashMap<(usize, String), (String, Location)> {
+    let mut out = HashMap::new();
+    for file in world
+        .files
+        .iter()
+        .filter(|f| f.kind == FileKind::Kustomization)
+    {
+        let (dir, _) = split_dir(&file.rel_path);
+        for (d, doc) in world.yaml[file.id.0 as usize].iter().enumerate() {
+            let Some(namespace) = doc.value.get("namespace").and_then(Value::as_str) else {
+                continue;
+            };
+            let location = Location::value(file.id, d, vec![PathSeg::Key("namespace".into())]);
+            for entry in doc
+                .value
+                .get("resources")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let name = entry.trim_start_matches("./");
+                if name.contains('/') || name.contains("://") {
+                    continue;
+                }
+                let path = if dir.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{dir}/{name}")
+                };
+                out.insert((file.repo, path), (namespace.to_string(), location.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The namespace of a manifest document: its kustomization's, else its `metadata.namespace`,
+/// with where it is written.
+fn namespace_of(
+    world: &World,
+    by_kustomize: &HashMap<(usize, String), (String, Location)>,
+    file: FileId,
+    doc_index: usize,
+    doc: &Value,
+) -> (Option<String>, Option<Location>) {
+    let f = world.file(file);
+    if let Some((ns, at)) = by_kustomize.get(&(f.repo, f.rel_path.clone())) {
+        return (Some(ns.clone()), Some(at.clone()));
+    }
+    let written = doc.pointer("/metadata/namespace");
+    (
+        written.and_then(Value::as_str).map(str::to_string),
+        written.map(|_| {
+            Location::value(
+                file,
+                doc_index,
+                vec![
+                    PathSeg::Key("metadata".into()),
+                    PathSeg::Key("namespace".into()),
+                ],
+            )
+        }),
+    )
+}
 
 /// The annotation that binds a ServiceAccount to an IAM role (IRSA).
 pub const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
@@ -104,6 +176,7 @@ pub fn account_of(doc: &Value) -> Option<(String, bool, Vec<PathSeg>)> {
 
 /// Workloads written as plain manifests and the accounts they run as, in file order.
 pub fn uses_from_manifests(world: &World) -> Vec<AccountUse> {
+    let by_kustomize = kustomize_namespaces(world);
     let mut out = Vec::new();
     for kind in [
         "Deployment",
@@ -124,12 +197,9 @@ pub fn uses_from_manifests(world: &World) -> Vec<AccountUse> {
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or("");
+            let (namespace, _) = namespace_of(world, &by_kustomize, at.file, at.doc, &doc.value);
             out.push(AccountUse {
-                namespace: doc
-                    .value
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                namespace,
                 account,
                 explicit,
                 workload: format!("{kind}/{name}"),
@@ -148,6 +218,7 @@ pub fn uses_from_manifests(world: &World) -> Vec<AccountUse> {
 
 /// ServiceAccounts written as plain manifests, in file order.
 pub fn from_manifests(world: &World) -> Vec<ServiceAccount> {
+    let by_kustomize = kustomize_namespaces(world);
     let mut out = Vec::new();
     for at in world.kind("ServiceAccount") {
         let Some(doc) = world.doc(*at) else { continue };
@@ -161,17 +232,11 @@ pub fn from_manifests(world: &World) -> Vec<ServiceAccount> {
             .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
             .and_then(Value::as_str)
             .map(str::to_string);
-        let namespace_path = vec![key("metadata"), key("namespace")];
+        let (namespace, namespace_location) =
+            namespace_of(world, &by_kustomize, at.file, at.doc, &doc.value);
         out.push(ServiceAccount {
-            namespace_location: doc
-                .value
-                .pointer("/metadata/namespace")
-                .map(|_| Location::value(at.file, at.doc, namespace_path)),
-            namespace: doc
-                .value
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            namespace_location,
+            namespace,
             name: name.to_string(),
             role_location: role_arn.as_ref().map(|_| {
                 Location::value(

@@ -68,8 +68,8 @@ pub struct Ctx<'w> {
     pub files: &'w HashMap<(usize, &'w str), usize>,
     /// Which linted repository a `repoURL` names.
     pub urls: &'w gitops_lint_model::repo_urls::RepoUrls,
-    /// A linted file that creates a cluster Secret the config's `clusters:` may not describe.
-    pub cluster_secrets: Option<&'w str>,
+    /// The cluster Secrets the linted repositories declare.
+    pub cluster_secrets: &'w super::ClusterSecrets<'w>,
 }
 
 impl<'w> Ctx<'w> {
@@ -359,7 +359,7 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
 fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenError> {
     // The repositories create cluster Secrets and the config describes none: which clusters
     // Argo CD holds (and their labels and annotations) is not known, so nothing is guessed.
-    if ctx.config.clusters.is_empty() && ctx.cluster_secrets.is_some() {
+    if ctx.config.clusters.is_empty() && ctx.cluster_secrets.unknown.is_some() {
         return Err(GenError::NotExpandable {
             kind: "clusters".into(),
             path: at.to_vec(),
@@ -376,11 +376,13 @@ fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Ge
     });
     // (cluster, whether it is the local cluster Argo CD adds without a Secret)
     let mut candidates: Vec<(gitops_lint_config::Cluster, bool)> = Vec::new();
-    let declared_local = ctx
-        .config
-        .clusters
-        .iter()
-        .any(|c| c.server == IN_CLUSTER_SERVER);
+    // The config's clusters, else those the repositories declare as Secret manifests.
+    let known: &[gitops_lint_config::Cluster] = if ctx.config.clusters.is_empty() {
+        &ctx.cluster_secrets.clusters
+    } else {
+        &ctx.config.clusters
+    };
+    let declared_local = known.iter().any(|c| c.server == IN_CLUSTER_SERVER);
     if selector.is_none() && !declared_local {
         candidates.push((
             gitops_lint_config::Cluster {
@@ -392,8 +394,7 @@ fn clusters(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, Ge
         ));
     }
     candidates.extend(
-        ctx.config
-            .clusters
+        known
             .iter()
             .map(|c| {
                 // A cluster Secret always carries the label the generator lists Secrets by.

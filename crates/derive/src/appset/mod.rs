@@ -64,41 +64,84 @@ pub fn expand(world: &World, config: &Config) -> (Vec<GeneratedApp>, Vec<Finding
     let mut apps = Vec::new();
     let mut findings = Vec::new();
     let cluster_secrets = if world.kind("ApplicationSet").is_empty() {
-        None
+        ClusterSecrets::default()
     } else {
         cluster_secrets_declared(world)
     };
     for at in world.kind("ApplicationSet") {
-        let (a, f) = expand_one(world, config, *at, &files, urls, cluster_secrets);
+        let (a, f) = expand_one(world, config, *at, &files, urls, &cluster_secrets);
         apps.extend(a);
         findings.extend(f);
     }
     (apps, findings)
 }
 
-/// The first file of the linted repositories that creates an Argo CD cluster Secret (label
-/// `argocd.argoproj.io/secret-type: cluster`): a Secret manifest, or a Terraform resource
-/// (gitops-bridge creates the hub's cluster Secret with `kubernetes_secret`). Argo CD's
-/// cluster generator lists those Secrets (`applicationset/generators/cluster.go`), and adds
-/// the local cluster only when none of them is for it, so with such a file the cluster set is
-/// not the config's.
-fn cluster_secrets_declared(world: &World) -> Option<&str> {
-    let manifest = world.kind("Secret").iter().find(|at| {
-        world
-            .doc(**at)
-            .and_then(|d| d.value.pointer("/metadata/labels"))
+/// The Argo CD cluster Secrets the linted repositories declare (label
+/// `argocd.argoproj.io/secret-type: cluster`). Argo CD's cluster generator lists those Secrets
+/// (`applicationset/generators/cluster.go`) and adds the local cluster only when none of them
+/// is for it. A Secret manifest whose `stringData` gives its name and server is read as a
+/// cluster; one whose values cannot be read here (only base64 `data`, or created by Terraform,
+/// as gitops-bridge creates the hub's with `kubernetes_secret`) makes the cluster set unknown.
+#[derive(Default)]
+pub(crate) struct ClusterSecrets<'w> {
+    /// The clusters read from Secret manifests.
+    pub(crate) clusters: Vec<gitops_lint_config::Cluster>,
+    /// The first file that declares a cluster Secret whose content is not known.
+    pub(crate) unknown: Option<&'w str>,
+}
+
+fn cluster_secrets_declared(world: &World) -> ClusterSecrets<'_> {
+    let mut out = ClusterSecrets::default();
+    for at in world.kind("Secret") {
+        let Some(doc) = world.doc(*at) else { continue };
+        let v = &doc.value;
+        let labels = v.pointer("/metadata/labels").and_then(Value::as_object);
+        let is_cluster = labels
             .and_then(|l| l.get(generators::SECRET_TYPE_LABEL))
             .and_then(Value::as_str)
-            == Some("cluster")
-    });
-    if let Some(at) = manifest {
-        return Some(world.file(at.file).display.as_str());
+            == Some("cluster");
+        if !is_cluster {
+            continue;
+        }
+        let text = |k: &str| {
+            v.pointer(&format!("/stringData/{k}"))
+                .and_then(Value::as_str)
+        };
+        let strings = |m: Option<&serde_json::Map<String, Value>>| {
+            m.into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect::<BTreeMap<String, String>>()
+        };
+        match (text("name"), text("server")) {
+            (Some(name), Some(server)) if !name.contains("${") && !server.contains("${") => {
+                out.clusters.push(gitops_lint_config::Cluster {
+                    name: name.to_string(),
+                    server: server.to_string(),
+                    labels: strings(labels),
+                    annotations: strings(
+                        v.pointer("/metadata/annotations")
+                            .and_then(Value::as_object),
+                    ),
+                    project: text("project").unwrap_or("").to_string(),
+                });
+            }
+            _ => {
+                out.unknown
+                    .get_or_insert(world.file(at.file).display.as_str());
+            }
+        }
     }
-    world
-        .files
-        .iter()
-        .find(|f| f.kind == FileKind::Terraform && f.text.contains(generators::SECRET_TYPE_LABEL))
-        .map(|f| f.display.as_str())
+    if out.unknown.is_none() {
+        out.unknown = world
+            .files
+            .iter()
+            .find(|f| {
+                f.kind == FileKind::Terraform && f.text.contains(generators::SECRET_TYPE_LABEL)
+            })
+            .map(|f| f.display.as_str());
+    }
+    out
 }
 
 fn key(s: &str) -> PathSeg {
@@ -174,7 +217,7 @@ fn expand_one(
     at: DocRef,
     files: &HashMap<(usize, &str), usize>,
     urls: &gitops_lint_model::repo_urls::RepoUrls,
-    cluster_secrets: Option<&str>,
+    cluster_secrets: &ClusterSecrets<'_>,
 ) -> (Vec<GeneratedApp>, Vec<Finding>) {
     let Some(doc) = world.doc(at) else {
         return (Vec::new(), Vec::new());
@@ -256,8 +299,8 @@ fn expand_one(
                         NOT_EXPANDABLE,
                         format!(
                             "the `{kind}` generator asks {what} at run time, so the Applications it generates are not known offline and are not checked{}",
-                            match (kind.as_str(), cluster_secrets) {
-                                ("clusters", Some(file)) => format!(" (`{file}` creates a cluster Secret that `clusters:` in the config does not describe)"),
+                            match (kind.as_str(), cluster_secrets.unknown) {
+                                ("clusters", Some(file)) => format!(" (`{file}` creates a cluster Secret whose name, server, labels or annotations are not known here, and `clusters:` in the config does not describe the clusters)"),
                                 _ => String::new(),
                             }
                         ),
