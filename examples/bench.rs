@@ -87,7 +87,11 @@ fn main() {
             .min()
             .unwrap_or_default()
     };
-    let (tf, roles) = time(&|| gitops_lint_derive::terraform::evaluate(&world).roles.len());
+    let (tf, roles) = time(&|| {
+        gitops_lint_derive::terraform::evaluate(&world, &[])
+            .roles
+            .len()
+    });
     println!(
         "  of which terraform eval   {:>8.1} ms ({roles} roles, {} instances, {} ServiceAccounts)",
         tf.as_secs_f64() * 1e3,

@@ -130,23 +130,24 @@ deny contains finding if {
 	}
 	role := roles[0]
 	not shared_cause(sa, role)
+	not shared_namespace(sa, role)
 	primary := trust_primary(sa)
 	finding := at(primary, {
 		"rule": "irsa/trust-mismatch",
 		"msg": trust_message(sa, roles),
 		"help": trust_help(sa, role),
-		"related": array.concat(arn_related(sa, primary), [
-			related(role.trust_at, sprintf("%s trusts this in %s", [role.kind, role.address])),
-			related(sa.named_at, "the ServiceAccount is named here"),
-		]),
+		"related": array.concat(
+			arn_related(sa, primary),
+			array.concat([related(role.trust_at, sprintf("%s trusts this in %s", [role.kind, role.address]))], named_related(sa, primary)),
+		),
 	})
 }
 
 # One root cause, one finding: when the namespace is trusted but the account name is not, for
-# at least `shared_min` ServiceAccounts whose roles' trust is written on the same line (a
-# module used by every tenant), that line is what to change. It gets one finding with the
-# count and a few names; the ServiceAccounts are not reported one by one.
-shared_min := 3
+# ServiceAccounts of `shared_min` or more namespaces whose roles' trust is written on the same
+# line (a module used by every tenant), that line is what to change. It gets one finding with
+# the count and a few names; the ServiceAccounts are not reported one by one.
+shared_min := 2
 
 name_mismatch(sa, role) if {
 	sa.admitted == false
@@ -173,12 +174,15 @@ name_mismatches[key] contains sprintf("%s:%s", [sa.namespace, sa.name]) if {
 
 shared_cause(sa, role) if {
 	name_mismatch(sa, role)
-	count(name_mismatches[json.marshal(role.trust_at)]) >= shared_min
+	count(mismatch_namespaces(name_mismatches[json.marshal(role.trust_at)])) >= shared_min
 }
+
+# The namespaces of `namespace:name` accounts.
+mismatch_namespaces(accounts) := {split(a, ":")[0] | some a in accounts}
 
 deny contains finding if {
 	some key, accounts in name_mismatches
-	count(accounts) >= shared_min
+	count(mismatch_namespaces(accounts)) >= shared_min
 	# One of them, for the trusted subjects and an example: the first of the first name (the
 	# same account may be declared twice, by a chart and a manifest).
 	examples := sort([sa |
@@ -205,6 +209,63 @@ deny contains finding if {
 	})
 }
 
+# The same for a namespace: when ServiceAccounts of two or more namespaces all use roles whose
+# trust is written on one line and admits one and the same namespace (a module that trusts
+# `pool-1:${var.tenant_id}-consumer` for every tenant), that namespace in the trust is what
+# to change, not each tenant's namespace.
+namespace_mismatches[key] contains sa.namespace if {
+	some sa in suspects
+	joined(sa)
+	roles := irsa.roles_named[sa.role]
+	every r in roles {
+		r.subjects
+	}
+	namespace_wrong(sa)
+	trusted := {s.namespace | some r in roles; some s in r.subjects}
+	count(trusted) == 1
+	some ns in trusted
+	key := json.marshal([roles[0].trust_at, ns])
+}
+
+namespace_key(sa, role) := json.marshal([role.trust_at, ns]) if {
+	trusted := {s.namespace | some s in role.subjects}
+	count(trusted) == 1
+	some ns in trusted
+}
+
+shared_namespace(sa, role) if {
+	namespace_wrong(sa)
+	count(namespace_mismatches[namespace_key(sa, role)]) >= 2
+}
+
+deny contains finding if {
+	some key, namespaces in namespace_mismatches
+	count(namespaces) >= 2
+	examples := sort([sa |
+		some sa in suspects
+		namespaces[sa.namespace]
+		namespace_wrong(sa)
+		role := irsa.roles_named[sa.role][0]
+		namespace_key(sa, role) == key
+	])
+	sa := examples[0]
+	role := irsa.roles_named[sa.role][0]
+	accounts := sort({sprintf("`%s:%s`", [e.namespace, e.name]) | some e in examples})
+	shown := array.slice(accounts, 0, 3)
+	trusted := sort({sprintf("`%s`", [subject_text(s)]) | some s in role.subjects})
+	finding := at(role.trust_at, {
+		"rule": "irsa/trust-mismatch",
+		"msg": sprintf("the trust written here admits only namespace `%s`, but the ServiceAccounts that use its roles run in %d other namespaces (%s%s; `%s` uses role `%s`, which trusts only %s): AssumeRoleWithWebIdentity is denied for all of them", [
+			json.unmarshal(key)[1], count(namespaces), concat(", ", shown), more_text(count(accounts) - count(shown)), sprintf("%s:%s", [sa.namespace, sa.name]), sa.role, concat(", ", trusted),
+		]),
+		"help": "trust each ServiceAccount's own namespace here (the tenant's namespace, e.g. `${var.tenant_id}:...`), or deploy the releases into the trusted namespace",
+		"related": array.concat(
+			[related(sa.namespace_at, sprintf("`%s:%s` runs in namespace `%s` (one of %d)", [sa.namespace, sa.name, sa.namespace, count(examples)]))],
+			[related(role.instance_at, sprintf("%s is instantiated here", [role.address])) | role.instance_at],
+		),
+	})
+}
+
 more_text(0) := ""
 
 more_text(n) := sprintf(" and %d more", [n]) if n > 0
@@ -214,9 +275,25 @@ more_text(n) := sprintf(" and %d more", [n]) if n > 0
 trust_primary(sa) := sa.namespace_at if {
 	sa.namespace_at
 	sa.namespace_admitted == false
+} else := sa.at if {
+	# The role trusts another ServiceAccount of this namespace that exists: this one borrowed
+	# its role, so the role ARN is what to change.
+	some r in irsa.roles_named[sa.role]
+	some s in r.subjects
+	irsa.subjects[subject_text(s)]
+} else := sa.named_at if {
+	# The namespace is trusted but the name differs: the name is what to change (or the trust,
+	# shown as a related label). Not the role ARN's account, which is right.
+	sa.named_at
 } else := sa.at
 
 arn_related(sa, primary) := [] if primary == sa.at
+
+# Where the account is named, unless that is the primary place already (then the label says
+# what is named there).
+named_related(sa, primary) := [related(sa.named_at, "the ServiceAccount is named here")] if primary != sa.named_at
+
+named_related(sa, primary) := [] if primary == sa.named_at
 
 arn_related(sa, primary) := [related(sa.at, "the role ARN comes from here")] if primary != sa.at
 
@@ -425,6 +502,28 @@ deny contains finding if {
 		"msg": sprintf("Pod Identity association (%s) gives ServiceAccount `%s:%s` a role, but no release creates that ServiceAccount", [p.address, p.namespace, p.service_account]),
 		"help": "associate the ServiceAccount the release runs as, or create it",
 		"related": [related(neighbour.named_at, sprintf("ServiceAccount `%s` of namespace `%s` uses a Terraform role; `%s` is not created", [neighbour.name, p.namespace, p.service_account]))],
+	})
+}
+
+# A Pod Identity association for a namespace where no ServiceAccount is known, while its
+# account exists in another namespace: the association names the wrong namespace (EKS matches
+# the pair exactly, so the account's pods get no credentials).
+deny contains finding if {
+	irsa.has_terraform
+	some p in irsa.pod_identities
+	p.namespace
+	p.service_account
+	not irsa.deploys_anywhere
+	not irsa.terraform_namespaces[p.namespace]
+	not irsa.account_namespaces[p.namespace]
+	elsewhere := irsa.accounts_named[p.service_account]
+	not p.namespace in elsewhere.namespaces
+	namespaces := concat("`, `", sort(elsewhere.namespaces))
+	finding := at(p.namespace_at, {
+		"rule": "irsa/unused-role",
+		"msg": sprintf("Pod Identity association (%s) gives ServiceAccount `%s:%s` a role, but no release creates that ServiceAccount: `%s` is created in namespace `%s`, which this association does not name", [p.address, p.namespace, p.service_account, p.service_account, namespaces]),
+		"help": sprintf("associate the ServiceAccount where it runs (`namespace = \"%s\"`)", [sort(elsewhere.namespaces)[0]]),
+		"related": [related(elsewhere.at, sprintf("ServiceAccount `%s` is named here (namespace `%s`)", [p.service_account, namespaces]))],
 	})
 }
 

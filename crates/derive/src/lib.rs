@@ -20,10 +20,17 @@ pub fn derive(world: &mut World, config: &Config) -> Vec<Finding> {
     let ((generated, mut findings), (infra, helm)) = rayon::join(
         || appset::expand(shared, config),
         || {
-            rayon::join(
-                || terraform::evaluate(shared),
-                || helm::service_accounts(shared, config),
-            )
+            // A chart that renders tf-controller `Terraform` resources instantiates Terraform
+            // modules per release: Helm first, then Terraform. Otherwise they run side by side.
+            if helm::renders_terraform(shared) {
+                let helm = helm::service_accounts(shared, config);
+                (terraform::evaluate(shared, &helm.terraform), helm)
+            } else {
+                rayon::join(
+                    || terraform::evaluate(shared, &[]),
+                    || helm::service_accounts(shared, config),
+                )
+            }
         },
     );
     let mut service_accounts = accounts::from_manifests(world);

@@ -96,6 +96,9 @@ pub enum AccountSource {
     },
     /// Declared by the config's naming convention (`serviceAccount: "{tenant}-{app}"`).
     Convention,
+    /// Named in the values of a release whose chart is not in the linted repositories
+    /// (`serviceAccount.name`, the convention of `helm create`'s scaffold).
+    Values,
 }
 
 /// One ServiceAccount.

@@ -22,15 +22,21 @@ pub struct Chart {
     pub files: Vec<TemplateFile>,
 }
 
+/// The API group of tf-controller's `Terraform` resource.
+pub(crate) const TF_CONTROLLER_GROUP: &str = "infra.contrib.fluxcd.io";
+
 /// One file of a chart's `templates/`.
 pub(crate) struct TemplateFile {
     /// Repo-relative path: its name in the template set.
     pub name: String,
     /// Its id when the World holds its text (helpers `.tpl` files are read from disk only).
     pub file: Option<FileId>,
-    /// Whether it writes `kind: ServiceAccount` or a `serviceAccountName` (only those are
-    /// rendered).
+    /// Whether it writes `kind: ServiceAccount` or a `serviceAccountName` (rendered for the
+    /// accounts).
     pub accounts: bool,
+    /// Whether it writes a tf-controller `Terraform` resource (rendered for the module
+    /// instances it creates).
+    pub terraform: bool,
 }
 
 /// `Chart.yaml` keys as the `.Chart` object names them.
@@ -136,17 +142,19 @@ fn load_templates(
         };
         let Some(text) = text else { continue };
         let accounts = text.contains("kind: ServiceAccount") || text.contains("serviceAccountName");
+        let terraform = text.contains(TF_CONTROLLER_GROUP);
         let helper =
             rel.ends_with(".tpl") || rel.rsplit('/').next().is_some_and(|b| b.starts_with('_'));
         files.push(TemplateFile {
             name: rel.clone(),
             file: loaded.map(|f| f.id),
             accounts,
+            terraform,
         });
         if let Err(e) = set.add_file(rel, &text) {
             // A template that creates no ServiceAccount and defines nothing others use does
             // not matter here, whatever it contains.
-            if accounts || helper {
+            if accounts || terraform || helper {
                 return (Err(e), files);
             }
             files.pop();

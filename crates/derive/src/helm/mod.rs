@@ -36,15 +36,41 @@ pub struct Rendered {
     pub uses: Vec<AccountUse>,
     /// Charts that could not be rendered (`helm/template-not-understood`).
     pub findings: Vec<Finding>,
+    /// The tf-controller `Terraform` resources the releases create (the EKS SaaS workshop's
+    /// tenant chart instantiates the tenant's Terraform module this way).
+    pub terraform: Vec<RenderedResource>,
+}
+
+/// A tf-controller `Terraform` resource rendered from a chart for one release.
+#[derive(Clone, Debug)]
+pub struct RenderedResource {
+    /// The rendered document.
+    pub doc: Value,
+    /// The release's values, where the resource's variables come from.
+    pub values_location: Location,
+    /// The release, where the resource is created.
+    pub release_location: Location,
+}
+
+/// Whether some chart of the World renders tf-controller `Terraform` resources (then Terraform
+/// evaluation needs Helm's output first).
+pub fn renders_terraform(world: &World) -> bool {
+    world.files.iter().any(|f| {
+        f.kind == gitops_lint_core::source::FileKind::ChartTemplate
+            && f.text.contains(chart::TF_CONTROLLER_GROUP)
+    })
 }
 
 /// The ServiceAccounts that the World's Helm releases create, and those their workloads use.
 pub fn service_accounts(world: &World, config: &Config) -> Rendered {
     let releases = release::collect(world);
+    let from_values = remote_chart_accounts(world, &releases);
     if let Some(pattern) = &config.service_account {
         // The convention names the accounts; which workloads run as them is not known.
+        let mut accounts = by_convention(&releases, pattern);
+        accounts.extend(from_values);
         return Rendered {
-            accounts: by_convention(&releases, pattern),
+            accounts,
             ..Rendered::default()
         };
     }
@@ -55,16 +81,20 @@ pub fn service_accounts(world: &World, config: &Config) -> Rendered {
         .par_iter()
         .map(|r| pick_chart(&charts, r).map(|chart| (chart, render(chart, r))))
         .collect();
-    let mut out = Rendered::default();
+    let mut out = Rendered {
+        accounts: from_values,
+        ..Rendered::default()
+    };
     let mut reported = BTreeSet::new();
     for (r, rendered) in releases.iter().zip(rendered) {
         let Some((chart, result)) = rendered else {
             continue;
         };
         match result {
-            Ok((accounts, uses)) => {
+            Ok((accounts, uses, terraform)) => {
                 out.accounts.extend(accounts);
                 out.uses.extend(uses);
+                out.terraform.extend(terraform);
             }
             Err(e) => {
                 // One finding per place in the chart: every release hits the same construct.
@@ -76,6 +106,136 @@ pub fn service_accounts(world: &World, config: &Config) -> Rendered {
                 )) {
                     out.findings.push(not_understood(world, chart, r, &e));
                 }
+            }
+        }
+    }
+    out
+}
+
+/// ServiceAccounts of charts that are not in the linted repositories (a chart from a Helm
+/// repository: `external-dns`, `aws-load-balancer-controller`), named in the release's values
+/// by the `serviceAccount.create` / `serviceAccount.name` convention of `helm create`'s
+/// scaffold, which nearly every public chart follows. Tenant and pool releases are rendered
+/// instead. An account whose name the values leave to the chart is not known, so not listed.
+fn remote_chart_accounts(world: &World, releases: &[Release]) -> Vec<ServiceAccount> {
+    let rendered: BTreeSet<(gitops_lint_core::source::FileId, usize)> =
+        releases.iter().map(|r| (r.file, r.doc)).collect();
+    let key = |k: &str| PathSeg::Key(k.to_string());
+    let mut out = Vec::new();
+    for kind in ["Application", "HelmRelease"] {
+        for at in world.kind(kind) {
+            if rendered.contains(&(at.file, at.doc)) {
+                continue;
+            }
+            let Some(doc) = world.doc(*at) else { continue };
+            let v = &doc.value;
+            // (values, where they are, release name, chart name, namespace, its path)
+            let mut sources: Vec<(Value, Vec<PathSeg>, Option<Vec<PathSeg>>)> = Vec::new();
+            let namespace_path;
+            if kind == "Application" {
+                namespace_path = vec![key("spec"), key("destination"), key("namespace")];
+                let mut helm_of = |src: &Value, base: Vec<PathSeg>| {
+                    if src.get("chart").and_then(Value::as_str).is_none() {
+                        return;
+                    }
+                    let Some(helm) = src.get("helm") else { return };
+                    let mut path = base;
+                    path.push(key("helm"));
+                    if let Some(obj) = helm.get("valuesObject").filter(|o| o.is_object()) {
+                        let mut p = path.clone();
+                        p.push(key("valuesObject"));
+                        sources.push((obj.clone(), p, None));
+                    } else if let Some(text) = helm.get("values").and_then(Value::as_str) {
+                        let mut p = path.clone();
+                        p.push(key("values"));
+                        if let Some(d) =
+                            gitops_lint_syntax::yaml::load_docs(text).into_iter().next()
+                        {
+                            // A string: its inner lines are located at the string itself.
+                            sources.push((d.value, p.clone(), Some(p)));
+                        }
+                    }
+                };
+                if let Some(src) = v.pointer("/spec/source") {
+                    helm_of(src, vec![key("spec"), key("source")]);
+                }
+                for (i, src) in v
+                    .pointer("/spec/sources")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    helm_of(src, vec![key("spec"), key("sources"), PathSeg::Index(i)]);
+                }
+            } else {
+                namespace_path = if v.pointer("/spec/targetNamespace").is_some() {
+                    vec![key("spec"), key("targetNamespace")]
+                } else {
+                    vec![key("metadata"), key("namespace")]
+                };
+                let remote = v
+                    .pointer("/spec/chart/spec/chart")
+                    .and_then(Value::as_str)
+                    .is_some_and(|c| !c.contains('/'));
+                if let (true, Some(values)) = (remote, v.pointer("/spec/values")) {
+                    sources.push((values.clone(), vec![key("spec"), key("values")], None));
+                }
+            }
+            let namespace = namespace_path
+                .iter()
+                .try_fold(v, |node, seg| match seg {
+                    PathSeg::Key(k) => node.get(k),
+                    PathSeg::Index(i) => node.get(i),
+                })
+                .and_then(Value::as_str);
+            for (values, path, whole) in sources {
+                let Some(sa) = values.get("serviceAccount").filter(|s| s.is_object()) else {
+                    continue;
+                };
+                if sa.get("create") == Some(&Value::Bool(false)) {
+                    continue;
+                }
+                let Some(name) = sa
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .filter(|n| !n.is_empty() && !n.contains("{{"))
+                else {
+                    continue;
+                };
+                let at_value = |keys: &[&str]| {
+                    whole.clone().unwrap_or_else(|| {
+                        let mut p = path.clone();
+                        p.extend(keys.iter().map(|k| key(k)));
+                        p
+                    })
+                };
+                let role_arn = sa
+                    .pointer("/annotations")
+                    .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                out.push(ServiceAccount {
+                    namespace: namespace.map(str::to_string),
+                    namespace_location: namespace
+                        .map(|_| Location::value(at.file, at.doc, namespace_path.clone())),
+                    name: name.to_string(),
+                    role_location: role_arn.as_ref().map(|_| {
+                        Location::value(
+                            at.file,
+                            at.doc,
+                            at_value(&["serviceAccount", "annotations", ROLE_ARN_ANNOTATION]),
+                        )
+                    }),
+                    role_arn,
+                    tenant: None,
+                    source: AccountSource::Values,
+                    location: Location::value(
+                        at.file,
+                        at.doc,
+                        at_value(&["serviceAccount", "name"]),
+                    ),
+                });
             }
         }
     }
@@ -134,12 +294,17 @@ fn dot(chart: &Chart, r: &Release) -> Value {
 
 /// Renders the templates that mention ServiceAccounts and collects the accounts and the
 /// accounts workloads run as.
-fn render(chart: &Chart, r: &Release) -> Result<(Vec<ServiceAccount>, Vec<AccountUse>), Error> {
+/// What one release renders: its ServiceAccounts, the accounts its workloads use, and its
+/// tf-controller resources.
+type ReleaseOutput = (Vec<ServiceAccount>, Vec<AccountUse>, Vec<RenderedResource>);
+
+fn render(chart: &Chart, r: &Release) -> Result<ReleaseOutput, Error> {
     let set = chart.templates.as_ref().map_err(Clone::clone)?;
     let data = dot(chart, r);
     let mut out = Vec::new();
     let mut uses = Vec::new();
-    for f in chart.files.iter().filter(|f| f.accounts) {
+    let mut terraform = Vec::new();
+    for f in chart.files.iter().filter(|f| f.accounts || f.terraform) {
         let name = &f.name;
         let base = name.rsplit('/').next().unwrap_or(name);
         if base.starts_with('_') || base.ends_with(".tpl") || base.ends_with(".txt") {
@@ -148,7 +313,25 @@ fn render(chart: &Chart, r: &Release) -> Result<(Vec<ServiceAccount>, Vec<Accoun
         let text = set.execute(name, &data)?;
         // Helm (without --strict) prints a missing value as nothing.
         let text = text.replace("<no value>", "");
-        if !text.contains("ServiceAccount") && !text.contains("serviceAccount") {
+        if f.terraform {
+            for doc in gitops_lint_syntax::yaml::load_docs(&text) {
+                let api = doc
+                    .value
+                    .get("apiVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if api.starts_with(chart::TF_CONTROLLER_GROUP)
+                    && doc.value.get("kind").and_then(Value::as_str) == Some("Terraform")
+                {
+                    terraform.push(RenderedResource {
+                        doc: doc.value,
+                        values_location: Location::value(r.file, r.doc, r.values_path.clone()),
+                        release_location: Location::value(r.file, r.doc, r.name_path.clone()),
+                    });
+                }
+            }
+        }
+        if !f.accounts || (!text.contains("ServiceAccount") && !text.contains("serviceAccount")) {
             continue;
         }
         // Only the documents matter here: rendered text has no file to report lints in.
@@ -226,7 +409,7 @@ fn render(chart: &Chart, r: &Release) -> Result<(Vec<ServiceAccount>, Vec<Accoun
             });
         }
     }
-    Ok((out, uses))
+    Ok((out, uses, terraform))
 }
 
 /// Where the release's namespace is written, when it is.

@@ -784,6 +784,10 @@ pub fn pod_identities(
             service_account: get("service_account"),
             role_name,
             instance: ctx.instance,
+            namespace_location: attr(ctx.block, "namespace").map_or_else(
+                || location_of(ctx.file, &ctx.block.ident),
+                |e| location_of(ctx.file, e),
+            ),
             location: attr(ctx.block, "service_account").map_or_else(
                 || location_of(ctx.file, &ctx.block.ident),
                 |e| location_of(ctx.file, e),

@@ -22,12 +22,13 @@ mod types;
 use gitops_lint_model::infra::Infra;
 use gitops_lint_model::World;
 
-/// Evaluates every Terraform root module and tf-controller `Terraform` resource of the World.
-pub fn evaluate(world: &World) -> Infra {
+/// Evaluates every Terraform root module and tf-controller `Terraform` resource of the World,
+/// and those a chart renders for its releases (`rendered`).
+pub fn evaluate(world: &World, rendered: &[crate::helm::RenderedResource]) -> Infra {
     let mut infra = Infra {
         tenants: tenants::from_tenants_json(world),
         ..Infra::default()
     };
-    modules::evaluate(world, &mut infra);
+    modules::evaluate(world, rendered, &mut infra);
     infra
 }

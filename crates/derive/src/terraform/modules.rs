@@ -5,6 +5,7 @@
 use super::eval::{FileIndex, Locals, Scope, INSTANCE_BUDGET};
 use super::irsa;
 use super::types;
+use crate::helm::RenderedResource;
 use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::{FileId, FileKind, PathSeg, Span};
 use gitops_lint_matchers::paths::normalize;
@@ -216,66 +217,80 @@ struct Resource {
     location: Location,
 }
 
-fn terraform_resources(world: &World) -> Vec<Resource> {
+fn terraform_resources(world: &World, rendered: &[RenderedResource]) -> Vec<Resource> {
+    let key = |k: &str| PathSeg::Key(k.to_string());
     let mut out = Vec::new();
     for at in world.kind("Terraform") {
         let Some(doc) = world.doc(*at) else { continue };
-        let v = &doc.value;
-        let api = v.get("apiVersion").and_then(Json::as_str).unwrap_or("");
-        if !api.starts_with("infra.contrib.fluxcd.io/") {
-            continue;
-        }
-        let Some(path) = v.pointer("/spec/path").and_then(Json::as_str) else {
-            continue;
+        let var_at = |i: usize| {
+            Location::value(
+                at.file,
+                at.doc,
+                vec![key("spec"), key("vars"), PathSeg::Index(i), key("value")],
+            )
         };
-        let name = v
-            .pointer("/metadata/name")
-            .and_then(Json::as_str)
-            .unwrap_or("?");
-        let ns = v
-            .pointer("/metadata/namespace")
-            .and_then(Json::as_str)
-            .unwrap_or("flux-system");
-        let key = |k: &str| PathSeg::Key(k.to_string());
-        let mut vars = Vec::new();
-        for (i, item) in v
-            .pointer("/spec/vars")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let (Some(n), Some(value)) =
-                (item.get("name").and_then(Json::as_str), item.get("value"))
-            else {
-                continue;
-            };
-            vars.push((
-                n.to_string(),
-                Value::from_json(value),
-                Location::value(
-                    at.file,
-                    at.doc,
-                    vec![key("spec"), key("vars"), PathSeg::Index(i), key("value")],
-                ),
-            ));
-        }
-        let non_empty = |p: &str| {
-            v.pointer(p)
-                .is_some_and(|x| !x.is_null() && x != &Json::Array(Vec::new()))
-        };
-        out.push(Resource {
-            path: path
-                .trim_start_matches("./")
-                .trim_end_matches('/')
-                .to_string(),
-            address: format!("Terraform {ns}/{name}"),
-            vars,
-            vars_from: non_empty("/spec/varsFrom") || non_empty("/spec/tfVarsFrom"),
-            location: Location::value(at.file, at.doc, vec![key("spec"), key("path")]),
-        });
+        let path_at = Location::value(at.file, at.doc, vec![key("spec"), key("path")]);
+        out.extend(resource_of(&doc.value, var_at, path_at));
+    }
+    // Rendered from a chart for a release: the variables come from the release's values, and
+    // the resource is created where the release is.
+    for r in rendered {
+        out.extend(resource_of(
+            &r.doc,
+            |_| r.values_location.clone(),
+            r.release_location.clone(),
+        ));
     }
     out
+}
+
+/// One tf-controller `Terraform` resource, with where its variables and its path are written.
+fn resource_of(
+    v: &Json,
+    var_at: impl Fn(usize) -> Location,
+    path_at: Location,
+) -> Option<Resource> {
+    let api = v.get("apiVersion").and_then(Json::as_str).unwrap_or("");
+    if !api.starts_with("infra.contrib.fluxcd.io/") {
+        return None;
+    }
+    let path = v.pointer("/spec/path").and_then(Json::as_str)?;
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(Json::as_str)
+        .unwrap_or("?");
+    let ns = v
+        .pointer("/metadata/namespace")
+        .and_then(Json::as_str)
+        .unwrap_or("flux-system");
+    let mut vars = Vec::new();
+    for (i, item) in v
+        .pointer("/spec/vars")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let (Some(n), Some(value)) = (item.get("name").and_then(Json::as_str), item.get("value"))
+        else {
+            continue;
+        };
+        vars.push((n.to_string(), Value::from_json(value), var_at(i)));
+    }
+    let non_empty = |p: &str| {
+        v.pointer(p)
+            .is_some_and(|x| !x.is_null() && x != &Json::Array(Vec::new()))
+    };
+    Some(Resource {
+        path: path
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_string(),
+        address: format!("Terraform {ns}/{name}"),
+        vars,
+        vars_from: non_empty("/spec/varsFrom") || non_empty("/spec/tfVarsFrom"),
+        location: path_at,
+    })
 }
 
 /// The names of a module's input variables.
@@ -397,10 +412,11 @@ fn tfvars(
     (vars, origins)
 }
 
-/// Evaluates every root module and tf-controller resource into `infra`.
-pub fn evaluate(world: &World, infra: &mut Infra) {
+/// Evaluates every root module and tf-controller resource (written, or `rendered` from a
+/// chart) into `infra`.
+pub fn evaluate(world: &World, rendered: &[RenderedResource], infra: &mut Infra) {
     let modules = load_modules(world);
-    let resources = terraform_resources(world);
+    let resources = terraform_resources(world, rendered);
     for r in &resources {
         let var = |n: &str| r.vars.iter().find(|(k, _, _)| k == n);
         if let Some((_, Value::String(id), location)) = var("tenant_id") {

@@ -165,6 +165,8 @@ pub struct PodIdentity {
     /// Index into [`Infra::instances`].
     pub instance: usize,
     /// Where `service_account` is written (else the resource block).
+    /// Where the association's `namespace` is written.
+    pub namespace_location: Location,
     pub location: Location,
     /// Where `role_arn` is written.
     pub role_location: Location,

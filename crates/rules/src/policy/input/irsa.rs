@@ -269,11 +269,23 @@ pub(super) fn facts(world: &World) -> V {
     let mut subjects = BTreeMap::new();
     let mut arn_roles = BTreeMap::new();
     let mut namespace_users = BTreeMap::new();
+    // Every namespace some ServiceAccount is known in, and per account name the first place it
+    // is named and the namespaces it is in (for a Pod Identity association whose namespace
+    // nothing deploys to, while its account exists elsewhere).
+    let mut account_namespaces: BTreeMap<V, V> = BTreeMap::new();
+    let mut accounts_named: BTreeMap<&str, (Vec<&str>, &Location)> = BTreeMap::new();
     // The place of each ServiceAccount with a role ARN in `service_accounts`.
     let mut listed = 0;
     for sa in &world.service_accounts {
         let role = sa.role_arn.as_deref().and_then(role_name_of_arn);
         if let Some(ns) = sa.namespace.as_deref() {
+            account_namespaces.insert(s(ns), V::from(true));
+            let entry = accounts_named
+                .entry(sa.name.as_str())
+                .or_insert((Vec::new(), &sa.location));
+            if !entry.0.contains(&ns) {
+                entry.0.push(ns);
+            }
             subjects.insert(V::from(format!("{ns}:{}", sa.name)), V::from(true));
             if role.is_some_and(|r| named.contains_key(r)) {
                 namespace_users.entry(ns).or_insert(listed);
@@ -286,6 +298,17 @@ pub(super) fn facts(world: &World) -> V {
             listed += 1;
         }
     }
+    let accounts_named: BTreeMap<V, V> = accounts_named
+        .into_iter()
+        .map(|(name, (namespaces, at))| {
+            let namespaces: Vec<V> = namespaces.into_iter().map(s).collect();
+            let at = b.location(at);
+            (
+                s(name),
+                b.object([("namespaces", V::from(namespaces)), ("at", at)]),
+            )
+        })
+        .collect();
     let namespace_users: BTreeMap<V, V> = namespace_users
         .into_iter()
         .map(|(k, v)| (b.word(k), V::from(v)))
@@ -326,6 +349,8 @@ pub(super) fn facts(world: &World) -> V {
         ("subjects", V::from(subjects)),
         ("arn_roles", V::from(arn_roles)),
         ("namespace_users", V::from(namespace_users)),
+        ("account_namespaces", V::from(account_namespaces)),
+        ("accounts_named", V::from(accounts_named)),
     ];
     b.object(fields)
 }
@@ -381,6 +406,7 @@ fn pod_identities(b: &mut Builder<'_>) -> V {
                 ("role_name", opt(p.role_name.as_deref())),
                 ("address", s(&infra.instances[p.instance].address)),
                 ("at", b.location(&p.location)),
+                ("namespace_at", b.location(&p.namespace_location)),
                 ("role_at", b.location(&p.role_location)),
             ];
             b.object(fields)
