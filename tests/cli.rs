@@ -247,3 +247,24 @@ fn json_output_shape_is_stable() {
     }
     assert!(json["summary"]["error"].as_u64().unwrap_or(0) > 0);
 }
+
+#[test]
+fn a_duplicate_key_in_embedded_helm_values_is_told_in_the_files_lines_and_helms_terms() {
+    let tenant = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: tenant-1-premium\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://github.com/acme/charts\n    chart: tenant\n    targetRevision: 1.0.0\n    helm:\n      values: |\n        tenantId: tenant-1\n        replicas: 2\n        replicas: 3\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: tenant-1\n";
+    let dir = scratch(&[("repo/tenants/premium/tenant-1.yaml", tenant)]);
+    let out = run(dir.path(), &["--format", "json", "repo"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
+    let dup = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["rule"] == "yaml/duplicate-key")
+        .unwrap_or_else(|| panic!("no duplicate-key finding: {json}"));
+    assert_eq!(dup["line"], 16);
+    let message = dup["message"].as_str().unwrap_or("");
+    // The first `replicas` is on the file's line 15, and Helm (not kustomize) reads the values.
+    assert!(message.contains("first on line 15"), "{message}");
+    assert!(message.contains("Helm silently keeps"), "{message}");
+    assert!(!message.contains("kustomize"), "{message}");
+}

@@ -109,12 +109,15 @@ pub fn values_of(
             match helm.get("values") {
                 Some(Value::String(s)) => {
                     let literal = doc.literals.iter().find(|l| l.path == path);
-                    // Columns in messages are the file's, not the embedded text's.
+                    // Lines and columns in messages are the file's, not the embedded text's.
                     let options = YamlOptions {
                         column_offset: literal.map_or(0, |l| {
                             let line = file.line_index(l.start);
                             l.start - file.line_start(line)
                         }),
+                        line_offset: literal.map_or(0, |l| file.line_index(l.start)),
+                        // Helm reads these values (Argo CD hands the string to Helm).
+                        reader: gitops_lint_syntax::lints::Reader::Helm,
                         ..YamlOptions::default()
                     };
                     let inner = yaml::load_with(s, &options);
@@ -137,8 +140,15 @@ pub fn values_of(
                         // Fixes are in the embedded text's offsets; `--fix` leaves them alone.
                         let mut f = Finding::new(issue.rule, issue.message, location);
                         f.help = issue.help;
-                        for (start, _, message) in issue.related {
-                            f = f.with_related(place(start), message);
+                        for (start, end, message) in issue.related {
+                            let related = match (literal, place(start)) {
+                                (Some(l), Location::Span(span)) => Location::Span(Span {
+                                    end: literal_to_outer(&file.text, l.start, s, end),
+                                    ..span
+                                }),
+                                (_, other) => other,
+                            };
+                            f = f.with_related(related, message);
                         }
                         findings.push(f);
                     }

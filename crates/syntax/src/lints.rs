@@ -40,6 +40,9 @@ pub struct YamlOptions {
     pub skip_ambiguous_keys: bool,
     /// Added to columns in messages (YAML embedded in a literal block starts further right).
     pub column_offset: usize,
+    /// Added to line numbers in messages (YAML embedded in a literal block starts further
+    /// down): the outer file's 0-based line of the embedded text's first line.
+    pub line_offset: usize,
     /// The program that reads the file, so messages say what it does with a duplicate key.
     pub reader: Reader,
 }
@@ -190,6 +193,11 @@ impl<'t> TokenLints<'t> {
         }
     }
 
+    /// A 0-based line of this text as the reader sees it: 1-based, in the outer file.
+    fn human_line(&self, line: usize) -> usize {
+        line + 1 + self.options.line_offset
+    }
+
     fn human_col(&self, col: usize) -> usize {
         col + 1 + self.options.column_offset
     }
@@ -326,7 +334,7 @@ impl<'t> TokenLints<'t> {
             if let Some((first_start, first_end)) = top.keys.get(&name).copied() {
                 let shown = text.get(start..end).unwrap_or("");
                 let first_shown = text.get(first_start..first_end).unwrap_or("");
-                let first_line = self.line(first_start) + 1;
+                let first_line = self.human_line(self.line(first_start));
                 let same_text = first_shown == shown;
                 // What the file's reader does with it: go-yaml v2 keeps the last value,
                 // kustomize (kyaml, go-yaml v3) and the Actions parser refuse the file.
@@ -438,7 +446,7 @@ impl<'t> TokenLints<'t> {
             };
             let message = format!(
                 "this line looks like {what}, but YAML folds it into the value of `{key}` (line {}), which becomes the single string `{value}`",
-                self.line(key_start) + 1
+                self.human_line(self.line(key_start))
             );
             let help = if looks_like_item {
                 format!("a key has either a value on its own line or a list below it, not both: move `{}` onto its own line as the first item, or quote the value", value.split(" - ").next().unwrap_or(value))
@@ -496,7 +504,7 @@ impl<'t> TokenLints<'t> {
             if self.line(key_start) >= line {
                 return None;
             }
-            let key_line = self.line(key_start) + 1;
+            let key_line = self.human_line(self.line(key_start));
             let step = col as isize - parent_col as isize;
             if step < 0 {
                 return None;
@@ -506,7 +514,7 @@ impl<'t> TokenLints<'t> {
                 let indented = step > 0;
                 match self.style {
                     None if self.options.sequences != SequenceStyle::Any => {
-                        self.style = Some((indented, line + 1));
+                        self.style = Some((indented, self.human_line(line)));
                     }
                     Some((want, learned)) if want != indented => {
                         let width = self.width.map_or(2, |w| w.0);
@@ -549,7 +557,7 @@ impl<'t> TokenLints<'t> {
             }
             let dash_col = self.col(dash);
             let step = col.checked_sub(dash_col)?;
-            let dash_line = self.line(dash) + 1;
+            let dash_line = self.human_line(self.line(dash));
             self.check_width(
                 pos,
                 step,
@@ -574,7 +582,7 @@ impl<'t> TokenLints<'t> {
         }
         match self.width {
             None => {
-                self.width = Some((step, self.line(pos) + 1));
+                self.width = Some((step, self.human_line(self.line(pos))));
                 None
             }
             Some((width, _)) if width == step => None,
@@ -681,12 +689,16 @@ impl<'t> TokenLints<'t> {
         if node.map {
             let (start, end) = node.last_key?;
             let key = self.key_text(start, end);
-            Some((self.col(start), format!("`{key}`"), self.line(start) + 1))
+            Some((
+                self.col(start),
+                format!("`{key}`"),
+                self.human_line(self.line(start)),
+            ))
         } else {
             Some((
                 self.col(node.dash),
                 "the list items' `-`".to_string(),
-                self.line(node.dash) + 1,
+                self.human_line(self.line(node.dash)),
             ))
         }
     }
