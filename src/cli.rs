@@ -142,7 +142,12 @@ pub fn main() -> u8 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("gitops-lint: error: {e}");
+            // Errors quote config keys and values: escaped, so none starts a line that the
+            // Actions runner would read as a workflow command.
+            eprintln!(
+                "gitops-lint: error: {}",
+                gitops_lint_core::escape::terminal(&e.to_string())
+            );
             2
         }
     }
@@ -241,7 +246,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 Error::Usage(format!("cannot write the fix to `{}`: {e}", f.display))
             })?;
             let rules: Vec<String> = f.applied.iter().map(|(r, n)| format!("{r} x{n}")).collect();
-            eprintln!("gitops-lint: fixed {}: {}", f.display, rules.join(", "));
+            eprintln!(
+                "gitops-lint: fixed {}: {}",
+                gitops_lint_core::escape::terminal(&f.display),
+                rules.join(", ")
+            );
         }
         if !fixes.is_empty() {
             outcome = lint(&options, &config)?;

@@ -15,7 +15,7 @@ use gitops_lint_gate::changes::{self, Since};
 use gitops_lint_gate::suppress;
 use gitops_lint_report::{self as report, Format};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Command-line options of the gate stage.
 #[derive(Args, Debug, Default, Clone)]
@@ -96,6 +96,21 @@ fn destinations(
 }
 
 fn write_file(path: &PathBuf, text: &str, append: bool) -> Result<(), Error> {
+    write_output(path, text, append).map_err(Error::Usage)
+}
+
+/// Writes a file the tool produces (a report, the summary, a baseline, a config), never
+/// through a symbolic link: a link planted in the checkout would make a run on a pull request
+/// overwrite whatever it points at. A new or replaced file is written to a temporary file
+/// beside it and renamed over it (atomic); appending (the job summary) opens the file only
+/// after checking that it is not a link.
+pub fn write_output(path: &Path, text: &str, append: bool) -> Result<(), String> {
+    let shown = gitops_lint_core::escape::terminal(&path.display().to_string()).into_owned();
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "refusing to write `{shown}`: it is a symbolic link, and the tool never writes through one"
+        ));
+    }
     let result = if append {
         std::fs::OpenOptions::new()
             .create(true)
@@ -103,9 +118,25 @@ fn write_file(path: &PathBuf, text: &str, append: bool) -> Result<(), Error> {
             .open(path)
             .and_then(|mut f| f.write_all(text.as_bytes()))
     } else {
-        std::fs::write(path, text)
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let name = path.file_name().map_or_else(
+            || "output".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let tmp = dir
+            .unwrap_or_else(|| Path::new("."))
+            .join(format!(".{name}.gitops-lint-{}.tmp", std::process::id()));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })
     };
-    result.map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))
+    result.map_err(|e| format!("cannot write `{shown}`: {e}"))
 }
 
 /// Runs the gate stage on a lint outcome and writes the reports; returns the exit code.

@@ -265,7 +265,6 @@ pub fn run(root: &Path, force: bool) -> Result<PathBuf, String> {
         ));
     }
     let text = render(&detect(root));
-    std::fs::write(&target, text)
-        .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;
+    crate::gate::write_output(&target, &text, false)?;
     Ok(target)
 }

@@ -1028,3 +1028,24 @@ fn config_is_found_upward_to_the_git_root() {
     let o = run(dir.path(), &["apps/repo"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 }
+
+#[test]
+fn changed_from_sees_a_file_whose_name_git_would_quote() {
+    // Without `-z`, git prints `"bad-\303\251.yaml"`, which names no file: the change was lost.
+    let dir = repo_with_history();
+    let d = dir.path();
+    write(
+        d,
+        "platform/bad-é.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \"1\"\n  a: \"2\"\n",
+    );
+    let o = run(d, &["--changed-from", "base", "--format", "json", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        findings(&o)
+            .iter()
+            .any(|f| f == "yaml/duplicate-key platform/bad-é.yaml:7"),
+        "{:?}",
+        findings(&o)
+    );
+}

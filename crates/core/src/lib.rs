@@ -3,6 +3,7 @@
 //! generated [`catalog::RuleId`]s. It depends on no other crate of the workspace.
 
 pub mod catalog;
+pub mod escape;
 pub mod finding;
 pub mod source;
 

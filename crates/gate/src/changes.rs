@@ -42,6 +42,15 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Names from `git ... -z`: NUL-separated and never quoted, so a name such as `bad-é.yaml`
+/// (which git would print as `"bad-\303\251.yaml"` without `-z`) arrives as it is.
+fn nul_separated(out: &str) -> Vec<String> {
+    out.split('\0')
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Changed files, as absolute canonical paths, in the git repository holding `dir`.
 fn changed_in(dir: &Path, since: &Since) -> Result<BTreeSet<PathBuf>, String> {
     let top = PathBuf::from(git(dir, &["rev-parse", "--show-toplevel"])?.trim());
@@ -52,25 +61,25 @@ fn changed_in(dir: &Path, since: &Since) -> Result<BTreeSet<PathBuf>, String> {
                 format!("cannot find the merge base of `{rev}` and HEAD (is `{rev}` fetched? in Actions use `fetch-depth: 0`): {e}")
             })?;
             let base = base.trim().to_string();
-            names.extend(
-                git(dir, &["diff", "--name-only", "--no-renames", &base])?
-                    .lines()
-                    .map(str::to_string),
-            );
-            names.extend(
-                git(
-                    dir,
-                    &["ls-files", "--others", "--exclude-standard", "--full-name"],
-                )?
-                .lines()
-                .map(str::to_string),
-            );
+            names.extend(nul_separated(&git(
+                dir,
+                &["diff", "--name-only", "--no-renames", "-z", &base],
+            )?));
+            names.extend(nul_separated(&git(
+                dir,
+                &[
+                    "ls-files",
+                    "--others",
+                    "--exclude-standard",
+                    "--full-name",
+                    "-z",
+                ],
+            )?));
         }
-        Since::Staged => names.extend(
-            git(dir, &["diff", "--cached", "--name-only", "--no-renames"])?
-                .lines()
-                .map(str::to_string),
-        ),
+        Since::Staged => names.extend(nul_separated(&git(
+            dir,
+            &["diff", "--cached", "--name-only", "--no-renames", "-z"],
+        )?)),
     }
     let top = std::fs::canonicalize(&top).unwrap_or(top);
     Ok(names

@@ -10,8 +10,8 @@ use gitops_lint_core::source::FileKind;
 use gitops_lint_model::World;
 use std::collections::BTreeSet;
 
-/// Escapes text for XML 1.0 content and attribute values; characters XML 1.0 cannot carry at
-/// all (most control characters) become U+FFFD.
+/// Escapes text for XML 1.0 content and attribute values; line breaks become character
+/// references, and characters XML 1.0 cannot carry at all (most control characters) U+FFFD.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -21,7 +21,12 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            '\t' => out.push(c),
+            // As character references, so no raw line of the file starts with input text (a
+            // `::add-mask::` line if the report is printed to a GitHub Actions log); XML
+            // readers decode them back.
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }

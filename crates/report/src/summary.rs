@@ -7,9 +7,9 @@ use gitops_lint_core::finding::{Finding, Level};
 use gitops_lint_model::World;
 use std::collections::BTreeMap;
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text from the input for Markdown: no HTML, no inline code, one line.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    gitops_lint_core::escape::markdown(s)
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -93,7 +93,7 @@ pub fn render(world: &World, findings: &[Finding]) -> String {
     for f in findings {
         let p = place(world, &f.primary);
         out.push_str(&format!(
-            "| {} | `{}` | `{}:{}:{}` | {} |\n",
+            "| {} | `{}` | {}:{}:{} | {} |\n",
             f.level,
             f.rule,
             cell(&p.file),
