@@ -12,6 +12,10 @@ use gitops_lint_config::Config;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+// The same allocator as the `gitops-lint` binary, so the stage times are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Peak resident memory of this process, from /proc (Linux), in MiB.
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
