@@ -140,7 +140,7 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     lap("derive (appsets, terraform, helm)");
     findings.extend(registry::run_checks(&world, config));
     lap("native checks");
-    let input = policy::input::build(&world, config);
+    let input = policy::input::build_for(&world, config, policies.input_reads());
     lap("build policy input");
     findings.extend(
         policies

@@ -13,6 +13,7 @@
 //! input.tenant_dirs[_]    {tier, dir, file}        (`tenants/<tier>/` folders, first file)
 //! input.pools[id]         {id, file, doc}
 //! input.resources[_]      {file, doc, kind, apiVersion, name, namespace, object}
+//!                          (built only when a loaded policy reads it: `InputReads`)
 //! input.infra.tenants[_]  {id, tier, file, path}   (from tenants.json)
 //! input.infra.roles[_]    {name, prefixed, path, kind, subjects, pod_identity, instance,
 //!                          tenant, provider_arn}   (Terraform, evaluated statically; an
@@ -84,9 +85,24 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Builds the input document for the policies, as the policy engine's values.
 pub fn build(world: &World, config: &Config) -> regorus::Value {
+    build_for(
+        world,
+        config,
+        &super::InputReads {
+            all: true,
+            ..Default::default()
+        },
+    )
+}
+
+/// [`build`], leaving out `input.resources` when no loaded policy reads it (a policy reads
+/// nothing else that is left out, so the results are the same).
+pub fn build_for(world: &World, config: &Config, reads: &super::InputReads) -> regorus::Value {
     let mut input = to_rego(&without_resources(world, config));
     if let Ok(m) = input.as_object_mut() {
-        m.insert(regorus::Value::from("resources"), resources(world));
+        if reads.reads("resources") {
+            m.insert(regorus::Value::from("resources"), resources(world));
+        }
         m.insert(regorus::Value::from("irsa"), irsa::facts(world));
         m.insert(regorus::Value::from("repos"), repos::facts(world));
     }

@@ -60,6 +60,89 @@ pub struct PolicySet {
     packages: Vec<(String, Vec<String>)>,
     /// The `"rule"` literals of every loaded policy.
     rule_ids: BTreeSet<String>,
+    /// The top-level `input` keys the loaded policies may read.
+    reads: InputReads,
+}
+
+/// Which top-level keys of `input` the loaded policies may read, so that [`input::build_for`]
+/// builds only those. Why: `input.resources` (every document of the World, converted) was a
+/// third of building the input, and no embedded policy reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputReads {
+    /// A policy uses `input` other than as `input.<key>` or `input["<key>"]` (`x := input`,
+    /// `input[k]`, `walk(input, ...)`): it may read anything.
+    pub all: bool,
+    /// The keys read as `input.<key>` or `input["<key>"]`.
+    pub keys: BTreeSet<String>,
+}
+
+impl InputReads {
+    /// Whether `input.<key>` may be read.
+    pub fn reads(&self, key: &str) -> bool {
+        self.all || self.keys.contains(key)
+    }
+
+    /// Adds what one policy's text reads. Comments and string literals are skipped (a string
+    /// is only a key right after `input[`); any other use of the word `input` reads everything.
+    fn scan(&mut self, text: &str) {
+        let b = text.as_bytes();
+        let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        // The end of the string literal starting at `i` (a `"` or a backtick).
+        let string_end = |i: usize| {
+            let quote = b[i];
+            let mut j = i + 1;
+            while j < b.len() && b[j] != quote {
+                j += if quote == b'"' && b[j] == b'\\' { 2 } else { 1 };
+            }
+            (j + 1).min(b.len())
+        };
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'#' => {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'"' | b'`' => i = string_end(i),
+                c if ident(c) => {
+                    let start = i;
+                    while i < b.len() && ident(b[i]) {
+                        i += 1;
+                    }
+                    if &text[start..i] != "input" {
+                        continue;
+                    }
+                    let key = match b.get(i) {
+                        Some(b'.') => {
+                            let from = i + 1;
+                            let mut to = from;
+                            while to < b.len() && ident(b[to]) {
+                                to += 1;
+                            }
+                            Some(&text[from..to]).filter(|k| !k.is_empty())
+                        }
+                        Some(b'[') if b.get(i + 1) == Some(&b'"') => {
+                            let end = string_end(i + 1);
+                            // `None` for an unclosed string (the policy does not compile).
+                            text.get(i + 2..end.saturating_sub(1).max(i + 2))
+                                .filter(|k| {
+                                    b.get(end) == Some(&b']') && !k.contains('\\') && !k.is_empty()
+                                })
+                        }
+                        _ => None,
+                    };
+                    match key {
+                        Some(k) => {
+                            self.keys.insert(k.to_string());
+                        }
+                        None => self.all = true,
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+    }
 }
 
 /// How embedded policies are named (before their path under the workspace root).
@@ -100,7 +183,9 @@ impl PolicySet {
         });
         let mut packages: HashMap<String, Vec<String>> = HashMap::new();
         let mut rule_ids = BTreeSet::new();
+        let mut reads = InputReads::default();
         for (name, text) in sources {
+            reads.scan(&text);
             for id in rule_literals(&text) {
                 // The embedded policies may only emit rules the catalog documents.
                 if name.starts_with(EMBEDDED) && RuleId::known(id).is_none() {
@@ -125,12 +210,18 @@ impl PolicySet {
             engine,
             packages,
             rule_ids,
+            reads,
         })
     }
 
     /// The rule ids the loaded policies write as `"rule": "family/name"` literals.
     pub fn rule_ids(&self) -> &BTreeSet<String> {
         &self.rule_ids
+    }
+
+    /// The top-level `input` keys the loaded policies may read.
+    pub fn input_reads(&self) -> &InputReads {
+        &self.reads
     }
 
     /// Evaluates every package against the World and returns their findings.
@@ -330,6 +421,40 @@ mod tests {
         .unwrap_or_else(|| panic!("should fail"));
         assert_eq!(err.policy, "mine.rego");
         assert!(err.to_string().contains("mine.rego"));
+    }
+
+    #[test]
+    fn the_input_keys_a_policy_reads() {
+        let reads = |text: &str| {
+            let mut r = InputReads::default();
+            r.scan(text);
+            r
+        };
+        let r = reads("package p\n# input.commented\nx := input.tenants\ny := input[\"pools\"]\nm := \"input.irsa\"\n");
+        assert!(!r.all);
+        assert_eq!(
+            r.keys.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["pools", "tenants"]
+        );
+        assert!(!r.reads("resources"));
+        for whole in [
+            "x := input",
+            "y := input[k]",
+            "z := walk(input)",
+            "import input as i",
+        ] {
+            assert!(reads(whole).all, "{whole}");
+        }
+        assert!(!reads("my_input := input_x").all);
+        // An unclosed string after `input[` (a policy that does not compile) does not panic.
+        assert!(reads("x := input[\"é").all);
+        // The embedded policies do not read `input.resources`.
+        let mut embedded = InputReads::default();
+        for (_, text) in crate::POLICIES {
+            embedded.scan(text);
+        }
+        assert!(!embedded.all);
+        assert!(embedded.reads("tenants") && !embedded.reads("resources"));
     }
 
     #[test]
