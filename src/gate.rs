@@ -95,7 +95,7 @@ fn destinations(
     Ok(out)
 }
 
-fn write_file(path: &PathBuf, text: &str, append: bool) -> Result<(), Error> {
+fn write_file(path: &Path, text: &str, append: bool) -> Result<(), Error> {
     write_output(path, text, append).map_err(Error::Usage)
 }
 
