@@ -327,9 +327,15 @@ fn well_formed(xml: &str) -> Result<usize, String> {
         let mut s = t;
         while let Some(i) = s.find('&') {
             let after = &s[i..];
-            if !["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
-                .iter()
-                .any(|e| after.starts_with(e))
+            // The five named entities, or a decimal character reference (`&#10;`).
+            let numeric = after
+                .strip_prefix("&#")
+                .and_then(|r| r.split_once(';'))
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if !numeric
+                && !["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                    .iter()
+                    .any(|e| after.starts_with(e))
             {
                 return Err(format!("bad entity at {after:.20}"));
             }
