@@ -6,15 +6,18 @@ use super::World;
 use crate::discover::split_dir;
 use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::{FileId, FileKind, PathSeg};
+use gitops_lint_matchers::paths::join_relative;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// The namespace a kustomization gives the files it lists: (repo, file path) -> the
-/// namespace and where it is written. Kustomize's namespace transformer sets it on every
-/// resource of the build, over any `metadata.namespace` they carry, and Argo CD and Flux
-/// apply the build, not the files. Only files listed directly in `resources:` are covered.
-fn kustomize_namespaces(world: &World) -> HashMap<(usize, String), (String, Location)> {
-    let mut out = HashMap::new();
+/// The namespace a kustomization gives the files it lists: repo -> file path -> the namespace
+/// and where it is written. Kustomize's namespace transformer sets it on every resource of the
+/// build, over any `metadata.namespace` they carry, and Argo CD and Flux apply the build, not
+/// the files. Only files listed in `resources:` are covered (not those of a base it lists).
+type KustomizeNamespaces = HashMap<usize, HashMap<String, (String, Location)>>;
+
+fn kustomize_namespaces(world: &World) -> KustomizeNamespaces {
+    let mut out: KustomizeNamespaces = HashMap::new();
     for file in world
         .files
         .iter()
@@ -26,24 +29,18 @@ fn kustomize_namespaces(world: &World) -> HashMap<(usize, String), (String, Loca
                 continue;
             };
             let location = Location::value(file.id, d, vec![PathSeg::Key("namespace".into())]);
-            for entry in doc
+            let resources = doc
                 .value
                 .get("resources")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-            {
-                let name = entry.trim_start_matches("./");
-                if name.contains('/') || name.contains("://") {
-                    continue;
-                }
-                let path = if dir.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{dir}/{name}")
-                };
-                out.insert((file.repo, path), (namespace.to_string(), location.clone()));
+                .filter(|entry| !entry.contains("://"));
+            for path in resources.filter_map(|entry| join_relative(dir, entry)) {
+                out.entry(file.repo)
+                    .or_default()
+                    .insert(path, (namespace.to_string(), location.clone()));
             }
         }
     }
@@ -54,13 +51,16 @@ fn kustomize_namespaces(world: &World) -> HashMap<(usize, String), (String, Loca
 /// with where it is written.
 fn namespace_of(
     world: &World,
-    by_kustomize: &HashMap<(usize, String), (String, Location)>,
+    by_kustomize: &KustomizeNamespaces,
     file: FileId,
     doc_index: usize,
     doc: &Value,
 ) -> (Option<String>, Option<Location>) {
     let f = world.file(file);
-    if let Some((ns, at)) = by_kustomize.get(&(f.repo, f.rel_path.clone())) {
+    if let Some((ns, at)) = by_kustomize
+        .get(&f.repo)
+        .and_then(|paths| paths.get(f.rel_path.as_str()))
+    {
         return (Some(ns.clone()), Some(at.clone()));
     }
     let written = doc.pointer("/metadata/namespace");

@@ -98,14 +98,8 @@ pub fn classify(rel: &str, chart_dirs: &HashSet<String>) -> FileKind {
         return FileKind::Other;
     }
     // Gitea and Forgejo Actions read the GitHub workflow syntax (nektos/act, go-yaml v3).
-    if [
-        ".github/workflows",
-        ".gitea/workflows",
-        ".forgejo/workflows",
-    ]
-    .iter()
-    .any(|d| dir == *d || dir.ends_with(&format!("/{d}")))
-    {
+    let (parent, last) = split_dir(dir);
+    if last == "workflows" && matches!(split_dir(parent).1, ".github" | ".gitea" | ".forgejo") {
         return FileKind::Workflow;
     }
     if is_tool_config(dir, name) {
@@ -185,13 +179,7 @@ fn is_tool_config(dir: &str, name: &str) -> bool {
         ".github",
         ".woodpecker",
     ];
-    NAMES.contains(&name)
-        || DIRS.iter().any(|d| {
-            dir == *d
-                || dir.starts_with(&format!("{d}/"))
-                || dir.contains(&format!("/{d}/"))
-                || dir.ends_with(&format!("/{d}"))
-        })
+    NAMES.contains(&name) || dir.split('/').any(|segment| DIRS.contains(&segment))
 }
 
 /// Whether `dir` is a chart's `templates/` folder or below it.

@@ -231,12 +231,7 @@ pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
                     s.to_string()
                 }
             };
-            let namespace = namespace_path
-                .iter()
-                .try_fold(v, |node, seg| match seg {
-                    PathSeg::Key(k) => node.get(k),
-                    PathSeg::Index(i) => node.get(i),
-                })
+            let namespace = crate::view::value_at(v, &namespace_path)
                 .and_then(Value::as_str)
                 .map(unmask);
             let tenant_id = values

@@ -182,13 +182,8 @@ fn remote_chart_accounts(world: &World, releases: &[Release]) -> Vec<ServiceAcco
                     sources.push((values.clone(), vec![key("spec"), key("values")], None));
                 }
             }
-            let namespace = namespace_path
-                .iter()
-                .try_fold(v, |node, seg| match seg {
-                    PathSeg::Key(k) => node.get(k),
-                    PathSeg::Index(i) => node.get(i),
-                })
-                .and_then(Value::as_str);
+            let namespace =
+                gitops_lint_model::view::value_at(v, &namespace_path).and_then(Value::as_str);
             for (values, path, whole) in sources {
                 let Some(sa) = values.get("serviceAccount").filter(|s| s.is_object()) else {
                     continue;

@@ -38,10 +38,7 @@ pub fn check(world: &World, config: &Config) -> Vec<Finding> {
         for git in &gits {
             let url = git.spec.get("repoURL").and_then(Value::as_str);
             if let Some(target) = repo_for(world, config, &world.repo_urls, own_repo, url) {
-                per_git.push((
-                    check_git(*at, target, git, doublestar),
-                    generates(target, git, doublestar),
-                ));
+                per_git.push(check_git(*at, target, git, doublestar));
             }
         }
         // A generator that matches nothing while a sibling generates Applications is waiting for
@@ -67,28 +64,6 @@ pub fn check(world: &World, config: &Config) -> Vec<Finding> {
     out
 }
 
-/// Whether a git generator's include items match anything in the checkout (items interpolated
-/// from a matrix sibling count as matching: they are known only per element).
-fn generates(repo: &Repo, git: &GitSpec, doublestar: bool) -> bool {
-    let dirs_set = git
-        .spec
-        .get("directories")
-        .and_then(Value::as_array)
-        .is_some_and(|a| !a.is_empty());
-    let list = if dirs_set { "directories" } else { "files" };
-    items(git.spec.get(list))
-        .iter()
-        .filter(|i| !i.exclude)
-        .any(|i| {
-            i.pattern.contains("{{")
-                || if dirs_set {
-                    !dirs_matching(repo, i.pattern).is_empty()
-                } else {
-                    !files_matching(repo, i.pattern, doublestar).is_empty()
-                }
-        })
-}
-
 fn item_path(git: &GitSpec, list: &str, item: &Item) -> Vec<PathSeg> {
     let mut path = git.path.clone();
     path.extend([
@@ -107,9 +82,11 @@ fn quoted_list(paths: &[&str], limit: usize) -> String {
     s.join(", ")
 }
 
-/// Checks every item of one git generator.
-fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Finding> {
+/// Checks every item of one git generator; also says whether some include item matches
+/// anything in the checkout (the generator generates Applications).
+fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> (Vec<Finding>, bool) {
     let mut out = Vec::new();
+    let mut generates = false;
     // As git.go: a non-empty `directories` list wins over `files`.
     let dirs_set = git
         .spec
@@ -124,7 +101,9 @@ fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Fi
     let all = items(git.spec.get(list));
     for item in &all {
         if item.pattern.contains("{{") {
-            continue; // interpolated from a matrix sibling: known only per element
+            // Interpolated from a matrix sibling: known only per element, so taken as matching.
+            generates |= !item.exclude;
+            continue;
         }
         let location = Location::value(at.file, at.doc, item_path(git, list, item));
         if item.pattern.starts_with('/') {
@@ -145,8 +124,12 @@ fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Fi
         if item.exclude {
             continue;
         }
-        if is_dirs {
-            out.extend(check_dir_item(repo, item, location.clone()));
+        let matches: Vec<&str> = if is_dirs {
+            if let Some(f) = check_dir_item(repo, item, location.clone()) {
+                out.push(f);
+                continue;
+            }
+            dirs_matching(repo, item.pattern)
         } else {
             let matched = files_matching(repo, item.pattern, doublestar);
             if matched.is_empty() {
@@ -165,16 +148,12 @@ fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Fi
                 );
                 continue;
             }
-        }
-        // Every match removed by an exclude?
-        let matches: Vec<&str> = if is_dirs {
-            dirs_matching(repo, item.pattern)
-        } else {
-            files_matching(repo, item.pattern, doublestar)
+            matched
         };
         if matches.is_empty() {
             continue;
         }
+        generates = true;
         let excluders: Vec<&Item> = all
             .iter()
             .filter(|x| {
@@ -227,7 +206,7 @@ fn check_git(at: DocRef, repo: &Repo, git: &GitSpec, doublestar: bool) -> Vec<Fi
             out.push(f);
         }
     }
-    out
+    (out, generates)
 }
 
 fn check_dir_item(repo: &Repo, item: &Item, location: Location) -> Option<Finding> {

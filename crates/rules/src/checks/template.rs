@@ -10,6 +10,7 @@ use gitops_lint_core::source::display_path;
 use gitops_lint_core::source::{key_path, FileKind, PathSeg, SourceFile, Span};
 use gitops_lint_core::RuleId;
 use gitops_lint_matchers::k8s_names::{problem, NameKind};
+use gitops_lint_model::view::value_at as get;
 use gitops_lint_model::World;
 use gitops_lint_syntax::placeholder::{scan, unmask};
 use gitops_lint_syntax::scalar::resolve_plain;
@@ -186,13 +187,6 @@ fn name_fields(doc: &Value) -> Vec<(Vec<PathSeg>, NameKind)> {
             NameKind::HelmRelease,
         ),
     ]
-}
-
-fn get<'v>(v: &'v Value, path: &[PathSeg]) -> Option<&'v Value> {
-    path.iter().try_fold(v, |node, seg| match seg {
-        PathSeg::Key(k) => node.get(k),
-        PathSeg::Index(i) => node.get(i),
-    })
 }
 
 /// The template value with everything outside `{PLACEHOLDER}` tokens made name-safe.
