@@ -2,6 +2,9 @@
 //! an error names the file, line and key.
 
 mod ignore;
+mod limits;
+
+pub use limits::{Limits, LIMIT_KEYS};
 
 use gitops_lint_core::finding::Level;
 use gitops_lint_core::source::PathSeg;
@@ -77,6 +80,12 @@ pub struct Config {
     /// `newGitFileGlobbing: true`: the controller runs with `--enable-new-git-file-globbing`
     /// (git `files` paths use doublestar globbing instead of git pathspecs).
     pub new_git_file_globbing: bool,
+    /// `limits:` the resource budgets (see [`Limits`]).
+    pub limits: Limits,
+    /// `dotIgnore: true`: `.ignore` files (the ripgrep convention) also hide untracked files.
+    /// Off by default: Argo CD and Flux deploy what git tracks, whatever such files say, and
+    /// `.gitignore` already hides untracked files.
+    pub dot_ignore: bool,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
     /// Not a config key: set by the `appset` subcommand, whose root is where the user says
@@ -125,6 +134,8 @@ impl Default for Config {
             service_account: None,
             clusters: Vec::new(),
             new_git_file_globbing: false,
+            limits: Limits::default(),
+            dot_ignore: false,
             source: None,
             appset_root_fallback: false,
         }
@@ -144,6 +155,8 @@ pub const KEYS: &[&str] = &[
     "serviceAccount",
     "clusters",
     "newGitFileGlobbing",
+    "limits",
+    "dotIgnore",
 ];
 
 /// The placeholders a `serviceAccount` convention may use.
@@ -454,6 +467,16 @@ impl Config {
                         ));
                     };
                     config.new_git_file_globbing = *b;
+                }
+                "limits" => config.limits = limits::parse_limits(value, &err)?,
+                "dotIgnore" => {
+                    let Value::Bool(b) = value else {
+                        return Err(err(
+                            &[k("dotIgnore")],
+                            format!("expected `true` or `false`, found `{value}`"),
+                        ));
+                    };
+                    config.dot_ignore = *b;
                 }
                 "ignore" => {
                     config.ignore =

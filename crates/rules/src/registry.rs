@@ -125,6 +125,7 @@ pub(crate) static LOADER_RULES: &[RuleId] = &[
     RuleId::YAML_BOM_OR_ENCODING,
     RuleId::JSON_SYNTAX,
     RuleId::TERRAFORM_SYNTAX,
+    RuleId::GITOPS_BUDGET_EXCEEDED,
     RuleId::GIT_ENCRYPTED_FILE,
     RuleId::TEMPLATE_UNRENDERED_FILE,
 ];
@@ -139,6 +140,7 @@ pub(crate) static DERIVE_RULES: &[RuleId] = &[
     RuleId::ARGOCD_APPSET_NOT_EXPANDABLE,
     RuleId::ARGOCD_APPSET_GENERATOR_ERROR,
     RuleId::HELM_TEMPLATE_NOT_UNDERSTOOD,
+    RuleId::GITOPS_BUDGET_EXCEEDED,
 ];
 
 /// Rules the gate reports about suppressions themselves (`gitops-lint-gate`).
