@@ -91,20 +91,94 @@ pub struct Walked {
     pub files: Vec<FoundFile>,
     /// Every directory below the root (relative, `/`-separated, root excluded), sorted.
     pub dirs: BTreeSet<String>,
-    /// Whether the files came from a git checkout (tracked files listed whatever the ignore
-    /// rules say).
-    pub git: bool,
 }
 
-/// What git says about a root inside a work tree.
-struct GitView {
-    /// Tracked paths below the root, relative to it (git's bytes, `/`-separated).
-    tracked: HashSet<Vec<u8>>,
-    /// Every directory that holds a tracked path (relative to the root; the root is `b""`).
-    tracked_dirs: HashSet<Vec<u8>>,
-    /// Ignore rules from outside the root: `info/exclude` and the `.gitignore` files of the
-    /// folders between the work tree's top and the root.
-    outer: Vec<Rc<Rules>>,
+/// The paths git tracks below a root, relative to it (git's bytes, `/`-separated).
+struct Tracked {
+    files: HashSet<Vec<u8>>,
+    /// Every folder that holds a tracked path (the root is `b""`).
+    dirs: HashSet<Vec<u8>>,
+}
+
+impl Tracked {
+    /// Parses `git ls-files -z` output.
+    fn parse(listed: &[u8]) -> Tracked {
+        let mut files = HashSet::new();
+        let mut dirs = HashSet::new();
+        dirs.insert(Vec::new());
+        for path in listed.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+            let mut end = path.len();
+            while let Some(slash) = path[..end].iter().rposition(|b| *b == b'/') {
+                if !dirs.insert(path[..slash].to_vec()) {
+                    break;
+                }
+                end = slash;
+            }
+            // Unmerged paths are listed once per stage; the set keeps one.
+            files.insert(path.to_vec());
+        }
+        Tracked { files, dirs }
+    }
+}
+
+/// What git tracks, asked in the background: `git ls-files` runs while the walk lists folders,
+/// and the walk waits for it only when an ignore rule matches or a folder holds a `.git` (a
+/// checkout where nothing is ignored never waits).
+enum Git {
+    /// Not in a checkout, or git could not say: nothing is tracked.
+    Absent,
+    Asking(std::thread::JoinHandle<Option<Tracked>>),
+    Known(Tracked),
+}
+
+impl Git {
+    /// Starts `git -C root ls-files -z --cached`, with the file-system monitor off (a
+    /// repository's config must not make the linter run a program).
+    fn ask(root: &Path) -> Git {
+        let child = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["-c", "core.fsmonitor=false", "ls-files", "-z", "--cached"])
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(child) = child else {
+            return Git::Absent;
+        };
+        // A thread drains the output, so git never waits on a full pipe.
+        Git::Asking(std::thread::spawn(move || {
+            let out = child.wait_with_output().ok()?;
+            // Git fails outside a work tree, or in a repository it refuses (`safe.directory`).
+            out.status.success().then(|| Tracked::parse(&out.stdout))
+        }))
+    }
+
+    fn tracked(&mut self) -> Option<&Tracked> {
+        if matches!(self, Git::Asking(_)) {
+            let Git::Asking(handle) = std::mem::replace(self, Git::Absent) else {
+                return None;
+            };
+            if let Ok(Some(tracked)) = handle.join() {
+                *self = Git::Known(tracked);
+            }
+        }
+        match self {
+            Git::Known(tracked) => Some(tracked),
+            _ => None,
+        }
+    }
+
+    /// Whether git tracks the file (or gitlink) `rel`.
+    fn tracks(&mut self, rel: &[u8]) -> bool {
+        self.tracked().is_some_and(|t| t.files.contains(rel))
+    }
+
+    /// Whether git tracks something below the folder `rel`.
+    fn tracks_below(&mut self, rel: &[u8]) -> bool {
+        self.tracked().is_some_and(|t| t.dirs.contains(rel))
+    }
 }
 
 /// The rules of one ignore file, and how to make a walk-relative path relative to its folder.
@@ -158,29 +232,6 @@ impl Chain {
     }
 }
 
-/// Starts `git -C root <args>` with the file-system monitor off (a repository's config must not
-/// make the linter run a program); [`finish`] collects its standard output.
-fn git(root: &Path, args: &[&str]) -> Option<std::process::Child> {
-    Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["-c", "core.fsmonitor=false"])
-        .args(args)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()
-}
-
-/// The standard output of a git run, or `None` when git is missing or fails (not a work tree,
-/// a repository git refuses).
-fn finish(child: Option<std::process::Child>) -> Option<Vec<u8>> {
-    let out = child?.wait_with_output().ok()?;
-    out.status.success().then_some(out.stdout)
-}
-
 /// Builds the rules of an ignore file's bytes.
 fn rules_of(text: &[u8], strip: usize, prepend: Vec<u8>) -> Option<Rc<Rules>> {
     // Rooted at `.` so that the matcher does not strip anything: paths are given relative to
@@ -214,71 +265,41 @@ fn read_ignore_file(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, u64> {
     }
 }
 
-impl GitView {
-    /// What git says about `root`, when it lies in a work tree and git runs.
-    fn of(root: &Path, options: &WalkOptions) -> Option<GitView> {
-        // Both at once: each costs a process start.
-        let listing = git(root, &["ls-files", "-z", "--cached"]);
-        let probe = git(
-            root,
-            &["rev-parse", "--show-toplevel", "--git-path", "info/exclude"],
-        );
-        let (listed, probe) = (finish(listing), finish(probe));
-        let (listed, probe) = (listed?, probe?);
-        let text = String::from_utf8_lossy(&probe);
-        let mut lines = text.lines();
-        let top = PathBuf::from(lines.next()?);
-        let exclude = root.join(lines.next()?);
-        let mut tracked = HashSet::new();
-        let mut tracked_dirs = HashSet::new();
-        tracked_dirs.insert(Vec::new());
-        for path in listed.split(|b| *b == 0).filter(|p| !p.is_empty()) {
-            // Unmerged paths are listed once per stage; the set keeps one.
-            let mut end = path.len();
-            while let Some(slash) = path[..end].iter().rposition(|b| *b == b'/') {
-                if !tracked_dirs.insert(path[..slash].to_vec()) {
-                    break;
-                }
-                end = slash;
-            }
-            tracked.insert(path.to_vec());
-        }
-        // Rules from above the root: `info/exclude`, then each folder's `.gitignore` from the
-        // top of the work tree down to the root's parent, deepest first.
-        let mut outer = Vec::new();
-        let canonical = std::fs::canonicalize(root).ok()?;
-        let inside: Vec<Vec<u8>> = canonical
-            .strip_prefix(&top)
-            .map(|r| {
-                r.components()
-                    .map(|c| read::name_bytes(c.as_os_str()).into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        for depth in (0..inside.len()).rev() {
-            let folder = inside[..depth]
-                .iter()
-                .fold(top.clone(), |p, c| p.join(read::bytes_path(c)));
-            let mut prepend = inside[depth..].join(&b'/');
-            prepend.push(b'/');
-            if let Ok(Some(text)) = read_ignore_file(&folder.join(".gitignore"), options.file_bytes)
-            {
-                outer.extend(rules_of(&text, 0, prepend));
-            }
-        }
-        if let Ok(Some(text)) = read_ignore_file(&exclude, options.file_bytes) {
-            let mut prepend = inside.join(&b'/');
-            if !prepend.is_empty() {
-                prepend.push(b'/');
-            }
+/// The top of the git checkout `root` lies in (the nearest folder, `root` included, holding a
+/// `.git`), and the rules from above the root: each folder's `.gitignore` from the root's
+/// parent up to the top (deepest first), then the checkout's `info/exclude`. Only stats and
+/// small regular-file reads: git is not run for this.
+fn checkout_rules(root: &Path, options: &WalkOptions) -> Option<Vec<Rc<Rules>>> {
+    let canonical = std::fs::canonicalize(root).ok()?;
+    let top = canonical.ancestors().find(|d| d.join(".git").exists())?;
+    let inside: Vec<Vec<u8>> = canonical
+        .strip_prefix(top)
+        .map(|r| {
+            r.components()
+                .map(|c| read::name_bytes(c.as_os_str()).into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut outer = Vec::new();
+    for depth in (0..inside.len()).rev() {
+        let folder = inside[..depth]
+            .iter()
+            .fold(top.to_path_buf(), |p, c| p.join(read::bytes_path(c)));
+        let mut prepend = inside[depth..].join(&b'/');
+        prepend.push(b'/');
+        if let Ok(Some(text)) = read_ignore_file(&folder.join(".gitignore"), options.file_bytes) {
             outer.extend(rules_of(&text, 0, prepend));
         }
-        Some(GitView {
-            tracked,
-            tracked_dirs,
-            outer,
-        })
     }
+    let exclude = crate::repo_urls::git_dir(top).map(|d| d.join("info/exclude"));
+    if let Some(Ok(Some(text))) = exclude.map(|e| read_ignore_file(&e, options.file_bytes)) {
+        let mut prepend = inside.join(&b'/');
+        if !prepend.is_empty() {
+            prepend.push(b'/');
+        }
+        outer.extend(rules_of(&text, 0, prepend));
+    }
+    Some(outer)
 }
 
 /// A folder waiting to be listed.
@@ -299,15 +320,15 @@ fn rel_text(rel: &[u8]) -> String {
 /// Walks `root`. Nothing in the tree stops the walk: what cannot be read is listed with its
 /// [`Problem`].
 pub fn walk(root: &Path, options: &WalkOptions) -> Walked {
-    let git = GitView::of(root, options);
-    let no_tracked = HashSet::new();
-    let (tracked, tracked_dirs) = match &git {
-        Some(g) => (&g.tracked, &g.tracked_dirs),
-        None => (&no_tracked, &no_tracked),
+    // In a checkout, ask git what it tracks (in the background) while the walk starts.
+    let outer = checkout_rules(root, options);
+    let mut git = match outer {
+        Some(_) => Git::ask(root),
+        None => Git::Absent,
     };
     let outer = Chain {
         dot_ignore: Vec::new(),
-        git_ignore: git.as_ref().map(|g| g.outer.clone()).unwrap_or_default(),
+        git_ignore: outer.unwrap_or_default(),
     };
     let mut found: Vec<(PathBuf, Vec<u8>, Option<Problem>)> = Vec::new();
     let mut dirs = BTreeSet::new();
@@ -339,6 +360,14 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Walked {
                     break;
                 }
             }
+        }
+        // A folder holding a `.git` that git tracks is a gitlink: a submodule's checkout, which
+        // is another repository.
+        if !dir.rel.is_empty()
+            && listed.iter().any(|e| e.file_name() == ".git")
+            && git.tracks(&dir.rel)
+        {
+            continue;
         }
         let join = |name: &[u8]| -> Vec<u8> {
             if dir.rel.is_empty() {
@@ -395,14 +424,10 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Walked {
                     continue;
                 }
             };
-            let is_tracked = tracked.contains(&rel);
+            // Ignore rules hide only what git does not track (git is asked only then).
             if file_type.is_dir() {
-                if is_tracked {
-                    // A gitlink: a submodule's checkout, which is another repository.
-                    continue;
-                }
                 let ignored = dir.ignored || chain.is_ignored(&rel, true);
-                if ignored && !tracked_dirs.contains(&rel) {
+                if ignored && !git.tracks_below(&rel) {
                     continue;
                 }
                 dirs.insert(rel_text(&rel));
@@ -418,7 +443,7 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Walked {
                 // Never followed nor read: it could point out of the repository.
                 continue;
             }
-            if !is_tracked && (dir.ignored || chain.is_ignored(&rel, false)) {
+            if (dir.ignored || chain.is_ignored(&rel, false)) && !git.tracks(&rel) {
                 continue;
             }
             let problem = match read::special_kind(&file_type) {
@@ -431,6 +456,8 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Walked {
             found.push((path, rel, problem));
         }
     }
+    // An answer never needed is not waited for: the thread reaps git when it ends.
+    drop(git);
     found.sort_by(|a, b| a.1.cmp(&b.1));
     let paths: Vec<(PathBuf, String, Option<Problem>)> = found
         .into_iter()
@@ -456,11 +483,7 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Walked {
             problem,
         })
         .collect();
-    Walked {
-        files,
-        dirs,
-        git: git.is_some(),
-    }
+    Walked { files, dirs }
 }
 
 /// `a/b/c.yaml` -> (`a/b`, `c.yaml`); `c.yaml` -> (``, `c.yaml`).

@@ -29,7 +29,7 @@ pub struct RepoUrls {
 /// The git directory of a checkout whose root is `root`: `root/.git`, or where a `.git` file
 /// points (worktrees, submodules). Only a root counts: in a subfolder of a checkout, repository
 /// paths are relative to the checkout's root, not to the PATH.
-fn git_dir(root: &Path) -> Option<PathBuf> {
+pub(crate) fn git_dir(root: &Path) -> Option<PathBuf> {
     let dot = root.join(".git");
     if dot.is_dir() {
         return Some(dot);
