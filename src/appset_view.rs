@@ -147,7 +147,7 @@ pub fn relative_to(root: &Path, files: &[PathBuf]) -> Result<Vec<String>, crate:
             let abs = std::fs::canonicalize(f)
                 .map_err(|e| crate::Error::Usage(format!("cannot read `{}`: {e}", f.display())))?;
             abs.strip_prefix(&root)
-                .map(|r| r.to_string_lossy().replace('\\', "/"))
+                .map(gitops_lint_core::read::slash_path)
                 .map_err(|_| {
                     crate::Error::Usage(format!(
                         "`{}` is not inside the repository root `{}`",

@@ -33,7 +33,7 @@ Examples:
 
 Exit status: 0 no findings at or above --fail-on, 1 findings, 2 usage, config or policy error.
 Configuration: .gitops-lint.yaml in the first PATH or the nearest parent up to the git root
-(tiers, pools, rule levels, ignore entries), or --config.
+(a regular file, not a link), or --config (tiers, pools, rule levels, ignore entries).
 Style is opt-in: `presets: [style]` in the config turns on the rules that only judge layout
 (indentation width, list style); everything else reported by default would break something.
 Suppress one finding: `# gitops-lint: ignore[rule-id] reason` on its line or the line above.";
@@ -248,7 +248,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let rules: Vec<String> = f.applied.iter().map(|(r, n)| format!("{r} x{n}")).collect();
             eprintln!(
                 "gitops-lint: fixed {}: {}",
-                gitops_lint_core::escape::terminal(&f.display),
+                gitops_lint_core::escape::terminal_path(&f.display),
                 rules.join(", ")
             );
         }

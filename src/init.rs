@@ -61,7 +61,10 @@ pub fn detect(root: &Path) -> Layout {
     // Tiers the defaults do not know are only read as tiers when the config names them, so
     // name every tier the file layout shows before loading.
     let mut config = defaults.clone();
-    let walked = gitops_lint_model::discover::walk(root);
+    let walked = gitops_lint_model::discover::walk(
+        root,
+        &gitops_lint_model::discover::WalkOptions::default(),
+    );
     let from_templates = walked.files.iter().filter_map(|f| {
         let name = f.rel_path.rsplit('/').next()?;
         let dir = f.rel_path.rsplit('/').nth(1)?;

@@ -92,7 +92,7 @@ pub fn repo_inputs(paths: &[PathBuf]) -> Result<Vec<RepoInput>, Error> {
                     p.display()
                 )));
             }
-            let display = p.to_string_lossy().replace('\\', "/");
+            let display = gitops_lint_core::read::slash_path(&p);
             let display = display.trim_end_matches('/').to_string();
             Ok(RepoInput {
                 root: p,
@@ -107,14 +107,15 @@ pub fn repo_inputs(paths: &[PathBuf]) -> Result<Vec<RepoInput>, Error> {
 }
 
 /// Finds the config: `--config FILE`, else `.gitops-lint.yaml` in the first repository root or
-/// the nearest directory above it, stopping at the git root (the directory holding `.git`).
+/// the nearest directory above it within its git checkout (stopping at the directory holding
+/// `.git`). A discovered config must be a regular file ([`Config::from_discovered`]).
 pub fn find_config(explicit: Option<&PathBuf>, paths: &[PathBuf]) -> Result<Config, Error> {
     if let Some(path) = explicit {
         return Config::from_file(path).map_err(Error::Config);
     }
     let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
     match config::discover(&first) {
-        Some(found) => Config::from_file(&found).map_err(Error::Config),
+        Some(found) => Config::from_discovered(&found).map_err(Error::Config),
         None => Ok(Config::default()),
     }
 }

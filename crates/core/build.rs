@@ -61,7 +61,13 @@ fn main() {
             .strip_prefix(&root)
             .unwrap_or(page)
             .to_string_lossy()
-            .replace('\\', "/");
+            // Only Windows separates with `\`; on Unix it is part of a name.
+            .to_string();
+        let rel = if cfg!(windows) {
+            rel.replace('\\', "/")
+        } else {
+            rel
+        };
         code.push_str(&format!(
             "    ({rel:?}, include_str!({:?})),\n",
             page.to_string_lossy()

@@ -28,7 +28,13 @@ fn main() {
             .strip_prefix(&root)
             .unwrap_or(p)
             .to_string_lossy()
-            .replace('\\', "/");
+            // Only Windows separates with `\`; on Unix it is part of a name.
+            .to_string();
+        let rel = if cfg!(windows) {
+            rel.replace('\\', "/")
+        } else {
+            rel
+        };
         code.push_str(&format!(
             "    ({rel:?}, include_str!({:?})),\n",
             p.to_string_lossy()

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod walk;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -220,37 +220,117 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// At most `max` characters of `s`, with `…` when cut: an error names a key or a value of the
+/// file, but never repeats a long line of it.
+fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &s[..at]).into(),
+        None => s.into(),
+    }
+}
+
+/// `message` with each `` `quoted` `` part (where messages quote a key or a value of the file)
+/// cut to [`SHOWN_KEY_CHARS`], and the whole to [`SHOWN_MESSAGE_CHARS`].
+fn clip_message(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(SHOWN_MESSAGE_CHARS + 8));
+    let mut quoted = None;
+    for c in message.chars() {
+        match (c, quoted) {
+            ('`', Some(_)) => quoted = None,
+            ('`', None) => quoted = Some(0),
+            (_, Some(n)) if n == SHOWN_KEY_CHARS => {
+                out.push('…');
+                quoted = Some(n + 1);
+                continue;
+            }
+            (_, Some(n)) if n > SHOWN_KEY_CHARS => continue,
+            (_, Some(n)) => quoted = Some(n + 1),
+            _ => {}
+        }
+        out.push(c);
+    }
+    clip(&out, SHOWN_MESSAGE_CHARS).into_owned()
+}
+
+/// The longest key (or quoted value) an error shows.
+const SHOWN_KEY_CHARS: usize = 80;
+/// The longest message an error shows.
+const SHOWN_MESSAGE_CHARS: usize = 400;
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;
         if self.line > 0 {
             write!(f, ":{}", self.line)?;
         }
+        let message = clip_message(&self.message);
         if self.key.is_empty() {
-            write!(f, ": {}", self.message)
+            write!(f, ": {message}")
         } else {
-            write!(f, ": `{}`: {}", self.key, self.message)
+            write!(f, ": `{}`: {message}", clip(&self.key, SHOWN_KEY_CHARS))
         }
     }
 }
 
+/// The largest config file read: a config is a page of settings, and a bigger file is not one.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// The config file for a repository at `start`: `start/.gitops-lint.yaml`, else the nearest one
-/// in a parent directory, up to and including the git root (the directory holding `.git`) or
-/// the filesystem root. A file in `start` keeps the path's form (relative stays relative).
+/// in a parent directory, up to and including the top of the git checkout `start` lies in (the
+/// directory holding `.git`). Outside a checkout only `start` is looked in: a directory above
+/// it is no part of any repository being linted. A file in `start` keeps the path's form
+/// (relative stays relative). Whatever is found under that name but a directory is returned,
+/// symbolic links and FIFOs included, so that [`Config::from_discovered`] refuses them by name
+/// instead of another file being used silently.
 pub fn discover(start: &Path) -> Option<PathBuf> {
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir());
     let here = start.join(FILE_NAME);
-    if here.is_file() {
+    if exists(&here) {
         return Some(here);
     }
-    let mut dir = std::fs::canonicalize(start).ok()?;
-    while !dir.join(".git").exists() {
-        dir = dir.parent()?.to_path_buf();
+    let start = std::fs::canonicalize(start).ok()?;
+    let top = start.ancestors().find(|d| d.join(".git").exists())?;
+    for dir in start
+        .ancestors()
+        .take_while(|d| *d != top)
+        .skip(1)
+        .chain([top])
+    {
         let candidate = dir.join(FILE_NAME);
-        if candidate.is_file() {
+        if dir != start && exists(&candidate) {
             return Some(candidate);
         }
     }
     None
+}
+
+/// Reads at most [`MAX_CONFIG_BYTES`] of a config file as text.
+fn read_config_text(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let error = |message: String| ConfigError {
+        file: path.to_path_buf(),
+        line: 0,
+        key: String::new(),
+        message,
+    };
+    let file = std::fs::File::open(path)
+        .map_err(|e| error(format!("cannot read the config file: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| error(format!("cannot read the config file: {e}")))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(error(format!(
+            "the config file is larger than {} KiB; a config is a page of settings, so this is not one",
+            MAX_CONFIG_BYTES >> 10
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        error(format!(
+            "the config file is not UTF-8 (bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 impl Config {
@@ -287,17 +367,42 @@ impl Config {
         }
     }
 
-    /// Reads and validates a config file.
+    /// Reads and validates a config file the user named (`--config`): any path, a symbolic
+    /// link or a pipe included, read up to [`MAX_CONFIG_BYTES`].
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: path.to_path_buf(),
-            line: 0,
-            key: String::new(),
-            message: format!("cannot read the config file: {e}"),
-        })?;
+        let text = read_config_text(path)?;
         let mut config = Config::from_text(&text, path)?;
         config.source = Some(path.to_path_buf());
         Ok(config)
+    }
+
+    /// Reads and validates a config file [`discover`] found in the repository, which a pull
+    /// request controls: it must be a regular file, not a symbolic link (which could point at
+    /// any file of the machine, whose content an error would then quote) nor a FIFO (which
+    /// would block the run), and at most [`MAX_CONFIG_BYTES`].
+    pub fn from_discovered(path: &Path) -> Result<Config, ConfigError> {
+        let refuse = |message: String| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            key: String::new(),
+            message,
+        };
+        let meta = std::fs::symlink_metadata(path)
+            .map_err(|e| refuse(format!("cannot read the config file: {e}")))?;
+        if meta.file_type().is_symlink() {
+            return Err(refuse("the config file is a symbolic link; a config found in the repository is read only when it is a regular file, so a link cannot make the linter read a file outside the repository (give the file with `--config` to use it anyway)".to_string()));
+        }
+        if !meta.is_file() {
+            let what = gitops_lint_core::read::special_kind(&meta.file_type())
+                .unwrap_or("not a regular file");
+            return Err(refuse(format!(
+                "the config file is {what}, not a regular file; it was not opened"
+            )));
+        }
+        if meta.len() > MAX_CONFIG_BYTES {
+            return Err(refuse(format!("the config file is larger than {} KiB; a config is a page of settings, so this is not one", MAX_CONFIG_BYTES >> 10)));
+        }
+        Config::from_file(path)
     }
 
     /// Parses and validates config text; `path` is only used in error messages.
@@ -785,6 +890,26 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with(".gitops-lint.yaml:4: `tiers.premium.apps.producer`"));
+    }
+
+    #[test]
+    fn errors_quote_keys_and_values_cut_short() {
+        let long = "v".repeat(1000);
+        let e = Config::from_text(&format!("pools: {long}\n"), Path::new("c.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert!(e.to_string().len() < 300, "{e}");
+        assert_eq!(
+            clip_message(&format!("found `{long}` here")),
+            format!("found `{}…` here", "v".repeat(SHOWN_KEY_CHARS))
+        );
+        let e = Config::from_text(&format!("{long}: 1\n"), Path::new("c.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("should fail"));
+        assert!(
+            e.to_string().contains(&format!("`{}…`", "v".repeat(80))),
+            "{e}"
+        );
     }
 
     #[test]

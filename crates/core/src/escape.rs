@@ -25,6 +25,27 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A file path for one line of terminal output, unambiguous: a path with a control character,
+/// a `\` or a `"` is quoted and escaped the way git quotes names (`"a\\b.yaml"` for a name
+/// holding a backslash, `"a\nb.yaml"` for one holding a line break), so neither reads like
+/// the other; any other path is shown as it is.
+pub fn terminal_path(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| needs_escape(c) || c == '\\' || c == '"') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c => out.push_str(&terminal(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    out.push('"');
+    Cow::Owned(out)
+}
+
 /// Source text shown to a terminal with byte offsets kept: each control character other than
 /// a tab or a line ending becomes `?` (one byte for one byte: they are all ASCII or C1), and a
 /// carriage return not followed by a line feed does too, so no line of a file can move the
@@ -84,6 +105,11 @@ mod tests {
             terminal_source("a: 1\r\nb: \u{1b}[31m\rx\n"),
             "a: 1\r\nb: ?[31m?x\n"
         );
+        assert_eq!(terminal_path("repo/a.yaml"), "repo/a.yaml");
+        assert_eq!(terminal_path("repo/a\\b.yaml"), "\"repo/a\\\\b.yaml\"");
+        assert_eq!(terminal_path("a\\nb"), "\"a\\\\nb\"");
+        assert_eq!(terminal_path("a\nb"), "\"a\\nb\"");
+        assert_eq!(terminal_path("a\"b"), "\"a\\\"b\"");
         assert_eq!(
             markdown("x`<img src=a>`\r# heading"),
             "x&#96;&lt;img src=a&gt;&#96; # heading"

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod escape;
 pub mod finding;
+pub mod read;
 pub mod source;
 
 pub use catalog::RuleId;

@@ -176,7 +176,7 @@ fn config_file(world: &mut World, config: &Config) -> Option<FileId> {
     }
     let text = std::fs::read_to_string(path).ok()?;
     let id = FileId(world.files.len() as u32);
-    let display = path.to_string_lossy().replace('\\', "/");
+    let display = gitops_lint_core::read::slash_path(path);
     let display = display.trim_start_matches("./").to_string();
     world.files.push(SourceFile::new(
         id,

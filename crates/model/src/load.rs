@@ -1,11 +1,12 @@
 //! The loading stage: walk every repository, read and parse every file in parallel, and build
 //! the [`World`]. A file that does not read or parse becomes a finding; loading goes on.
 
-use crate::discover::{self, FoundFile};
+use crate::discover::{self, FoundFile, Problem, WalkOptions};
 use crate::repo_urls::RepoUrls;
 use crate::{tenancy, Repo, World};
 use gitops_lint_config::{Config, Placeholder};
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::read::ReadError;
 use gitops_lint_core::source::{FileId, FileKind, SourceFile, Span};
 use gitops_lint_core::RuleId;
 use gitops_lint_syntax::lints::{Reader, YamlOptions};
@@ -31,9 +32,15 @@ struct LoadedFile {
     issues: Vec<ParseIssue>,
 }
 
-/// Joins the displayed repo prefix and a relative path.
+/// Joins the displayed repo prefix and a relative path (the root itself is the prefix, or `.`).
 fn display_path(prefix: &str, rel: &str) -> String {
-    if prefix.is_empty() || prefix == "." {
+    if rel.is_empty() {
+        if prefix.is_empty() {
+            ".".to_string()
+        } else {
+            prefix.to_string()
+        }
+    } else if prefix.is_empty() || prefix == "." {
         rel.to_string()
     } else {
         format!("{}/{}", prefix.trim_end_matches('/'), rel)
@@ -190,6 +197,50 @@ fn parse(
     }
 }
 
+/// A file that is not read, with the one finding that says why: an entry the walk could not
+/// list or must not open, an ignore file over the budget, or a file that could not be read.
+fn unread(
+    found: &FoundFile,
+    id: FileId,
+    repo: usize,
+    display: String,
+    issue: ParseIssue,
+) -> LoadedFile {
+    LoadedFile {
+        source: SourceFile::new(
+            id,
+            repo,
+            found.rel_path.clone(),
+            display,
+            found.kind,
+            String::new(),
+        ),
+        yaml: Vec::new(),
+        json: None,
+        issues: vec![issue],
+    }
+}
+
+/// The finding for a file over `limits.fileBytes`.
+fn too_big(size: u64, limit: u64, what: &str) -> ParseIssue {
+    ParseIssue {
+        rule: RuleId::GITOPS_BUDGET_EXCEEDED,
+        message: format!("this file is {size} bytes, more than the {limit} bytes gitops-lint reads of a file (`limits.fileBytes`); {what}"),
+        help: Some(format!("if the file is meant to be this large, raise the budget in `.gitops-lint.yaml`: `limits: {{fileBytes: {}}}`", size.saturating_add(1).max(limit.saturating_mul(2)))),
+        ..ParseIssue::default()
+    }
+}
+
+/// The finding for what the OS would not let the walk or the read see.
+fn unreadable(what: &str, error: &str) -> ParseIssue {
+    ParseIssue {
+        rule: RuleId::GITOPS_UNREADABLE_PATH,
+        message: format!("cannot read this {what}: {error}; nothing in it was checked, so the gate cannot pass it"),
+        help: Some("make it readable by the user that runs gitops-lint, or remove it from the checkout".to_string()),
+        ..ParseIssue::default()
+    }
+}
+
 fn read_file(
     found: &FoundFile,
     id: FileId,
@@ -198,17 +249,53 @@ fn read_file(
     config: &Config,
 ) -> LoadedFile {
     let yaml_options = &config.yaml;
+    let limit = config.limits.file_bytes;
     let display = display_path(prefix, &found.rel_path);
+    match &found.problem {
+        Some(Problem::Special(what)) => {
+            let issue = ParseIssue {
+                rule: RuleId::GITOPS_SPECIAL_FILE,
+                message: format!("this is {what}, not a file: it was not opened (reading one can block forever), and git cannot commit one, so Argo CD and Flux never see it"),
+                help: Some("nothing to fix if a tool running in this folder made it; otherwise remove it".to_string()),
+                ..ParseIssue::default()
+            };
+            return unread(found, id, repo, display, issue);
+        }
+        Some(Problem::Unreadable(what, error)) => {
+            return unread(found, id, repo, display, unreadable(what, error));
+        }
+        Some(Problem::IgnoreFileTooBig(size)) => {
+            let issue = too_big(
+                *size,
+                limit,
+                "it was not read, so the files it lists were not left out",
+            );
+            return unread(found, id, repo, display, issue);
+        }
+        None => {}
+    }
     // `Other` files are only part of the tree (ApplicationSet matching); they are never read.
     let bytes = match found.kind {
-        FileKind::Other => Ok(Vec::new()),
-        _ => std::fs::read(&found.path)
-            .map_err(|e| (String::new(), 0, format!("cannot read the file: {e}"), "")),
+        FileKind::Other => Vec::new(),
+        _ => match gitops_lint_core::read::regular_file(&found.path, limit) {
+            Ok(bytes) => bytes,
+            Err(ReadError::TooBig(size)) => {
+                let issue = too_big(size, limit, "it was not read or checked");
+                return unread(found, id, repo, display, issue);
+            }
+            Err(ReadError::Io(e)) => {
+                return unread(found, id, repo, display, unreadable("file", &e.to_string()));
+            }
+            Err(ReadError::NotAFile(what)) => {
+                let error = format!("it became {what} while the tree was walked");
+                return unread(found, id, repo, display, unreadable("file", &error));
+            }
+        },
     };
     // git-crypt stores the file encrypted in git and `git-crypt unlock` decrypts it in the
     // checkout the consumer reads; the committed bytes are not the file, so nothing about
     // them is checked (git-crypt's header: NUL, "GITCRYPT", NUL).
-    if bytes.as_ref().is_ok_and(|b| b.starts_with(b"\0GITCRYPT\0")) {
+    if bytes.starts_with(b"\0GITCRYPT\0") {
         let source = SourceFile::new(
             id,
             repo,
@@ -230,7 +317,7 @@ fn read_file(
             issues: vec![issue],
         };
     }
-    let decoded = bytes.and_then(decode);
+    let decoded = decode(bytes);
     let (text, failure) = match decoded {
         Ok(text) => (text, None),
         Err((text, at, message, help)) => (text, Some((at, message, help))),
@@ -324,9 +411,22 @@ fn enclosing_checkouts(inputs: &[RepoInput]) -> Vec<(PathBuf, String)> {
     out
 }
 
+/// The files of a walk that are files of the tree (not the entries only reported).
+fn tree_files(files: Vec<FoundFile>) -> std::collections::BTreeSet<String> {
+    files
+        .into_iter()
+        .filter(FoundFile::is_file)
+        .map(|f| f.rel_path)
+        .collect()
+}
+
 /// Loads every repository into one World. Returns the findings made while loading.
 pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
-    let walked: Vec<_> = inputs.par_iter().map(|r| discover::walk(&r.root)).collect();
+    let options = WalkOptions::from_config(config);
+    let walked: Vec<_> = inputs
+        .par_iter()
+        .map(|r| discover::walk(&r.root, &options))
+        .collect();
     let mut jobs = Vec::new();
     for (repo, w) in walked.iter().enumerate() {
         for found in &w.files {
@@ -354,7 +454,7 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
             root: input.root.clone(),
             display: input.display.clone(),
             dirs: w.dirs,
-            files: w.files.into_iter().map(|f| f.rel_path).collect(),
+            files: tree_files(w.files),
         });
     }
     // The checkouts that PATHs are subfolders of, as trees only (listed, never read): Argo CD
@@ -363,14 +463,14 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
     let checkouts = enclosing_checkouts(inputs);
     let trees: Vec<_> = checkouts
         .par_iter()
-        .map(|(root, _)| discover::walk(root))
+        .map(|(root, _)| discover::walk(root, &options))
         .collect();
     for ((root, display), w) in checkouts.into_iter().zip(trees) {
         world.repos.push(Repo {
             root,
             display,
             dirs: w.dirs,
-            files: w.files.into_iter().map(|f| f.rel_path).collect(),
+            files: tree_files(w.files),
         });
     }
     for file in loaded {

@@ -29,19 +29,29 @@ pub struct RepoUrls {
 /// The git directory of a checkout whose root is `root`: `root/.git`, or where a `.git` file
 /// points (worktrees, submodules). Only a root counts: in a subfolder of a checkout, repository
 /// paths are relative to the checkout's root, not to the PATH.
-fn git_dir(root: &Path) -> Option<PathBuf> {
+pub(crate) fn git_dir(root: &Path) -> Option<PathBuf> {
     let dot = root.join(".git");
     if dot.is_dir() {
         return Some(dot);
     }
-    let text = std::fs::read_to_string(&dot).ok()?;
+    let text = read_small(&dot)?;
     let target = text.lines().find_map(|l| l.strip_prefix("gitdir:"))?.trim();
     let dir = root.join(target);
     // A linked worktree keeps its config in the common directory.
-    match std::fs::read_to_string(dir.join("commondir")) {
-        Ok(common) => Some(dir.join(common.trim())),
-        Err(_) => Some(dir),
+    match read_small(&dir.join("commondir")) {
+        Some(common) => Some(dir.join(common.trim())),
+        None => Some(dir),
     }
+}
+
+/// A file of git's own (`.git`, `commondir`, `config`) as text: only a regular file (a `.git`
+/// that is a FIFO or a link to `/dev/zero` is not git's), and at most 1 MiB.
+fn read_small(path: &Path) -> Option<String> {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let bytes = gitops_lint_core::read::regular_file(path, 1 << 20).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// The `url` of every `[remote "..."]` section of a git config file, as [`same_repo_key`]s.
@@ -72,7 +82,7 @@ fn remote_keys(config: &str) -> Vec<String> {
 /// The remote keys of the checkout rooted at `root` (none when it is not a checkout's root).
 fn remotes_of(root: &Path) -> Vec<String> {
     git_dir(root)
-        .and_then(|d| std::fs::read_to_string(d.join("config")).ok())
+        .and_then(|d| read_small(&d.join("config")))
         .map(|c| remote_keys(&c))
         .unwrap_or_default()
 }

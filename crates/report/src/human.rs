@@ -39,7 +39,7 @@ impl<'w> WorldFiles<'w> {
             if let Cow::Owned(text) = escape::terminal_source(&file.text) {
                 cleaned.entry(id).or_insert(text);
             }
-            if let Cow::Owned(name) = escape::terminal(&file.display) {
+            if let Cow::Owned(name) = escape::terminal_path(&file.display) {
                 names.entry(id).or_insert(name);
             }
         }
