@@ -83,6 +83,9 @@ fn parse_seq(chars: &[char], i: &mut usize, nested: bool) -> Option<Vec<Vec<Tok>
                 let mut options: Vec<Vec<Tok>> = Vec::new();
                 loop {
                     options.extend(parse_seq(chars, i, true)?);
+                    if options.len() > MAX_ALTERNATIVES {
+                        return None;
+                    }
                     match chars.get(*i)? {
                         ',' => *i += 1,
                         _ => {
@@ -91,6 +94,10 @@ fn parse_seq(chars: &[char], i: &mut usize, nested: bool) -> Option<Vec<Vec<Tok>
                         }
                     }
                 }
+                // Checked before building, so a hostile pattern costs nothing to refuse.
+                if alts.len() * options.len() > MAX_ALTERNATIVES {
+                    return None;
+                }
                 let mut next = Vec::new();
                 for a in &alts {
                     for o in &options {
@@ -98,9 +105,6 @@ fn parse_seq(chars: &[char], i: &mut usize, nested: bool) -> Option<Vec<Vec<Tok>
                         joined.extend(o.iter().cloned());
                         next.push(joined);
                     }
-                }
-                if next.len() > MAX_ALTERNATIVES {
-                    return None;
                 }
                 alts = next;
             }
@@ -117,28 +121,52 @@ fn parse_seq(chars: &[char], i: &mut usize, nested: bool) -> Option<Vec<Vec<Tok>
     }
 }
 
+/// Runs the tokens as a nondeterministic automaton over `s`: state `i` is "before token `i`",
+/// and every state reachable after each character is kept at once. `*` and `**` loop on their
+/// state, so no choice is ever retried: `tokens x characters` steps at worst, where trying each
+/// split of the text for each star (as gobwas' compiled matchers do) is exponential in the
+/// number of stars on an adversarial text (`**a*a*a*...*b` against `aaaa...`).
 fn match_toks(toks: &[Tok], s: &[char], sep: Option<char>) -> bool {
-    let Some((first, rest)) = toks.split_first() else {
-        return s.is_empty();
-    };
-    match first {
-        Tok::Lit(c) => s.first() == Some(c) && match_toks(rest, &s[1..], sep),
-        Tok::Single => s.first().is_some_and(|c| Some(*c) != sep) && match_toks(rest, &s[1..], sep),
-        Tok::Class { negated, ranges } => s.first().is_some_and(|c| {
-            let inside = ranges.iter().any(|(lo, hi)| lo <= c && c <= hi);
-            inside != *negated && match_toks(rest, &s[1..], sep)
-        }),
-        Tok::Super => (0..=s.len()).any(|n| match_toks(rest, &s[n..], sep)),
-        Tok::Any => {
-            for n in 0..=s.len() {
-                if match_toks(rest, &s[n..], sep) {
-                    return true;
-                }
-                if n < s.len() && Some(s[n]) == sep {
-                    break;
-                }
+    let n = toks.len();
+    let mut current = vec![false; n + 1];
+    let mut next = vec![false; n + 1];
+    current[0] = true;
+    close(toks, &mut current);
+    for &c in s {
+        next.iter_mut().for_each(|b| *b = false);
+        let mut any = false;
+        for (i, tok) in toks.iter().enumerate() {
+            if !current[i] {
+                continue;
             }
-            false
+            let (stay, advance) = match tok {
+                Tok::Lit(l) => (false, *l == c),
+                Tok::Single => (false, Some(c) != sep),
+                Tok::Class { negated, ranges } => (
+                    false,
+                    ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated,
+                ),
+                Tok::Any => (Some(c) != sep, false),
+                Tok::Super => (true, false),
+            };
+            next[i] |= stay;
+            next[i + 1] |= advance;
+            any |= stay || advance;
+        }
+        if !any {
+            return false;
+        }
+        close(toks, &mut next);
+        std::mem::swap(&mut current, &mut next);
+    }
+    current[n]
+}
+
+/// Adds the states reachable without reading a character: a `*` or `**` may match nothing.
+fn close(toks: &[Tok], states: &mut [bool]) {
+    for (i, tok) in toks.iter().enumerate() {
+        if states[i] && matches!(tok, Tok::Any | Tok::Super) {
+            states[i + 1] = true;
         }
     }
 }
@@ -203,5 +231,91 @@ mod tests {
         assert!(!glob_match("a[", "a[", None));
         assert!(argo_glob("!kube-system", "default", None));
         assert!(!argo_glob("!kube-*", "kube-system", None));
+    }
+
+    /// The split search this module used to run (gobwas' reading, one star at a time).
+    fn reference(toks: &[Tok], s: &[char], sep: Option<char>) -> bool {
+        let Some((first, rest)) = toks.split_first() else {
+            return s.is_empty();
+        };
+        let one = |ok: bool| ok && reference(rest, &s[1..], sep);
+        match first {
+            Tok::Lit(c) => one(s.first() == Some(c)),
+            Tok::Single => one(s.first().is_some_and(|c| Some(*c) != sep)),
+            Tok::Class { negated, ranges } => one(s
+                .first()
+                .is_some_and(|c| ranges.iter().any(|(lo, hi)| lo <= c && c <= hi) != *negated)),
+            Tok::Super => (0..=s.len()).any(|n| reference(rest, &s[n..], sep)),
+            Tok::Any => (0..=s.len())
+                .take_while(|n| *n == 0 || Some(s[n - 1]) != sep)
+                .any(|n| reference(rest, &s[n..], sep)),
+        }
+    }
+
+    /// Every string over `alphabet` up to `len` characters.
+    fn strings(alphabet: &[&str], len: usize) -> Vec<String> {
+        let mut out = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..len {
+            last = last
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |a| format!("{p}{a}")))
+                .collect();
+            out.extend(last.iter().cloned());
+        }
+        out
+    }
+
+    #[test]
+    fn the_automaton_agrees_with_the_split_search() {
+        let patterns = strings(&["a", "/", "*", "?", "[!a]", "{a,/b}"], 4);
+        let values = strings(&["a", "b", "/"], 4);
+        for sep in [Some('/'), None] {
+            for p in &patterns {
+                let chars: Vec<char> = p.chars().collect();
+                let Some(alts) = parse_seq(&chars, &mut 0, false) else {
+                    continue;
+                };
+                for v in &values {
+                    let s: Vec<char> = v.chars().collect();
+                    let expected = alts.iter().any(|a| reference(a, &s, sep));
+                    assert_eq!(glob_match(p, v, sep), expected, "{p:?} {v:?} {sep:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn many_stars_against_a_long_text_do_not_backtrack() {
+        // Exponential for the split search: each `*` retries every split of the `a`s.
+        let pattern = format!("**{}b", "a*".repeat(12));
+        let url = format!("https://github.com/{}/repo", "a".repeat(200));
+        assert!(!glob_match(&pattern, &url, Some('/')));
+        let matching = format!("https://github.com/x/{}b", "a".repeat(200));
+        assert!(glob_match(&pattern, &matching, Some('/')));
+        // `*` does not cross the separator: the `a`s must sit in the last segment.
+        let few = format!("**/{}b", "a*".repeat(12));
+        assert!(!glob_match(
+            &few,
+            &format!("x/{}/b", "a".repeat(12)),
+            Some('/')
+        ));
+        assert!(glob_match(
+            &few,
+            &format!("x/{}b", "a".repeat(12)),
+            Some('/')
+        ));
+        assert!(!glob_match(
+            &few,
+            &format!("x/{}b", "a".repeat(11)),
+            Some('/')
+        ));
+    }
+
+    #[test]
+    fn alternatives_are_refused_before_they_are_built() {
+        let wide = format!("{}{{{}}}", "{a,b}".repeat(8), vec!["x"; 10_000].join(","));
+        assert!(!glob_match(&wide, "aaaaaaaax", None));
+        assert!(glob_match(&"{a,b}".repeat(8), "abababab", None));
     }
 }
