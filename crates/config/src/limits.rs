@@ -122,7 +122,10 @@ pub(crate) fn parse_limits(
         let Some(slot) = limits.slot(key) else {
             return Err(err(
                 &at,
-                format!("unknown budget; `limits` knows `{}`", LIMIT_KEYS.join("`, `")),
+                format!(
+                    "unknown budget; `limits` knows `{}`",
+                    LIMIT_KEYS.join("`, `")
+                ),
             ));
         };
         let parsed = match v {
