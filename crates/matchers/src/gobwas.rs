@@ -6,6 +6,8 @@
 //! alternatives (which may hold patterns); `\` escapes. A pattern that does not compile matches
 //! nothing (Argo CD logs the error and treats it as no match).
 
+use std::collections::HashMap;
+
 #[derive(Clone, Debug)]
 enum Tok {
     Lit(char),
@@ -122,53 +124,110 @@ fn parse_seq(chars: &[char], i: &mut usize, nested: bool) -> Option<Vec<Vec<Tok>
 }
 
 /// Runs the tokens as a nondeterministic automaton over `s`: state `i` is "before token `i`",
-/// and every state reachable after each character is kept at once. `*` and `**` loop on their
-/// state, so no choice is ever retried: `tokens x characters` steps at worst, where trying each
-/// split of the text for each star (as gobwas' compiled matchers do) is exponential in the
-/// number of stars on an adversarial text (`**a*a*a*...*b` against `aaaa...`).
+/// and every state reachable after each character is kept at once, as a bit set (64 states a
+/// machine word). `*` and `**` loop on their state, so no choice is ever retried:
+/// `characters x tokens / 64` steps, where trying each split of the text for each star (as
+/// gobwas' compiled matchers do) is exponential in the number of stars on an adversarial text
+/// (`**a*a*...*b` against `aaaa...`).
 fn match_toks(toks: &[Tok], s: &[char], sep: Option<char>) -> bool {
+    let toks = collapse_stars(toks);
     let n = toks.len();
-    let mut current = vec![false; n + 1];
-    let mut next = vec![false; n + 1];
-    current[0] = true;
-    close(toks, &mut current);
-    for &c in s {
-        next.iter_mut().for_each(|b| *b = false);
-        let mut any = false;
-        for (i, tok) in toks.iter().enumerate() {
-            if !current[i] {
-                continue;
-            }
-            let (stay, advance) = match tok {
-                Tok::Lit(l) => (false, *l == c),
-                Tok::Single => (false, Some(c) != sep),
-                Tok::Class { negated, ranges } => (
-                    false,
-                    ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated,
-                ),
-                Tok::Any => (Some(c) != sep, false),
-                Tok::Super => (true, false),
-            };
-            next[i] |= stay;
-            next[i + 1] |= advance;
-            any |= stay || advance;
+    let words = n / 64 + 1;
+    let bit = |set: &mut [u64], i: usize| set[i / 64] |= 1 << (i % 64);
+    let mut single = vec![0u64; words];
+    let mut any = vec![0u64; words];
+    let mut sup = vec![0u64; words];
+    let mut classes = Vec::new();
+    let mut literals: HashMap<char, Vec<usize>> = HashMap::new();
+    for (i, tok) in toks.iter().enumerate() {
+        match tok {
+            Tok::Lit(c) => literals.entry(*c).or_default().push(i),
+            Tok::Single => bit(&mut single, i),
+            Tok::Any => bit(&mut any, i),
+            Tok::Super => bit(&mut sup, i),
+            Tok::Class { negated, ranges } => classes.push((i, *negated, ranges)),
         }
-        if !any {
+    }
+    // The most frequent literal characters get a ready mask (at most 8 MiB of them); each
+    // other one occurs at most `tokens / cached` times, so setting its bits stays cheap.
+    let cached = literals.len().min(((1 << 20) / words).max(1));
+    let mut by_count: Vec<(char, Vec<usize>)> = literals.into_iter().collect();
+    by_count.sort_unstable_by_key(|(c, at)| (std::cmp::Reverse(at.len()), *c));
+    let rare: HashMap<char, Vec<usize>> = by_count.split_off(cached).into_iter().collect();
+    let masks: HashMap<char, Vec<u64>> = by_count
+        .into_iter()
+        .map(|(c, at)| {
+            let mut m = vec![0u64; words];
+            at.into_iter().for_each(|i| bit(&mut m, i));
+            (c, m)
+        })
+        .collect();
+    let stars: Vec<u64> = any.iter().zip(&sup).map(|(a, b)| a | b).collect();
+    // A star may match nothing: its state also reaches the next one (stars are never
+    // adjacent after `collapse_stars`, so one step is the whole closure).
+    let close = |set: &mut [u64]| {
+        let mut carry = 0;
+        for (w, star) in set.iter_mut().zip(&stars) {
+            let from = *w & star;
+            *w |= (from << 1) | carry;
+            carry = from >> 63;
+        }
+    };
+    let mut current = vec![0u64; words];
+    current[0] = 1;
+    close(&mut current);
+    let mut next = vec![0u64; words];
+    let mut step = vec![0u64; words];
+    for &c in s {
+        let crosses = Some(c) == sep;
+        // The tokens that consume `c`.
+        if crosses {
+            step.iter_mut().for_each(|w| *w = 0);
+        } else {
+            step.copy_from_slice(&single);
+        }
+        if let Some(m) = masks.get(&c) {
+            step.iter_mut().zip(m).for_each(|(w, m)| *w |= m);
+        } else if let Some(at) = rare.get(&c) {
+            at.iter().for_each(|i| bit(&mut step, *i));
+        }
+        for (i, negated, ranges) in &classes {
+            if ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated {
+                bit(&mut step, *i);
+            }
+        }
+        // Stay on `**` (and on `*` unless `c` is the separator), or advance past a token
+        // that consumes `c`.
+        let mut carry = 0;
+        let mut alive = 0;
+        for w in 0..words {
+            let loops = if crosses { sup[w] } else { stars[w] };
+            let advance = current[w] & step[w];
+            next[w] = (current[w] & loops) | (advance << 1) | carry;
+            carry = advance >> 63;
+            alive |= next[w];
+        }
+        if alive == 0 {
             return false;
         }
-        close(toks, &mut next);
+        close(&mut next);
         std::mem::swap(&mut current, &mut next);
     }
-    current[n]
+    current[n / 64] & (1 << (n % 64)) != 0
 }
 
-/// Adds the states reachable without reading a character: a `*` or `**` may match nothing.
-fn close(toks: &[Tok], states: &mut [bool]) {
-    for (i, tok) in toks.iter().enumerate() {
-        if states[i] && matches!(tok, Tok::Any | Tok::Super) {
-            states[i + 1] = true;
+/// Merges each run of adjacent stars into one: `*` then `*` is `*`, and a run with a `**` in it
+/// matches anything, as `**` alone does.
+fn collapse_stars(toks: &[Tok]) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    for tok in toks {
+        match (out.last_mut(), tok) {
+            (Some(last @ Tok::Any), Tok::Super) => *last = Tok::Super,
+            (Some(Tok::Any | Tok::Super), Tok::Any | Tok::Super) => {}
+            _ => out.push(tok.clone()),
         }
     }
+    out
 }
 
 /// Whether `value` matches `pattern` (gobwas semantics, `sep` the separator if any). A pattern
@@ -268,7 +327,8 @@ mod tests {
 
     #[test]
     fn the_automaton_agrees_with_the_split_search() {
-        let patterns = strings(&["a", "/", "*", "?", "[!a]", "{a,/b}"], 4);
+        let mut patterns = strings(&["a", "/", "*", "?", "[!a]", "{a,/b}"], 3);
+        patterns.extend(strings(&["a", "/", "*", "?"], 4));
         let values = strings(&["a", "b", "/"], 4);
         for sep in [Some('/'), None] {
             for p in &patterns {
@@ -283,6 +343,64 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn long_patterns_span_several_words_of_states() {
+        // Deterministic pseudo-random patterns of 70 to 200 tokens (2 to 4 machine words of
+        // states) and texts built from them, some changed, against the split search.
+        let mut seed: u64 = 7;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        let mut outcomes = [0; 2];
+        for round in 0..300 {
+            let len = 70 + next(130);
+            let (mut pattern, mut text) = (String::new(), String::new());
+            let mut stars = 0;
+            for _ in 0..len {
+                match next(12) {
+                    0 if stars < 3 => {
+                        stars += 1;
+                        pattern.push('*');
+                        text.push_str(["", "x", "xy", "/"][next(4) as usize]);
+                    }
+                    1 => {
+                        pattern.push('?');
+                        text.push(['q', '/'][usize::from(next(8) == 0)]);
+                    }
+                    2 => {
+                        pattern.push_str("[a-c]");
+                        text.push(['b', 'z'][usize::from(next(8) == 0)]);
+                    }
+                    _ => {
+                        let c = ['a', 'b', '/', 'x'][next(4) as usize];
+                        pattern.push(c);
+                        text.push(c);
+                    }
+                }
+            }
+            if round % 3 == 0 && !text.is_empty() {
+                let at = next(text.len() as u64) as usize;
+                if text.is_char_boundary(at) {
+                    text.insert(at, 'z');
+                }
+            }
+            let chars: Vec<char> = pattern.chars().collect();
+            let toks = parse_seq(&chars, &mut 0, false).unwrap_or_default();
+            let s: Vec<char> = text.chars().collect();
+            for sep in [Some('/'), None] {
+                let expected = toks.iter().any(|a| reference(a, &s, sep));
+                assert_eq!(
+                    glob_match(&pattern, &text, sep),
+                    expected,
+                    "{pattern:?} {text:?} {sep:?}"
+                );
+                outcomes[usize::from(expected)] += 1;
+            }
+        }
+        assert!(outcomes[0] > 50 && outcomes[1] > 50, "{outcomes:?}");
     }
 
     #[test]
