@@ -87,7 +87,7 @@ pub fn plan(world: &World, config: &Config) -> Vec<FileFix> {
 }
 
 fn options_for(kind: FileKind, config: &Config) -> YamlOptions {
-    gitops_lint_model::load::yaml_options_for(kind, &config.yaml)
+    gitops_lint_model::load::yaml_options_for(kind, config)
 }
 
 /// What the parser makes of a text: documents and issues (placeholders masked for templates).

@@ -197,6 +197,7 @@ pub fn finish(
     }
 
     let world = &outcome.world;
+    let line_chars = usize::try_from(config.limits.source_line_chars).unwrap_or(usize::MAX);
     for (format, dest) in &dests {
         let text = match format {
             Format::Json => report::json::render(world, &findings),
@@ -211,11 +212,11 @@ pub fn finish(
                         ColorChoice::Auto
                     };
                     let mut out = StandardStream::stdout(color);
-                    let _ = report::human::render(world, &findings, &mut out);
+                    let _ = report::human::render(world, &findings, line_chars, &mut out);
                     continue;
                 }
                 let mut buf = NoColor::new(Vec::new());
-                let _ = report::human::render(world, &findings, &mut buf);
+                let _ = report::human::render(world, &findings, line_chars, &mut buf);
                 String::from_utf8_lossy(&buf.into_inner()).into_owned()
             }
         };

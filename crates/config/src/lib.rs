@@ -429,6 +429,8 @@ impl Config {
                 RuleId::YAML_DUPLICATE_KEY,
                 RuleId::YAML_TAB,
                 RuleId::YAML_BOM_OR_ENCODING,
+                // An alias bomb: the config was not read to its end.
+                RuleId::GITOPS_BUDGET_EXCEEDED,
             ]
             .contains(&i.rule)
                 || i.effect == IssueEffect::StopsParsing
@@ -878,6 +880,19 @@ fn yaml_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alias_bomb_config_is_an_error() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let prev = format!("*a{}", i - 1);
+            text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 10].join(", ")));
+        }
+        let e = Config::from_text(&text, Path::new(".gitops-lint.yaml"))
+            .err()
+            .unwrap_or_else(|| panic!("a config read only in part is no config"));
+        assert!(e.message.contains("limits.aliasNodes"), "{e}");
+    }
 
     #[test]
     fn errors_name_the_key_and_line() {

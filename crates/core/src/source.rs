@@ -3,6 +3,7 @@
 use crate::catalog::RuleId;
 use serde::Serialize;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// Index of a [`SourceFile`] in the World's file list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -142,6 +143,54 @@ pub struct SourceFile {
     /// The text (invalid UTF-8 is replaced; the loader reports it).
     pub text: String,
     line_starts: Vec<usize>,
+    /// Character counts for columns, built on the first column asked (few files have findings).
+    chars: OnceLock<CharIndex>,
+}
+
+/// Characters before a byte offset in O(1): `None` for ASCII text (a byte is a character),
+/// else the count of characters before every [`CHAR_STRIDE`]-th byte, so a lookup counts at
+/// most one stride of bytes instead of the whole line (a minified line is megabytes long, and
+/// it may carry a finding on every key).
+#[derive(Debug)]
+struct CharIndex(Option<Vec<usize>>);
+
+/// Bytes between two checkpoints of [`CharIndex`].
+const CHAR_STRIDE: usize = 256;
+
+/// Whether a byte starts a character (is not a UTF-8 continuation byte).
+fn starts_char(b: &u8) -> bool {
+    (*b as i8) >= -0x40
+}
+
+impl CharIndex {
+    fn new(text: &str) -> Self {
+        if text.is_ascii() {
+            return CharIndex(None);
+        }
+        let mut counts = Vec::with_capacity(text.len() / CHAR_STRIDE + 1);
+        let mut total = 0;
+        for block in text.as_bytes().chunks(CHAR_STRIDE) {
+            counts.push(total);
+            total += block.iter().filter(|b| starts_char(b)).count();
+        }
+        counts.push(total);
+        CharIndex(Some(counts))
+    }
+
+    /// Characters that start before byte `at` of `text`.
+    fn before(&self, text: &str, at: usize) -> usize {
+        match &self.0 {
+            None => at,
+            Some(counts) => {
+                let block = at / CHAR_STRIDE;
+                counts[block]
+                    + text.as_bytes()[block * CHAR_STRIDE..at]
+                        .iter()
+                        .filter(|b| starts_char(b))
+                        .count()
+            }
+        }
+    }
 }
 
 impl SourceFile {
@@ -163,6 +212,7 @@ impl SourceFile {
             kind,
             text,
             line_starts,
+            chars: OnceLock::new(),
         }
     }
 
@@ -179,16 +229,18 @@ impl SourceFile {
         }
     }
 
-    /// 1-based line and 1-based column (in characters) of a byte offset.
+    /// 1-based line and 1-based column (in characters) of a byte offset. O(log lines): the
+    /// line by binary search, the characters from a per-file index (not by counting the line).
     pub fn line_col(&self, byte: usize) -> (usize, usize) {
         let byte = byte.min(self.text.len());
         let line = self.line_index(byte);
         let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..byte)
-            .map(|s| s.chars().count())
-            .unwrap_or(byte - start);
+        let col = if self.text.is_char_boundary(byte) {
+            let chars = self.chars.get_or_init(|| CharIndex::new(&self.text));
+            chars.before(&self.text, byte) - chars.before(&self.text, start)
+        } else {
+            byte - start
+        };
         (line + 1, col + 1)
     }
 
@@ -247,6 +299,51 @@ impl CharToByte {
         match &self.table {
             None => index.min(self.len),
             Some(t) => t.get(index).copied().unwrap_or(self.len),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new(
+            FileId(0),
+            0,
+            "f.yaml".into(),
+            "f.yaml".into(),
+            FileKind::Manifest,
+            text.to_string(),
+        )
+    }
+
+    #[test]
+    fn columns_count_characters_within_the_line() {
+        let f = file("a: 1\nkey: \"é€😀\" x\n");
+        assert_eq!(f.line_col(0), (1, 1));
+        let x = f.text.rfind('x').unwrap_or_default();
+        assert_eq!(f.line_col(x), (2, 12));
+        assert_eq!(f.line_col(f.text.len()), (3, 1));
+        // Inside a character: counted in bytes, as before.
+        let e = f.text.find('é').unwrap_or_default();
+        assert_eq!(f.line_col(e + 1), (2, 8));
+    }
+
+    #[test]
+    fn columns_on_a_long_multibyte_line_match_counting() {
+        let mut text = String::from("é\n");
+        for i in 0..2000 {
+            text.push_str(if i % 3 == 0 { "ü, " } else { "k: 1, " });
+        }
+        let f = file(&text);
+        let start = text.find('\n').unwrap_or_default() + 1;
+        for byte in (start..text.len())
+            .filter(|b| text.is_char_boundary(*b))
+            .step_by(97)
+        {
+            let expected = text[start..byte].chars().count() + 1;
+            assert_eq!(f.line_col(byte), (2, expected), "at {byte}");
         }
     }
 }

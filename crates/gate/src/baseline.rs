@@ -9,8 +9,9 @@ use gitops_lint_core::finding::Finding;
 use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 
+use gitops_lint_core::source::FileId;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 /// FNV-1a, 64 bits: stable across Rust versions and platforms, unlike `DefaultHasher`.
@@ -26,16 +27,20 @@ fn fnv1a(text: &str) -> u64 {
 /// The fingerprint of every finding, in the same order.
 pub fn fingerprints(world: &World, findings: &[Finding]) -> Vec<String> {
     let mut seen: BTreeMap<(RuleId, String, u64), usize> = BTreeMap::new();
+    // Each line is hashed once: a minified line of a megabyte may carry 100,000 findings.
+    let mut hashes: HashMap<(FileId, usize), u64> = HashMap::new();
     findings
         .iter()
         .map(|f| {
             let span = f.primary.resolved_span();
             let file = world.file(span.file);
             let line = file.line_index(span.start);
-            let start = file.line_start(line);
-            let end = file.line_start(line + 1).min(file.text.len());
-            let text = file.text.get(start..end).unwrap_or("").trim();
-            let key = (f.rule.clone(), file.display.clone(), fnv1a(text));
+            let hash = *hashes.entry((span.file, line)).or_insert_with(|| {
+                let start = file.line_start(line);
+                let end = file.line_start(line + 1).min(file.text.len());
+                fnv1a(file.text.get(start..end).unwrap_or("").trim())
+            });
+            let key = (f.rule.clone(), file.display.clone(), hash);
             let n = seen.entry(key.clone()).or_insert(0);
             let fp = format!("{}:{}:{:016x}:{}", key.0, key.1, key.2, n);
             *n += 1;

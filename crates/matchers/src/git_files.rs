@@ -34,16 +34,9 @@ pub fn doublestar_match(pattern: &str, name: &str) -> bool {
 }
 
 fn segments_match(pats: &[&str], names: &[&str]) -> bool {
-    match pats.split_first() {
-        None => names.is_empty(),
-        Some((&"**", rest)) => (0..=names.len()).any(|skip| segments_match(rest, &names[skip..])),
-        Some((p, rest)) => match names.split_first() {
-            Some((n, nrest)) => {
-                fnmatch(p.as_bytes(), n.as_bytes(), true) && segments_match(rest, nrest)
-            }
-            None => false,
-        },
-    }
+    crate::paths::segments_match(pats, names, |p, n| {
+        fnmatch(p.as_bytes(), n.as_bytes(), true)
+    })
 }
 
 /// Expands `{a,b}` alternations (nested ones too); at most 64 results, to stay bounded.
@@ -215,5 +208,18 @@ mod tests {
         assert!(doublestar_match("**/config.json", "config.json"));
         assert!(doublestar_match("apps/{a,b}/c.yaml", "apps/b/c.yaml"));
         assert!(!doublestar_match("apps/{a,b}/c.yaml", "apps/d/c.yaml"));
+    }
+
+    #[test]
+    fn many_double_stars_against_a_deep_path() {
+        let deep = format!("{}/c.json", vec!["d"; 40].join("/"));
+        assert!(!doublestar_match(
+            &format!("{}x.json", "**/".repeat(30)),
+            &deep
+        ));
+        assert!(doublestar_match(
+            &format!("{}*.json", "**/".repeat(30)),
+            &deep
+        ));
     }
 }

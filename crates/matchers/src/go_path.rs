@@ -184,14 +184,7 @@ pub fn glob_path(pattern: &str, path: &str) -> bool {
 }
 
 fn glob_segments(pat: &[&str], segs: &[&str]) -> bool {
-    match pat.split_first() {
-        None => segs.is_empty(),
-        Some((&"**", rest)) => (0..=segs.len()).any(|i| glob_segments(rest, &segs[i..])),
-        Some((p, rest)) => match segs.split_first() {
-            Some((s, more)) => path_match(p, s).unwrap_or(false) && glob_segments(rest, more),
-            None => false,
-        },
-    }
+    crate::paths::segments_match(pat, segs, |p, s| path_match(p, s).unwrap_or(false))
 }
 
 #[cfg(test)]
@@ -236,5 +229,14 @@ mod tests {
         assert!(glob_path("**/t.yaml", "a/b/t.yaml"));
         assert!(glob_path("**/t.yaml", "t.yaml"));
         assert!(!glob_path("tenants/*", "tenants/premium/t.yaml"));
+    }
+
+    #[test]
+    fn many_double_stars_against_a_deep_path() {
+        let pattern = format!("{}nomatch.yaml", "**/".repeat(30));
+        let deep = format!("{}/cm.yaml", vec!["d"; 40].join("/"));
+        assert!(!glob_path(&pattern, &deep));
+        assert!(glob_path(&format!("{}cm.yaml", "**/".repeat(30)), &deep));
+        assert!(glob_path(&format!("{}d/*.yaml", "**/".repeat(30)), &deep));
     }
 }

@@ -6,6 +6,8 @@
 //! alternatives (which may hold patterns); `\` escapes. A pattern that does not compile matches
 //! nothing (Argo CD logs the error and treats it as no match).
 
+use std::collections::HashMap;
+
 #[derive(Clone, Debug)]
 enum Tok {
     Lit(char),
@@ -83,6 +85,9 @@ fn parse_seq(chars: &[char], i: &mut usize, nested: bool) -> Option<Vec<Vec<Tok>
                 let mut options: Vec<Vec<Tok>> = Vec::new();
                 loop {
                     options.extend(parse_seq(chars, i, true)?);
+                    if options.len() > MAX_ALTERNATIVES {
+                        return None;
+                    }
                     match chars.get(*i)? {
                         ',' => *i += 1,
                         _ => {
@@ -91,6 +96,10 @@ fn parse_seq(chars: &[char], i: &mut usize, nested: bool) -> Option<Vec<Vec<Tok>
                         }
                     }
                 }
+                // Checked before building, so a hostile pattern costs nothing to refuse.
+                if alts.len() * options.len() > MAX_ALTERNATIVES {
+                    return None;
+                }
                 let mut next = Vec::new();
                 for a in &alts {
                     for o in &options {
@@ -98,9 +107,6 @@ fn parse_seq(chars: &[char], i: &mut usize, nested: bool) -> Option<Vec<Vec<Tok>
                         joined.extend(o.iter().cloned());
                         next.push(joined);
                     }
-                }
-                if next.len() > MAX_ALTERNATIVES {
-                    return None;
                 }
                 alts = next;
             }
@@ -117,30 +123,111 @@ fn parse_seq(chars: &[char], i: &mut usize, nested: bool) -> Option<Vec<Vec<Tok>
     }
 }
 
+/// Runs the tokens as a nondeterministic automaton over `s`: state `i` is "before token `i`",
+/// and every state reachable after each character is kept at once, as a bit set (64 states a
+/// machine word). `*` and `**` loop on their state, so no choice is ever retried:
+/// `characters x tokens / 64` steps, where trying each split of the text for each star (as
+/// gobwas' compiled matchers do) is exponential in the number of stars on an adversarial text
+/// (`**a*a*...*b` against `aaaa...`).
 fn match_toks(toks: &[Tok], s: &[char], sep: Option<char>) -> bool {
-    let Some((first, rest)) = toks.split_first() else {
-        return s.is_empty();
-    };
-    match first {
-        Tok::Lit(c) => s.first() == Some(c) && match_toks(rest, &s[1..], sep),
-        Tok::Single => s.first().is_some_and(|c| Some(*c) != sep) && match_toks(rest, &s[1..], sep),
-        Tok::Class { negated, ranges } => s.first().is_some_and(|c| {
-            let inside = ranges.iter().any(|(lo, hi)| lo <= c && c <= hi);
-            inside != *negated && match_toks(rest, &s[1..], sep)
-        }),
-        Tok::Super => (0..=s.len()).any(|n| match_toks(rest, &s[n..], sep)),
-        Tok::Any => {
-            for n in 0..=s.len() {
-                if match_toks(rest, &s[n..], sep) {
-                    return true;
-                }
-                if n < s.len() && Some(s[n]) == sep {
-                    break;
-                }
-            }
-            false
+    let toks = collapse_stars(toks);
+    let n = toks.len();
+    let words = n / 64 + 1;
+    let bit = |set: &mut [u64], i: usize| set[i / 64] |= 1 << (i % 64);
+    let mut single = vec![0u64; words];
+    let mut any = vec![0u64; words];
+    let mut sup = vec![0u64; words];
+    let mut classes = Vec::new();
+    let mut literals: HashMap<char, Vec<usize>> = HashMap::new();
+    for (i, tok) in toks.iter().enumerate() {
+        match tok {
+            Tok::Lit(c) => literals.entry(*c).or_default().push(i),
+            Tok::Single => bit(&mut single, i),
+            Tok::Any => bit(&mut any, i),
+            Tok::Super => bit(&mut sup, i),
+            Tok::Class { negated, ranges } => classes.push((i, *negated, ranges)),
         }
     }
+    // The most frequent literal characters get a ready mask (at most 8 MiB of them); each
+    // other one occurs at most `tokens / cached` times, so setting its bits stays cheap.
+    let cached = literals.len().min(((1 << 20) / words).max(1));
+    let mut by_count: Vec<(char, Vec<usize>)> = literals.into_iter().collect();
+    by_count.sort_unstable_by_key(|(c, at)| (std::cmp::Reverse(at.len()), *c));
+    let rare: HashMap<char, Vec<usize>> = by_count.split_off(cached).into_iter().collect();
+    let masks: HashMap<char, Vec<u64>> = by_count
+        .into_iter()
+        .map(|(c, at)| {
+            let mut m = vec![0u64; words];
+            at.into_iter().for_each(|i| bit(&mut m, i));
+            (c, m)
+        })
+        .collect();
+    let stars: Vec<u64> = any.iter().zip(&sup).map(|(a, b)| a | b).collect();
+    // A star may match nothing: its state also reaches the next one (stars are never
+    // adjacent after `collapse_stars`, so one step is the whole closure).
+    let close = |set: &mut [u64]| {
+        let mut carry = 0;
+        for (w, star) in set.iter_mut().zip(&stars) {
+            let from = *w & star;
+            *w |= (from << 1) | carry;
+            carry = from >> 63;
+        }
+    };
+    let mut current = vec![0u64; words];
+    current[0] = 1;
+    close(&mut current);
+    let mut next = vec![0u64; words];
+    let mut step = vec![0u64; words];
+    for &c in s {
+        let crosses = Some(c) == sep;
+        // The tokens that consume `c`.
+        if crosses {
+            step.iter_mut().for_each(|w| *w = 0);
+        } else {
+            step.copy_from_slice(&single);
+        }
+        if let Some(m) = masks.get(&c) {
+            step.iter_mut().zip(m).for_each(|(w, m)| *w |= m);
+        } else if let Some(at) = rare.get(&c) {
+            at.iter().for_each(|i| bit(&mut step, *i));
+        }
+        for (i, negated, ranges) in &classes {
+            if ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated {
+                bit(&mut step, *i);
+            }
+        }
+        // Stay on `**` (and on `*` unless `c` is the separator), or advance past a token
+        // that consumes `c`.
+        let mut carry = 0;
+        let mut alive = 0;
+        for w in 0..words {
+            let loops = if crosses { sup[w] } else { stars[w] };
+            let advance = current[w] & step[w];
+            next[w] = (current[w] & loops) | (advance << 1) | carry;
+            carry = advance >> 63;
+            alive |= next[w];
+        }
+        if alive == 0 {
+            return false;
+        }
+        close(&mut next);
+        std::mem::swap(&mut current, &mut next);
+    }
+    current[n / 64] & (1 << (n % 64)) != 0
+}
+
+/// Merges each run of adjacent stars into one: `*` then `*` is `*`, and a run with a `**` in it
+/// matches anything, as `**` alone does.
+fn collapse_stars(toks: &[Tok]) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    for tok in toks {
+        match (out.last_mut(), tok) {
+            (Some(last @ Tok::Any), Tok::Super) => *last = Tok::Super,
+            (Some(Tok::Any | Tok::Super), Tok::Any | Tok::Super) => {}
+            _ => out.push(tok.clone()),
+        }
+    }
+    out
 }
 
 /// Whether `value` matches `pattern` (gobwas semantics, `sep` the separator if any). A pattern
@@ -203,5 +290,150 @@ mod tests {
         assert!(!glob_match("a[", "a[", None));
         assert!(argo_glob("!kube-system", "default", None));
         assert!(!argo_glob("!kube-*", "kube-system", None));
+    }
+
+    /// The split search this module used to run (gobwas' reading, one star at a time).
+    fn reference(toks: &[Tok], s: &[char], sep: Option<char>) -> bool {
+        let Some((first, rest)) = toks.split_first() else {
+            return s.is_empty();
+        };
+        let one = |ok: bool| ok && reference(rest, &s[1..], sep);
+        match first {
+            Tok::Lit(c) => one(s.first() == Some(c)),
+            Tok::Single => one(s.first().is_some_and(|c| Some(*c) != sep)),
+            Tok::Class { negated, ranges } => one(s
+                .first()
+                .is_some_and(|c| ranges.iter().any(|(lo, hi)| lo <= c && c <= hi) != *negated)),
+            Tok::Super => (0..=s.len()).any(|n| reference(rest, &s[n..], sep)),
+            Tok::Any => (0..=s.len())
+                .take_while(|n| *n == 0 || Some(s[n - 1]) != sep)
+                .any(|n| reference(rest, &s[n..], sep)),
+        }
+    }
+
+    /// Every string over `alphabet` up to `len` characters.
+    fn strings(alphabet: &[&str], len: usize) -> Vec<String> {
+        let mut out = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..len {
+            last = last
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |a| format!("{p}{a}")))
+                .collect();
+            out.extend(last.iter().cloned());
+        }
+        out
+    }
+
+    #[test]
+    fn the_automaton_agrees_with_the_split_search() {
+        let mut patterns = strings(&["a", "/", "*", "?", "[!a]", "{a,/b}"], 3);
+        patterns.extend(strings(&["a", "/", "*", "?"], 4));
+        let values = strings(&["a", "b", "/"], 4);
+        for sep in [Some('/'), None] {
+            for p in &patterns {
+                let chars: Vec<char> = p.chars().collect();
+                let Some(alts) = parse_seq(&chars, &mut 0, false) else {
+                    continue;
+                };
+                for v in &values {
+                    let s: Vec<char> = v.chars().collect();
+                    let expected = alts.iter().any(|a| reference(a, &s, sep));
+                    assert_eq!(glob_match(p, v, sep), expected, "{p:?} {v:?} {sep:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn long_patterns_span_several_words_of_states() {
+        // Deterministic pseudo-random patterns of 70 to 200 tokens (2 to 4 machine words of
+        // states) and texts built from them, some changed, against the split search.
+        let mut seed: u64 = 7;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        let mut outcomes = [0; 2];
+        for round in 0..300 {
+            let len = 70 + next(130);
+            let (mut pattern, mut text) = (String::new(), String::new());
+            let mut stars = 0;
+            for _ in 0..len {
+                match next(12) {
+                    0 if stars < 3 => {
+                        stars += 1;
+                        pattern.push('*');
+                        text.push_str(["", "x", "xy", "/"][next(4) as usize]);
+                    }
+                    1 => {
+                        pattern.push('?');
+                        text.push(['q', '/'][usize::from(next(8) == 0)]);
+                    }
+                    2 => {
+                        pattern.push_str("[a-c]");
+                        text.push(['b', 'z'][usize::from(next(8) == 0)]);
+                    }
+                    _ => {
+                        let c = ['a', 'b', '/', 'x'][next(4) as usize];
+                        pattern.push(c);
+                        text.push(c);
+                    }
+                }
+            }
+            if round % 3 == 0 && !text.is_empty() {
+                let at = next(text.len() as u64) as usize;
+                if text.is_char_boundary(at) {
+                    text.insert(at, 'z');
+                }
+            }
+            let chars: Vec<char> = pattern.chars().collect();
+            let toks = parse_seq(&chars, &mut 0, false).unwrap_or_default();
+            let s: Vec<char> = text.chars().collect();
+            for sep in [Some('/'), None] {
+                let expected = toks.iter().any(|a| reference(a, &s, sep));
+                assert_eq!(
+                    glob_match(&pattern, &text, sep),
+                    expected,
+                    "{pattern:?} {text:?} {sep:?}"
+                );
+                outcomes[usize::from(expected)] += 1;
+            }
+        }
+        assert!(outcomes[0] > 50 && outcomes[1] > 50, "{outcomes:?}");
+    }
+
+    #[test]
+    fn many_stars_against_a_long_text_do_not_backtrack() {
+        // Exponential for the split search: each `*` retries every split of the `a`s.
+        let pattern = format!("**{}b", "a*".repeat(12));
+        let url = format!("https://github.com/{}/repo", "a".repeat(200));
+        assert!(!glob_match(&pattern, &url, Some('/')));
+        let matching = format!("https://github.com/x/{}b", "a".repeat(200));
+        assert!(glob_match(&pattern, &matching, Some('/')));
+        // `*` does not cross the separator: the `a`s must sit in the last segment.
+        let few = format!("**/{}b", "a*".repeat(12));
+        assert!(!glob_match(
+            &few,
+            &format!("x/{}/b", "a".repeat(12)),
+            Some('/')
+        ));
+        assert!(glob_match(
+            &few,
+            &format!("x/{}b", "a".repeat(12)),
+            Some('/')
+        ));
+        assert!(!glob_match(
+            &few,
+            &format!("x/{}b", "a".repeat(11)),
+            Some('/')
+        ));
+    }
+
+    #[test]
+    fn alternatives_are_refused_before_they_are_built() {
+        let wide = format!("{}{{{}}}", "{a,b}".repeat(8), vec!["x"; 10_000].join(","));
+        assert!(!glob_match(&wide, "aaaaaaaax", None));
+        assert!(glob_match(&"{a,b}".repeat(8), "abababab", None));
     }
 }

@@ -86,9 +86,64 @@ pub fn clean(p: &str) -> String {
     }
 }
 
+/// Whether the path segments `segs` match the pattern segments `pats`, where a `**` pattern
+/// segment matches any number of path segments (none included) and any other pattern segment
+/// matches one path segment when `one(pattern, segment)` says so.
+///
+/// A table over (pattern prefix, path prefix) rather than trying every split for each `**`:
+/// `patterns x segments` calls of `one` at most, where the split search is exponential in the
+/// number of `**` (`**/**/.../x` against a deep path that does not end in `x`).
+pub(crate) fn segments_match(
+    pats: &[&str],
+    segs: &[&str],
+    one: impl Fn(&str, &str) -> bool,
+) -> bool {
+    // reach[j]: the pattern segments seen so far match exactly `segs[..j]`.
+    let mut reach = vec![false; segs.len() + 1];
+    reach[0] = true;
+    for p in pats {
+        if *p == "**" {
+            let mut any = false;
+            for r in reach.iter_mut() {
+                any |= *r;
+                *r = any;
+            }
+        } else {
+            for j in (0..segs.len()).rev() {
+                reach[j + 1] = reach[j] && one(p, segs[j]);
+            }
+            reach[0] = false;
+        }
+        if !reach.contains(&true) {
+            return false;
+        }
+    }
+    reach[segs.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn double_star_segments_are_polynomial() {
+        let eq = |p: &str, s: &str| p == s;
+        assert!(segments_match(&["**", "b"], &["a", "a", "b"], eq));
+        assert!(segments_match(&["**"], &[], eq));
+        assert!(segments_match(&["a", "**", "**", "b"], &["a", "b"], eq));
+        assert!(!segments_match(&["a", "**", "c"], &["a", "b"], eq));
+        assert!(!segments_match(&["a"], &[], eq));
+        // 30 `**` against 200 segments that never end in `x`: the split search never returns.
+        let pats: Vec<&str> = std::iter::repeat_n("**", 30).chain(["x"]).collect();
+        let segs = vec!["d"; 200];
+        let calls = std::cell::Cell::new(0);
+        let counted = |p: &str, s: &str| {
+            calls.set(calls.get() + 1);
+            p == s
+        };
+        assert!(!segments_match(&pats, &segs, counted));
+        assert!(calls.get() <= 200, "{} calls", calls.get());
+    }
 
     #[test]
     fn joins_like_argo() {

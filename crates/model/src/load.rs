@@ -80,9 +80,12 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, usize, String, &'static str
     })
 }
 
-/// The YAML options for a file of `kind`: the config's, with the file's reader.
-pub fn yaml_options_for(kind: FileKind, base: &YamlOptions) -> YamlOptions {
-    let mut options = base.clone();
+/// The YAML options for a file of `kind`: the config's `yaml:` style and `limits:` alias
+/// budgets, with the file's reader.
+pub fn yaml_options_for(kind: FileKind, config: &Config) -> YamlOptions {
+    let mut options = config.yaml.clone();
+    options.alias_nodes = config.limits.alias_nodes;
+    options.alias_bytes = config.limits.alias_bytes;
     // GitHub reads workflows with a YAML 1.2 parser: `on:` is the string "on" there.
     options.skip_ambiguous_keys = kind == FileKind::Workflow;
     options.reader = match kind {
@@ -164,13 +167,10 @@ fn unrendered_template(
 }
 
 /// Parses a decoded file by kind: its YAML documents, its JSON value, and what went wrong.
-fn parse(
-    source: &SourceFile,
-    yaml_options: &YamlOptions,
-) -> (Vec<YamlDoc>, Option<Value>, Vec<ParseIssue>) {
+fn parse(source: &SourceFile, config: &Config) -> (Vec<YamlDoc>, Option<Value>, Vec<ParseIssue>) {
     match source.kind {
         kind if kind.is_yaml() => {
-            let options = yaml_options_for(kind, yaml_options);
+            let options = yaml_options_for(kind, config);
             let mut loaded = gitops_lint_syntax::yaml::load_with(
                 &gitops_lint_syntax::parse_text(source),
                 &options,
@@ -248,7 +248,6 @@ fn read_file(
     prefix: &str,
     config: &Config,
 ) -> LoadedFile {
-    let yaml_options = &config.yaml;
     let limit = config.limits.file_bytes;
     let display = display_path(prefix, &found.rel_path);
     match &found.problem {
@@ -324,7 +323,7 @@ fn read_file(
     };
     let source = SourceFile::new(id, repo, found.rel_path.clone(), display, found.kind, text);
     let Some((at, message, help)) = failure else {
-        let (yaml, json, mut issues) = parse(&source, yaml_options);
+        let (yaml, json, mut issues) = parse(&source, config);
         if let Some(issue) = unrendered_template(&source, &issues, &config.placeholders) {
             issues = vec![issue];
         }

@@ -13,6 +13,19 @@ use gitops_lint_core::source::{FileKind, SourceFile};
 use gitops_lint_core::RuleId;
 use std::borrow::Cow;
 
+/// Input text quoted in a message, cut to [`QUOTED_CHARS`] characters with `…`: a message
+/// repeats per finding, and a scalar of a megabyte folded over 20,000 lines would otherwise be
+/// written out once for each of them.
+pub(crate) fn quoted(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+    }
+}
+
+/// Most characters of input text a message quotes.
+pub(crate) const QUOTED_CHARS: usize = 120;
+
 /// The text of a file as the parsers see it: tier templates get their `{PLACEHOLDER}` tokens
 /// masked with same-length stand-ins, so byte offsets are the same in both.
 pub fn parse_text(file: &SourceFile) -> Cow<'_, str> {

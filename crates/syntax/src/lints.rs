@@ -8,10 +8,11 @@
 //! characters, plus [`YamlOptions::column_offset`] for YAML embedded in a literal block.
 
 use super::scalar::{key_string, resolve_core, resolve_plain};
-use super::{Fix, FixKind, IssueEffect, ParseIssue};
+use super::{quoted, Fix, FixKind, IssueEffect, ParseIssue};
 use gitops_lint_core::RuleId;
 use saphyr_parser::{Event, ScalarStyle};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// How block lists sit under their key.
@@ -29,7 +30,7 @@ pub enum SequenceStyle {
 }
 
 /// Options for YAML checks.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct YamlOptions {
     /// Indentation width; `None` learns it from the first indented block of each file.
     pub spaces: Option<usize>,
@@ -45,6 +46,28 @@ pub struct YamlOptions {
     pub line_offset: usize,
     /// The program that reads the file, so messages say what it does with a duplicate key.
     pub reader: Reader,
+    /// Most nodes that anchors and aliases may copy in one file (`limits.aliasNodes`).
+    pub alias_nodes: u64,
+    /// Most scalar bytes (keys included) that anchors and aliases may copy in one file
+    /// (`limits.aliasBytes`).
+    pub alias_bytes: u64,
+}
+
+impl Default for YamlOptions {
+    /// Learned style, the Kubernetes reader, and the default alias budgets (the same numbers
+    /// as `gitops_lint_config::Limits::default`, which the config crate passes in).
+    fn default() -> Self {
+        YamlOptions {
+            spaces: None,
+            sequences: SequenceStyle::default(),
+            skip_ambiguous_keys: false,
+            column_offset: 0,
+            line_offset: 0,
+            reader: Reader::default(),
+            alias_nodes: 1_000_000,
+            alias_bytes: 16 << 20,
+        }
+    }
 }
 
 /// The program that reads a YAML file (messages name what it does).
@@ -127,7 +150,8 @@ impl<'t> TokenLints<'t> {
         }
     }
 
-    fn line(&self, byte: usize) -> usize {
+    /// 0-based line of a byte offset (binary search).
+    pub(crate) fn line(&self, byte: usize) -> usize {
         match self.line_starts.binary_search(&byte) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
@@ -336,6 +360,8 @@ impl<'t> TokenLints<'t> {
                 let first_shown = text.get(first_start..first_end).unwrap_or("");
                 let first_line = self.human_line(self.line(first_start));
                 let same_text = first_shown == shown;
+                let (shown, first_shown, name) =
+                    (quoted(shown), quoted(first_shown), quoted(&name));
                 // What the file's reader does with it: go-yaml v2 keeps the last value,
                 // kustomize (kyaml, go-yaml v3) and the Actions parser refuse the file.
                 let effect = match self.options.reader {
@@ -425,6 +451,7 @@ impl<'t> TokenLints<'t> {
             return;
         };
         let key = self.key_text(key_start, key_end);
+        let value = quoted(value);
         let first = self.line(start);
         let last = self.line(end.saturating_sub(1).max(start));
         for line in first + 1..=last {
@@ -449,7 +476,7 @@ impl<'t> TokenLints<'t> {
                 self.human_line(self.line(key_start))
             );
             let help = if looks_like_item {
-                format!("a key has either a value on its own line or a list below it, not both: move `{}` onto its own line as the first item, or quote the value", value.split(" - ").next().unwrap_or(value))
+                format!("a key has either a value on its own line or a list below it, not both: move `{}` onto its own line as the first item, or quote the value", value.split(" - ").next().unwrap_or(&value))
             } else {
                 "put a space after the `:` and indent the line like its siblings if it is a key; quote the value if it is text".to_string()
             };
@@ -677,8 +704,8 @@ impl<'t> TokenLints<'t> {
     }
 
     /// A key as written (for messages): its source text.
-    fn key_text(&self, start: usize, end: usize) -> &'t str {
-        self.text.get(start..end).unwrap_or("")
+    fn key_text(&self, start: usize, end: usize) -> Cow<'t, str> {
+        quoted(self.text.get(start..end).unwrap_or(""))
     }
 
     /// A block's level for a diagnosis: its column, what sits there, and the line.
@@ -824,6 +851,36 @@ mod tests {
             .collect();
         out.sort();
         out
+    }
+
+    #[test]
+    fn messages_quote_long_input_cut_short() {
+        // A scalar folded over 2,000 key-like lines: one finding per line, each quoting the
+        // value, which would make the messages quadratic in the file.
+        let mut text = String::from("data:\n  key: start\n");
+        for _ in 0..2000 {
+            text.push_str("    a:b\n");
+        }
+        let found = issues(&text, &YamlOptions::default());
+        assert_eq!(found.len(), 2000);
+        assert!(found[0].rule == RuleId::YAML_CONTINUED_MAPPING_VALUE);
+        assert!(
+            found.iter().all(|i| i.message.len() < 400),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0].message.contains("`start a:b a:b"),
+            "{}",
+            found[0].message
+        );
+        assert!(found[0].message.contains("…`"), "{}", found[0].message);
+
+        let key = "k".repeat(1000);
+        let found = issues(&format!("{key}: 1\n{key}: 2\n"), &YamlOptions::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule, RuleId::YAML_DUPLICATE_KEY);
+        assert!(found[0].message.len() < 600, "{}", found[0].message.len());
     }
 
     #[test]

@@ -13,12 +13,10 @@ use gitops_lint_core::source::{CharToByte, PathSeg};
 use gitops_lint_core::RuleId;
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Deepest nesting we build; deeper documents are reported, not followed (no stack overflows).
 pub const MAX_DEPTH: usize = 1000;
-/// Most nodes that alias expansion may add to one file (guards against alias bombs).
-pub(crate) const MAX_ALIAS_NODES: usize = 1_000_000;
 
 /// One YAML document: its value and where it sits in the file.
 #[derive(Clone, Debug)]
@@ -63,18 +61,22 @@ pub fn load_with(text: &str, options: &YamlOptions) -> LoadedYaml {
     issues.append(&mut builder.lints.issues);
     let chars = super::text::scan(text, &builder.lints.scalar_ranges);
     // A tab or control character usually is why the parser stopped: keep the specific finding.
-    let lines_with_char_issues: Vec<usize> = chars
+    // Lines by binary search and a set: a file may hold a tab on every one of 100,000 lines.
+    let mut lines_with_char_issues: Vec<usize> = chars
         .iter()
         .filter(|i| i.rule == RuleId::YAML_TAB || i.effect == IssueEffect::ControlCharacter)
-        .map(|i| line_of(text, i.start))
+        .map(|i| builder.lints.line(i.start))
         .collect();
-    issues.retain(|i| {
-        i.rule != RuleId::YAML_SYNTAX || {
-            let l = line_of(text, i.start);
-            // The parser reports the error on the tab's line or at the end of the line before.
-            !lines_with_char_issues.iter().any(|c| c.abs_diff(l) <= 1)
-        }
-    });
+    lines_with_char_issues.sort_unstable();
+    let near_char_issue = |l: usize| {
+        // The parser reports the error on the tab's line or at the end of the line before.
+        let from = lines_with_char_issues.partition_point(|c| *c + 1 < l);
+        lines_with_char_issues
+            .get(from)
+            .is_some_and(|c| *c <= l + 1)
+    };
+    issues
+        .retain(|i| i.rule != RuleId::YAML_SYNTAX || !near_char_issue(builder.lints.line(i.start)));
     issues.extend(chars);
     LoadedYaml {
         docs: builder.docs,
@@ -91,13 +93,6 @@ pub fn load_docs(text: &str) -> Vec<YamlDoc> {
     let mut issues = Vec::new();
     drive(text, &mut builder, &mut issues);
     builder.docs
-}
-
-fn line_of(text: &str, byte: usize) -> usize {
-    text.as_bytes()[..byte.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
 }
 
 /// What a sink tells the driver after an event.
@@ -121,8 +116,16 @@ pub(crate) trait Sink<'a> {
 
 /// Runs the parser over `text`, feeding `sink`. A syntax error becomes a `yaml/syntax` issue;
 /// parsing resumes at the next `---` line so later documents are still read.
+///
+/// Anchors belong to their document (YAML 1.2 §3.2.2.2, "anchors need not be unique"; go-yaml
+/// `parser.parse` resets its anchor map at each document start, as saphyr-parser's `load`
+/// does). saphyr-parser's event iterator keeps them across `---`, so an alias to an earlier
+/// document's anchor is caught here and reported like an undefined one: the parser's own
+/// "found unknown anchor" error at the alias, that document dropped.
 pub(crate) fn drive<'a>(text: &'a str, sink: &mut impl Sink<'a>, issues: &mut Vec<ParseIssue>) {
     let mut base = 0;
+    // Anchor ids (unique per parser) defined in the current document.
+    let mut anchors: HashSet<usize> = HashSet::new();
     while base <= text.len() {
         let chunk = &text[base..];
         let map = CharToByte::new(chunk);
@@ -132,12 +135,34 @@ pub(crate) fn drive<'a>(text: &'a str, sink: &mut impl Sink<'a>, issues: &mut Ve
                 Ok((ev, span)) => {
                     let start = base + map.byte(span.start.index());
                     let end = base + map.byte(span.end.index());
+                    match &ev {
+                        Event::DocumentStart(_) => anchors.clear(),
+                        Event::Scalar(_, _, id, _)
+                        | Event::SequenceStart(id, _)
+                        | Event::MappingStart(id, _)
+                            if *id != 0 =>
+                        {
+                            anchors.insert(*id);
+                        }
+                        Event::Alias(id) if !anchors.contains(id) => {
+                            issues.push(syntax_issue(
+                                text,
+                                start,
+                                "while parsing node, found unknown anchor",
+                            ));
+                            sink.abort_document();
+                            resume = next_document_marker(text, start);
+                            break;
+                        }
+                        _ => {}
+                    }
                     if sink.event(ev, start, end) == Flow::StopFile {
                         return;
                     }
                 }
                 Err(err) => {
                     let at = base + map.byte(err.marker().index());
+                    anchors.clear();
                     let issue = match sink.syntax_error(at) {
                         Some(mut better) => {
                             better.message = format!("{} (parser: {})", better.message, err.info());
@@ -177,6 +202,8 @@ fn syntax_issue(text: &str, at: usize, info: &str) -> ParseIssue {
         "indent with spaces: YAML never allows tabs in indentation"
     } else if info.contains("quoted") {
         "a quoted string is not closed; add the closing quote"
+    } else if info.contains("anchor") {
+        "an alias (`*name`) must follow its anchor (`&name`) in the same document: anchors do not carry over `---`; define the anchor in this document, or write the value out"
     } else {
         "fix the YAML at this place; kubectl and Argo CD reject the whole document"
     };
@@ -236,17 +263,36 @@ pub fn literal_to_outer(outer: &str, content: usize, inner: &str, inner_offset: 
     (line_start + indent + inner_col).min(line_end)
 }
 
+/// What a value costs to copy: its nodes and its scalar bytes (mapping keys included).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Size {
+    nodes: u64,
+    bytes: u64,
+}
+
+impl Size {
+    fn add(&mut self, other: Size) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
 enum Frame {
     Seq {
         items: Vec<Value>,
         anchor: usize,
         block: bool,
         start: usize,
+        /// What the items built so far cost to copy.
+        size: Size,
     },
     Map {
         map: Map<String, Value>,
         key: Option<String>,
         anchor: usize,
+        start: usize,
+        /// What the keys and values built so far cost to copy.
+        size: Size,
     },
 }
 
@@ -259,8 +305,12 @@ struct Builder<'t> {
     root: Option<Value>,
     doc_start: usize,
     literals: Vec<LiteralBlock>,
-    anchors: HashMap<usize, (Value, usize)>,
-    alias_nodes: usize,
+    /// The current document's anchors: the value, and what it costs to copy.
+    anchors: HashMap<usize, (Value, Size)>,
+    /// What anchors and aliases have copied in this file so far, against
+    /// [`YamlOptions::alias_nodes`] and [`YamlOptions::alias_bytes`].
+    copied: Size,
+    budget: Size,
     docs: Vec<YamlDoc>,
     issues: Vec<ParseIssue>,
 }
@@ -276,7 +326,11 @@ impl<'t> Builder<'t> {
             doc_start: 0,
             literals: Vec::new(),
             anchors: HashMap::new(),
-            alias_nodes: 0,
+            copied: Size::default(),
+            budget: Size {
+                nodes: options.alias_nodes,
+                bytes: options.alias_bytes,
+            },
             docs: Vec::new(),
             issues: Vec::new(),
         }
@@ -298,25 +352,71 @@ impl<'t> Builder<'t> {
         matches!(self.frames.last(), Some(Frame::Map { key: None, .. }))
     }
 
-    fn push_value(&mut self, value: Value) {
+    /// Adds a finished value (of copy cost `cost`) to the open collection, or makes it the root.
+    fn push_value(&mut self, value: Value, cost: Size) {
         match self.frames.last_mut() {
             None => self.root = Some(value),
-            Some(Frame::Seq { items, .. }) => items.push(value),
-            Some(Frame::Map { map, key, .. }) => match key.take() {
+            Some(Frame::Seq { items, size, .. }) => {
+                size.add(cost);
+                items.push(value);
+            }
+            Some(Frame::Map { map, key, size, .. }) => match key.take() {
                 // sigs.k8s.io/yaml: the last duplicate wins.
                 Some(k) => {
+                    size.add(cost);
                     map.insert(k, value);
                 }
-                None => *key = Some(key_string(&value)),
+                None => {
+                    size.add(cost);
+                    *key = Some(key_string(&value));
+                }
             },
         }
     }
 
-    fn remember_anchor(&mut self, anchor: usize, value: &Value) {
-        if anchor != 0 {
-            self.anchors
-                .insert(anchor, (value.clone(), count_nodes(value)));
+    /// Keeps a copy of an anchored value for its aliases. The copy counts against the alias
+    /// budgets like an expansion does: anchors nested in anchors copy the same bytes again.
+    fn remember_anchor(&mut self, anchor: usize, value: &Value, cost: Size, at: usize) -> Flow {
+        if anchor == 0 {
+            return Flow::Continue;
         }
+        if let Some(flow) = self.charge(cost, at, None, "this anchored node") {
+            return flow;
+        }
+        self.anchors.insert(anchor, (value.clone(), cost));
+        Flow::Continue
+    }
+
+    /// Counts a copy of `cost` against the alias budgets; over either, reports
+    /// `gitops/budget-exceeded` at `at` (the alias, or the anchored node, up to `end` or the
+    /// end of its line) and stops the file.
+    fn charge(&mut self, cost: Size, at: usize, end: Option<usize>, what: &str) -> Option<Flow> {
+        self.copied.add(cost);
+        let (key, limit, unit) = if self.copied.nodes > self.budget.nodes {
+            ("aliasNodes", self.budget.nodes, "nodes")
+        } else if self.copied.bytes > self.budget.bytes {
+            ("aliasBytes", self.budget.bytes, "bytes of scalars")
+        } else {
+            return None;
+        };
+        let line_end = self.text[at..]
+            .find('\n')
+            .map_or(self.text.len(), |n| at + n);
+        let end = end.map_or(line_end, |e| e.min(line_end));
+        self.issues.push(ParseIssue {
+            rule: RuleId::GITOPS_BUDGET_EXCEEDED,
+            start: at,
+            end,
+            message: format!(
+                "{what} takes what YAML anchors and aliases copy in this file past {limit} {unit} (`limits.{key}`): an alias bomb? gitops-lint stops reading the file here, and the rest of it is not checked"
+            ),
+            help: Some(format!(
+                "write the values out instead of aliasing aliases; if the file really is this large, raise `{key}` under `limits:` in `.gitops-lint.yaml`"
+            )),
+            ..ParseIssue::default()
+        });
+        self.abort_document();
+        Some(Flow::StopFile)
     }
 
     fn stop(&mut self, start: usize, message: String, help: &str) -> Flow {
@@ -383,7 +483,7 @@ impl<'t> Builder<'t> {
                     message: format!(
                         "this `- ` line is indented {} deeper than its sibling items, so YAML does not start a new item here: it continues the previous one, which becomes `{}`",
                         plural_columns(col.saturating_sub(seq_col)),
-                        value
+                        super::quoted(value)
                     ),
                     help: Some(format!(
                         "move `-` to column {} so it lines up with the other items",
@@ -406,21 +506,6 @@ fn plural_columns(n: usize) -> String {
     }
 }
 
-/// Counts nodes without recursion (documents may be deep).
-fn count_nodes(value: &Value) -> usize {
-    let mut count = 0;
-    let mut stack = vec![value];
-    while let Some(v) = stack.pop() {
-        count += 1;
-        match v {
-            Value::Array(a) => stack.extend(a.iter()),
-            Value::Object(o) => stack.extend(o.values()),
-            _ => {}
-        }
-    }
-    count
-}
-
 impl<'a> Sink<'a> for Builder<'_> {
     fn syntax_error(&mut self, at: usize) -> Option<ParseIssue> {
         if !self.lint {
@@ -438,6 +523,8 @@ impl<'a> Sink<'a> for Builder<'_> {
                 self.doc_start = start;
                 self.root = None;
                 self.literals.clear();
+                // Anchors are per document (see [`drive`]).
+                self.anchors.clear();
             }
             Event::DocumentEnd => {
                 self.frames.clear();
@@ -466,8 +553,14 @@ impl<'a> Sink<'a> for Builder<'_> {
                         _ => {}
                     }
                 }
-                self.remember_anchor(anchor, &value);
-                self.push_value(value);
+                let cost = Size {
+                    nodes: 1,
+                    bytes: text.len() as u64,
+                };
+                if self.remember_anchor(anchor, &value, cost, start) == Flow::StopFile {
+                    return Flow::StopFile;
+                }
+                self.push_value(value, cost);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if self.frames.len() >= MAX_DEPTH {
@@ -483,36 +576,60 @@ impl<'a> Sink<'a> for Builder<'_> {
                         anchor,
                         block: self.text.as_bytes().get(start) != Some(&b'['),
                         start,
+                        size: Size::default(),
                     }
                 } else {
                     Frame::Map {
                         map: Map::new(),
                         key: None,
                         anchor,
+                        start,
+                        size: Size::default(),
                     }
                 };
                 self.frames.push(frame);
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (value, anchor) = match self.frames.pop() {
-                    Some(Frame::Seq { items, anchor, .. }) => (Value::Array(items), anchor),
-                    Some(Frame::Map { map, anchor, .. }) => (Value::Object(map), anchor),
+                let (value, anchor, at, mut cost) = match self.frames.pop() {
+                    Some(Frame::Seq {
+                        items,
+                        anchor,
+                        start,
+                        size,
+                        ..
+                    }) => (Value::Array(items), anchor, start, size),
+                    Some(Frame::Map {
+                        map,
+                        anchor,
+                        start,
+                        size,
+                        ..
+                    }) => (Value::Object(map), anchor, start, size),
                     None => return Flow::Continue,
                 };
-                self.remember_anchor(anchor, &value);
-                self.push_value(value);
+                cost.add(Size { nodes: 1, bytes: 0 });
+                if self.remember_anchor(anchor, &value, cost, at) == Flow::StopFile {
+                    return Flow::StopFile;
+                }
+                self.push_value(value, cost);
             }
             Event::Alias(id) => {
-                let (value, nodes) = self.anchors.get(&id).cloned().unwrap_or((Value::Null, 1));
-                self.alias_nodes += nodes;
-                if self.alias_nodes > MAX_ALIAS_NODES {
-                    return self.stop(
-                        start,
-                        format!("aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?); Kubernetes' YAML reader also refuses such excessive aliasing, and gitops-lint stops reading this file here"),
-                        "avoid aliases of aliases; write the values out",
-                    );
+                // An alias of an anchor still open (`&a [*a]`) has nothing to copy yet: null.
+                let cost = self
+                    .anchors
+                    .get(&id)
+                    .map_or(Size { nodes: 1, bytes: 0 }, |(_, cost)| *cost);
+                // Charged before copying, so a bomb never allocates what it asks for.
+                // go-yaml (`decode.go`, `decoder.unmarshal` with `allowedAliasRatio`) likewise
+                // refuses excessive aliasing, so Kubernetes' readers reject such a file too.
+                if let Some(flow) = self.charge(cost, start, Some(end), "this alias") {
+                    return flow;
                 }
-                self.push_value(value);
+                let value = self
+                    .anchors
+                    .get(&id)
+                    .map_or(Value::Null, |(v, _)| v.clone());
+                self.push_value(value, cost);
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
@@ -601,7 +718,110 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 10].join(", ")));
         }
         let loaded = load(&text);
-        assert!(loaded.issues.iter().any(|i| i.message.contains("alias")));
+        assert_eq!(loaded.issues.len(), 1, "{:?}", loaded.issues);
+        let issue = &loaded.issues[0];
+        assert_eq!(issue.rule, RuleId::GITOPS_BUDGET_EXCEEDED);
+        assert!(
+            issue.message.contains("`limits.aliasNodes`"),
+            "{}",
+            issue.message
+        );
+        assert!(text[issue.start..].starts_with("*a"), "at an alias");
+        assert!(loaded.docs.is_empty());
+    }
+
+    fn budget(nodes: u64, bytes: u64) -> YamlOptions {
+        YamlOptions {
+            alias_nodes: nodes,
+            alias_bytes: bytes,
+            ..YamlOptions::default()
+        }
+    }
+
+    #[test]
+    fn alias_bytes_are_budgeted_at_the_alias_that_goes_over() {
+        // 100 bytes anchored (copied once), then 100 per alias: the 10th alias passes 1000.
+        let big = "x".repeat(100);
+        let mut text = format!("a: &big {big}\nl:\n");
+        for _ in 0..20 {
+            text.push_str("- *big\n");
+        }
+        text.push_str("---\nnext: 1\n");
+        let loaded = load_with(&text, &budget(1_000_000, 1000));
+        assert_eq!(loaded.issues.len(), 1, "{:?}", loaded.issues);
+        let issue = &loaded.issues[0];
+        assert_eq!(issue.rule, RuleId::GITOPS_BUDGET_EXCEEDED);
+        assert!(
+            issue.message.contains("`limits.aliasBytes`"),
+            "{}",
+            issue.message
+        );
+        assert!(issue.help.as_deref().unwrap_or("").contains("aliasBytes"));
+        let line = text[..issue.start].matches('\n').count();
+        assert_eq!(line, 2 + 10 - 1, "the 10th `- *big` line");
+        assert_eq!(&text[issue.start..issue.end], "*big");
+        // The file stops there: neither this document nor the next is read.
+        assert!(loaded.docs.is_empty());
+
+        // Just under: all 20 aliases fit in 2100 bytes.
+        let loaded = load_with(&text, &budget(1_000_000, 2100));
+        assert!(loaded.issues.is_empty(), "{:?}", loaded.issues);
+        assert_eq!(loaded.docs.len(), 2);
+        assert_eq!(loaded.docs[0].value["l"][19], json!(big));
+    }
+
+    #[test]
+    fn nested_anchors_count_their_copies() {
+        // Each anchor keeps its own copy of everything below it.
+        let text = format!(
+            "a: &a1\n  b: &a2\n    c: &a3\n      d: &a4 {}\n",
+            "y".repeat(300)
+        );
+        let loaded = load_with(&text, &budget(1_000_000, 1000));
+        assert_eq!(loaded.issues.len(), 1, "{:?}", loaded.issues);
+        assert_eq!(loaded.issues[0].rule, RuleId::GITOPS_BUDGET_EXCEEDED);
+        let at = &text[loaded.issues[0].start..];
+        assert!(at.starts_with("&a1\n"), "at the outer anchor: {at:?}");
+        assert!(load_with(&text, &budget(1_000_000, 1300)).issues.is_empty());
+    }
+
+    #[test]
+    fn anchors_do_not_cross_documents() {
+        let text = "a: &n 1\nb: *n\n---\nc: *n\nd: 2\n---\ne: &n 3\nf: *n\n";
+        let loaded = load(text);
+        assert_eq!(loaded.issues.len(), 1, "{:?}", loaded.issues);
+        let issue = &loaded.issues[0];
+        assert_eq!(issue.rule, RuleId::YAML_SYNTAX);
+        assert_eq!(issue.start, text.find("*n\nd").unwrap_or_default());
+        assert!(
+            issue.message.contains("unknown anchor"),
+            "{}",
+            issue.message
+        );
+        assert!(issue.help.as_deref().unwrap_or("").contains("`---`"));
+        // The document with the stray alias is dropped, as for any syntax error.
+        let values: Vec<_> = loaded.docs.iter().map(|d| d.value.clone()).collect();
+        assert_eq!(
+            values,
+            vec![json!({"a": 1, "b": 1}), json!({"e": 3, "f": 3})]
+        );
+        // Locating agrees on document indexes.
+        let index = crate::locate::SpanIndex::new(text);
+        let l = index
+            .locate(1, &[PathSeg::Key("f".into())])
+            .unwrap_or_else(|| panic!("not found"));
+        assert_eq!(&text[l.start..l.end], "*n");
+    }
+
+    #[test]
+    fn an_undefined_anchor_is_the_same_error() {
+        let cross = load("a: &n 1\n---\nb: *n\n");
+        let undefined = load("a: &m 1\n---\nb: *n\n");
+        assert_eq!(cross.issues.len(), 1);
+        assert_eq!(undefined.issues.len(), 1);
+        assert_eq!(cross.issues[0].rule, undefined.issues[0].rule);
+        assert_eq!(cross.issues[0].message, undefined.issues[0].message);
+        assert_eq!(cross.issues[0].start, undefined.issues[0].start);
     }
 
     #[test]
