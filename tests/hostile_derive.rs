@@ -160,6 +160,34 @@ fn the_products_of_an_appset_add_up_and_a_small_budget_is_obeyed() {
     assert!(message.contains("more than 10 parameter sets"), "{message}");
 }
 
+#[test]
+fn a_matrix_whose_second_child_is_templated_is_bounded_as_it_grows() {
+    // The second child is rendered per element of the first (a parameter in its elements):
+    // 20 x 20 sets under a budget of 100 stop while the product grows.
+    let set = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: grows\nspec:\n  goTemplate: true\n  generators:\n    - matrix:\n        generators:\n          - list:\n              elements:\n{}          - list:\n              elements:\n{}  template:\n    metadata:\n      name: 'x-{{{{.a}}}}-{{{{.b}}}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://github.com/acme/apps\n        path: apps\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: x\n",
+        list("a", 20, 16),
+        (0..20)
+            .map(|i| format!("                - b: '{{{{.a}}}}-{i}'\n"))
+            .collect::<String>(),
+    );
+    let dir = scratch(&[
+        (
+            "repo/.gitops-lint.yaml",
+            "limits:\n  generatorProducts: 100\n",
+        ),
+        ("repo/grows.yaml", &set),
+    ]);
+    let out = lint(dir.path(), &["repo"], Duration::from_secs(10));
+    let (file, line, message) = one_budget(&out);
+    assert_eq!((file.as_str(), line), ("repo/grows.yaml", 8));
+    assert!(
+        message.contains("more than 100 parameter sets"),
+        "{message}"
+    );
+    assert_eq!(findings(&out).len(), 1, "{:#?}", findings(&out));
+}
+
 /// A minimal chart used by a tenant Application (the shape of the Helm rule fixtures).
 fn chart_repo(helpers: &str, template: &str) -> tempfile::TempDir {
     let tenant = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: t1\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://github.com/example/apps-repo.git\n    path: charts/tenant\n    targetRevision: main\n    helm:\n      releaseName: t1\n      values: |\n        tenantId: t1\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: t1\n";
