@@ -89,7 +89,7 @@ fn main() {
     let options = Options {
         paths: vec![dir.join("apps-repo"), dir.join("infra-repo")],
         policy_dirs: Vec::new(),
-        policy_time_limit: gitops_lint_rules::policy::DEFAULT_TIME_LIMIT,
+        policy_sandbox: None,
     };
     let config = Config::default();
     let mut best: Option<Run> = None;
@@ -138,7 +138,8 @@ fn main() {
             .unwrap_or_default()
     };
     let (tf, roles) = time(&|| {
-        gitops_lint_derive::terraform::evaluate(&world, &[])
+        gitops_lint_derive::terraform::evaluate(&world, &[], &config.limits)
+            .0
             .roles
             .len()
     });

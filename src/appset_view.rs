@@ -3,6 +3,7 @@
 //! listed as comments so the output alone explains an empty or partial result.
 
 use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::RuleId;
 use gitops_lint_gotemplate::yaml_out::to_yaml_document as to_yaml;
 use gitops_lint_model::World;
 use std::fmt::Write as _;
@@ -47,7 +48,7 @@ pub fn render(world: &World, findings: &[Finding], only: &[String]) -> String {
             if span.file != at.file
                 || span.start < doc_start
                 || span.start >= doc_end
-                || !f.rule.starts_with("argocd/appset-")
+                || !about_expansion(f)
             {
                 continue;
             }
@@ -74,13 +75,23 @@ pub fn render(world: &World, findings: &[Finding], only: &[String]) -> String {
     out
 }
 
-/// Whether an error-level `argocd/appset-*` finding concerns the shown ApplicationSets (the set
-/// is refused, or generates nothing or not what was meant).
+/// Whether a finding is about an expansion: an `argocd/appset-*` rule, or a budget the
+/// expansion ran out of (then the set is not expanded).
+fn about_expansion(f: &Finding) -> bool {
+    f.rule.starts_with("argocd/appset-") || f.rule == RuleId::GITOPS_BUDGET_EXCEEDED
+}
+
+/// Whether an error-level finding about the expansion concerns the shown ApplicationSets (the
+/// set is refused, or generates nothing or not what was meant, or was not expanded).
 pub fn has_errors(world: &World, findings: &[Finding], only: &[String]) -> bool {
     findings.iter().any(|f| {
         let file = world.file(f.primary.file());
         f.level == gitops_lint_core::finding::Level::Error
-            && f.rule.starts_with("argocd/appset-")
+            && about_expansion(f)
+            && world
+                .kind("ApplicationSet")
+                .iter()
+                .any(|a| a.file == file.id)
             && (only.is_empty() || only.contains(&file.rel_path))
     })
 }

@@ -132,6 +132,15 @@ enum Command {
 
 /// Parses `std::env::args`, runs, and returns the exit code.
 pub fn main() -> u8 {
+    // A child started by `policy::sandbox` to evaluate one `--policy` package (not a user
+    // command: it reads its request from standard input).
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(
+            gitops_lint_rules::policy::sandbox::SANDBOX_ARG,
+        ))
+    {
+        return gitops_lint_rules::policy::sandbox::child_main();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -206,7 +215,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let options = Options {
                 paths,
                 policy_dirs: Vec::new(),
-                policy_time_limit: gitops_lint_rules::policy::DEFAULT_TIME_LIMIT,
+                policy_sandbox: None,
             };
             let outcome = lint(&options, &config)?;
             let only = appset_view::relative_to(&root, &files)?;
@@ -225,7 +234,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let options = Options {
         paths: cli.paths.clone(),
         policy_dirs: cli.policies.clone(),
-        policy_time_limit: gitops_lint_rules::policy::DEFAULT_TIME_LIMIT,
+        // `--policy` packages run in children of this very binary (`policy::sandbox`).
+        policy_sandbox: std::env::current_exe().ok(),
     };
     let mut outcome = lint(&options, &config)?;
     if cli.fix {

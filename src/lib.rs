@@ -23,7 +23,7 @@ use gitops_lint_core::finding::Finding;
 use gitops_lint_gate::levels::apply_levels;
 use gitops_lint_model::load::{self, RepoInput};
 use gitops_lint_model::World;
-use gitops_lint_rules::policy::{self, PolicyError, PolicySet};
+use gitops_lint_rules::policy::{self, PolicyError, PolicyLimits, PolicySet};
 use gitops_lint_rules::registry;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -37,8 +37,10 @@ pub struct Options {
     pub paths: Vec<PathBuf>,
     /// Extra policy directories.
     pub policy_dirs: Vec<PathBuf>,
-    /// Time limit for each policy package.
-    pub policy_time_limit: Duration,
+    /// The executable that evaluates the `--policy` packages in child processes, each
+    /// capped in memory (`limits.regoMemoryBytes`): the `gitops-lint` binary, which the CLI
+    /// names here. `None` evaluates them in this process, bounded in time only.
+    pub policy_sandbox: Option<PathBuf>,
 }
 
 /// The result of a run: the World (for printing source lines) and the resolved, sorted findings.
@@ -60,7 +62,8 @@ pub enum Error {
     Usage(String),
     /// A bad config file.
     Config(ConfigError),
-    /// A policy that does not compile or fails at run time.
+    /// A policy that does not compile or fails at run time (not one that runs out of a
+    /// budget: that is a `gitops/budget-exceeded` finding).
     Policy(PolicyError),
 }
 
@@ -129,8 +132,8 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
         clock = Instant::now();
     };
     let inputs = repo_inputs(&options.paths)?;
-    let policies =
-        PolicySet::load(&options.policy_dirs, options.policy_time_limit).map_err(Error::Policy)?;
+    let policy_limits = PolicyLimits::from_config(&config.limits);
+    let policies = PolicySet::load(&options.policy_dirs, policy_limits).map_err(Error::Policy)?;
     config
         .check_rule_ids(|id| policies.rule_ids().contains(id))
         .map_err(Error::Config)?;
@@ -143,11 +146,15 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     lap("native checks");
     let input = policy::input::build_for(&world, config, policies.input_reads());
     lap("build policy input");
-    findings.extend(
-        policies
-            .evaluate_input(input, &world)
-            .map_err(Error::Policy)?,
-    );
+    let evaluated = policies
+        .evaluate_input(input, &world, options.policy_sandbox.as_deref())
+        .map_err(Error::Policy)?;
+    findings.extend(evaluated.findings);
+    findings.extend(policy::budget_findings(
+        &mut world,
+        policy_limits,
+        evaluated.budget_hits,
+    ));
     lap("evaluate policies");
     let findings = apply_levels(findings, config);
     let findings = gitops_lint_report::resolve(&world, findings);

@@ -19,7 +19,7 @@ fn lint_repo(repo: &str) -> Outcome {
     let options = Options {
         paths,
         policy_dirs: Vec::new(),
-        policy_time_limit: std::time::Duration::from_secs(5),
+        policy_sandbox: None,
     };
     lint(&options, &config).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -13,7 +13,7 @@ fn accounts(dir: &str, config: &Config) -> Vec<String> {
     let options = gitops_lint::Options {
         paths: vec![root],
         policy_dirs: Vec::new(),
-        policy_time_limit: std::time::Duration::from_secs(5),
+        policy_sandbox: None,
     };
     let outcome = gitops_lint::lint(&options, config).unwrap_or_else(|e| panic!("{e}"));
     let mut out: Vec<String> = outcome
@@ -132,7 +132,7 @@ fn example_workloads_run_as_the_rendered_accounts() {
     let options = gitops_lint::Options {
         paths: vec![root],
         policy_dirs: Vec::new(),
-        policy_time_limit: std::time::Duration::from_secs(5),
+        policy_sandbox: None,
     };
     let outcome = gitops_lint::lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
     let world = &outcome.world;

@@ -11,7 +11,7 @@ fn findings(case: &str) -> Vec<Finding> {
     let options = Options {
         paths: vec![root.join("apps-repo")],
         policy_dirs: Vec::new(),
-        policy_time_limit: gitops_lint_rules::policy::DEFAULT_TIME_LIMIT,
+        policy_sandbox: None,
     };
     lint(&options, &Config::default())
         .unwrap_or_else(|e| panic!("{case}: {e}"))

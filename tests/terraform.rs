@@ -15,7 +15,7 @@ fn infra_of(paths: &[&str]) -> (Infra, gitops_lint_model::World) {
             .map(|p| common::root().join(p))
             .collect::<Vec<PathBuf>>(),
         policy_dirs: Vec::new(),
-        policy_time_limit: Duration::from_secs(10),
+        policy_sandbox: None,
     };
     let mut outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
     let infra = std::mem::take(&mut outcome.world.infra);
@@ -177,7 +177,7 @@ fn infra_from(files: &[(&str, &str)]) -> Infra {
     let options = Options {
         paths: vec![dir.path().to_path_buf()],
         policy_dirs: Vec::new(),
-        policy_time_limit: Duration::from_secs(10),
+        policy_sandbox: None,
     };
     let mut outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
     std::mem::take(&mut outcome.world.infra)
@@ -332,7 +332,7 @@ warn contains f if {
     let options = Options {
         paths: vec![common::root().join("fixtures/example/infra-repo")],
         policy_dirs: vec![policy.path().to_path_buf()],
-        policy_time_limit: Duration::from_secs(10),
+        policy_sandbox: None,
     };
     let outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
     let seen: Vec<&str> = outcome

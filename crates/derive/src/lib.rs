@@ -10,29 +10,62 @@ pub mod terraform;
 
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::Finding;
+use gitops_lint_gotemplate::Budget;
 use gitops_lint_model::{accounts, World};
+
+/// The budgets of one Go template execution (Helm charts, `goTemplate` ApplicationSets), from
+/// the config's `limits:`.
+pub(crate) fn template_limits(config: &Config) -> gitops_lint_gotemplate::Limits {
+    gitops_lint_gotemplate::Limits {
+        steps: config.limits.template_steps,
+        output_bytes: config.limits.template_output_bytes,
+    }
+}
+
+/// A template budget that ran out, in the config's words: the key, its value, and what it
+/// counts (for `gitops/budget-exceeded` messages).
+pub(crate) fn template_budget(config: &Config, budget: Budget) -> String {
+    match budget {
+        Budget::Steps => format!(
+            "more than {} steps (`limits.templateSteps`: actions, iterations, calls)",
+            config.limits.template_steps
+        ),
+        Budget::OutputBytes => format!(
+            "more than {} bytes of output or of one value (`limits.templateOutputBytes`)",
+            config.limits.template_output_bytes
+        ),
+    }
+}
+
+/// How to raise a budget, for the help of a `gitops/budget-exceeded` finding.
+pub(crate) fn raise_help(key: &str) -> String {
+    format!("if this input is legitimate, raise `{key}` under `limits:` in .gitops-lint.yaml; otherwise this is a hostile or runaway input: what lies beyond the budget was not checked")
+}
 
 /// Fills in the World's derived facts. The three derivations are independent, so they run side
 /// by side; rules run after, on the complete World. Returns what the ApplicationSet expansion
-/// and the Helm rendering could not do, as findings.
+/// and the Helm rendering could not do, and the budgets any derivation ran out of, as
+/// findings.
 pub fn derive(world: &mut World, config: &Config) -> Vec<Finding> {
     let shared: &World = world;
-    let ((generated, mut findings), (infra, helm)) = rayon::join(
+    let limits = &config.limits;
+    let ((generated, mut findings), ((infra, infra_findings), helm)) = rayon::join(
         || appset::expand(shared, config),
         || {
             // A chart that renders tf-controller `Terraform` resources instantiates Terraform
             // modules per release: Helm first, then Terraform. Otherwise they run side by side.
             if helm::renders_terraform(shared) {
                 let helm = helm::service_accounts(shared, config);
-                (terraform::evaluate(shared, &helm.terraform), helm)
+                (terraform::evaluate(shared, &helm.terraform, limits), helm)
             } else {
                 rayon::join(
-                    || terraform::evaluate(shared, &[]),
+                    || terraform::evaluate(shared, &[], limits),
                     || helm::service_accounts(shared, config),
                 )
             }
         },
     );
+    findings.extend(infra_findings);
     let mut service_accounts = accounts::from_manifests(world);
     service_accounts.extend(helm.accounts);
     let mut account_uses = accounts::uses_from_manifests(world);

@@ -1,11 +1,13 @@
 //! Executes parsed templates over `serde_json::Value` data, with Go's semantics for truth,
-//! variables and scope, `range` order, missing keys and printing.
+//! variables and scope, `range` order, missing keys and printing. Every execution runs under a
+//! [`Meter`] of its [`Limits`]: steps and bytes, shared with the templates it includes.
 
 use super::format::{print, truthy, type_name};
 use super::parse::{Arg, Node, Operand, Pipeline};
-use super::{Cause, Error, ErrorKind, MissingKey, Templates};
+use super::{Budget, Cause, Error, ErrorKind, Limits, MissingKey, Templates};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::cell::Cell;
 
 /// What a missing key yields (borrowed, so field lookups need not own anything).
 static NULL: Value = Value::Null;
@@ -13,10 +15,125 @@ static NULL: Value = Value::Null;
 /// `range` over an integer larger than this stops execution (hostile templates).
 const MAX_RANGE: i64 = 100_000;
 
-/// What a template function can reach besides its arguments: the template set.
+/// Bytes of a value copied or built that cost one step: copying is work too, and a loop that
+/// copies a large value on every iteration must run out of steps long before it runs for hours.
+const BYTES_PER_STEP: u64 = 1024;
+
+/// The budgets of one execution as they are spent: shared by the template that was asked
+/// for and every template it includes, calls with `template` or runs with `tpl`.
+pub(crate) struct Meter {
+    limits: Limits,
+    steps: Cell<u64>,
+    written: Cell<u64>,
+}
+
+impl Meter {
+    /// A fresh meter.
+    pub(crate) fn new(limits: Limits) -> Meter {
+        Meter {
+            limits,
+            steps: Cell::new(0),
+            written: Cell::new(0),
+        }
+    }
+
+    /// Spends `n` steps. Once over, every later check fails too.
+    fn step(&self, n: u64) -> Result<(), Budget> {
+        let spent = self.steps.get().saturating_add(n);
+        self.steps.set(spent);
+        if spent > self.limits.steps {
+            Err(Budget::Steps)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts bytes written to an output.
+    fn wrote(&self, n: usize) -> Result<(), Budget> {
+        let written = self.written.get().saturating_add(n as u64);
+        self.written.set(written);
+        if written > self.limits.output_bytes {
+            Err(Budget::OutputBytes)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Pays for a value of `size` bytes copied or built: larger than the output budget is
+    /// refused (it could not be written anyway), and every KiB costs a step.
+    fn value(&self, size: u64) -> Result<(), Budget> {
+        if size > self.limits.output_bytes {
+            return Err(Budget::OutputBytes);
+        }
+        self.step(size / BYTES_PER_STEP)
+    }
+
+    /// The message for a budget that ran out.
+    fn message(&self, budget: Budget) -> String {
+        match budget {
+            Budget::Steps => format!(
+                "the template ran more than {} steps (actions, iterations, calls)",
+                self.limits.steps
+            ),
+            Budget::OutputBytes => format!(
+                "the template wrote or built more than {} bytes",
+                self.limits.output_bytes
+            ),
+        }
+    }
+
+    /// The error for a budget that ran out, where it is known.
+    fn error(&self, budget: Budget, template: &str, offset: usize) -> Error {
+        Error {
+            kind: ErrorKind::Exec,
+            template: template.to_string(),
+            offset,
+            message: self.message(budget),
+            cause: Cause::Budget(budget),
+        }
+    }
+}
+
+/// What one value costs besides its text, in bytes (roughly its size in memory).
+const VALUE_BYTES: u64 = 32;
+
+/// The size of a value in bytes, roughly as it takes memory: string and key bytes, and
+/// [`VALUE_BYTES`] per value; counted only up to `cap` (a walk stops there).
+fn size(v: &Value, cap: u64) -> u64 {
+    match v {
+        Value::String(s) => s.len() as u64,
+        Value::Array(items) => {
+            let mut total = VALUE_BYTES;
+            for i in items {
+                total = total.saturating_add(size(i, cap) + VALUE_BYTES);
+                if total > cap {
+                    break;
+                }
+            }
+            total
+        }
+        Value::Object(m) => {
+            let mut total = VALUE_BYTES;
+            for (k, i) in m {
+                total = total
+                    .saturating_add(k.len() as u64 + VALUE_BYTES)
+                    .saturating_add(size(i, cap));
+                if total > cap {
+                    break;
+                }
+            }
+            total
+        }
+        _ => 1,
+    }
+}
+
+/// What a template function can reach besides its arguments: the template set, and the
+/// budgets of the execution it runs in.
 pub struct Ctx<'a> {
     set: &'a Templates,
     depth: usize,
+    meter: &'a Meter,
 }
 
 impl Ctx<'_> {
@@ -25,12 +142,21 @@ impl Ctx<'_> {
         if !self.set.has(name) {
             return Err(Error::func(format!("no template \"{name}\" associated")));
         }
-        run(self.set, name, dot, self.depth + 1)
+        run(self.set, name, dot, self.depth + 1, self.meter)
     }
 
     /// Parses and runs `text` as a template of the set (Helm's `tpl`).
     pub fn tpl(&self, text: &str, dot: &Value) -> Result<String, Error> {
-        run_text(self.set, "tpl", text, dot, self.depth + 1)
+        run_text(self.set, "tpl", text, dot, self.depth + 1, self.meter)
+    }
+
+    /// Whether a function may build a value of `bytes` bytes: a function whose result can be
+    /// much larger than its arguments (`indent`, `replace`, a regular expression replacement)
+    /// asks before it builds it. `Err` is the budget error, located at the call.
+    pub fn check_size(&self, bytes: u64) -> Result<(), Error> {
+        self.meter
+            .value(bytes)
+            .map_err(|b| self.meter.error(b, "", usize::MAX))
     }
 }
 
@@ -40,6 +166,7 @@ pub(super) fn run<'a>(
     name: &str,
     dot: &'a Value,
     depth: usize,
+    meter: &'a Meter,
 ) -> Result<String, Error> {
     let Some(tree) = set.trees.get(name) else {
         return Err(Error::func(format!("template `{name}` not defined")));
@@ -61,6 +188,8 @@ pub(super) fn run<'a>(
         vars: vec![("$".to_string(), Cow::Borrowed(dot))],
         out: String::new(),
         depth,
+        meter,
+        at: usize::MAX,
     };
     let nodes = tree.nodes.clone();
     ex.walk(dot, &nodes)?;
@@ -74,10 +203,15 @@ pub(super) fn run_text(
     text: &str,
     dot: &Value,
     depth: usize,
+    meter: &Meter,
 ) -> Result<String, Error> {
+    // The set is copied (one entry per template) and the text parsed: both are work.
+    meter
+        .step(1 + set.trees.len() as u64 + text.len() as u64 / BYTES_PER_STEP)
+        .map_err(|b| meter.error(b, "", usize::MAX))?;
     let mut scratch = set.clone();
     scratch.add_file(name, text)?;
-    run(&scratch, name, dot, depth)
+    run(&scratch, name, dot, depth, meter)
 }
 
 struct Exec<'a> {
@@ -86,6 +220,9 @@ struct Exec<'a> {
     vars: Vec<(String, Cow<'a, Value>)>,
     out: String,
     depth: usize,
+    meter: &'a Meter,
+    /// The offset of the last action started (text has no position of its own).
+    at: usize,
 }
 
 impl<'a> Exec<'a> {
@@ -99,9 +236,40 @@ impl<'a> Exec<'a> {
         }
     }
 
-    /// Fills in where an error from a function or nested template happened, if unknown.
+    /// The error for a budget that ran out at `pos` of this template.
+    fn budget(&self, budget: Budget, pos: usize) -> Error {
+        self.meter.error(budget, self.file, pos)
+    }
+
+    /// Spends `n` steps at `pos`.
+    fn step(&self, n: u64, pos: usize) -> Result<(), Error> {
+        self.meter.step(n).map_err(|b| self.budget(b, pos))
+    }
+
+    /// Writes to the output, counting the bytes.
+    fn emit(&mut self, text: &str) -> Result<(), Error> {
+        self.out.push_str(text);
+        self.meter
+            .wrote(text.len())
+            .map_err(|b| self.budget(b, self.at))
+    }
+
+    /// Pays for a value copied out of the data or a variable, or built by a function.
+    fn paid(&self, v: Value, pos: usize) -> Result<Value, Error> {
+        let bytes = match &v {
+            Value::Null | Value::Bool(_) | Value::Number(_) => return Ok(v),
+            Value::String(s) => s.len() as u64,
+            other => size(other, self.meter.limits.output_bytes),
+        };
+        self.meter.value(bytes).map_err(|b| self.budget(b, pos))?;
+        Ok(v)
+    }
+
+    /// Fills in where an error from a function or nested template happened, if unknown (a
+    /// budget that ran out on the text of an included template is the include's).
     fn locate(&self, mut e: Error, pos: usize) -> Error {
-        if e.template.is_empty() {
+        let budget = matches!(e.cause, Cause::Budget(_));
+        if e.template.is_empty() || (budget && e.offset == usize::MAX) {
             e.template = self.file.to_string();
             e.offset = pos;
         }
@@ -110,12 +278,18 @@ impl<'a> Exec<'a> {
 
     fn walk(&mut self, dot: &Value, nodes: &[Node]) -> Result<(), Error> {
         for node in nodes {
+            self.at = match node {
+                Node::Text(_) => self.at,
+                Node::Action(p) | Node::If { pipe: p, .. } | Node::Range { pipe: p, .. } => p.pos,
+                Node::Template { pos, .. } => *pos,
+            };
+            self.step(1, self.at)?;
             match node {
-                Node::Text(t) => self.out.push_str(t),
+                Node::Text(t) => self.emit(t)?,
                 Node::Action(p) => {
                     let v = self.pipeline(dot, p)?;
                     if p.decl.is_empty() {
-                        self.out.push_str(&print(&v));
+                        self.emit(&print(&v))?;
                     }
                 }
                 Node::If {
@@ -146,16 +320,11 @@ impl<'a> Exec<'a> {
                     if !self.set.has(name) {
                         return Err(self.error(*pos, format!("no such template \"{name}\"")));
                     }
-                    let text = run(self.set, name, &data, self.depth + 1)
+                    let text = run(self.set, name, &data, self.depth + 1, self.meter)
                         .map_err(|e| self.locate(e, *pos))?;
-                    self.out.push_str(&text);
+                    self.at = *pos;
+                    self.emit(&text)?;
                 }
-            }
-            if self.out.len() > self.set.options.max_output {
-                return Err(self.error(
-                    usize::MAX,
-                    format!("output larger than {} bytes", self.set.options.max_output),
-                ));
             }
         }
         Ok(())
@@ -215,6 +384,7 @@ impl<'a> Exec<'a> {
             self.walk(dot, els)?;
         }
         for (k, v) in items {
+            self.step(1, pipe.pos)?;
             self.vars.truncate(mark);
             match pipe.decl.as_slice() {
                 [one] => self.vars.push((one.clone(), Cow::Owned(v.clone()))),
@@ -298,6 +468,7 @@ impl<'a> Exec<'a> {
         args: &[Arg],
         piped: Option<Value>,
     ) -> Result<Value, Error> {
+        self.step(1, pos)?;
         if name == "and" || name == "or" {
             // Go 1.18+: evaluation stops at the first argument that decides the result.
             let n = args.len() + usize::from(piped.is_some());
@@ -335,32 +506,41 @@ impl<'a> Exec<'a> {
         let ctx = Ctx {
             set: self.set,
             depth: self.depth,
+            meter: self.meter,
         };
-        f(&ctx, &vals).map_err(|e| {
+        let v = f(&ctx, &vals).map_err(|e| {
             let mut e = self.locate(e, pos);
-            if e.kind == ErrorKind::Exec && e.template == self.file && e.offset == pos {
+            let budget = matches!(e.cause, Cause::Budget(_));
+            if e.kind == ErrorKind::Exec && e.template == self.file && e.offset == pos && !budget {
                 e.message = format!("error calling {name}: {}", e.message);
             }
             e
-        })
+        })?;
+        self.paid(v, pos)
     }
 
+    /// An operand's value. Copies out of the data and variables are paid for: a loop that
+    /// doubles a list (`$l = list $l $l`) runs out of budget, not of memory.
     fn arg(&mut self, dot: &Value, a: &Arg) -> Result<Value, Error> {
-        match &a.op {
-            Operand::Dot => Ok(dot.clone()),
-            Operand::Lit(v) => Ok(v.clone()),
+        let copied = match &a.op {
+            Operand::Dot => dot.clone(),
+            Operand::Lit(v) => return Ok(v.clone()),
             // Why borrowed lookups: `.Values.x` used to clone all of `.` and then take `x`.
-            Operand::Field(chain) => self.fields(dot, chain, a.pos, "").cloned(),
+            Operand::Field(chain) => self.fields(dot, chain, a.pos, "")?.clone(),
             Operand::Var(name, chain) => {
                 let v = self.var(name, a.pos)?;
-                self.fields(v, chain, a.pos, name).cloned()
+                self.fields(v, chain, a.pos, name)?.clone()
             }
-            Operand::Func(name) => self.call(dot, name, a.pos, &[], None),
+            Operand::Func(name) => return self.call(dot, name, a.pos, &[], None),
             Operand::Sub(p, chain) => {
                 let v = self.pipeline(dot, p)?;
-                self.fields(&v, chain, a.pos, "").cloned()
+                if chain.is_empty() {
+                    return Ok(v);
+                }
+                self.fields(&v, chain, a.pos, "")?.clone()
             }
-        }
+        };
+        self.paid(copied, a.pos)
     }
 
     /// Follows `.a.b.c` from `v` by reference; a missing key is `null` (or an error with

@@ -209,27 +209,43 @@ fn to_json_f(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
     Ok(Value::String(to_json(&a[0])))
 }
 
-fn indent_text(n: i64, text: &str) -> String {
-    let pad = " ".repeat(n.clamp(0, 1024) as usize);
-    format!("{pad}{}", text.replace('\n', &format!("\n{pad}")))
+/// Indents every line of `text` by `n` spaces; the result, up to `n + 1` times the text, is
+/// paid for before it is built.
+fn indent_text(c: &Ctx<'_>, n: i64, text: &str) -> Result<String, Error> {
+    let n = n.clamp(0, 1024) as usize;
+    let lines = text.bytes().filter(|b| *b == b'\n').count() + 1;
+    c.check_size((text.len() as u64).saturating_add((n as u64).saturating_mul(lines as u64)))?;
+    let pad = " ".repeat(n);
+    Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
 }
 
-fn nindent(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
+fn nindent(c: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
     n_args("nindent", a, 2)?;
     Ok(Value::String(format!(
         "\n{}",
-        indent_text(int_of(&a[0]), &s(&a[1]))
+        indent_text(c, int_of(&a[0]), &s(&a[1]))?
     )))
 }
 
-fn indent(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
+fn indent(c: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
     n_args("indent", a, 2)?;
-    Ok(Value::String(indent_text(int_of(&a[0]), &s(&a[1]))))
+    Ok(Value::String(indent_text(c, int_of(&a[0]), &s(&a[1]))?))
 }
 
-fn replace(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
+fn replace(c: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
     n_args("replace", a, 3)?;
-    Ok(Value::String(s(&a[2]).replace(&s(&a[0]), &s(&a[1]))))
+    let (from, to, text) = (s(&a[0]), s(&a[1]), s(&a[2]));
+    // An empty `from` matches between every character: the result can be far larger than
+    // the text, so its size is paid for before it is built.
+    let matches = if from.is_empty() {
+        text.chars().count() + 1
+    } else {
+        text.matches(from.as_str()).count()
+    };
+    c.check_size(
+        (text.len() as u64).saturating_add((matches as u64).saturating_mul(to.len() as u64)),
+    )?;
+    Ok(Value::String(text.replace(&from, &to)))
 }
 
 fn trim(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
@@ -391,15 +407,30 @@ fn join(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
     Ok(Value::String(parts.join(&s(&a[0]))))
 }
 
-fn split_list(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
+fn split_list(c: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
     n_args("splitList", a, 2)?;
     let (sep, text) = (s(&a[0]), s(&a[1]));
+    c.check_size(list_size(&text, &sep))?;
     Ok(Value::Array(
         text.split(sep.as_str())
             .map(|p| Value::String(p.to_string()))
             .collect(),
     ))
 }
+
+/// What splitting `text` at `sep` builds, in bytes: the text, and each piece's own value
+/// (an empty separator splits between every character).
+pub(crate) fn list_size(text: &str, sep: &str) -> u64 {
+    let pieces = if sep.is_empty() {
+        text.chars().count() + 2
+    } else {
+        text.matches(sep).count() + 1
+    };
+    (text.len() as u64).saturating_add((pieces as u64).saturating_mul(PIECE_BYTES))
+}
+
+/// What one element of a built list costs besides its text (its value and allocation).
+pub(crate) const PIECE_BYTES: u64 = 32;
 
 fn first(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
     n_args("first", a, 1)?;

@@ -81,6 +81,42 @@ pub enum Cause {
     MissingKey(String),
     /// `index` or `slice` beyond the end of a list.
     IndexOutOfRange,
+    /// The execution ran out of one of its [`Limits`]: not the template's fault as Go would
+    /// see it, but more work than a linter does for one template.
+    Budget(Budget),
+}
+
+/// Which of an execution's [`Limits`] ran out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Budget {
+    /// [`Limits::steps`]: nodes walked, range iterations, function and template calls, and
+    /// one step per KiB of values copied or built.
+    Steps,
+    /// [`Limits::output_bytes`]: bytes written (by the template and every template it
+    /// includes), or one value larger than that.
+    OutputBytes,
+}
+
+/// The budgets of one execution ([`Templates::execute`] and everything it includes or runs
+/// with `tpl`): a hostile template cannot make it run or allocate without bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// Steps: each node walked, each `range` iteration, each function, `include`,
+    /// `template` or `tpl` call, and one per KiB of a value copied out of the data or
+    /// variables or built by a function.
+    pub steps: u64,
+    /// Bytes written to the outputs of the execution (nested templates included); a single
+    /// value built larger than this also stops it.
+    pub output_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            steps: 1_000_000,
+            output_bytes: 16 << 20,
+        }
+    }
 }
 
 impl Error {
@@ -177,8 +213,9 @@ pub enum MissingKey {
 pub struct Options {
     /// Missing map keys.
     pub missing_key: MissingKey,
-    /// Output larger than this many bytes stops execution (hostile templates).
-    pub max_output: usize,
+    /// The budgets of each execution (hostile templates); see [`Templates::execute_within`]
+    /// to give others per call.
+    pub limits: Limits,
     /// Nested `include`/`template`/`tpl` calls deeper than this stop execution.
     pub max_depth: usize,
 }
@@ -187,7 +224,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             missing_key: MissingKey::Default,
-            max_output: 16 << 20,
+            limits: Limits::default(),
             max_depth: 64,
         }
     }
@@ -272,9 +309,18 @@ impl Templates {
         self.trees.contains_key(name)
     }
 
-    /// Runs template `name` with `dot` as its data (and `$`).
+    /// Runs template `name` with `dot` as its data (and `$`), within the set's
+    /// [`Options::limits`].
     pub fn execute(&self, name: &str, dot: &Value) -> Result<String, Error> {
-        exec::run(self, name, dot, 0)
+        self.execute_within(name, dot, self.options.limits)
+    }
+
+    /// [`Templates::execute`] within other budgets (a set parsed once and cached may run
+    /// under the limits of the run at hand). Running out is an [`ErrorKind::Exec`] error
+    /// whose cause is [`Cause::Budget`], at the action that ran out where it is known.
+    pub fn execute_within(&self, name: &str, dot: &Value, limits: Limits) -> Result<String, Error> {
+        let meter = exec::Meter::new(limits);
+        exec::run(self, name, dot, 0, &meter)
     }
 }
 

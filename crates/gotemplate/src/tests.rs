@@ -320,3 +320,147 @@ fn never_panics_on_arbitrary_text() {
         let _ = render(t, dot.clone());
     }
 }
+
+/// Runs `files`' template `t` within `limits`; the budget that stopped it, and where.
+fn budget_hit(files: &[(&str, &str)], limits: Limits) -> Option<(Budget, String, usize)> {
+    let set = helm_set(files).unwrap_or_else(|e| panic!("{e}"));
+    match set.execute_within("t", &json!({"Values": {"n": 3}}), limits) {
+        Err(Error {
+            cause: Cause::Budget(b),
+            kind: ErrorKind::Exec,
+            template,
+            offset,
+            ..
+        }) => Some((b, template, offset)),
+        Err(e) => panic!("not a budget error: {e}"),
+        Ok(_) => None,
+    }
+}
+
+#[test]
+fn an_include_fan_out_runs_out_of_steps_at_the_include() {
+    // 40 defines, each including the previous twice and printing nothing: 2^40 calls.
+    let mut helpers = String::from("{{- define \"d0\" }}x{{ end }}\n");
+    for i in 1..=40 {
+        helpers.push_str(&format!(
+            "{{{{- define \"d{i}\" }}}}{{{{- $a := include \"d{}\" . }}}}{{{{- $b := include \"d{}\" . }}}}{{{{ end }}}}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    let started = std::time::Instant::now();
+    let hit = budget_hit(
+        &[
+            ("_helpers.tpl", &helpers),
+            ("t", "a: {{ include \"d40\" . }}"),
+        ],
+        Limits::default(),
+    );
+    let (budget, template, offset) = hit.unwrap_or_else(|| panic!("2^40 calls finished"));
+    assert_eq!(budget, Budget::Steps);
+    // The action that ran out: an `include` in the helpers.
+    assert_eq!(template, "_helpers.tpl");
+    let at = helpers
+        .get(offset..)
+        .unwrap_or_else(|| panic!("no place: {offset}"));
+    assert!(at.starts_with("include \"d"), "{at}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn nested_ranges_run_out_of_steps_and_output_doubling_out_of_bytes() {
+    let text = "{{ range $i := 100000 }}{{ range $j := 100000 }}{{ end }}{{ end }}";
+    let (budget, template, offset) =
+        budget_hit(&[("t", text)], Limits::default()).unwrap_or_else(|| panic!("10^10 ran"));
+    assert_eq!((budget, template.as_str()), (Budget::Steps, "t"));
+    assert!(text[offset..].starts_with("$j := 100000"), "{offset}");
+    // Each define prints the previous twice: 2^30 bytes written.
+    let mut helpers = String::from("{{- define \"d0\" }}x{{ end }}\n");
+    for i in 1..=30 {
+        helpers.push_str(&format!(
+            "{{{{- define \"d{i}\" }}}}{{{{ include \"d{}\" . }}}}{{{{ include \"d{}\" . }}}}{{{{ end }}}}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    let hit = budget_hit(
+        &[("_helpers.tpl", &helpers), ("t", "{{ include \"d30\" . }}")],
+        Limits {
+            steps: u64::MAX,
+            output_bytes: 1 << 20,
+        },
+    );
+    assert_eq!(hit.map(|h| h.0), Some(Budget::OutputBytes));
+}
+
+#[test]
+fn values_built_in_a_loop_are_paid_for() {
+    // A list that doubles on every iteration: 2^40 values if nothing stopped it.
+    let doubling =
+        "{{ $l := list 1 }}{{ range $i := 40 }}{{ $l = list $l $l }}{{ end }}{{ len $l }}";
+    let mib = Limits {
+        steps: 1_000_000,
+        output_bytes: 1 << 20,
+    };
+    let hit = budget_hit(&[("t", doubling)], mib);
+    assert_eq!(hit.map(|h| h.0), Some(Budget::OutputBytes));
+    // A string doubling through a variable.
+    let strings =
+        "{{ $s := \"xxxxxxxx\" }}{{ range $i := 60 }}{{ $s = printf \"%s%s\" $s $s }}{{ end }}";
+    assert_eq!(
+        budget_hit(&[("t", strings)], mib).map(|h| h.0),
+        Some(Budget::OutputBytes)
+    );
+    // Copying a large value over and over costs steps by its size.
+    let copies = "{{ $s := \"x\" }}{{ range $i := 14 }}{{ $s = printf \"%s%s\" $s $s }}{{ end }}{{ range $i := 10000 }}{{ $c := $s }}{{ end }}";
+    assert_eq!(
+        budget_hit(
+            &[("t", copies)],
+            Limits {
+                steps: 100_000,
+                output_bytes: 1 << 20
+            }
+        )
+        .map(|h| h.0),
+        Some(Budget::Steps)
+    );
+    // `indent` and `replace` pay for their result before building it.
+    let text = "{{ $s := \"\\n\\n\\n\\n\\n\\n\\n\\n\" }}{{ range $i := 10 }}{{ $s = printf \"%s%s\" $s $s }}{{ end }}{{ indent 1000 $s }}";
+    assert_eq!(
+        budget_hit(&[("t", text)], mib).map(|h| h.0),
+        Some(Budget::OutputBytes)
+    );
+    let text = "{{ $s := \"xxxxxxxx\" }}{{ range $i := 13 }}{{ $s = printf \"%s%s\" $s $s }}{{ end }}{{ replace \"\" \"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\" $s }}";
+    assert_eq!(
+        budget_hit(&[("t", text)], mib).map(|h| h.0),
+        Some(Budget::OutputBytes)
+    );
+}
+
+#[test]
+fn budgets_are_per_execution_and_ordinary_templates_fit() {
+    let small = Limits {
+        steps: 50,
+        output_bytes: 100,
+    };
+    // 10 iterations of a short body fit in 50 steps...
+    assert_eq!(
+        budget_hit(&[("t", "{{ range $i := 10 }}{{ $i }}{{ end }}")], small),
+        None
+    );
+    // ...40 do not, and 200 bytes of output do not fit in 100.
+    assert_eq!(
+        budget_hit(&[("t", "{{ range $i := 40 }}{{ $i }}{{ end }}")], small).map(|h| h.0),
+        Some(Budget::Steps)
+    );
+    assert_eq!(
+        budget_hit(&[("t", &"y".repeat(200))], small).map(|h| h.0),
+        Some(Budget::OutputBytes)
+    );
+    // Each execution starts afresh: the same set runs twice within the same budget.
+    let set = helm_set(&[("t", "{{ range $i := 10 }}{{ $i }}{{ end }}")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..3 {
+        assert!(set.execute_within("t", &json!({}), small).is_ok());
+    }
+}

@@ -145,6 +145,10 @@ pub(crate) static DERIVE_RULES: &[RuleId] = &[
     RuleId::GITOPS_BUDGET_EXCEEDED,
 ];
 
+/// Rules the policy host reports about the policies' evaluation itself (`policy`: a package
+/// that runs out of `limits.regoSeconds` or `limits.regoMemoryBytes`).
+pub(crate) static POLICY_HOST_RULES: &[RuleId] = &[RuleId::GITOPS_BUDGET_EXCEEDED];
+
 /// Rules the gate reports about suppressions themselves (`gitops-lint-gate`).
 pub(crate) static GATE_RULES: &[RuleId] = &[
     RuleId::SUPPRESS_MISSING_REASON,
@@ -170,6 +174,11 @@ pub fn registered() -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     out.extend(LOADER_RULES.iter().map(|r| (r.to_string(), "loader")));
     out.extend(DERIVE_RULES.iter().map(|r| (r.to_string(), "derive")));
+    out.extend(
+        POLICY_HOST_RULES
+            .iter()
+            .map(|r| (r.to_string(), "policy host")),
+    );
     out.extend(GATE_RULES.iter().map(|r| (r.to_string(), "gate")));
     for check in CHECKS {
         out.extend(check.rules.iter().map(|r| (r.to_string(), check.name)));

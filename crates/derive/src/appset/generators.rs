@@ -51,6 +51,45 @@ pub(crate) enum GenError {
         /// Where.
         path: Vec<PathSeg>,
     },
+    /// It ran out of a budget (`limits:`): the ApplicationSet is not expanded.
+    Budget {
+        /// What ran out, naming the budget key.
+        message: String,
+        /// The budget key (`limits.generatorProducts`).
+        key: &'static str,
+        /// The generator (or generator part) that ran out.
+        path: Vec<PathSeg>,
+    },
+}
+
+/// The budget key of [`GenError::Budget`] for parameter sets.
+pub(crate) const PRODUCTS_KEY: &str = "limits.generatorProducts";
+
+/// The error for a generator at `path` that would produce `count` parameter sets (`how`
+/// says how they multiply), more than `limits.generatorProducts`.
+fn too_many(ctx: &Ctx, count: u128, how: &str, path: &[PathSeg]) -> GenError {
+    GenError::Budget {
+        message: format!(
+            "this generator produces {}{how}, more than {} parameter sets (`limits.generatorProducts`)",
+            if count > u128::from(u64::MAX) {
+                "an astronomical number of parameter sets".to_string()
+            } else {
+                format!("{count} parameter sets")
+            },
+            ctx.config.limits.generator_products
+        ),
+        key: PRODUCTS_KEY,
+        path: path.to_vec(),
+    }
+}
+
+/// `Err` when `count` parameter sets are more than the budget allows.
+fn within(ctx: &Ctx, count: u128, how: &str, path: &[PathSeg]) -> Result<(), GenError> {
+    if count > u128::from(ctx.config.limits.generator_products) {
+        Err(too_many(ctx, count, how, path))
+    } else {
+        Ok(())
+    }
 }
 
 /// What every generator needs: the World, the config, the rendering mode, and the repository
@@ -166,6 +205,7 @@ pub(crate) fn values_into(
         };
         let mut issues = Vec::new();
         let r = render_str(s, &scope, ctx.mode, at, &mut issues);
+        budget_failure(ctx, &issues, at)?;
         // A value that fails to render fails the generator (`appendTemplatedValues`).
         if let Some(message) = failure(&issues) {
             return Err(GenError::Failed {
@@ -184,6 +224,36 @@ pub(crate) fn values_into(
     } else {
         for (k, v) in rendered {
             params.insert(format!("values.{k}"), v);
+        }
+    }
+    Ok(())
+}
+
+/// A goTemplate execution among the issues that ran out of a budget, as the generator's
+/// error at `at`.
+fn budget_failure(
+    ctx: &Ctx,
+    issues: &[super::render::Issue],
+    at: &[PathSeg],
+) -> Result<(), GenError> {
+    for i in issues {
+        if let super::render::Issue::Failed {
+            cause: super::gotmpl::Failure::Budget(b),
+            ..
+        } = i
+        {
+            let key = match b {
+                gitops_lint_gotemplate::Budget::Steps => "limits.templateSteps",
+                gitops_lint_gotemplate::Budget::OutputBytes => "limits.templateOutputBytes",
+            };
+            return Err(GenError::Budget {
+                message: format!(
+                    "rendering this generator's goTemplate ran {}",
+                    crate::template_budget(ctx.config, *b)
+                ),
+                key,
+                path: at.to_vec(),
+            });
         }
     }
     Ok(())
@@ -262,8 +332,10 @@ pub fn expand(
                 path: at.clone(),
             }),
         };
+        let sets = sets?;
+        within(ctx, out.len() as u128 + sets.len() as u128, "", at)?;
         at.pop();
-        out.extend(sets?);
+        out.extend(sets);
     }
     if let Some(selector) = g.get("selector") {
         // Transform matches the selector against the flattened parameters in both modes (a
@@ -287,13 +359,14 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
         GenError::Failed { message, path }
     };
     let k = |s: &str| PathSeg::Key(s.to_string());
-    for (i, element) in spec
-        .get("elements")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    let elements = spec.get("elements").and_then(Value::as_array);
+    within(
+        ctx,
+        elements.map_or(0, Vec::len) as u128,
+        " (one per element)",
+        at,
+    )?;
+    for (i, element) in elements.into_iter().flatten().enumerate() {
         let here = [k("elements"), PathSeg::Index(i)];
         let Value::Object(map) = element else {
             return Err(failed(format!("list element {i} is not an object"), &here));
@@ -335,6 +408,12 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
         let items = loaded.docs.first().map(|d| d.value.clone());
         match items {
             Some(Value::Array(items)) => {
+                within(
+                    ctx,
+                    out.len() as u128 + items.len() as u128,
+                    " (one per element)",
+                    at,
+                )?;
                 for (j, item) in items.into_iter().enumerate() {
                     if let Value::Object(map) = item {
                         out.push(ParamSet {
@@ -495,6 +574,16 @@ fn matrix(
         } else {
             Some(expand(ctx, &kids[1], at, depth + 1)?)
         };
+        // The product is bounded before it is built (Argo CD's `matrix.go` builds it whole).
+        let matrix_at = at[..at.len() - 2].to_vec();
+        if let Some(second) = &static_second {
+            within(
+                ctx,
+                first.len() as u128 * second.len() as u128,
+                &format!(" ({} × {})", first.len(), second.len()),
+                &matrix_at,
+            )?;
+        }
         let mut out = Vec::new();
         for a in &first {
             let second = match &static_second {
@@ -511,6 +600,7 @@ fn matrix(
                         &mut p,
                         &mut issues,
                     );
+                    budget_failure(ctx, &issues, at)?;
                     // InterpolateGenerator: a render error fails the matrix.
                     if let Some(message) = failure(&issues) {
                         return Err(GenError::Failed {
@@ -521,6 +611,12 @@ fn matrix(
                     expand(ctx, &child, at, depth + 1)?
                 }
             };
+            within(
+                ctx,
+                out.len() as u128 + second.len() as u128,
+                "",
+                &matrix_at,
+            )?;
             for b in &second {
                 out.push(ParamSet {
                     params: combine(ctx.mode.go, &a.params, &b.params).map_err(|message| {

@@ -5,7 +5,9 @@
 //! (`include`, `tpl`, `required`) are not there, as in Argo CD. Upstream: Argo CD
 //! `applicationset/utils/utils.go` (`init` builds the function table, `Replace` renders).
 
-use gitops_lint_gotemplate::{Cause, Ctx, ErrorKind, Funcs, MissingKey, Options, Templates};
+use gitops_lint_gotemplate::{
+    Cause, Ctx, ErrorKind, Funcs, Limits, MissingKey, Options, Templates,
+};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -34,6 +36,8 @@ pub(crate) enum Failure {
     IndexOutOfRange,
     /// A function Argo CD's table does not have (often fasttemplate syntax under goTemplate).
     UndefinedFunction,
+    /// Not Argo CD's failure: the execution ran out of one of its budgets (`limits:`).
+    Budget(gitops_lint_gotemplate::Budget),
     /// Anything else.
     Other,
 }
@@ -457,10 +461,15 @@ fn parsed(text: &str, missingkey_error: bool) -> Parsed {
     })
 }
 
-/// Renders `text` as a Go `text/template` with `data` as `.`.
-pub fn render(text: &str, data: &Value, missingkey_error: bool) -> Result<GoRendered, GoError> {
+/// Renders `text` as a Go `text/template` with `data` as `.`, each execution within `limits`.
+pub fn render(
+    text: &str,
+    data: &Value,
+    missingkey_error: bool,
+    limits: Limits,
+) -> Result<GoRendered, GoError> {
     // Run strict first, to learn which keys are missing; then as Argo CD would.
-    let strict = parsed(text, true).and_then(|t| t.execute("t", data));
+    let strict = parsed(text, true).and_then(|t| t.execute_within("t", data, limits));
     let fail = |e: gitops_lint_gotemplate::Error| match e.kind {
         ErrorKind::Unsupported(what) => {
             let function = what
@@ -485,6 +494,7 @@ pub fn render(text: &str, data: &Value, missingkey_error: bool) -> Result<GoRend
                 Cause::MissingKey(key) => Failure::MissingKey(key),
                 Cause::IndexOutOfRange => Failure::IndexOutOfRange,
                 Cause::Other => Failure::Other,
+                Cause::Budget(b) => Failure::Budget(b),
             },
             message: format!("failed to execute go template {text}: {}", e.message),
         },
@@ -494,14 +504,15 @@ pub fn render(text: &str, data: &Value, missingkey_error: bool) -> Result<GoRend
             text: out,
             missing: Vec::new(),
         }),
-        Err(e) if missingkey_error => Err(fail(e)),
+        // A budget that ran out would run out again: no second execution.
+        Err(e) if missingkey_error || matches!(e.cause, Cause::Budget(_)) => Err(fail(e)),
         Err(e) => {
             let missing = match e.cause {
                 Cause::MissingKey(key) if e.kind == ErrorKind::Exec => Some(key),
                 _ => None,
             };
             let out = parsed(text, false)
-                .and_then(|t| t.execute("t", data))
+                .and_then(|t| t.execute_within("t", data, limits))
                 .map_err(fail)?;
             // A missing key handled by `default` or `if` prints no `<no value>`: not a mistake.
             let missing = missing.filter(|_| out.contains("<no value>"));
@@ -523,7 +534,7 @@ mod tests {
 
     #[test]
     fn renders_what_applicationsets_use() {
-        let r = |t: &str| render(t, &data(), true).map(|r| r.text);
+        let r = |t: &str| render(t, &data(), true, Limits::default()).map(|r| r.text);
         assert_eq!(r("{{.path.basename}}"), Ok("a".into()));
         assert_eq!(r("{{index .path.segments 1}}-x"), Ok("a-x".into()));
         assert_eq!(r("{{.name | normalize}}"), Ok("my-app".into()));
@@ -535,7 +546,12 @@ mod tests {
             r("{{ .name | lower | replace \" \" \"-\" }}"),
             Ok("my-app".into())
         );
-        let soft = render("{{ .nope | default \"d\" }}", &data(), false);
+        let soft = render(
+            "{{ .nope | default \"d\" }}",
+            &data(),
+            false,
+            Limits::default(),
+        );
         assert!(soft.is_ok_and(|s| s.text == "d" && s.missing.is_empty()));
         // Go's missingkey=error fails on the field before `default` sees it.
         assert!(r("{{ .nope | default \"d\" }}").is_err());
@@ -546,7 +562,7 @@ mod tests {
         // Keys sorted (it goes through JSON), go-yaml v2 quoting: a string that reads back as
         // another type is double-quoted, other non-plain strings single-quoted.
         let data = serde_json::json!({"cfg": {"zeta": 1.0, "alpha": ["x"], "s": "yes", "q": "a: b", "e": ""}});
-        let out = render("{{ .cfg | toYaml }}", &data, true).map(|r| r.text);
+        let out = render("{{ .cfg | toYaml }}", &data, true, Limits::default()).map(|r| r.text);
         assert_eq!(
             out,
             Ok("alpha:\n- x\ne: \"\"\nq: 'a: b'\ns: \"yes\"\nzeta: 1".into())
@@ -555,38 +571,44 @@ mod tests {
 
     #[test]
     fn missing_keys_and_errors() {
-        let soft = render("{{.path.nope}}", &data(), false).unwrap_or_else(|_| panic!("renders"));
+        let soft = render("{{.path.nope}}", &data(), false, Limits::default())
+            .unwrap_or_else(|_| panic!("renders"));
         assert_eq!(soft.text, "<no value>");
         assert_eq!(soft.missing, vec!["path.nope".to_string()]);
-        match render("{{.path.nope}}", &data(), true) {
+        match render("{{.path.nope}}", &data(), true, Limits::default()) {
             Err(GoError::Failed { cause, .. }) => {
                 assert_eq!(cause, Failure::MissingKey("path.nope".into()))
             }
             _ => panic!("missingkey=error fails"),
         }
         assert!(matches!(
-            render("{{path.basename}}", &data(), false),
+            render("{{path.basename}}", &data(), false, Limits::default()),
             Err(GoError::Failed { .. }) | Err(GoError::NotUnderstood(_))
         ));
         assert!(matches!(
-            render("{{index .path.segments 5}}", &data(), false),
+            render(
+                "{{index .path.segments 5}}",
+                &data(),
+                false,
+                Limits::default()
+            ),
             Err(GoError::Failed { .. })
         ));
         // Helm's `include` is not an Argo CD function: a parse error, as in Argo CD.
         assert!(matches!(
-            render("{{ include \"x\" . }}", &data(), false),
+            render("{{ include \"x\" . }}", &data(), false, Limits::default()),
             Err(GoError::Failed { .. })
         ));
         // A sprig function the engine does not implement is not understood, never guessed.
         assert!(matches!(
-            render("{{ .name | sha256sum }}", &data(), false),
+            render("{{ .name | sha256sum }}", &data(), false, Limits::default()),
             Err(GoError::NotUnderstood(_))
         ));
     }
 
     #[test]
     fn dig_path_and_regex_functions() {
-        let r = |t: &str| render(t, &data(), true).map(|r| r.text);
+        let r = |t: &str| render(t, &data(), true, Limits::default()).map(|r| r.text);
         assert_eq!(
             r("{{ dig \"path\" \"basename\" \"none\" . }}"),
             Ok("a".into())

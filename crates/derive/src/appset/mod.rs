@@ -161,14 +161,16 @@ fn template_location(at: DocRef, path: &[PathSeg]) -> Location {
 }
 
 /// The ApplicationSet's rendering mode; `Err` is a `goTemplateOptions` entry Argo CD panics on.
-fn mode_of(spec: &Value) -> Result<Mode, (usize, String)> {
+fn mode_of(spec: &Value, config: &Config) -> Result<Mode, (usize, String)> {
     let go = spec.get("goTemplate").and_then(Value::as_bool) == Some(true);
     let mut missingkey_error = false;
+    let limits = crate::template_limits(config);
     // fasttemplate never reads the options (Replace applies them to Go templates only).
     if !go {
         return Ok(Mode {
             go,
             missingkey_error,
+            limits,
         });
     }
     for (i, opt) in spec
@@ -187,6 +189,7 @@ fn mode_of(spec: &Value) -> Result<Mode, (usize, String)> {
     Ok(Mode {
         go,
         missingkey_error,
+        limits,
     })
 }
 
@@ -238,7 +241,7 @@ fn expand_one(
     if let Some(g) = spec.get("generators") {
         git_specs::git_generators(g, vec![key("spec"), key("generators")], &mut gits);
     }
-    let mode = match mode_of(spec) {
+    let mode = match mode_of(spec, config) {
         Ok(m) => m,
         Err((i, opt)) => {
             findings.push(
@@ -268,6 +271,7 @@ fn expand_one(
         cluster_secrets,
     };
     let mut rendered: Vec<(Value, String)> = Vec::new();
+    let mut produced = 0u64;
     for (i, entry) in spec
         .get("generators")
         .and_then(Value::as_array)
@@ -320,6 +324,11 @@ fn expand_one(
                     findings.extend(reports.by_place.into_values());
                     return (Vec::new(), findings);
                 }
+                Err(GenError::Budget { message, key, path }) => {
+                    findings.push(budget_finding(at, set_name, message, key, path));
+                    findings.extend(reports.by_place.into_values());
+                    return (Vec::new(), findings);
+                }
                 Err(GenError::Failed { message, path }) => {
                     findings.push(
                     Finding::new(
@@ -333,6 +342,23 @@ fn expand_one(
                     return (Vec::new(), findings);
                 }
             };
+            // The generators of one ApplicationSet add up: their sum is bounded too.
+            produced = produced.saturating_add(sets.len() as u64);
+            if produced > config.limits.generator_products {
+                let message = format!(
+                    "with this generator, the generators of this ApplicationSet produce more than {} parameter sets (`limits.generatorProducts`)",
+                    config.limits.generator_products
+                );
+                findings.push(budget_finding(
+                    at,
+                    set_name,
+                    message,
+                    generators::PRODUCTS_KEY,
+                    path,
+                ));
+                findings.extend(reports.by_place.into_values());
+                return (Vec::new(), findings);
+            }
             // A generator-level template (`list.template`, `git.template`, ...) is merged with
             // spec.template, the generator's fields winning (`mergeGeneratorTemplate`).
             let own_template;
@@ -351,7 +377,9 @@ fn expand_one(
                 .map(|set| render_set(spec, template, holes.as_deref(), set, mode))
                 .collect();
             for (set, result) in sets.into_iter().zip(results) {
-                if let Some(app) = finish_set(at, &set, result, mode, set_namespace, &mut reports) {
+                if let Some(app) =
+                    finish_set(at, &set, result, mode, set_namespace, config, &mut reports)
+                {
                     rendered.push((app, set.element));
                 }
             }
@@ -372,6 +400,23 @@ fn expand_one(
         })
         .collect();
     (apps, findings)
+}
+
+/// The `gitops/budget-exceeded` finding for an ApplicationSet that is not expanded because a
+/// generator (or template) ran out of a budget, at `path`.
+fn budget_finding(
+    at: DocRef,
+    set_name: &str,
+    message: String,
+    key: &str,
+    path: Vec<PathSeg>,
+) -> Finding {
+    Finding::new(
+        RuleId::GITOPS_BUDGET_EXCEEDED,
+        format!("{message}; ApplicationSet `{set_name}` is not expanded, so the Applications it generates are not checked"),
+        Location::key(at.file, at.doc, path),
+    )
+    .with_help(crate::raise_help(key))
 }
 
 /// The generators of one `spec.generators` entry, one per generator type set in it (normally
@@ -539,8 +584,19 @@ fn render_set(
     let mut bad_patch = false;
     if let Some(Value::String(patch)) = spec.get("templatePatch") {
         let text = render::render_str(patch, &scope, mode, &[key("templatePatch")], &mut issues);
+        let stopped = issues.iter().any(|i| {
+            matches!(
+                i,
+                Issue::Failed {
+                    cause: Failure::Budget(_),
+                    ..
+                }
+            )
+        });
         let loaded = gitops_lint_syntax::yaml::load(&text);
-        if loaded.issues.iter().any(|i| i.rule == RuleId::YAML_SYNTAX) {
+        if stopped {
+            // Stopped by a budget: the text is not Argo CD's, there is nothing to judge.
+        } else if loaded.issues.iter().any(|i| i.rule == RuleId::YAML_SYNTAX) {
             bad_patch = true;
         } else if let Some(patch @ Value::Object(_)) = loaded.docs.first().map(|d| &d.value) {
             // Changes to spec.project are reverted by the controller.
@@ -565,6 +621,7 @@ fn finish_set(
     rendered: RenderedSet,
     mode: Mode,
     namespace: Option<&str>,
+    config: &Config,
     reports: &mut Reports,
 ) -> Option<Value> {
     if rendered.bad_patch {
@@ -582,7 +639,7 @@ fn finish_set(
     }
     let mut understood = true;
     for issue in rendered.issues {
-        understood &= report_issue(at, set, mode, issue, reports);
+        understood &= report_issue(at, set, mode, config, issue, reports);
     }
     understood.then(|| application(rendered.app, namespace))
 }
@@ -592,6 +649,7 @@ fn report_issue(
     at: DocRef,
     set: &params::ParamSet,
     mode: Mode,
+    config: &Config,
     issue: Issue,
     reports: &mut Reports,
 ) -> bool {
@@ -632,6 +690,29 @@ fn report_issue(
             true
         }
         Issue::Failed {
+            cause: Failure::Budget(budget),
+            path,
+            ..
+        } => {
+            reports.fatal = true;
+            let key = match budget {
+                gitops_lint_gotemplate::Budget::Steps => "limits.templateSteps",
+                gitops_lint_gotemplate::Budget::OutputBytes => "limits.templateOutputBytes",
+            };
+            let f = Finding::new(
+                RuleId::GITOPS_BUDGET_EXCEEDED,
+                format!(
+                    "rendering this goTemplate for {} ran {}; it was stopped, so the Applications of this ApplicationSet are not known and are not checked",
+                    set.element,
+                    crate::template_budget(config, budget)
+                ),
+                template_location(at, &path),
+            )
+            .with_help(crate::raise_help(key));
+            reports.add(path, "", f);
+            true
+        }
+        Issue::Failed {
             message,
             cause,
             path,
@@ -641,7 +722,7 @@ fn report_issue(
             let rule = match cause {
                 Failure::IndexOutOfRange => INDEX_OUT_OF_RANGE,
                 Failure::MissingKey(_) | Failure::UndefinedFunction => PARAM_UNKNOWN,
-                Failure::Other => GENERATOR_ERROR,
+                Failure::Other | Failure::Budget(_) => GENERATOR_ERROR,
             };
             let hint = if cause == Failure::UndefinedFunction {
                 "; this is fasttemplate syntax, and goTemplate needs `{{.path.basename}}`-style references"

@@ -15,6 +15,9 @@ pub(crate) struct Mode {
     pub go: bool,
     /// `goTemplateOptions: ["missingkey=error"]`.
     pub missingkey_error: bool,
+    /// The budgets of each goTemplate execution (`limits.templateSteps`,
+    /// `limits.templateOutputBytes`).
+    pub limits: gitops_lint_gotemplate::Limits,
 }
 
 /// Something one string of the template did not render cleanly.
@@ -96,7 +99,7 @@ pub(crate) fn render_str(
         }
         return r.text;
     }
-    match gotmpl::render(text, scope.data(), mode.missingkey_error) {
+    match gotmpl::render(text, scope.data(), mode.missingkey_error, mode.limits) {
         Ok(r) => {
             for tag in r.missing {
                 issues.push(Issue::Unknown {

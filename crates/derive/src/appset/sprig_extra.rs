@@ -102,6 +102,21 @@ fn compile(name: &str, pattern: &str) -> Result<regex::Regex, gitops_lint_gotemp
     })
 }
 
+/// What one element of a built list costs besides its text (its value and allocation).
+const PIECE_BYTES: u64 = 32;
+
+/// Pays, before building it, for a result of the text plus `per_match` bytes per match of
+/// `re` in it: a replacement or a split can be far larger than its arguments.
+fn pay_per_match(
+    c: &Ctx<'_>,
+    re: &regex::Regex,
+    s: &str,
+    per_match: u64,
+) -> Result<(), gitops_lint_gotemplate::Error> {
+    let matches = re.find_iter(s).count() as u64;
+    c.check_size((s.len() as u64).saturating_add(matches.saturating_mul(per_match)))
+}
+
 /// `regexMatch regex s`.
 pub(crate) fn regex_match(_: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexMatch", a, 2)?;
@@ -122,11 +137,12 @@ pub(crate) fn regex_find(_: &Ctx<'_>, a: &[Value]) -> Res {
 }
 
 /// `regexFindAll regex s n`: up to n matches (all when n < 0).
-pub(crate) fn regex_find_all(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_find_all(c: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexFindAll", a, 3)?;
     let s = text(&a[1]);
     let n = a[2].as_f64().unwrap_or(-1.0);
     let re = compile("regexFindAll", &text(&a[0]))?;
+    pay_per_match(c, &re, &s, PIECE_BYTES)?;
     let all = re
         .find_iter(&s)
         .map(|m| Value::String(m.as_str().to_string()));
@@ -139,30 +155,36 @@ pub(crate) fn regex_find_all(_: &Ctx<'_>, a: &[Value]) -> Res {
 }
 
 /// `regexReplaceAll regex s repl`: `$1`/`${name}` expand as in Go's `ReplaceAllString`.
-pub(crate) fn regex_replace_all(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_replace_all(c: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexReplaceAll", a, 3)?;
-    let out = compile("regexReplaceAll", &text(&a[0]))?
-        .replace_all(&text(&a[1]), text(&a[2]).as_str())
-        .into_owned();
+    let re = compile("regexReplaceAll", &text(&a[0]))?;
+    let (s, repl) = (text(&a[1]), text(&a[2]));
+    // Each `$` of the replacement may expand to a whole match.
+    let dollars = repl.bytes().filter(|b| *b == b'$').count() as u64;
+    let per_match = (repl.len() as u64).saturating_add(dollars.saturating_mul(s.len() as u64));
+    pay_per_match(c, &re, &s, per_match)?;
+    let out = re.replace_all(&s, repl.as_str()).into_owned();
     Ok(Value::String(out))
 }
 
 /// `regexReplaceAllLiteral regex s repl`: no `$` expansion.
-pub(crate) fn regex_replace_all_literal(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_replace_all_literal(c: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexReplaceAllLiteral", a, 3)?;
     let repl = text(&a[2]);
-    let out = compile("regexReplaceAllLiteral", &text(&a[0]))?
-        .replace_all(&text(&a[1]), regex::NoExpand(&repl))
-        .into_owned();
+    let re = compile("regexReplaceAllLiteral", &text(&a[0]))?;
+    let s = text(&a[1]);
+    pay_per_match(c, &re, &s, repl.len() as u64)?;
+    let out = re.replace_all(&s, regex::NoExpand(&repl)).into_owned();
     Ok(Value::String(out))
 }
 
 /// `regexSplit regex s n`: Go's `Regexp.Split` (n < 0: all parts).
-pub(crate) fn regex_split(_: &Ctx<'_>, a: &[Value]) -> Res {
+pub(crate) fn regex_split(c: &Ctx<'_>, a: &[Value]) -> Res {
     want("regexSplit", a, 3)?;
     let s = text(&a[1]);
     let n = a[2].as_f64().unwrap_or(-1.0);
     let re = compile("regexSplit", &text(&a[0]))?;
+    pay_per_match(c, &re, &s, PIECE_BYTES)?;
     let parts: Vec<Value> = if n == 0.0 {
         Vec::new()
     } else if n < 0.0 {

@@ -54,8 +54,9 @@ fn chart_object(doc: &Value) -> Value {
     Value::Object(m)
 }
 
-/// Every chart in the World, in repository and path order.
-pub fn find(world: &World) -> Vec<Chart> {
+/// Every chart in the World, in repository and path order; each template execution is bounded
+/// by `limits`.
+pub fn find(world: &World, limits: gitops_lint_gotemplate::Limits) -> Vec<Chart> {
     let mut charts = Vec::new();
     for file in &world.files {
         let Some(dir) = file.rel_path.strip_suffix("Chart.yaml") else {
@@ -91,7 +92,8 @@ pub fn find(world: &World) -> Vec<Chart> {
             values = Value::Object(Map::new());
         }
         gitops_lint_gotemplate::format::floats(&mut values);
-        let (templates, files) = load_templates(world, repo, &format!("{prefix}templates/"));
+        let (templates, files) =
+            load_templates(world, repo, &format!("{prefix}templates/"), limits);
         charts.push(Chart {
             dir,
             meta: chart_object(&doc.value),
@@ -110,10 +112,15 @@ fn load_templates(
     world: &World,
     repo: usize,
     prefix: &str,
+    limits: gitops_lint_gotemplate::Limits,
 ) -> (Result<Templates, Error>, Vec<TemplateFile>) {
     let mut funcs = Funcs::builtins();
     helm_funcs::register(&mut funcs);
-    let mut set = Templates::new(funcs, Options::default());
+    let options = Options {
+        limits,
+        ..Options::default()
+    };
+    let mut set = Templates::new(funcs, options);
     let mut files = Vec::new();
     let Some(r) = world.repos.get(repo) else {
         return (Ok(set), files);

@@ -14,7 +14,7 @@ use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{PathSeg, Span};
 use gitops_lint_core::RuleId;
-use gitops_lint_gotemplate::{format::floats, Error, ErrorKind};
+use gitops_lint_gotemplate::{format::floats, Budget, Cause, Error, ErrorKind};
 use gitops_lint_model::accounts::{
     account_of, AccountSource, AccountUse, ServiceAccount, ROLE_ARN_ANNOTATION,
 };
@@ -74,7 +74,7 @@ pub fn service_accounts(world: &World, config: &Config) -> Rendered {
             ..Rendered::default()
         };
     }
-    let charts = chart::find(world);
+    let charts = chart::find(world, crate::template_limits(config));
     // Why parallel: each release renders on its own (10,000 at scale); the results are then
     // taken in release order, so the accounts and findings come out as a serial loop's would.
     let rendered: Vec<_> = releases
@@ -86,6 +86,7 @@ pub fn service_accounts(world: &World, config: &Config) -> Rendered {
         ..Rendered::default()
     };
     let mut reported = BTreeSet::new();
+    let mut budgets = BTreeSet::new();
     for (r, rendered) in releases.iter().zip(rendered) {
         let Some((chart, result)) = rendered else {
             continue;
@@ -97,6 +98,15 @@ pub fn service_accounts(world: &World, config: &Config) -> Rendered {
                 out.terraform.extend(terraform);
             }
             Err(e) => {
+                if let Cause::Budget(budget) = e.cause {
+                    // One finding per chart and budget: releases with other values may run
+                    // out at another action of the same chart.
+                    if budgets.insert((chart.dir.clone(), budget)) {
+                        out.findings
+                            .push(budget_exceeded(world, config, chart, r, &e, budget));
+                    }
+                    continue;
+                }
                 // One finding per place in the chart: every release hits the same construct.
                 if reported.insert((
                     chart.dir.clone(),
@@ -474,14 +484,15 @@ fn by_convention(releases: &[Release], pattern: &str) -> Vec<ServiceAccount> {
     out
 }
 
-/// The info finding for a chart that cannot be rendered for a release.
-fn not_understood(world: &World, chart: &Chart, r: &Release, e: &Error) -> Finding {
+/// Where a template error happened: the action (up to its `}}`), else the template file, else
+/// the release.
+fn error_location(world: &World, chart: &Chart, r: &Release, e: &Error) -> Location {
     let file = chart
         .files
         .iter()
         .find(|f| f.name == e.template)
         .and_then(|f| f.file);
-    let primary = match file {
+    match file {
         Some(id) if e.offset != usize::MAX && e.offset <= world.file(id).text.len() => {
             let text = &world.file(id).text;
             let end = text
@@ -496,7 +507,44 @@ fn not_understood(world: &World, chart: &Chart, r: &Release, e: &Error) -> Findi
         }
         Some(id) => Location::File(id),
         None => Location::value(r.file, r.doc, r.name_path.clone()),
+    }
+}
+
+/// The `gitops/budget-exceeded` finding for a chart whose rendering ran out of a template
+/// budget for a release: reported at the action that ran out, the release related.
+fn budget_exceeded(
+    world: &World,
+    config: &Config,
+    chart: &Chart,
+    r: &Release,
+    e: &Error,
+    budget: Budget,
+) -> Finding {
+    let key = match budget {
+        Budget::Steps => "limits.templateSteps",
+        Budget::OutputBytes => "limits.templateOutputBytes",
     };
+    Finding::new(
+        RuleId::GITOPS_BUDGET_EXCEEDED,
+        format!(
+            "rendering chart `{}` for release `{}`, template `{}` ran {}; it was stopped, so the ServiceAccounts of the release are not known and the IRSA checks skip it",
+            chart.name,
+            r.name,
+            e.template,
+            crate::template_budget(config, budget)
+        ),
+        error_location(world, chart, r, e),
+    )
+    .with_related(
+        Location::value(r.file, r.doc, r.name_path.clone()),
+        format!("release `{}` installs chart `{}`", r.name, chart.name),
+    )
+    .with_help(crate::raise_help(key))
+}
+
+/// The info finding for a chart that cannot be rendered for a release.
+fn not_understood(world: &World, chart: &Chart, r: &Release, e: &Error) -> Finding {
+    let primary = error_location(world, chart, r, e);
     let what = match &e.kind {
         ErrorKind::Unsupported(c) => format!("uses {c}, which gitops-lint does not evaluate"),
         ErrorKind::Parse => format!("does not parse as a Go template ({})", e.message),

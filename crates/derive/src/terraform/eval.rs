@@ -4,7 +4,9 @@
 //! it cannot know is [`Value::Unknown`].
 
 use super::functions;
+use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::FileId;
+use gitops_lint_core::RuleId;
 use gitops_lint_matchers::paths::normalize;
 use gitops_lint_model::infra::value::{number_to_string, Value};
 use gitops_lint_model::World;
@@ -41,14 +43,15 @@ impl<'w> FileIndex<'w> {
 /// A module's `locals`, evaluated on first use (locals may refer to each other in any order).
 #[derive(Default)]
 pub struct Locals<'a> {
-    exprs: HashMap<&'a str, &'a Expression>,
+    /// Each local's expression and the file it is written in.
+    exprs: HashMap<&'a str, (FileId, &'a Expression)>,
     cache: RefCell<HashMap<String, Value>>,
     busy: RefCell<HashSet<String>>,
 }
 
 impl<'a> Locals<'a> {
-    /// Locals from their expressions.
-    pub fn new(exprs: HashMap<&'a str, &'a Expression>) -> Self {
+    /// Locals from their expressions (and the files they are written in).
+    pub fn new(exprs: HashMap<&'a str, (FileId, &'a Expression)>) -> Self {
         Locals {
             exprs,
             ..Locals::default()
@@ -91,19 +94,128 @@ pub struct Scope<'a> {
     pub each: Option<(Value, Value)>,
     /// `count.index` inside a `count` block.
     pub count_index: Option<f64>,
-    /// Size units this instance may still build (see [`Scope::charge`]).
-    pub budget: &'a Cell<usize>,
+    /// The budgets of the configuration this instance belongs to (see [`Scope::charge`]).
+    pub budget: &'a Budget,
+    /// The file the expressions being evaluated are written in (where a budget that runs
+    /// out is reported).
+    pub file: FileId,
+    /// How many instances of this module the configuration creates: the product of the
+    /// `count` / `for_each` of every module call above it (1 for a root module).
+    pub multiplicity: u64,
 }
 
-/// Size units one module instance may build: far above any real configuration, far below what
-/// a hostile one (`local.b = [local.a, local.a]`, repeated) would need to exhaust memory.
-pub(crate) const INSTANCE_BUDGET: usize = 10_000_000;
+/// The budgets of one Terraform configuration (a root module, or a tf-controller resource,
+/// with every module it instantiates), as they are spent, and the `gitops/budget-exceeded`
+/// findings of those that ran out (one per place).
+pub struct Budget {
+    /// `limits.terraformValues`.
+    values: u64,
+    /// `limits.terraformInstances`.
+    instances: u64,
+    /// Value elements (values, string bytes) the configuration may still build.
+    left: Cell<u64>,
+    /// Where the values ran out: from there on, everything of the configuration is unknown.
+    exhausted: RefCell<Option<Location>>,
+    /// Whether they did (read on every evaluation step).
+    spent: Cell<bool>,
+    findings: RefCell<Vec<Finding>>,
+    reported: RefCell<HashSet<Location>>,
+}
 
-/// The size of a value (values, plus string bytes), counted up to `cap`.
-fn weight(v: &Value, cap: usize) -> usize {
-    let mut total = 1;
+impl Budget {
+    /// A fresh budget from the config's `limits:`.
+    pub fn new(limits: &gitops_lint_config::Limits) -> Budget {
+        Budget {
+            values: limits.terraform_values,
+            instances: limits.terraform_instances,
+            left: Cell::new(limits.terraform_values),
+            exhausted: RefCell::new(None),
+            spent: Cell::new(false),
+            findings: RefCell::new(Vec::new()),
+            reported: RefCell::new(HashSet::new()),
+        }
+    }
+
+    /// Where the values ran out, if they did.
+    pub fn exhausted(&self) -> Option<Location> {
+        self.exhausted.borrow().clone()
+    }
+
+    /// The findings of the budgets that ran out.
+    pub fn take_findings(&self) -> Vec<Finding> {
+        std::mem::take(&mut *self.findings.borrow_mut())
+    }
+
+    fn report(&self, at: Location, message: String, key: &str) {
+        if !self.reported.borrow_mut().insert(at.clone()) {
+            return;
+        }
+        self.findings.borrow_mut().push(
+            Finding::new(RuleId::GITOPS_BUDGET_EXCEEDED, message, at)
+                .with_help(crate::raise_help(key)),
+        );
+    }
+
+    /// Pays `n` value elements; `false` once the values ran out (reported at `at`, the first
+    /// time).
+    fn pay(&self, n: u64, at: impl FnOnce() -> Location) -> bool {
+        if self.spent.get() {
+            return false;
+        }
+        let left = self.left.get();
+        if n <= left {
+            self.left.set(left - n);
+            return true;
+        }
+        self.left.set(0);
+        self.spent.set(true);
+        let at = at();
+        *self.exhausted.borrow_mut() = Some(at.clone());
+        self.report(
+            at,
+            format!(
+                "evaluating this, the Terraform configuration builds more than {} values (`limits.terraformValues`: list and map elements, strings by 16 bytes); it and everything the configuration evaluates after it is treated as unknown, and the checks that need it are skipped",
+                self.values
+            ),
+            "limits.terraformValues",
+        );
+        false
+    }
+
+    /// Whether `n` instances of a block, in a module created `multiplicity` times, fit in
+    /// `limits.terraformInstances`; if not, reported at `at` (the `count` / `for_each`).
+    pub(crate) fn instances(&self, n: u64, multiplicity: u64, at: &Location) -> bool {
+        let total = u128::from(n) * u128::from(multiplicity);
+        if total <= u128::from(self.instances) {
+            return true;
+        }
+        let how = if multiplicity > 1 {
+            format!("{n} instances in each of the {multiplicity} instances of its module")
+        } else {
+            format!("{n} instances")
+        };
+        self.report(
+            at.clone(),
+            format!(
+                "this creates {how}, more than {} (`limits.terraformInstances`); its instances are treated as unknown, and the checks that need them are skipped",
+                self.instances
+            ),
+            "limits.terraformInstances",
+        );
+        false
+    }
+}
+
+/// Bytes of string (or map key) that count as one value element: a string that doubles
+/// (`"${local.s}${local.s}"`) runs out of budget long before it runs out of memory, while the
+/// names and ARNs of a real configuration cost a few elements each.
+const BYTES_PER_VALUE: u64 = 16;
+
+/// The size of a value in value elements (see [`BYTES_PER_VALUE`]), counted up to `cap`.
+fn weight(v: &Value, cap: u64) -> u64 {
+    let mut total: u64 = 1;
     match v {
-        Value::String(s) => total += s.len(),
+        Value::String(s) => total += s.len() as u64 / BYTES_PER_VALUE,
         Value::List(items) => {
             for i in items {
                 total += weight(i, cap);
@@ -114,7 +226,7 @@ fn weight(v: &Value, cap: usize) -> usize {
         }
         Value::Map(m) => {
             for (k, i) in m {
-                total += k.len() + weight(i, cap);
+                total += k.len() as u64 / BYTES_PER_VALUE + weight(i, cap);
                 if total > cap {
                     break;
                 }
@@ -125,21 +237,58 @@ fn weight(v: &Value, cap: usize) -> usize {
     total
 }
 
+/// Whether evaluating `expr` pays for the value it builds itself (so a container of it pays
+/// only for its slot, not again for its content).
+fn pays_itself(expr: &Expression) -> bool {
+    match expr {
+        Expression::Parenthesis(p) => pays_itself(p.inner()),
+        Expression::Array(_)
+        | Expression::Object(_)
+        | Expression::StringTemplate(_)
+        | Expression::HeredocTemplate(_)
+        | Expression::FuncCall(_)
+        | Expression::ForExpr(_) => true,
+        _ => false,
+    }
+}
+
 /// Deepest nesting followed; deeper expressions are unknown (no stack overflow on any input).
 const MAX_DEPTH: usize = 64;
 
 impl<'a> Scope<'a> {
-    /// Pays for a value built by the configuration; unknown once the budget is spent.
-    fn charge(&self, v: Value) -> Value {
-        let left = self.budget.get();
-        let w = weight(&v, left);
-        if w > left {
-            self.budget.set(0);
-            Value::Unknown
-        } else {
-            self.budget.set(left - w);
+    /// Pays for a value `expr` built (less what was paid for it in advance); unknown once the
+    /// budget is spent.
+    fn charge(&self, expr: &Expression, v: Value, prepaid: u64) -> Value {
+        let left = self.budget.left.get();
+        let w = weight(&v, left.saturating_add(prepaid)).saturating_sub(prepaid);
+        if self.pay(w, expr) {
             v
+        } else {
+            Value::Unknown
         }
+    }
+
+    /// What an element of a list or map literal costs: its slot when `expr` paid for the
+    /// value it built, else the whole value (a copy of a local or variable is work too: a
+    /// local that doubles another, `[local.a, local.a]`, pays for both copies).
+    fn element_cost(&self, expr: &Expression, v: &Value) -> u64 {
+        if pays_itself(expr) {
+            1
+        } else {
+            weight(v, self.budget.left.get())
+        }
+    }
+
+    /// Pays `n` value elements for `expr` before it builds them; `false` once the values ran
+    /// out (reported at `expr`).
+    pub(crate) fn pay(&self, n: u64, expr: &Expression) -> bool {
+        self.budget
+            .pay(n, || super::modules::location_of(self.file, expr))
+    }
+
+    /// Whether the values of the configuration ran out (everything is unknown from there).
+    pub(crate) fn spent(&self) -> bool {
+        self.budget.spent.get()
     }
 
     /// The same module scope inside one `for_each` / `count` instance.
@@ -158,7 +307,16 @@ impl<'a> Scope<'a> {
             each,
             count_index,
             budget: self.budget,
+            file: self.file,
+            multiplicity: self.multiplicity,
         }
+    }
+
+    /// The same scope for the expressions of another file of the module.
+    pub(crate) fn in_file(&self, file: FileId) -> Self {
+        let mut scope = self.with_instance(self.each.clone(), self.count_index);
+        scope.file = file;
+        scope
     }
 
     /// Evaluates an expression.
@@ -170,13 +328,14 @@ impl<'a> Scope<'a> {
         if let Some(v) = self.locals.cache.borrow().get(name) {
             return v.clone();
         }
-        let Some(expr) = self.locals.exprs.get(name).copied() else {
+        let Some((file, expr)) = self.locals.exprs.get(name).copied() else {
             return Value::Unknown;
         };
         if !self.locals.busy.borrow_mut().insert(name.to_string()) {
             return Value::Unknown; // a cycle: Terraform refuses it; we just do not know
         }
-        let plain = self.with_instance(None, None);
+        let mut plain = self.with_instance(None, None);
+        plain.file = file;
         let value = plain.eval_in(expr, None, depth + 1);
         self.locals.busy.borrow_mut().remove(name);
         self.locals
@@ -227,7 +386,7 @@ impl<'a> Scope<'a> {
     }
 
     fn eval_in(&self, expr: &Expression, bound: Option<&Bound>, depth: usize) -> Value {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || self.spent() {
             return Value::Unknown;
         }
         let d = depth + 1;
@@ -236,11 +395,22 @@ impl<'a> Scope<'a> {
             Expression::Bool(b) => Value::Bool(*b.value()),
             Expression::Number(n) => n.value().as_f64().map_or(Value::Unknown, Value::Number),
             Expression::String(s) => Value::String(s.value().to_string()),
-            Expression::Array(items) => self.charge(Value::List(
-                items.iter().map(|e| self.eval_in(e, bound, d)).collect(),
-            )),
+            Expression::Array(items) => {
+                let values: Vec<Value> = items.iter().map(|e| self.eval_in(e, bound, d)).collect();
+                let cost = 1 + items
+                    .iter()
+                    .zip(&values)
+                    .map(|(e, v)| self.element_cost(e, v))
+                    .fold(0u64, u64::saturating_add);
+                if self.pay(cost, expr) {
+                    Value::List(values)
+                } else {
+                    Value::Unknown
+                }
+            }
             Expression::Object(obj) => {
                 let mut map = BTreeMap::new();
+                let mut cost = 1u64;
                 for (k, v) in obj.iter() {
                     let key = match k {
                         hcl::edit::expr::ObjectKey::Ident(id) => id.value().as_str().to_string(),
@@ -251,17 +421,25 @@ impl<'a> Scope<'a> {
                             }
                         }
                     };
-                    map.insert(key, self.eval_in(v.expr(), bound, d));
+                    let value = self.eval_in(v.expr(), bound, d);
+                    cost = cost
+                        .saturating_add(key.len() as u64 / BYTES_PER_VALUE)
+                        .saturating_add(self.element_cost(v.expr(), &value));
+                    map.insert(key, value);
                 }
-                self.charge(Value::Map(map))
+                if self.pay(cost, expr) {
+                    Value::Map(map)
+                } else {
+                    Value::Unknown
+                }
             }
             Expression::StringTemplate(t) => {
-                let v = self.template(t, bound, d);
-                self.charge(v)
+                let v = self.template(expr, t, bound, d);
+                self.charge(expr, v, 0)
             }
             Expression::HeredocTemplate(h) => {
-                let v = self.template(&h.template, bound, d);
-                self.charge(v)
+                let v = self.template(expr, &h.template, bound, d);
+                self.charge(expr, v, 0)
             }
             Expression::Parenthesis(p) => self.eval_in(p.inner(), bound, d),
             Expression::Variable(v) => {
@@ -305,8 +483,12 @@ impl<'a> Scope<'a> {
                         _ => return Value::Unknown,
                     }
                 }
-                let v = functions::call(self, name, args);
-                self.charge(v)
+                let v = functions::call(self, expr, name, args);
+                if name == "range" {
+                    v // paid for before it was built
+                } else {
+                    self.charge(expr, v, 0)
+                }
             }
             Expression::Traversal(t) => self.traversal(&t.expr, &t.operators, bound, d),
             Expression::UnaryOp(op) => {
@@ -324,14 +506,46 @@ impl<'a> Scope<'a> {
                 binary(*op.operator.value(), lhs, rhs)
             }
             Expression::ForExpr(f) => {
-                let v = self.for_expr(f, bound, d);
-                self.charge(v)
+                let (v, prepaid) = self.for_expr(expr, f, bound, d);
+                if pays_itself(&f.value_expr) {
+                    // Each element paid where it was built, its slot in advance.
+                    v
+                } else {
+                    self.charge(expr, v, prepaid)
+                }
             }
         }
     }
 
-    fn for_expr(&self, f: &hcl::edit::expr::ForExpr, bound: Option<&Bound>, d: usize) -> Value {
+    /// A `for` expression, and the elements paid for in advance: one per item iterated,
+    /// before any is evaluated (nested `for`s over large collections run out of budget
+    /// instead of running for hours).
+    fn for_expr(
+        &self,
+        expr: &Expression,
+        f: &hcl::edit::expr::ForExpr,
+        bound: Option<&Bound>,
+        d: usize,
+    ) -> (Value, u64) {
         let collection = self.eval_in(&f.intro.collection_expr, bound, d);
+        let n = match &collection {
+            Value::List(items) => items.len(),
+            Value::Map(map) => map.len(),
+            _ => return (Value::Unknown, 0),
+        } as u64;
+        if !self.pay(n, expr) {
+            return (Value::Unknown, 0);
+        }
+        (self.for_items(f, collection, bound, d), n)
+    }
+
+    fn for_items(
+        &self,
+        f: &hcl::edit::expr::ForExpr,
+        collection: Value,
+        bound: Option<&Bound>,
+        d: usize,
+    ) -> Value {
         let pairs: Vec<(Value, Value)> = match collection {
             Value::List(items) => items
                 .into_iter()
@@ -350,6 +564,9 @@ impl<'a> Scope<'a> {
         let mut map: BTreeMap<String, Value> = BTreeMap::new();
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (k, v) in pairs {
+            if self.spent() {
+                return Value::Unknown;
+            }
             let vb = Bound {
                 name: value_name,
                 value: v,
@@ -515,9 +732,12 @@ impl<'a> Scope<'a> {
         Ok(value)
     }
 
-    fn template(&self, t: &Template, bound: Option<&Bound>, d: usize) -> Value {
+    fn template(&self, expr: &Expression, t: &Template, bound: Option<&Bound>, d: usize) -> Value {
         let mut out = String::new();
         for element in t.iter() {
+            if self.spent() {
+                return Value::Unknown;
+            }
             match element {
                 Element::Literal(s) => out.push_str(s.value()),
                 Element::Interpolation(i) => match self.eval_in(&i.expr, bound, d).to_str() {
@@ -527,13 +747,15 @@ impl<'a> Scope<'a> {
                 Element::Directive(dir) => match dir.as_ref() {
                     Directive::If(iff) => {
                         match self.eval_in(&iff.if_expr.cond_expr, bound, d).to_bool() {
-                            Some(true) => match self.template(&iff.if_expr.template, bound, d) {
-                                Value::String(s) => out.push_str(&s),
-                                _ => return Value::Unknown,
-                            },
+                            Some(true) => {
+                                match self.template(expr, &iff.if_expr.template, bound, d) {
+                                    Value::String(s) => out.push_str(&s),
+                                    _ => return Value::Unknown,
+                                }
+                            }
                             Some(false) => {
                                 if let Some(e) = &iff.else_expr {
-                                    match self.template(&e.template, bound, d) {
+                                    match self.template(expr, &e.template, bound, d) {
                                         Value::String(s) => out.push_str(&s),
                                         _ => return Value::Unknown,
                                     }
@@ -556,7 +778,14 @@ impl<'a> Scope<'a> {
                                 }
                                 _ => return Value::Unknown,
                             };
+                        // Each iteration writes at least its text: paid before they run.
+                        if !self.pay(items.len() as u64, expr) {
+                            return Value::Unknown;
+                        }
                         for (k, v) in items {
+                            if self.spent() {
+                                return Value::Unknown;
+                            }
                             let vb = Bound {
                                 name: fe.value_var.value().as_str(),
                                 value: v,
@@ -574,7 +803,7 @@ impl<'a> Scope<'a> {
                                 }
                                 None => &vb,
                             };
-                            match self.template(&fe.template, Some(inner), d) {
+                            match self.template(expr, &fe.template, Some(inner), d) {
                                 Value::String(s) => out.push_str(&s),
                                 _ => return Value::Unknown,
                             }
@@ -690,7 +919,8 @@ mod tests {
         .into_iter()
         .collect();
         let base = body.get_attribute("base").map(|a| &a.value);
-        let locals = Locals::new(base.into_iter().map(|e| ("base", e)).collect());
+        let locals = Locals::new(base.into_iter().map(|e| ("base", (FileId(0), e))).collect());
+        let budget = Budget::new(&gitops_lint_config::Limits::default());
         let scope = Scope {
             files: &files,
             repo: 0,
@@ -700,7 +930,9 @@ mod tests {
             locals: &locals,
             each: None,
             count_index: None,
-            budget: &Cell::new(INSTANCE_BUDGET),
+            budget: &budget,
+            file: FileId(0),
+            multiplicity: 1,
         };
         body.get_attribute("x")
             .map_or(Value::Unknown, |a| scope.eval(&a.value))

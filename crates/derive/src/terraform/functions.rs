@@ -4,6 +4,7 @@
 
 use super::eval::Scope;
 use gitops_lint_model::infra::value::Value;
+use hcl::edit::expr::Expression;
 use std::collections::BTreeMap;
 
 fn all_known(args: &[Value]) -> bool {
@@ -14,12 +15,45 @@ fn string_arg(args: &[Value], i: usize) -> Option<String> {
     args.get(i).and_then(Value::to_str)
 }
 
-/// Calls `name` with evaluated arguments.
-pub fn call(scope: &Scope, name: &str, args: Vec<Value>) -> Value {
-    call_known(scope, name, args).unwrap_or(Value::Unknown)
+/// Calls `name` (written as `expr`) with evaluated arguments.
+pub fn call(scope: &Scope, expr: &Expression, name: &str, args: Vec<Value>) -> Value {
+    call_known(scope, expr, name, args).unwrap_or(Value::Unknown)
 }
 
-fn call_known(scope: &Scope, name: &str, args: Vec<Value>) -> Option<Value> {
+/// Terraform's `range(max)`, `range(start, limit)`, `range(start, limit, step)` (go-cty
+/// `function/stdlib/sequence.go`, `RangeFunc`): more than 1024 numbers is an error there, so
+/// unknown here. The numbers are paid for before the list is built.
+fn range(scope: &Scope, expr: &Expression, args: &[Value]) -> Option<Value> {
+    let n: Vec<f64> = args.iter().map(Value::to_number).collect::<Option<_>>()?;
+    let (start, end, step) = match n.as_slice() {
+        [end] => (0.0, *end, if *end < 0.0 { -1.0 } else { 1.0 }),
+        [start, end] => (*start, *end, if end < start { -1.0 } else { 1.0 }),
+        [start, end, step] => (*start, *end, *step),
+        _ => return None,
+    };
+    if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
+        return None;
+    }
+    // RangeFunc refuses an end on the wrong side of the start.
+    if (step < 0.0 && end > start) || (step > 0.0 && end < start) {
+        return None;
+    }
+    let count = ((end - start) / step).ceil().max(0.0);
+    if count > 1024.0 {
+        return None;
+    }
+    // The list and its numbers (the caller does not charge `range` again).
+    if !scope.pay(count as u64 + 1, expr) {
+        return None;
+    }
+    Some(Value::List(
+        (0..count as usize)
+            .map(|i| Value::Number(start + step * i as f64))
+            .collect(),
+    ))
+}
+
+fn call_known(scope: &Scope, expr: &Expression, name: &str, args: Vec<Value>) -> Option<Value> {
     // `try` and `coalesce` may succeed with some arguments unknown, so they come first.
     match name {
         "try" => {
@@ -50,6 +84,7 @@ fn call_known(scope: &Scope, name: &str, args: Vec<Value>) -> Option<Value> {
     }
     let s = |i| string_arg(&args, i);
     Some(match name {
+        "range" => return range(scope, expr, &args),
         "file" => Value::String(scope.read_file(&s(0)?)?.to_string()),
         "jsondecode" => Value::from_json(&serde_json::from_str(&s(0)?).ok()?),
         "jsonencode" => Value::String(args.first()?.to_json()?.to_string()),
@@ -93,6 +128,18 @@ fn call_known(scope: &Scope, name: &str, args: Vec<Value>) -> Option<Value> {
             let (a, from, to) = (s(0)?, s(1)?, s(2)?);
             if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
                 return None; // a regular expression: not evaluated
+            }
+            // The result can be far larger than the text (an empty `from` matches between
+            // every character): paid for before it is built.
+            let matches = if from.is_empty() {
+                a.chars().count() + 1
+            } else {
+                a.matches(from.as_str()).count()
+            };
+            let size =
+                (a.len() as u64).saturating_add((matches as u64).saturating_mul(to.len() as u64));
+            if !scope.pay(size / 16, expr) {
+                return None;
             }
             Value::String(a.replace(&from, &to))
         }

@@ -19,16 +19,24 @@ pub mod modules;
 mod tenants;
 mod types;
 
+use gitops_lint_core::finding::Finding;
 use gitops_lint_model::infra::Infra;
 use gitops_lint_model::World;
 
 /// Evaluates every Terraform root module and tf-controller `Terraform` resource of the World,
-/// and those a chart renders for its releases (`rendered`).
-pub fn evaluate(world: &World, rendered: &[crate::helm::RenderedResource]) -> Infra {
+/// and those a chart renders for its releases (`rendered`), each configuration within the
+/// budgets of `limits` (`terraformInstances`, `terraformValues`). Returns the model and the
+/// `gitops/budget-exceeded` findings of the configurations that ran out (whose model is then
+/// incomplete: what lies beyond is unknown, never guessed).
+pub fn evaluate(
+    world: &World,
+    rendered: &[crate::helm::RenderedResource],
+    limits: &gitops_lint_config::Limits,
+) -> (Infra, Vec<Finding>) {
     let mut infra = Infra {
         tenants: tenants::from_tenants_json(world),
         ..Infra::default()
     };
-    modules::evaluate(world, rendered, &mut infra);
-    infra
+    let findings = modules::evaluate(world, rendered, &mut infra, limits);
+    (infra, findings)
 }

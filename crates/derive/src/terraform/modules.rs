@@ -2,11 +2,11 @@
 //! `Terraform` resources instantiated, `module` blocks expanded over `count` / `for_each` with
 //! their arguments passed into the called local module, recursively.
 
-use super::eval::{FileIndex, Locals, Scope, INSTANCE_BUDGET};
+use super::eval::{Budget, FileIndex, Locals, Scope};
 use super::irsa;
 use super::types;
 use crate::helm::RenderedResource;
-use gitops_lint_core::finding::Location;
+use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{FileId, FileKind, PathSeg, Span};
 use gitops_lint_matchers::paths::normalize;
 use gitops_lint_model::infra::value::Value;
@@ -15,7 +15,6 @@ use gitops_lint_model::World;
 use hcl::edit::expr::{Expression, TraversalOperator};
 use hcl::edit::structure::{Block, Body};
 use serde_json::Value as Json;
-use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One module: the parsed `.tf` files of one directory.
@@ -40,9 +39,6 @@ const META_ARGS: &[&str] = &[
 
 /// Deepest module nesting followed.
 const MAX_NESTING: usize = 8;
-
-/// Largest `count` expanded; a larger one is treated as unknown.
-const MAX_COUNT: f64 = 100_000.0;
 
 /// Most module instances followed (a hostile nesting of `for_each` cannot explode).
 const MAX_INSTANCES: usize = 200_000;
@@ -130,23 +126,37 @@ impl Expansion {
     }
 }
 
-/// Expands a block's `count` / `for_each` in a scope.
+/// Expands a block's `count` / `for_each` in a scope. More instances than
+/// `limits.terraformInstances` allows (this module's own multiplicity multiplied in) are
+/// reported at the attribute and not expanded: unknown, as if known only at apply.
 pub fn expand(scope: &Scope, block: &Block, file: FileId, text: &str) -> Expansion {
+    let unknown = |attr: &hcl::edit::structure::Attribute| {
+        Expansion::Unknown(
+            location_of(file, &attr.value),
+            text_of(text, &attr.value).to_string(),
+        )
+    };
+    let fits = |n: u64, attr: &hcl::edit::structure::Attribute| {
+        scope
+            .budget
+            .instances(n, scope.multiplicity, &location_of(file, attr))
+    };
     if let Some(attr) = block.body.get_attribute("count") {
         return match scope.eval(&attr.value).to_number() {
-            Some(n) if (0.0..=MAX_COUNT).contains(&n) => Expansion::Many(
+            // Checked before anything is built (a `1e12` is refused here, not allocated).
+            Some(n) if n >= 0.0 && n.is_finite() && !fits(n as u64, attr) => unknown(attr),
+            Some(n) if n >= 0.0 && n.is_finite() => Expansion::Many(
                 (0..n as usize)
                     .map(|i| (format!("[{i}]"), None, Some(i as f64)))
                     .collect(),
             ),
-            _ => Expansion::Unknown(
-                location_of(file, &attr.value),
-                text_of(text, &attr.value).to_string(),
-            ),
+            _ => unknown(attr),
         };
     }
     if let Some(attr) = block.body.get_attribute("for_each") {
         let pairs: Option<Vec<(String, Value)>> = match scope.eval(&attr.value) {
+            Value::Map(m) if !fits(m.len() as u64, attr) => None,
+            Value::List(items) if !fits(items.len() as u64, attr) => None,
             Value::Map(m) => Some(m.into_iter().collect()),
             Value::List(items) => items
                 .into_iter()
@@ -309,6 +319,7 @@ fn tfvars(
     world: &World,
     files: &FileIndex,
     m: &ModuleSrc,
+    budget: &Budget,
 ) -> (HashMap<String, Value>, HashMap<String, Origin>) {
     let mut vars = HashMap::new();
     let mut origins = HashMap::new();
@@ -371,7 +382,7 @@ fn tfvars(
             };
             let no_vars = HashMap::new();
             let no_locals = Locals::default();
-            let budget = Cell::new(INSTANCE_BUDGET);
+            let file_id = files.find(m.repo, rel);
             let scope = Scope {
                 files,
                 repo: m.repo,
@@ -381,9 +392,13 @@ fn tfvars(
                 locals: &no_locals,
                 each: None,
                 count_index: None,
-                budget: &budget,
+                budget,
+                // A `.tfvars` file is not in the World: its module's first file stands in.
+                file: file_id
+                    .or_else(|| m.files.first().map(|(f, _)| *f))
+                    .unwrap_or(FileId(0)),
+                multiplicity: 1,
             };
-            let file_id = files.find(m.repo, rel);
             body.attributes()
                 .map(|a| {
                     let location =
@@ -413,8 +428,26 @@ fn tfvars(
 }
 
 /// Evaluates every root module and tf-controller resource (written, or `rendered` from a
-/// chart) into `infra`.
-pub fn evaluate(world: &World, rendered: &[RenderedResource], infra: &mut Infra) {
+/// chart) into `infra`, each configuration within the budgets of `limits`. Returns the
+/// `gitops/budget-exceeded` findings of those that ran out.
+pub fn evaluate(
+    world: &World,
+    rendered: &[RenderedResource],
+    infra: &mut Infra,
+    limits: &gitops_lint_config::Limits,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    // One configuration's budget: its findings taken, and where its values ran out makes the
+    // model incomplete (a role the rest would have created must not be reported missing).
+    let mut settle = |infra: &mut Infra, budget: Budget| {
+        if let Some(at) = budget.exhausted() {
+            infra.incomplete.push((
+                at,
+                "the evaluation ran out of `limits.terraformValues`".to_string(),
+            ));
+        }
+        findings.extend(budget.take_findings());
+    };
     let modules = load_modules(world);
     let resources = terraform_resources(world, rendered);
     for r in &resources {
@@ -431,7 +464,7 @@ pub fn evaluate(world: &World, rendered: &[RenderedResource], infra: &mut Infra)
         }
     }
     if modules.is_empty() {
-        return;
+        return findings;
     }
     infra.has_terraform = true;
     let mut referenced: HashSet<(usize, String)> = HashSet::new();
@@ -481,7 +514,8 @@ pub fn evaluate(world: &World, rendered: &[RenderedResource], infra: &mut Infra)
         } else {
             m.dir.clone()
         };
-        let (vars, origins) = tfvars(world, &files, m);
+        let budget = Budget::new(limits);
+        let (vars, origins) = tfvars(world, &files, m, &budget);
         ev.instance(
             infra,
             m,
@@ -493,8 +527,11 @@ pub fn evaluate(world: &World, rendered: &[RenderedResource], infra: &mut Infra)
                 location,
                 root_dir: &m.dir,
                 depth: 0,
+                budget: &budget,
+                multiplicity: 1,
             },
         );
+        settle(infra, budget);
     }
     if roots == 0 && resources.is_empty() {
         // Every module is called by another (a cycle) or is a library: nothing was evaluated,
@@ -531,6 +568,7 @@ pub fn evaluate(world: &World, rendered: &[RenderedResource], infra: &mut Infra)
             );
             vars.insert(name, value);
         }
+        let budget = Budget::new(limits);
         ev.instance(
             infra,
             m,
@@ -542,9 +580,13 @@ pub fn evaluate(world: &World, rendered: &[RenderedResource], infra: &mut Infra)
                 location: r.location,
                 root_dir: &m.dir,
                 depth: 0,
+                budget: &budget,
+                multiplicity: 1,
             },
         );
+        settle(infra, budget);
     }
+    findings
 }
 
 /// How a module is called: its inputs and where they come from.
@@ -563,6 +605,11 @@ pub(crate) struct Call<'r> {
     pub root_dir: &'r str,
     /// Nesting depth.
     pub depth: usize,
+    /// The budgets of the configuration.
+    pub budget: &'r Budget,
+    /// How many instances of this module the configuration creates (see
+    /// [`Scope::multiplicity`]).
+    pub multiplicity: u64,
 }
 
 /// Shared, read-only evaluation context.
@@ -606,11 +653,12 @@ impl Evaluator<'_> {
             location,
             root_dir,
             depth,
+            budget,
+            multiplicity,
         } = call;
         let empty_vars = HashMap::new();
         let no_locals = Locals::default();
-        let budget = Cell::new(INSTANCE_BUDGET);
-        let constants = Scope {
+        let module_scope = Scope {
             files: self.files,
             repo: m.repo,
             module_dir: &m.dir,
@@ -619,10 +667,13 @@ impl Evaluator<'_> {
             locals: &no_locals,
             each: None,
             count_index: None,
-            budget: &budget,
+            budget,
+            file: m.files.first().map_or(FileId(0), |(f, _)| *f),
+            multiplicity,
         };
         let mut local_exprs = HashMap::new();
         for (file, body) in &m.files {
+            let constants = module_scope.in_file(*file);
             for block in body.get_blocks("variable") {
                 let Some(name) = label(block, 0) else {
                     continue;
@@ -648,7 +699,7 @@ impl Evaluator<'_> {
             }
             for block in body.get_blocks("locals") {
                 for attr in block.body.attributes() {
-                    local_exprs.insert(attr.key.value().as_str(), &attr.value);
+                    local_exprs.insert(attr.key.value().as_str(), (*file, &attr.value));
                 }
             }
         }
@@ -677,14 +728,15 @@ impl Evaluator<'_> {
             location,
         });
         let locals = Locals::new(local_exprs);
-        let scope = Scope {
+        let instance_scope = Scope {
             vars: &vars,
             locals: &locals,
-            ..constants
+            ..module_scope
         };
         let mut role_names: HashMap<String, Vec<Option<String>>> = HashMap::new();
         for (file, body) in &m.files {
             let text = &self.world.file(*file).text;
+            let scope = instance_scope.in_file(*file);
             for block in body.blocks() {
                 match (
                     block.ident.value().as_str(),
@@ -749,6 +801,7 @@ impl Evaluator<'_> {
         }
         for (file, body) in &m.files {
             let text = &self.world.file(*file).text;
+            let scope = instance_scope.in_file(*file);
             for block in body.blocks() {
                 if block.ident.value().as_str() == "resource"
                     && label(block, 0) == Some("aws_eks_pod_identity_association")
@@ -812,6 +865,7 @@ impl Evaluator<'_> {
             let role = irsa::module_role(&probe_ctx, source, self);
             infra.skipped.push(skipped(ctx, role.name));
         }
+        let count_of_instances = instances.len() as u64;
         for (suffix, each, count) in instances {
             let scope = ctx.scope.with_instance(each.clone(), count);
             let inner = BlockCtx {
@@ -889,6 +943,8 @@ impl Evaluator<'_> {
                     location: location_of(ctx.file, &block.ident),
                     root_dir,
                     depth: depth + 1,
+                    budget: ctx.scope.budget,
+                    multiplicity: ctx.scope.multiplicity.saturating_mul(count_of_instances),
                 },
             );
         }

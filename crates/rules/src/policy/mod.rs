@@ -15,13 +15,20 @@
 //! fields, so a policy builds a finding with `object.union(t.at, {"rule": ..., "msg": ...})`.
 //!
 //! Policies are compiled once; every package is evaluated on its own clone of the engine (the
-//! input is shared, not copied), in parallel, under a time limit.
+//! input is shared, not copied), in parallel, under a time limit (`limits.regoSeconds`). A
+//! package with a user's file (`--policy DIR`, which a pull request may write) is evaluated in
+//! a child process ([`sandbox`]) whose address space is bounded (`limits.regoMemoryBytes`),
+//! so that no policy can exhaust the runner's memory. A budget that runs out is a
+//! `gitops/budget-exceeded` finding at the package's `package` line ([`BudgetHit`]); the other
+//! packages' findings are still reported.
 
 mod contract;
 pub mod input;
+pub mod sandbox;
 
 use gitops_lint_core::finding::{Finding, Level, Location};
 use gitops_lint_core::source::{FileId, PathSeg, Span};
+use gitops_lint_core::source::{FileKind, SourceFile};
 use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 use rayon::prelude::*;
@@ -34,8 +41,71 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How long one package may run before it is stopped.
-pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(20);
+/// The budgets of policy evaluation, per package.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyLimits {
+    /// How long one package may run before it is stopped (`limits.regoSeconds`).
+    pub time: Duration,
+    /// What a `--policy` package may allocate beyond what its evaluator held when the
+    /// evaluation started (`limits.regoMemoryBytes`).
+    pub memory_bytes: u64,
+}
+
+impl PolicyLimits {
+    /// The budgets the config's `limits:` set.
+    pub fn from_config(limits: &gitops_lint_config::Limits) -> PolicyLimits {
+        PolicyLimits {
+            time: Duration::from_secs(limits.rego_seconds),
+            memory_bytes: limits.rego_memory_bytes,
+        }
+    }
+}
+
+impl Default for PolicyLimits {
+    fn default() -> Self {
+        PolicyLimits::from_config(&gitops_lint_config::Limits::default())
+    }
+}
+
+/// Which budget a package ran out of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegoBudget {
+    /// `limits.regoSeconds`.
+    Time,
+    /// `limits.regoMemoryBytes`.
+    Memory,
+}
+
+/// A package that ran out of a budget: reported at its `package` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BudgetHit {
+    /// The policy file, as loaded (a path, or `(embedded) policies/x.rego`).
+    pub policy: String,
+    /// Its text (the file may be outside the linted repositories).
+    pub text: String,
+    /// The package (`data.acme.x`).
+    pub package: String,
+    /// Which budget.
+    pub budget: RegoBudget,
+}
+
+/// What evaluating the policies gave: findings, and the packages stopped by a budget.
+#[derive(Debug, Default)]
+pub struct Evaluated {
+    /// The packages' findings.
+    pub findings: Vec<Finding>,
+    /// The packages that ran out of a budget (their findings are not known).
+    pub budget_hits: Vec<BudgetHit>,
+}
+
+/// How one package's evaluation ended, short of its findings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// A budget ran out.
+    Budget(RegoBudget),
+    /// The policy failed at run time (regorus' message).
+    Failed(String),
+}
 
 /// A policy that cannot be used: the run stops with exit code 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +126,12 @@ impl fmt::Display for PolicyError {
 #[derive(Clone)]
 pub struct PolicySet {
     engine: Engine,
+    /// The budgets of each package.
+    limits: PolicyLimits,
+    /// The `--policy` directories (a child process compiles the same policies).
+    user_dirs: Vec<PathBuf>,
+    /// The text of every policy file, by its name.
+    texts: HashMap<String, String>,
     /// Package name (`data.gitops_lint.tier`) -> the files that declare it.
     packages: Vec<(String, Vec<String>)>,
     /// The `"rule"` literals of every loaded policy.
@@ -159,7 +235,7 @@ pub(crate) fn rule_literals(text: &str) -> impl Iterator<Item = &str> {
 
 impl PolicySet {
     /// Compiles the embedded policies plus every `*.rego` (not `*_test.rego`) in `user_dirs`.
-    pub fn load(user_dirs: &[PathBuf], time_limit: Duration) -> Result<PolicySet, PolicyError> {
+    pub fn load(user_dirs: &[PathBuf], limits: PolicyLimits) -> Result<PolicySet, PolicyError> {
         let mut sources: Vec<(String, String)> = crate::POLICIES
             .iter()
             .filter(|(p, _)| !p.ends_with("_test.rego"))
@@ -168,19 +244,22 @@ impl PolicySet {
         for dir in user_dirs {
             sources.extend(read_policy_dir(dir)?);
         }
-        PolicySet::from_sources(sources, time_limit)
+        let mut set = PolicySet::from_sources(sources, limits)?;
+        set.user_dirs = user_dirs.to_vec();
+        Ok(set)
     }
 
     /// Compiles policies given as (name, text) pairs.
     pub(crate) fn from_sources(
         sources: Vec<(String, String)>,
-        time_limit: Duration,
+        limits: PolicyLimits,
     ) -> Result<PolicySet, PolicyError> {
         let mut engine = Engine::new();
         engine.set_execution_timer_config(ExecutionTimerConfig {
-            limit: time_limit,
+            limit: limits.time,
             check_interval: NonZeroU32::MIN.saturating_add(99),
         });
+        let mut texts = HashMap::new();
         let mut packages: HashMap<String, Vec<String>> = HashMap::new();
         let mut rule_ids = BTreeSet::new();
         let mut reads = InputReads::default();
@@ -196,6 +275,7 @@ impl PolicySet {
                 }
                 rule_ids.insert(id.to_string());
             }
+            texts.insert(name.clone(), text.clone());
             let package = engine
                 .add_policy(name.clone(), text)
                 .map_err(|e| PolicyError {
@@ -208,6 +288,9 @@ impl PolicySet {
         packages.sort();
         Ok(PolicySet {
             engine,
+            limits,
+            user_dirs: Vec::new(),
+            texts,
             packages,
             rule_ids,
             reads,
@@ -224,64 +307,212 @@ impl PolicySet {
         &self.reads
     }
 
-    /// Evaluates every package against the World and returns their findings.
-    pub fn evaluate(&self, input: Value, world: &World) -> Result<Vec<Finding>, PolicyError> {
-        self.evaluate_input(regorus::Value::from(input), world)
+    /// Evaluates every package against the World and returns their findings (and the
+    /// packages stopped by a budget), every package in this process.
+    pub fn evaluate(&self, input: Value, world: &World) -> Result<Evaluated, PolicyError> {
+        self.evaluate_input(regorus::Value::from(input), world, None)
     }
 
     /// [`PolicySet::evaluate`] with the input already in the engine's values
-    /// ([`input::build`]).
+    /// ([`input::build`]). With `sandbox` (an executable that runs [`sandbox::child_main`]
+    /// for [`sandbox::SANDBOX_ARG`], the `gitops-lint` binary itself), each package with a
+    /// `--policy` file is evaluated in a child process bounded in memory; the embedded ones
+    /// stay in this process.
     pub fn evaluate_input(
         &self,
         input: regorus::Value,
         world: &World,
-    ) -> Result<Vec<Finding>, PolicyError> {
-        let mut engine = self.engine.clone();
-        engine.set_input(input);
+        sandbox: Option<&Path>,
+    ) -> Result<Evaluated, PolicyError> {
         let by_display: HashMap<&str, FileId> = world
             .files
             .iter()
             .map(|f| (f.display.as_str(), f.id))
             .collect();
-        let results: Vec<Result<Vec<Finding>, PolicyError>> = self
-            .packages
-            .par_iter()
-            .map(|(package, files)| {
-                let mut engine = engine.clone();
-                let mut out = Vec::new();
-                for (set, level) in [("deny", Level::Error), ("warn", Level::Warning)] {
-                    let query = format!("{package}.{set}");
-                    let results = engine.eval_query(query, false).map_err(|e| PolicyError {
+        // The input as JSON, for child processes: built once, only if one is needed.
+        let json = std::sync::OnceLock::new();
+        let input_json = || -> Result<&String, PolicyError> {
+            match json.get_or_init(|| serde_json::to_string(&input).map_err(|e| e.to_string())) {
+                Ok(text) => Ok(text),
+                Err(e) => Err(PolicyError {
+                    policy: "(input)".into(),
+                    message: format!("the policy input is not JSON: {e}"),
+                }),
+            }
+        };
+        let mut engine = self.engine.clone();
+        engine.set_input(input.clone());
+        let results: Vec<Result<PackageResult, PolicyError>> =
+            self.packages
+                .par_iter()
+                .map(|(package, files)| {
+                    let user = files.iter().any(|f| !f.starts_with(EMBEDDED));
+                    let outcome = match sandbox {
+                        Some(exe) if user => sandbox::run_package(
+                            exe,
+                            &self.user_dirs,
+                            package,
+                            self.limits,
+                            input_json()?,
+                        ),
+                        _ => eval_package(&mut engine.clone(), package),
+                    };
+                    let failed = |message: String| PolicyError {
                         policy: files.join(", "),
-                        message: e.to_string(),
-                    })?;
-                    for result in results.result {
-                        for expr in result.expressions {
-                            let value =
-                                serde_json::to_value(&expr.value).map_err(|e| PolicyError {
-                                    policy: files.join(", "),
-                                    message: format!("`{set}` is not JSON: {e}"),
-                                })?;
-                            for item in value.as_array().into_iter().flatten() {
-                                out.push(to_finding(item, level, &by_display, world).map_err(
-                                    |m| PolicyError {
-                                        policy: files.join(", "),
-                                        message: format!("a `{set}` finding {m}: {item}"),
-                                    },
+                        message,
+                    };
+                    match outcome {
+                        Ok(items) => {
+                            let mut out = Vec::new();
+                            for (set, item) in items {
+                                let level = if set == "deny" {
+                                    Level::Error
+                                } else {
+                                    Level::Warning
+                                };
+                                out.push(to_finding(&item, level, &by_display, world).map_err(
+                                    |m| failed(format!("a `{set}` finding {m}: {item}")),
                                 )?);
                             }
+                            Ok(PackageResult::Findings(out))
                         }
+                        Err(Stop::Budget(budget)) => {
+                            let policy = files.first().cloned().unwrap_or_default();
+                            Ok(PackageResult::Budget(BudgetHit {
+                                text: self.texts.get(&policy).cloned().unwrap_or_default(),
+                                policy,
+                                package: package.clone(),
+                                budget,
+                            }))
+                        }
+                        Err(Stop::Failed(message)) => Err(failed(message)),
                     }
-                }
-                Ok(out)
-            })
-            .collect();
-        let mut findings = Vec::new();
+                })
+                .collect();
+        let mut out = Evaluated::default();
         for r in results {
-            findings.extend(r?);
+            match r? {
+                PackageResult::Findings(f) => out.findings.extend(f),
+                PackageResult::Budget(hit) => out.budget_hits.push(hit),
+            }
         }
-        Ok(findings)
+        Ok(out)
     }
+}
+
+/// One package's result.
+enum PackageResult {
+    Findings(Vec<Finding>),
+    Budget(BudgetHit),
+}
+
+/// Evaluates one package's `deny` and `warn` sets: each item with the set it is in.
+pub(crate) fn eval_package(
+    engine: &mut Engine,
+    package: &str,
+) -> Result<Vec<(&'static str, Value)>, Stop> {
+    let mut out = Vec::new();
+    for set in ["deny", "warn"] {
+        let query = format!("{package}.{set}");
+        let results = engine.eval_query(query, false).map_err(|e| {
+            let limit = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<regorus::LimitError>().copied());
+            match limit {
+                Some(regorus::LimitError::TimeLimitExceeded { .. }) => {
+                    Stop::Budget(RegoBudget::Time)
+                }
+                Some(regorus::LimitError::MemoryLimitExceeded { .. }) => {
+                    Stop::Budget(RegoBudget::Memory)
+                }
+                _ => Stop::Failed(e.to_string()),
+            }
+        })?;
+        for result in results.result {
+            for expr in result.expressions {
+                let value = serde_json::to_value(&expr.value)
+                    .map_err(|e| Stop::Failed(format!("`{set}` is not JSON: {e}")))?;
+                if let Value::Array(items) = value {
+                    out.extend(items.into_iter().map(|i| (set, i)));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The `gitops/budget-exceeded` findings of the packages stopped by a budget, each at its
+/// `package` line; a policy file the World does not hold (outside the linted repositories,
+/// or embedded) is added to it, so that the finding can point into it.
+pub fn budget_findings(
+    world: &mut World,
+    limits: PolicyLimits,
+    hits: Vec<BudgetHit>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for hit in hits {
+        let id = match world
+            .files
+            .iter()
+            .find(|f| f.display == hit.policy && f.text == hit.text)
+        {
+            Some(f) => f.id,
+            None => {
+                let id = FileId(world.files.len() as u32);
+                world.files.push(SourceFile::new(
+                    id,
+                    0,
+                    hit.policy.clone(),
+                    hit.policy.clone(),
+                    FileKind::Other,
+                    hit.text.clone(),
+                ));
+                world.yaml.push(Vec::new());
+                id
+            }
+        };
+        let (start, end) = package_line(&hit.text);
+        let (key, what) = match hit.budget {
+            RegoBudget::Time => (
+                "limits.regoSeconds",
+                format!(
+                    "ran longer than {} s (`limits.regoSeconds`)",
+                    limits.time.as_secs()
+                ),
+            ),
+            RegoBudget::Memory => (
+                "limits.regoMemoryBytes",
+                format!(
+                    "needed more than {} bytes of memory (`limits.regoMemoryBytes`)",
+                    limits.memory_bytes
+                ),
+            ),
+        };
+        let package = hit.package.strip_prefix("data.").unwrap_or(&hit.package);
+        out.push(
+            Finding::new(
+                RuleId::GITOPS_BUDGET_EXCEEDED,
+                format!("the evaluation of policy package `{package}` {what}; it was stopped, so its findings are not known (the other packages' are reported)"),
+                Location::Span(Span { file: id, start, end }),
+            )
+            .with_help(format!("if the policy is legitimate, raise `{key}` under `limits:` in .gitops-lint.yaml; otherwise find what in it runs away (a `numbers.range` or comprehension over a huge collection)")),
+        );
+    }
+    out
+}
+
+/// The byte span of the `package` line of a policy (the whole text when there is none).
+fn package_line(text: &str) -> (usize, usize) {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end();
+        if body.trim_start().starts_with("package ") {
+            let indent = body.len() - body.trim_start().len();
+            return (start + indent, start + body.len());
+        }
+        start += line.len();
+    }
+    (0, 0)
 }
 
 fn read_policy_dir(dir: &Path) -> Result<Vec<(String, String)>, PolicyError> {
@@ -415,7 +646,7 @@ mod tests {
     fn a_broken_policy_names_its_file() {
         let err = PolicySet::from_sources(
             vec![("mine.rego".into(), "package x\ndeny contains f if {".into())],
-            DEFAULT_TIME_LIMIT,
+            PolicyLimits::default(),
         )
         .err()
         .unwrap_or_else(|| panic!("should fail"));
@@ -461,17 +692,48 @@ mod tests {
     fn a_slow_policy_is_stopped_by_the_time_limit() {
         // 25 million small iterations (no huge array), far beyond a 50 ms limit.
         let slow = "package slow\ndeny contains x if {\n  some x in numbers.range(1, 5000)\n  some y in numbers.range(1, 5000)\n  x * y < 0\n}\n";
+        let fast = "package fast\ndeny contains x if {\n  some x in [1, 2]\n  x > 5\n}\n";
         let set = PolicySet::from_sources(
-            vec![("slow.rego".into(), slow.into())],
-            Duration::from_millis(50),
+            vec![
+                ("slow.rego".into(), slow.into()),
+                ("fast.rego".into(), fast.into()),
+            ],
+            PolicyLimits {
+                time: Duration::from_millis(50),
+                memory_bytes: 1 << 30,
+            },
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let started = std::time::Instant::now();
-        let err = set
+        let out = set
             .evaluate(serde_json::json!({}), &World::default())
-            .err()
-            .unwrap_or_else(|| panic!("should time out"));
-        assert!(err.policy.contains("slow.rego"));
+            .unwrap_or_else(|e| panic!("a budget is not a policy error: {e}"));
+        assert!(out.findings.is_empty());
+        assert_eq!(out.budget_hits.len(), 1);
+        let hit = &out.budget_hits[0];
+        assert_eq!(
+            (hit.policy.as_str(), hit.package.as_str(), hit.budget),
+            ("slow.rego", "data.slow", RegoBudget::Time)
+        );
+        // Reported at the package line, in a file added to the World.
+        let mut world = World::default();
+        let found = budget_findings(&mut world, set.limits, out.budget_hits);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule, RuleId::GITOPS_BUDGET_EXCEEDED);
+        assert!(
+            found[0].message.contains("`limits.regoSeconds`"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(
+            found[0].primary,
+            Location::Span(Span {
+                file: FileId(0),
+                start: 0,
+                end: "package slow".len()
+            })
+        );
+        assert_eq!(world.files[0].display, "slow.rego");
         // Generous: only says the limit stopped it, not how fast a loaded machine is.
         assert!(started.elapsed() < Duration::from_secs(60));
     }
