@@ -100,7 +100,8 @@ download() {
     local repository="${GITOPS_LINT_ACTION_REPOSITORY:-}"
     # github.action_repository can be empty in composite actions (actions/runner#2473); the
     # runner keeps the action at .../_actions/<owner>/<name>/<ref>.
-    if [ -z "$repository" ] && [[ "${GITHUB_ACTION_PATH:-}" =~ /_actions/([^/]+)/([^/]+)/[^/]+/?$ ]]; then
+    if [ -z "$repository" ] &&
+      [[ "${GITHUB_ACTION_PATH:-}" =~ [/\\]_actions[/\\]([^/\\]+)[/\\]([^/\\]+)[/\\][^/\\]+[/\\]?$ ]]; then
       repository="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"
     fi
     [ -n "$repository" ] || fallback "the action's repository is unknown, so there is no release to download from"
