@@ -99,6 +99,14 @@ cp "$rel/good/v$version/$asset" "$rel/noline/v$version/"
 grep -vF " $asset" "$rel/good/v$version/SHA256SUMS" >"$rel/noline/v$version/SHA256SUMS"
 cp "$rel/good/v$version/$asset" "$rel/nosums/v$version/"
 
+# README's copy-paste check of a release binary accepts the good asset and refuses the bad one.
+# shellcheck disable=SC2016 # the README line, with its $version and $target, literally
+snippet="$(grep -m1 -F 'grep "  gitops-lint-$version-$target.tar.gz' "$repo/README.md" | sed 's/ *#.*$//')"
+[ -n "$snippet" ] || fail "README has no SHA256SUMS check line for a release binary"
+(cd "$rel/good/v$version" && eval "$snippet" >/dev/null) || fail "README's check refuses the good asset: $snippet"
+if (cd "$rel/bad/v$version" && eval "$snippet" >/dev/null 2>&1); then fail "README's check accepts the corrupted asset"; fi
+if (cd "$rel/noline/v$version" && eval "$snippet" >/dev/null 2>&1); then fail "README's check accepts an asset without a checksum line"; fi
+
 # Serve them on a free loopback port (the server prints the port it got).
 python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$rel" >"$tmp/server.out" 2>"$tmp/server.log" &
 server_pid=$!
