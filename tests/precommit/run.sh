@@ -64,6 +64,19 @@ print(json.dumps({"repo": "local", "hooks": [hook]}))
 PY
 )"
   echo "   hook: .pre-commit-hooks.yaml's gitops-lint as a local hook, gitops-lint==$version from ${wheels[0]}"
+  # README's local-hook snippets say what .pre-commit-hooks.yaml says.
+  python3 - "$repo/README.md" "$repo/.pre-commit-hooks.yaml" <<'PY' || fail "README's local hook differs from .pre-commit-hooks.yaml"
+import re, sys, yaml
+readme, hooks = open(sys.argv[1]).read(), yaml.safe_load(open(sys.argv[2]))
+want = next(h for h in hooks if h["id"] == "gitops-lint")
+blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "repo: local" in b]
+assert len(blocks) >= 2, f"{len(blocks)} local-hook snippets in README"
+for block in blocks:
+    hook = block["repos"][0]["hooks"][0]
+    for key in ("id", "entry", "language", "pass_filenames", "files", "require_serial"):
+        assert hook[key] == want[key], (key, hook[key], want[key])
+    assert re.fullmatch(r"gitops-lint==\d+\.\d+\.\d+", hook["additional_dependencies"][0]), hook
+PY
 else
   export CARGO_TARGET_DIR="${PRECOMMIT_TARGET_DIR:-$repo/target/precommit}"
   export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
