@@ -3,7 +3,8 @@
 #
 #   1. the wheel: `maturin build --locked`, a bin wheel named for Cargo.toml's version;
 #   2. the sdist: `maturin sdist`, which must carry everything the build embeds (rule pages,
-#      policies, schemas live outside every crate) and none of the fixtures;
+#      policies, schemas live outside every crate) and none of the fixtures; pip builds it, and
+#      the binary it gives has the same rule catalog and findings as the wheel's;
 #   3. the wheel installed from the local file into a fresh virtualenv: `gitops-lint` is on the
 #      venv's PATH, says its version, has the full rule catalog and lints the example;
 #   4. pre-commit installing the hook from that wheel (tests/precommit/run.sh with
@@ -38,7 +39,7 @@ if ! "$tools/bin/maturin" --version 2>/dev/null | grep -qx "maturin $maturin_ver
 fi
 
 echo "== the wheel: maturin build --locked --profile $profile"
-out="$repo/target/wheels"
+out="$repo/target/wheel-dist"
 rm -rf "$out" && mkdir -p "$out"
 start=$(now_ms)
 "$tools/bin/maturin" build --locked --profile "$profile" --out "$out" 2>&1 | tail -n 3
@@ -83,6 +84,18 @@ extra="$(grep -E '^(fixtures|tests|examples|target)/' "$tmp/sdist.txt" | head -n
 [ -z "$extra" ] || fail "the sdist carries files no build needs: $extra"
 echo "   $(wc -l <"$tmp/sdist.txt") files, $(($(wc -c <"$sdist") / 1024)) KiB"
 
+echo "== pip builds the sdist (PEP 517, as on a platform without a wheel): the same binary comes out"
+# Reuses target/ for the dependencies; the workspace crates compile again from the sdist's copy.
+python3 -m venv "$tmp/from-sdist"
+"$tmp/from-sdist/bin/python" -m pip install --quiet --disable-pip-version-check "maturin==$maturin_version"
+start=$(now_ms)
+CARGO_TARGET_DIR="$repo/target" MATURIN_PEP517_ARGS="--profile $profile" \
+  "$tmp/from-sdist/bin/python" -m pip install --quiet --disable-pip-version-check --no-index \
+  --no-build-isolation "$sdist"
+echo "   built and installed from the sdist in $(secs $(($(now_ms) - start)))"
+from_sdist="$tmp/from-sdist/bin/gitops-lint"
+[ "$("$from_sdist" --version)" = "gitops-lint $version" ] || fail "the sdist's build says $("$from_sdist" --version)"
+
 echo "== pip install of the wheel file into a fresh virtualenv"
 python3 -m venv "$tmp/venv"
 start=$(now_ms)
@@ -100,6 +113,12 @@ code=$?
 set -e
 [ "$code" = 1 ] || fail "the wheel's gitops-lint exited $code on the example: $(head -n 20 "$tmp/lint.out")"
 grep -qF 'error[tenant/namespace-mismatch]' "$tmp/lint.out" || fail "no tenant/namespace-mismatch finding"
+# The sdist's build has every rule page and policy: the same catalog, the same findings.
+[ "$("$from_sdist" rules)" = "$("$installed" rules)" ] || fail "the sdist's build lists other rules than the wheel's"
+for b in "$installed" "$from_sdist"; do
+  "$b" --format json fixtures/example/apps-repo fixtures/example/infra-repo >"$tmp/$(basename "$(dirname "$(dirname "$b")")").json" || true
+done
+cmp -s "$tmp/venv.json" "$tmp/from-sdist.json" || fail "the sdist's build finds other things in the example than the wheel's"
 
 echo "== pre-commit installs the hook from the wheel"
 PRECOMMIT_WHEEL_DIR="$out" bash "$repo/tests/precommit/run.sh"
