@@ -37,13 +37,11 @@ fail() { # message: an error annotation, and the step fails
   echo "::error title=gitops-lint install::$*"
   exit 1
 }
-sha256() { # FILE -> lowercase hex digest
+sha256() { # FILE -> lowercase hex digest (download() checks that one of the two exists)
   if command -v sha256sum >/dev/null; then
     sha256sum -- "$1" | cut -d' ' -f1
-  elif command -v shasum >/dev/null; then
-    shasum -a 256 -- "$1" | cut -d' ' -f1
   else
-    fail "neither sha256sum nor shasum is available to verify the download"
+    shasum -a 256 -- "$1" | cut -d' ' -f1
   fi
 }
 on_path() { # put $dir/bin on PATH for this job's later steps
@@ -73,6 +71,8 @@ fallback() { # why: no asset to download, so the next steps build from source
 }
 
 download() {
+  command -v sha256sum >/dev/null || command -v shasum >/dev/null ||
+    fail "neither sha256sum nor shasum is available to verify a download"
   local version="${INPUT_VERSION:-}" ref="${GITOPS_LINT_ACTION_REF:-}"
   version="${version#v}"
   if [ -n "$version" ]; then
