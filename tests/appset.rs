@@ -698,21 +698,7 @@ fn a_path_that_is_a_subfolder_of_a_checkout_resolves_against_the_checkout() {
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
     }
     let out = run(dir.path(), &["--format", "json", "mono/gitops"]);
-    let json: serde_json::Value =
-        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
-    let found: Vec<String> = json["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| {
-            format!(
-                "{} {}:{}",
-                f["rule"].as_str().unwrap_or(""),
-                f["file"].as_str().unwrap_or(""),
-                f["line"]
-            )
-        })
-        .collect();
+    let found = common::json_findings(&out);
     assert_eq!(
         found,
         vec!["argocd/app-path-missing mono/gitops/bootstrap/apps.yaml:26".to_string()]

@@ -4,10 +4,12 @@
 
 mod common;
 
-use common::{copy_dir, read, root, run, scratch, stderr, stdout, write};
+use common::{
+    copy_dir, json_findings as findings, read, root, run, scratch, stderr, stdout, write,
+};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -61,23 +63,6 @@ spec:
     server: https://kubernetes.default.svc
     namespace: {TENANT_ID}
 ";
-
-fn findings(o: &Output) -> Vec<String> {
-    let doc = json(&stdout(o));
-    doc["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| {
-            format!(
-                "{} {}:{}",
-                f["rule"].as_str().unwrap_or(""),
-                f["file"].as_str().unwrap_or(""),
-                f["line"]
-            )
-        })
-        .collect()
-}
 
 const EXAMPLE: [&str; 2] = ["fixtures/example/apps-repo", "fixtures/example/infra-repo"];
 

@@ -1,6 +1,8 @@
 //! A freshly generated repo pair (examples/gen_repo.rs): clean when generated clean, and exactly
 //! the injected defects when generated with `--defects`.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,20 +51,7 @@ fn lint(dir: &Path) -> BTreeSet<String> {
         .args(["--format", "json", "apps-repo", "infra-repo"])
         .output()
         .unwrap_or_else(|e| panic!("gitops-lint: {e}"));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
-    json["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| {
-            format!(
-                "{} {}:{}",
-                f["rule"].as_str().unwrap_or(""),
-                f["file"].as_str().unwrap_or(""),
-                f["line"]
-            )
-        })
-        .collect()
+    common::json_findings(&o).into_iter().collect()
 }
 
 #[test]

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{scratch, stderr, stdout, write};
+use common::{json_findings as findings, scratch, stderr, stdout, write};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -66,25 +66,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         stderr(&output)
     );
     output
-}
-
-/// The findings of a `--format json` run, as `rule file:line`.
-fn findings(o: &Output) -> Vec<String> {
-    let doc: Value = serde_json::from_str(&stdout(o))
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)));
-    doc["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| {
-            format!(
-                "{} {}:{}",
-                f["rule"].as_str().unwrap_or(""),
-                f["file"].as_str().unwrap_or(""),
-                f["line"]
-            )
-        })
-        .collect()
 }
 
 /// The message of the first finding of `rule`.

@@ -86,6 +86,9 @@ pub struct Config {
     /// Off by default: Argo CD and Flux deploy what git tracks, whatever such files say, and
     /// `.gitignore` already hides untracked files.
     pub dot_ignore: bool,
+    /// `kubernetesVersion: "1.NN"`: the minor version of Kubernetes the clusters run, for the
+    /// removed and deprecated API rules. Default: [`NEWEST_KUBERNETES_MINOR`].
+    pub kubernetes_minor: u32,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
     /// Not a config key: set by the `appset` subcommand, whose root is where the user says
@@ -136,6 +139,7 @@ impl Default for Config {
             new_git_file_globbing: false,
             limits: Limits::default(),
             dot_ignore: false,
+            kubernetes_minor: NEWEST_KUBERNETES_MINOR,
             source: None,
             appset_root_fallback: false,
         }
@@ -157,7 +161,44 @@ pub const KEYS: &[&str] = &[
     "newGitFileGlobbing",
     "limits",
     "dotIgnore",
+    "kubernetesVersion",
 ];
+
+/// The newest Kubernetes minor version the embedded schemas describe (k8s-openapi's `v1_37`),
+/// and the default of `kubernetesVersion`.
+pub const NEWEST_KUBERNETES_MINOR: u32 = 37;
+
+/// The oldest `kubernetesVersion` accepted: the removals the rules know start at 1.16.
+const OLDEST_KUBERNETES_MINOR: u32 = 16;
+
+/// The minor version of `kubernetesVersion` (`"1.30"`, `"v1.30"`, `"1.30.4"`), or why not.
+fn kubernetes_minor(value: &Value) -> Result<u32, String> {
+    let text = match value {
+        Value::String(s) => s.as_str(),
+        // YAML reads 1.30 as the number 1.3: the minor version would be lost.
+        Value::Number(n) => {
+            return Err(format!(
+                "found the number `{n}`; quote the version, as in `kubernetesVersion: \"1.30\"` (YAML reads 1.30 as 1.3)"
+            ))
+        }
+        other => return Err(format!("expected a version such as `\"1.30\"`, found `{other}`")),
+    };
+    let bare = text.strip_prefix('v').unwrap_or(text);
+    let parts: Vec<&str> = bare.split('.').collect();
+    let number = |i: usize| parts.get(i).and_then(|p| p.parse::<u32>().ok());
+    let (major, minor) = (number(0), number(1));
+    // `1.30` or `1.30.4`: a patch release serves the same APIs as its minor version.
+    let patch_ok = parts.len() == 2 || (parts.len() == 3 && number(2).is_some());
+    match (major, minor) {
+        (Some(1), Some(minor)) if patch_ok && minor >= OLDEST_KUBERNETES_MINOR => Ok(minor),
+        (Some(1), Some(_)) if patch_ok => Err(format!(
+            "`{text}` is older than the oldest version the rules know (1.{OLDEST_KUBERNETES_MINOR})"
+        )),
+        _ => Err(format!(
+            "expected a Kubernetes version such as `\"1.30\"`, found `{text}`"
+        )),
+    }
+}
 
 /// The placeholders a `serviceAccount` convention may use.
 pub(crate) const SERVICE_ACCOUNT_PLACEHOLDERS: &[&str] =
@@ -576,6 +617,10 @@ impl Config {
                     config.new_git_file_globbing = *b;
                 }
                 "limits" => config.limits = limits::parse_limits(value, &err)?,
+                "kubernetesVersion" => {
+                    config.kubernetes_minor = kubernetes_minor(value)
+                        .map_err(|message| err(&[k("kubernetesVersion")], message))?;
+                }
                 "dotIgnore" => {
                     let Value::Bool(b) = value else {
                         return Err(err(
@@ -988,6 +1033,26 @@ mod tests {
                 .err()
                 .unwrap_or_else(|| panic!("{text} should fail"));
             assert_eq!(e.key, key, "{text}");
+        }
+    }
+
+    #[test]
+    fn kubernetes_version() {
+        let parse = |text: &str| Config::from_text(text, Path::new("c.yaml"));
+        let minor = |text: &str| parse(text).map(|c| c.kubernetes_minor).ok();
+        assert_eq!(minor(""), Some(NEWEST_KUBERNETES_MINOR));
+        assert_eq!(minor("kubernetesVersion: \"1.30\"\n"), Some(30));
+        assert_eq!(minor("kubernetesVersion: v1.24.3\n"), Some(24));
+        // 1.30 unquoted is the number 1.3: refused with the fix, naming the key and line.
+        let e = parse("pools: []\nkubernetesVersion: 1.30\n").err();
+        let e = e.map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("c.yaml:2: `kubernetesVersion`"), "{e}");
+        assert!(e.contains("quote the version"), "{e}");
+        for bad in ["\"2.1\"", "\"1.15\"", "\"1.x\"", "\"1.30.1.2\"", "true"] {
+            assert!(
+                minor(&format!("kubernetesVersion: {bad}\n")).is_none(),
+                "{bad}"
+            );
         }
     }
 

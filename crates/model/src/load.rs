@@ -197,8 +197,9 @@ fn parse(source: &SourceFile, config: &Config) -> (Vec<YamlDoc>, Option<Value>, 
     }
 }
 
-/// A file that is not read, with the one finding that says why: an entry the walk could not
-/// list or must not open, an ignore file over the budget, or a file that could not be read.
+/// A file whose content is not checked, with the one finding that says why: an entry the walk
+/// could not list or must not open, an ignore file over the budget, a file that could not be
+/// read, or one git-crypt encrypted.
 fn unread(
     found: &FoundFile,
     id: FileId,
@@ -295,26 +296,13 @@ fn read_file(
     // checkout the consumer reads; the committed bytes are not the file, so nothing about
     // them is checked (git-crypt's header: NUL, "GITCRYPT", NUL).
     if bytes.starts_with(b"\0GITCRYPT\0") {
-        let source = SourceFile::new(
-            id,
-            repo,
-            found.rel_path.clone(),
-            display,
-            found.kind,
-            String::new(),
-        );
         let issue = ParseIssue {
             rule: RuleId::GIT_ENCRYPTED_FILE,
             message: "this file is encrypted by git-crypt, so it was not checked; whoever reads it (Argo CD's repo-server, a CI job) must run `git-crypt unlock` first".to_string(),
             help: Some("nothing to fix; lint a decrypted checkout to check its content".to_string()),
             ..ParseIssue::default()
         };
-        return LoadedFile {
-            source,
-            yaml: Vec::new(),
-            json: None,
-            issues: vec![issue],
-        };
+        return unread(found, id, repo, display, issue);
     }
     let decoded = decode(bytes);
     let (text, failure) = match decoded {

@@ -63,6 +63,11 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
         run: |w, _| schema::check(w),
     },
     NativeCheck {
+        name: "checks::k8s_apis",
+        rules: &[RuleId::K8S_REMOVED_API, RuleId::K8S_DEPRECATED_API],
+        run: checks::k8s_apis::check,
+    },
+    NativeCheck {
         name: "checks::appset",
         rules: &[
             RuleId::ARGOCD_APPSET_PATH_MATCHES_NOTHING,

@@ -7,6 +7,7 @@ pub mod appset;
 pub mod argocd;
 pub(crate) mod flux;
 pub mod image_updater;
+pub(crate) mod k8s_apis;
 pub(crate) mod kustomize;
 pub(crate) mod template;
 pub(crate) mod unknown_kinds;
