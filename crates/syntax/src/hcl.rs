@@ -51,7 +51,12 @@ fn is_duplicate_object_key(message: &str) -> bool {
 }
 
 fn syntax_issue(text: &str, start: usize, message: &str) -> Box<ParseIssue> {
-    let start = start.min(text.len());
+    // hcl-edit's offset can fall inside a multi-byte character (found by fuzzing): step back
+    // to the character's first byte.
+    let mut start = start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
     let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
     Box::new(ParseIssue {
         rule: RuleId::TERRAFORM_SYNTAX,
@@ -155,6 +160,19 @@ fn find_key(object: &hcl::edit::expr::Object, name: &str) -> Option<hcl::edit::e
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_error_inside_a_multi_byte_character_is_reported_not_a_panic() {
+        // A fuzzer's input (invalid UTF-8, read lossily as the loaders' callers do): hcl-edit
+        // stops inside one of the U+FFFD characters.
+        let bytes = b"v0=[ \x22\x22//\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff ,   \xff//////\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff ,   \xff///////////////////oted}\xf1";
+        let text = String::from_utf8_lossy(bytes);
+        let issue = super::load(&text)
+            .err()
+            .unwrap_or_else(|| panic!("should not parse"));
+        assert!(text.is_char_boundary(issue.start));
+        assert!(issue.start <= issue.end && issue.end <= text.len());
+    }
+
     #[test]
     fn a_key_set_twice_in_an_object_keeps_the_last_value_as_terraform_does() {
         let text = "locals {\n  tags = {\n    team = \"a\"\n    \"env\" = \"x\"\n    team = \"b\"\n    \"env\" = \"y\"\n  }\n}\n";

@@ -4,6 +4,7 @@
 //! explained: where a mis-indented field belongs, which field a typo meant, what YAML made of
 //! an unquoted value.
 
+mod crd;
 mod hint;
 mod nav;
 mod registry;
@@ -21,19 +22,27 @@ use serde_json::Value;
 
 /// One problem the validator found, before it is worded.
 #[derive(Debug)]
-struct Problem {
+struct Problem<'r> {
     doc: usize,
     /// The kind's definition name.
-    def: &'static str,
+    def: &'r str,
     /// For an unknown field: the object holding it; for a bad type: the value.
     path: Vec<PathSeg>,
     /// The unknown field's name (`None`: a bad type).
     unknown: Option<String>,
 }
 
-/// Validates every document of a known kind, in parallel by file.
+/// Validates every document of a known kind, in parallel by file: built-in, Argo CD and Flux
+/// kinds, and the kinds of the CRDs the linted repositories commit.
 pub fn check(world: &World) -> Vec<Finding> {
-    let reg = registry();
+    let crds = crd::schemas(world);
+    let with_crds;
+    let reg: &Registry = if crds.is_empty() {
+        registry()
+    } else {
+        with_crds = Registry::with_crds(registry(), crds);
+        &with_crds
+    };
     let files: Vec<usize> = world
         .files
         .iter()
@@ -48,7 +57,7 @@ pub fn check(world: &World) -> Vec<Finding> {
         .collect()
 }
 
-fn check_file(world: &World, reg: &'static Registry, i: usize) -> Vec<Finding> {
+fn check_file(world: &World, reg: &Registry, i: usize) -> Vec<Finding> {
     let file = &world.files[i];
     let template = file.kind == FileKind::TierTemplate;
     let mut problems = Vec::new();
@@ -77,7 +86,7 @@ fn check_file(world: &World, reg: &'static Registry, i: usize) -> Vec<Finding> {
 }
 
 /// Validates one document; unknown kinds and documents without `apiVersion`/`kind` yield nothing.
-fn validate(reg: &'static Registry, doc: usize, value: &Value, template: bool) -> Vec<Problem> {
+fn validate<'r>(reg: &'r Registry, doc: usize, value: &Value, template: bool) -> Vec<Problem<'r>> {
     let (Some(api), Some(kind)) = (
         value.get("apiVersion").and_then(Value::as_str),
         value.get("kind").and_then(Value::as_str),

@@ -25,6 +25,9 @@ const SOURCES: &[(&str, &str)] = &[
 
 /// Every known kind and every schema definition.
 pub(crate) struct Registry {
+    /// The embedded registry this one adds to (for the CRDs of one run), if any: its kinds win,
+    /// and its definitions (`ObjectMeta`) are shared.
+    base: Option<&'static Registry>,
     /// `apiVersion/kind` -> definition name.
     kinds: BTreeMap<String, String>,
     /// Definition name -> schema.
@@ -64,6 +67,30 @@ impl Registry {
             .map(|name| (name.clone(), OnceLock::new()))
             .collect();
         Registry {
+            base: None,
+            kinds,
+            definitions,
+            validators,
+        }
+    }
+
+    /// The embedded registry plus the CRDs of the linted repositories. A CRD for a kind the
+    /// embedded schemas already describe is left out: those are kept in step with what Argo CD,
+    /// Flux and Kubernetes accept, including the template syntax they allow.
+    pub fn with_crds(base: &'static Registry, crds: Vec<super::crd::CrdSchema>) -> Registry {
+        let mut kinds = BTreeMap::new();
+        let mut definitions = Map::new();
+        let mut validators = HashMap::new();
+        for crd in crds {
+            if base.kinds.contains_key(&crd.key) {
+                continue;
+            }
+            validators.insert(crd.def.clone(), OnceLock::new());
+            definitions.insert(crd.def.clone(), crd.schema);
+            kinds.insert(crd.key, crd.def);
+        }
+        Registry {
+            base: Some(base),
             kinds,
             definitions,
             validators,
@@ -72,20 +99,30 @@ impl Registry {
 
     /// The definition name for a document's `apiVersion` and `kind`, if the kind is known.
     pub fn kind(&self, api_version: &str, kind: &str) -> Option<&str> {
-        self.kinds
-            .get(&format!("{api_version}/{kind}"))
-            .map(String::as_str)
+        let key = format!("{api_version}/{kind}");
+        match self.base {
+            Some(base) => base
+                .kinds
+                .get(&key)
+                .or_else(|| self.kinds.get(&key))
+                .map(String::as_str),
+            None => self.kinds.get(&key).map(String::as_str),
+        }
     }
 
     /// A definition by name.
     pub fn definition(&self, name: &str) -> Option<&Value> {
-        self.definitions.get(name)
+        self.definitions
+            .get(name)
+            .or_else(|| self.base?.definition(name))
     }
 
     /// The validator of one kind's definition, compiled on first use.
     pub fn validator(&self, name: &str) -> Option<&Validator> {
-        let cell = self.validators.get(name)?;
-        cell.get_or_init(|| self.compile(name)).as_ref()
+        match self.validators.get(name) {
+            Some(cell) => cell.get_or_init(|| self.compile(name)).as_ref(),
+            None => self.base?.validator(name),
+        }
     }
 
     /// Compiles `{"$ref": name}` with only the definitions reachable from it.
@@ -94,7 +131,7 @@ impl Registry {
         self.reach(name, &mut reachable);
         let definitions: Map<String, Value> = reachable
             .into_iter()
-            .filter_map(|n| Some((n.to_string(), self.definitions.get(n)?.clone())))
+            .filter_map(|n| Some((n.to_string(), self.definition(n)?.clone())))
             .collect();
         let schema = serde_json::json!({
             "$ref": format!("#/definitions/{name}"),
@@ -111,7 +148,7 @@ impl Registry {
         if !seen.insert(name) {
             return;
         }
-        if let Some(schema) = self.definitions.get(name) {
+        if let Some(schema) = self.definition(name) {
             let mut refs = Vec::new();
             collect_refs(schema, &mut refs);
             for r in refs {

@@ -13,7 +13,7 @@ use serde_json::Value;
 /// What wording needs: the schemas, the file and its span tree.
 pub(crate) struct Context<'a> {
     /// The schemas.
-    pub reg: &'static Registry,
+    pub reg: &'a Registry,
     /// The file the problems are in.
     pub file: &'a SourceFile,
     /// The file's span tree, built because it has problems.
