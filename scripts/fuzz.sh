@@ -21,8 +21,8 @@ runs_for() {
     yaml) echo 40000 ;;
     hcl_json) echo 200000 ;;
     gotemplate) echo 100000 ;;
-    matchers) echo 20000 ;;
-    world) echo 300 ;;
+    matchers) echo 100000 ;;
+    world) echo 1500 ;;
   esac
 }
 if ! cargo fuzz --version >/dev/null 2>&1; then
