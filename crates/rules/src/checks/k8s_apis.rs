@@ -9,8 +9,11 @@
 //! newest removal is v1.32. Only built-in groups are listed, so a CRD's kind never matches.
 //!
 //! Checked: every YAML document of a manifest or tier template, and the literal
-//! `apiVersion:`/`kind:` lines of Helm chart templates (Helm renders them as written). A chart
-//! template that consults `.Capabilities` picks its version by cluster, so it is not judged.
+//! `apiVersion:`/`kind:` lines of Helm chart templates that Helm renders whatever the values
+//! say: outside any `{{ if }}`, `{{ with }}`, `{{ range }}` or `{{ define }}` block. A guarded
+//! document renders only for some values, and charts guard an old version exactly to support
+//! older clusters (`podSecurityPolicy.enabled`); a template that consults `.Capabilities`
+//! picks its version by cluster. Neither is judged.
 
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
@@ -354,9 +357,10 @@ fn judge(api: &str, kind: &str, target: u32, at: Location) -> Option<Finding> {
     Some(Finding::new(RuleId::K8S_DEPRECATED_API, message, at).with_help(help))
 }
 
-/// The literal top-level `apiVersion:` and `kind:` of each document of a Helm chart template,
-/// with the span of the `apiVersion` value. A value with a template action is skipped, and so
-/// is the whole file when it consults `.Capabilities` (it picks its version by cluster).
+/// The literal top-level `apiVersion:` and `kind:` of each document of a Helm chart template
+/// that renders unconditionally, with the span of the `apiVersion` value. A value with a
+/// template action is skipped, so is an `apiVersion:` line inside a block action, and so is
+/// the whole file when it consults `.Capabilities` (it picks its version by cluster).
 fn chart_template_apis(file: &SourceFile) -> Vec<(&str, &str, Span)> {
     let text = file.text.as_str();
     if text.contains(".Capabilities") {
@@ -366,6 +370,8 @@ fn chart_template_apis(file: &SourceFile) -> Vec<(&str, &str, Span)> {
     // The current document's `apiVersion` value (with its offset) and `kind`.
     let mut api: Option<(&str, usize)> = None;
     let mut kind: Option<&str> = None;
+    // How many block actions are open at the start of the line.
+    let mut depth = 0usize;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let start = offset;
@@ -374,14 +380,38 @@ fn chart_template_apis(file: &SourceFile) -> Vec<(&str, &str, Span)> {
         if line.starts_with("---") {
             out.extend(literal_api(file, api.take(), kind.take()));
         } else if let Some(value) = top_level_value(line, "apiVersion") {
-            let at = start + (value.as_ptr() as usize - line.as_ptr() as usize);
-            api = Some((value, at));
+            if depth == 0 {
+                let at = start + (value.as_ptr() as usize - line.as_ptr() as usize);
+                api = Some((value, at));
+            }
         } else if let Some(value) = top_level_value(line, "kind") {
             kind = Some(value);
         }
+        depth = block_depth_after(line, depth);
     }
     out.extend(literal_api(file, api, kind));
     out
+}
+
+/// The number of open block actions after `line`, given `depth` before it: `if`, `with`,
+/// `range`, `define` and `block` open one, `end` closes one (Go `text/template` syntax; a
+/// comment `{{/* */}}` is neither).
+fn block_depth_after(line: &str, mut depth: usize) -> usize {
+    let mut rest = line;
+    while let Some(open) = rest.find("{{") {
+        let action = rest[open + 2..].trim_start_matches('-').trim_start();
+        let word = action
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("");
+        match word {
+            "if" | "with" | "range" | "define" | "block" => depth += 1,
+            "end" => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        rest = &rest[open + 2..];
+    }
+    depth
 }
 
 /// One document's literal `apiVersion` and `kind`, when it has both.
@@ -457,7 +487,7 @@ mod tests {
                 text.into(),
             )
         };
-        let f = file("{{- if .Values.pdb }}\napiVersion: policy/v1beta1\nkind: PodDisruptionBudget\n---\napiVersion: {{ .Values.api }}\nkind: PodDisruptionBudget\n{{- end }}\n");
+        let f = file("apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\n---\napiVersion: {{ .Values.api }}\nkind: PodDisruptionBudget\n---\n{{- if .Values.psp.enabled }}\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\n{{- end }}\n");
         let found = chart_template_apis(&f);
         assert_eq!(found.len(), 1);
         assert_eq!(
@@ -467,5 +497,10 @@ mod tests {
         assert_eq!(&f.text[found[0].2.start..found[0].2.end], "policy/v1beta1");
         let f = file("{{- if .Capabilities.APIVersions.Has \"policy/v1\" }}\napiVersion: policy/v1\n{{- else }}\napiVersion: policy/v1beta1\n{{- end }}\nkind: PodDisruptionBudget\n");
         assert!(chart_template_apis(&f).is_empty());
+        // After a closed block, the document renders again whatever the values say.
+        let f = file(
+            "{{- if .Values.x }}\n# x\n{{- end }}\napiVersion: batch/v1beta1\nkind: CronJob\n",
+        );
+        assert_eq!(chart_template_apis(&f).len(), 1);
     }
 }
