@@ -59,7 +59,11 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
     },
     NativeCheck {
         name: "schema",
-        rules: &[RuleId::SCHEMA_UNKNOWN_FIELD, RuleId::SCHEMA_INVALID_TYPE],
+        rules: &[
+            RuleId::SCHEMA_UNKNOWN_FIELD,
+            RuleId::SCHEMA_INVALID_TYPE,
+            RuleId::SCHEMA_KIND_NOT_CHECKED,
+        ],
         run: |w, _| schema::check(w),
     },
     NativeCheck {

@@ -296,6 +296,11 @@ fn removal(api_version: &str, kind: &str) -> Option<&'static Removed> {
         .find(|r| r.api_version == api_version && r.kinds.contains(&kind))
 }
 
+/// Whether the deprecation guide lists this `apiVersion` and `kind` as removed in some release.
+pub(crate) fn is_scheduled_for_removal(api_version: &str, kind: &str) -> bool {
+    removal(api_version, kind).is_some()
+}
+
 /// Reports every document of a removed or deprecated API version.
 pub fn check(world: &World, config: &Config) -> Vec<Finding> {
     let target = config.kubernetes_minor;

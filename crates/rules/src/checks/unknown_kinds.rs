@@ -9,7 +9,7 @@ use gitops_lint_model::{DocRef, World};
 use serde_json::Value;
 
 /// (API group, kind) of the kinds known to create objects that are not expanded here.
-const NOT_EXPANDED: &[(&str, &str)] = &[
+pub(crate) const NOT_EXPANDED: &[(&str, &str)] = &[
     ("fluxcd.controlplane.io", "ResourceSet"),
     ("fluxcd.controlplane.io", "ResourceSetInputProvider"),
     ("fluxcd.controlplane.io", "FluxInstance"),

@@ -1,8 +1,9 @@
 //! `schema/unknown-field` and `schema/invalid-type`: every manifest of a known kind (core
-//! Kubernetes, Argo CD, Flux) is validated against a strict JSON Schema, the way
-//! `kubectl apply --validate=strict` or kubeconform `-strict` would, and each problem is
-//! explained: where a mis-indented field belongs, which field a typo meant, what YAML made of
-//! an unquoted value.
+//! Kubernetes, Argo CD, Flux, and the CRDs the repositories commit) is validated against a
+//! strict JSON Schema, the way `kubectl apply --validate=strict` or kubeconform `-strict`
+//! would, and each problem is explained: where a mis-indented field belongs, which field a
+//! typo meant, what YAML made of an unquoted value. `schema/kind-not-checked` says once per
+//! kind which kinds had no schema.
 
 mod crd;
 mod hint;
@@ -10,8 +11,9 @@ mod nav;
 mod registry;
 mod words;
 
-use gitops_lint_core::finding::Finding;
-use gitops_lint_core::source::{FileKind, PathSeg};
+use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::source::{FileId, FileKind, PathSeg};
+use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 use gitops_lint_syntax::locate::SpanIndex;
 use jsonschema::error::ValidationErrorKind;
@@ -19,6 +21,7 @@ use jsonschema::paths::LocationSegment;
 use rayon::prelude::*;
 use registry::{registry, Registry};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// One problem the validator found, before it is worded.
 #[derive(Debug)]
@@ -33,7 +36,8 @@ struct Problem<'r> {
 }
 
 /// Validates every document of a known kind, in parallel by file: built-in, Argo CD and Flux
-/// kinds, and the kinds of the CRDs the linted repositories commit.
+/// kinds, and the kinds of the CRDs the linted repositories commit; says once per kind which
+/// kinds it could not validate.
 pub fn check(world: &World) -> Vec<Finding> {
     let crds = crd::schemas(world);
     let with_crds;
@@ -51,10 +55,76 @@ pub fn check(world: &World) -> Vec<Finding> {
         .map(|(i, _)| i)
         .filter(|i| world.yaml.get(*i).is_some_and(|docs| !docs.is_empty()))
         .collect();
-    files
+    let mut findings: Vec<Finding> = files
         .par_iter()
         .flat_map_iter(|&i| check_file(world, reg, i))
+        .collect();
+    findings.extend(not_checked(world, reg, &files));
+    findings
+}
+
+/// `schema/kind-not-checked`: one info finding per `apiVersion` and `kind` that has no schema,
+/// at its first document, counting its documents. Kinds another rule already reports
+/// (removed API versions, kinds gitops-lint does not expand) and templated names are left out.
+fn not_checked(world: &World, reg: &Registry, files: &[usize]) -> Vec<Finding> {
+    let mut kinds: BTreeMap<(&str, &str), (FileId, usize, usize)> = BTreeMap::new();
+    for &i in files {
+        let file = &world.files[i];
+        for (d, doc) in world.yaml[i].iter().enumerate() {
+            let field = |name: &str| doc.value.get(name).and_then(Value::as_str);
+            let (Some(api), Some(kind)) = (field("apiVersion"), field("kind")) else {
+                continue;
+            };
+            if reg.kind(api, kind).is_some() || reported_elsewhere(api, kind) {
+                continue;
+            }
+            kinds.entry((api, kind)).or_insert((file.id, d, 0)).2 += 1;
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|((api, kind), (file, doc, count))| {
+            let documents = if count == 1 {
+                "1 document".to_string()
+            } else {
+                format!("{count} documents")
+            };
+            Finding::new(
+                RuleId::SCHEMA_KIND_NOT_CHECKED,
+                format!("no schema for `{kind}` (`{api}`): its fields were not checked ({documents} of this kind); unknown fields and wrong types in them go unreported"),
+                Location::value(file, doc, vec![PathSeg::Key("kind".into())]),
+            )
+            .with_help(if is_built_in_group(api) {
+                "a built-in kind gitops-lint has no schema for yet (it knows the common core kinds of Kubernetes 1.37); nothing to fix in the file; `schema/kind-not-checked: off` under `rules:` silences this"
+            } else {
+                "commit the kind's CustomResourceDefinition (apiextensions.k8s.io/v1) in a linted folder, or pass a folder of CRDs as one more PATH; or set `schema/kind-not-checked: off` under `rules:`"
+            })
+        })
         .collect()
+}
+
+/// Whether an `apiVersion` belongs to Kubernetes itself: the core group (`v1`), a group
+/// without a dot (`apps`, `batch`), or a `*.k8s.io` group.
+fn is_built_in_group(api: &str) -> bool {
+    match api.split_once('/') {
+        None => true,
+        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
+    }
+}
+
+/// Whether a kind without a schema is already the subject of another rule, is read another
+/// way, or is not a kind yet.
+fn reported_elsewhere(api: &str, kind: &str) -> bool {
+    let group = api.split_once('/').map_or("", |(g, _)| g);
+    // CRDs are read as the schemas of their kinds (`crd.rs`); they are generated or vendored
+    // files, and a note on each would come with every repository that commits them.
+    (group == "apiextensions.k8s.io" && kind == "CustomResourceDefinition")
+        || crate::checks::k8s_apis::is_scheduled_for_removal(api, kind)
+        || crate::checks::unknown_kinds::NOT_EXPANDED
+            .iter()
+            .any(|(g, k)| *g == group && *k == kind)
+        // A template's `{{...}}`, or a tier template's masked `{PLACEHOLDER}`.
+        || [api, kind].iter().any(|s| s.contains("{{") || is_placeholder(s))
 }
 
 fn check_file(world: &World, reg: &Registry, i: usize) -> Vec<Finding> {
