@@ -148,3 +148,25 @@ fn a_report_file_is_replaced_whole() {
         "{written}"
     );
 }
+
+/// A baseline that is a FIFO, or a link to `/dev/zero`, ends the run at once with a usage error
+/// naming the file, instead of blocking on the pipe or reading without end.
+#[cfg(unix)]
+#[test]
+fn a_baseline_that_is_not_a_file_is_refused_at_once() {
+    let dir = scratch(&[(
+        "repo/ok.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    )]);
+    common::walk::mkfifo(&dir.path().join("fifo.json"));
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (baseline, what) in [("fifo.json", "a FIFO"), ("zero.json", "a character device")] {
+        let started = std::time::Instant::now();
+        let o = run(dir.path(), &["--baseline", baseline, "repo"]);
+        assert_eq!(o.status.code(), Some(2), "{baseline}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(baseline) && err.contains(what), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+}

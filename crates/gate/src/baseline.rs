@@ -62,10 +62,30 @@ pub fn render(world: &World, findings: &[Finding]) -> String {
     out
 }
 
-/// Reads a baseline file: the set of fingerprints it holds.
+/// The largest baseline read: a million fingerprints of 64 characters fit in 80 MiB; a bigger
+/// file is not one `--write-baseline` wrote.
+const MAX_BASELINE_BYTES: u64 = 128 << 20;
+
+/// Reads a baseline file: the set of fingerprints it holds. The file may be a link (the user
+/// named it), but what it leads to must be a regular file: a FIFO would block the run, and a
+/// device such as `/dev/zero` never ends.
 pub fn read(path: &Path) -> Result<BTreeSet<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the baseline `{}`: {e}", path.display()))?;
+    use gitops_lint_core::read::{regular_file, special_kind, ReadError};
+    let cannot = |why: String| format!("cannot read the baseline `{}`: {why}", path.display());
+    let meta = std::fs::metadata(path).map_err(|e| cannot(e.to_string()))?;
+    if let Some(what) = special_kind(&meta.file_type()) {
+        return Err(cannot(format!("it is {what}, not a file")));
+    }
+    let bytes = regular_file(path, MAX_BASELINE_BYTES).map_err(|e| {
+        cannot(match e {
+            ReadError::NotAFile(what) => format!("it is {what}, not a file"),
+            ReadError::TooBig(size) => {
+                format!("it holds {size} bytes, more than a baseline can ({MAX_BASELINE_BYTES})")
+            }
+            ReadError::Io(e) => e.to_string(),
+        })
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
     let doc: Value = serde_json::from_str(&text).map_err(|e| {
         format!(
             "the baseline `{}` is not JSON ({e}); write one with --write-baseline",
