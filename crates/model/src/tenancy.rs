@@ -8,6 +8,7 @@ use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{FileId, FileKind, PathSeg, SourceFile, Span};
 use gitops_lint_syntax::lints::YamlOptions;
 use gitops_lint_syntax::yaml::{self, literal_to_outer};
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -178,95 +179,117 @@ fn pool_id(doc: &Value, values: &Value) -> Option<String> {
         .or_else(|| text(doc.pointer("/spec/targetNamespace")))
 }
 
+/// What one file declares: findings inside its embedded values, its tenants, its pools.
+type FileTenancy = (Vec<Finding>, Vec<Tenant>, Vec<Pool>);
+
 /// Finds every tenant and pool in the World. Parse problems inside embedded values are returned.
 pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
+    // Why parallel: each tenant's values string is parsed and linted here (10,000 at scale),
+    // and that ran on one core. Files are independent; their results are joined in file
+    // order, so tenants, pools and findings come out as the serial loop's did.
+    let per_file: Vec<FileTenancy> = world
+        .files
+        .par_iter()
+        .map(|file| collect_file(world, file, config))
+        .collect();
     let mut findings = Vec::new();
     let mut tenants = Vec::new();
     let mut pools = Vec::new();
-    for file in &world.files {
-        let in_pooled_envs = file.rel_path.split('/').any(|s| s == "pooled-envs");
-        let tier = tier_of(file, config);
-        if tier.is_none() && !in_pooled_envs {
-            continue;
-        }
-        for (d, doc) in world.yaml[file.id.0 as usize].iter().enumerate() {
-            let Some((values, values_path)) = values_of(file, d, doc, &mut findings) else {
-                continue;
-            };
-            let v = &doc.value;
-            let name = v
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let stem = file.stem().to_string();
-            let is_pool = in_pooled_envs
-                || config.is_pool_name(&stem)
-                || name.as_deref().is_some_and(|n| config.is_pool_name(n));
-            if is_pool {
-                pools.push(Pool {
-                    id: pool_id(v, &values).or(name).unwrap_or(stem),
-                    file: file.display.clone(),
-                    file_id: file.id,
-                    doc: d,
-                });
-                continue;
-            }
-            let Some((tier, template)) = tier.clone() else {
-                continue;
-            };
-            let kind = v
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let namespace_path = if kind == "HelmRelease" {
-                keys(&["spec", "targetNamespace"])
-            } else {
-                keys(&["spec", "destination", "namespace"])
-            };
-            let unmask = |s: &str| {
-                if template {
-                    gitops_lint_syntax::placeholder::unmask(s)
-                } else {
-                    s.to_string()
-                }
-            };
-            let namespace = crate::view::value_at(v, &namespace_path)
-                .and_then(Value::as_str)
-                .map(unmask);
-            let tenant_id = values
-                .get("tenantId")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let id_path = tenant_id.as_ref().map(|_| {
-                let mut p = values_path.clone();
-                p.push(PathSeg::Key("tenantId".to_string()));
-                p
-            });
-            let id = tenant_id.unwrap_or(stem);
-            tenants.push(Tenant {
-                // Rules compare masked values with each other; people read the template's spelling.
-                id: if template {
-                    gitops_lint_syntax::placeholder::unmask(&id)
-                } else {
-                    id
-                },
-                tier,
-                file: file.display.clone(),
-                file_id: file.id,
-                doc: d,
-                kind,
-                name,
-                template,
-                namespace,
-                namespace_path,
-                values,
-                values_path,
-                id_path,
-            });
-        }
+    for (f, t, p) in per_file {
+        findings.extend(f);
+        tenants.extend(t);
+        pools.extend(p);
     }
     world.tenants = tenants;
     world.pools = pools;
     findings
+}
+
+/// The tenants and pools of one file.
+fn collect_file(world: &World, file: &SourceFile, config: &Config) -> FileTenancy {
+    let mut findings = Vec::new();
+    let mut tenants = Vec::new();
+    let mut pools = Vec::new();
+    let in_pooled_envs = file.rel_path.split('/').any(|s| s == "pooled-envs");
+    let tier = tier_of(file, config);
+    if tier.is_none() && !in_pooled_envs {
+        return (findings, tenants, pools);
+    }
+    for (d, doc) in world.yaml[file.id.0 as usize].iter().enumerate() {
+        let Some((values, values_path)) = values_of(file, d, doc, &mut findings) else {
+            continue;
+        };
+        let v = &doc.value;
+        let name = v
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let stem = file.stem().to_string();
+        let is_pool = in_pooled_envs
+            || config.is_pool_name(&stem)
+            || name.as_deref().is_some_and(|n| config.is_pool_name(n));
+        if is_pool {
+            pools.push(Pool {
+                id: pool_id(v, &values).or(name).unwrap_or(stem),
+                file: file.display.clone(),
+                file_id: file.id,
+                doc: d,
+            });
+            continue;
+        }
+        let Some((tier, template)) = tier.clone() else {
+            continue;
+        };
+        let kind = v
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let namespace_path = if kind == "HelmRelease" {
+            keys(&["spec", "targetNamespace"])
+        } else {
+            keys(&["spec", "destination", "namespace"])
+        };
+        let unmask = |s: &str| {
+            if template {
+                gitops_lint_syntax::placeholder::unmask(s)
+            } else {
+                s.to_string()
+            }
+        };
+        let namespace = crate::view::value_at(v, &namespace_path)
+            .and_then(Value::as_str)
+            .map(unmask);
+        let tenant_id = values
+            .get("tenantId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let id_path = tenant_id.as_ref().map(|_| {
+            let mut p = values_path.clone();
+            p.push(PathSeg::Key("tenantId".to_string()));
+            p
+        });
+        let id = tenant_id.unwrap_or(stem);
+        tenants.push(Tenant {
+            // Rules compare masked values with each other; people read the template's spelling.
+            id: if template {
+                gitops_lint_syntax::placeholder::unmask(&id)
+            } else {
+                id
+            },
+            tier,
+            file: file.display.clone(),
+            file_id: file.id,
+            doc: d,
+            kind,
+            name,
+            template,
+            namespace,
+            namespace_path,
+            values,
+            values_path,
+            id_path,
+        });
+    }
+    (findings, tenants, pools)
 }

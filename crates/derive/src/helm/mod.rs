@@ -258,43 +258,72 @@ fn pick_chart<'a>(charts: &'a [Chart], r: &Release) -> Option<&'a Chart> {
 /// Helm's value coalescing: the release's values over the chart's, maps merged deeply, a
 /// `null` deleting the default.
 pub fn merge(base: &Value, over: &Value) -> Value {
+    let mut merged = base.clone();
+    merge_into(&mut merged, over, false);
+    merged
+}
+
+/// [`merge`] in place: `over` merged into `base`, copying only what `over` sets. With
+/// `floats`, the copied numbers become float64 as Helm reads them ([`floats`]). Why in place:
+/// one copy per release of the chart's values and of the release's own, where building a new
+/// map at every level, and copying the release's values first to convert their numbers,
+/// copied each twice or more (10,000 releases at scale).
+fn merge_into(base: &mut Value, over: &Value, to_floats: bool) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
-            let mut m: Map<String, Value> = b.clone();
             for (k, v) in o {
                 if v.is_null() {
-                    m.remove(k);
+                    b.remove(k);
                     continue;
                 }
-                let merged = match m.get(k) {
-                    Some(old) => merge(old, v),
-                    None => v.clone(),
-                };
-                m.insert(k.clone(), merged);
+                match b.get_mut(k) {
+                    Some(old) => merge_into(old, v, to_floats),
+                    None => {
+                        b.insert(k.clone(), copied(v, to_floats));
+                    }
+                }
             }
-            Value::Object(m)
         }
-        (_, o) => o.clone(),
+        (b, o) => *b = copied(o, to_floats),
     }
 }
 
-/// The `.` a chart's templates see for one release.
+/// A copy of `v`, its numbers float64 when `to_floats`.
+fn copied(v: &Value, to_floats: bool) -> Value {
+    let mut v = v.clone();
+    if to_floats {
+        floats(&mut v);
+    }
+    v
+}
+
+/// The `.` a chart's templates see for one release. Built by moving its parts in: `json!`
+/// serializes a `Value` operand into a fresh copy.
 fn dot(chart: &Chart, r: &Release) -> Value {
-    let mut own = r.values.clone();
-    floats(&mut own);
-    json!({
-        "Values": merge(&chart.values, &own),
-        "Release": {
+    let mut values = chart.values.clone();
+    merge_into(&mut values, &r.values, true);
+    let mut m = Map::new();
+    m.insert("Values".into(), values);
+    m.insert(
+        "Release".into(),
+        json!({
             "Name": r.name, "Namespace": r.namespace.clone().unwrap_or_else(|| "default".into()),
             "Service": "Helm", "IsInstall": true, "IsUpgrade": false, "Revision": 1,
-        },
-        "Chart": chart.meta,
-        "Capabilities": {
+        }),
+    );
+    m.insert("Chart".into(), chart.meta.clone());
+    m.insert(
+        "Capabilities".into(),
+        json!({
             "KubeVersion": {"Version": "v1.30.0", "Major": "1", "Minor": "30", "GitVersion": "v1.30.0"},
             "APIVersions": [],
-        },
-        "Template": {"BasePath": format!("{}/templates", chart.name)},
-    })
+        }),
+    );
+    m.insert(
+        "Template".into(),
+        json!({"BasePath": format!("{}/templates", chart.name)}),
+    );
+    Value::Object(m)
 }
 
 /// Renders the templates that mention ServiceAccounts and collects the accounts and the
@@ -317,7 +346,11 @@ fn render(chart: &Chart, r: &Release) -> Result<ReleaseOutput, Error> {
         }
         let text = set.execute(name, &data)?;
         // Helm (without --strict) prints a missing value as nothing.
-        let text = text.replace("<no value>", "");
+        let text = if text.contains("<no value>") {
+            text.replace("<no value>", "")
+        } else {
+            text
+        };
         if f.terraform {
             for doc in gitops_lint_syntax::yaml::load_docs(&text) {
                 let api = doc
@@ -330,7 +363,7 @@ fn render(chart: &Chart, r: &Release) -> Result<ReleaseOutput, Error> {
                 {
                     terraform.push(RenderedResource {
                         doc: doc.value,
-                        values_location: Location::value(r.file, r.doc, r.values_path.clone()),
+                        values_location: Location::value(r.file, r.doc, r.values_path.to_vec()),
                         release_location: Location::value(r.file, r.doc, r.name_path.clone()),
                     });
                 }
@@ -425,7 +458,7 @@ fn release_namespace_location(r: &Release) -> Option<Location> {
 }
 
 fn value_location(r: &Release, keys: &[&str]) -> Location {
-    let mut path = r.values_path.clone();
+    let mut path = r.values_path.to_vec();
     path.extend(keys.iter().map(|k| PathSeg::Key((*k).to_string())));
     Location::value(r.file, r.doc, path)
 }

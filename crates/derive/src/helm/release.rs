@@ -3,6 +3,7 @@
 use gitops_lint_core::source::{FileId, PathSeg, SourceFile};
 use gitops_lint_model::World;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// Which chart a release installs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,9 +14,10 @@ pub(crate) enum ChartRef {
     Name(String),
 }
 
-/// One tenant or pool release.
+/// One tenant or pool release. Why borrowed: a tenant's values are the World's (10,000
+/// releases at scale, each a deep copy before); a pool's are parsed here, so owned.
 #[derive(Clone, Debug)]
-pub struct Release {
+pub struct Release<'w> {
     /// The file and document.
     pub file: FileId,
     /// Document index.
@@ -29,9 +31,9 @@ pub struct Release {
     /// Where that namespace is written.
     pub namespace_path: Option<Vec<PathSeg>>,
     /// The release's own values.
-    pub values: Value,
+    pub values: Cow<'w, Value>,
     /// Where the values are in the document.
-    pub values_path: Vec<PathSeg>,
+    pub values_path: Cow<'w, [PathSeg]>,
     /// The tenant id, for a tenant release (not a pool).
     pub tenant: Option<String>,
     /// The chart.
@@ -123,10 +125,10 @@ fn clean(p: &str) -> String {
 }
 
 /// Every rendered tenant release and every pool release, in file order.
-pub fn collect(world: &World) -> Vec<Release> {
+pub fn collect(world: &World) -> Vec<Release<'_>> {
     let mut out = Vec::new();
     // A release of this document with these values, when the document names a release.
-    let release = |file: &SourceFile, doc: usize, values: Value, values_path, tenant| {
+    let release = |file: &SourceFile, doc: usize, values, values_path, tenant| {
         let value = &world.yaml[file.id.0 as usize].get(doc)?.value;
         let d = describe(value)?;
         Some(Release {
@@ -146,8 +148,8 @@ pub fn collect(world: &World) -> Vec<Release> {
         out.extend(release(
             world.file(t.file_id),
             t.doc,
-            t.values.clone(),
-            t.values_path.clone(),
+            Cow::Borrowed(&t.values),
+            Cow::Borrowed(t.values_path.as_slice()),
             Some(t.id.clone()),
         ));
     }
@@ -163,7 +165,13 @@ pub fn collect(world: &World) -> Vec<Release> {
         else {
             continue;
         };
-        out.extend(release(file, p.doc, values, values_path, None));
+        out.extend(release(
+            file,
+            p.doc,
+            Cow::Owned(values),
+            Cow::Owned(values_path),
+            None,
+        ));
     }
     out.sort_by_key(|r| (r.file, r.doc));
     out

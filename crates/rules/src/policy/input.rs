@@ -98,13 +98,23 @@ pub fn build(world: &World, config: &Config) -> regorus::Value {
 /// [`build`], leaving out `input.resources` when no loaded policy reads it (a policy reads
 /// nothing else that is left out, so the results are the same).
 pub fn build_for(world: &World, config: &Config, reads: &super::InputReads) -> regorus::Value {
-    let mut input = to_rego(&without_resources(world, config));
+    // Why joined: the four parts read the World only and do not depend on each other, and
+    // each was built (and converted) on one core while the other waited.
+    let ((mut input, resources), (irsa, repos)) = rayon::join(
+        || {
+            rayon::join(
+                || without_resources(world, config),
+                || reads.reads("resources").then(|| resources(world)),
+            )
+        },
+        || rayon::join(|| irsa::facts(world), || repos::facts(world)),
+    );
     if let Ok(m) = input.as_object_mut() {
-        if reads.reads("resources") {
-            m.insert(regorus::Value::from("resources"), resources(world));
+        if let Some(resources) = resources {
+            m.insert(regorus::Value::from("resources"), resources);
         }
-        m.insert(regorus::Value::from("irsa"), irsa::facts(world));
-        m.insert(regorus::Value::from("repos"), repos::facts(world));
+        m.insert(regorus::Value::from("irsa"), irsa);
+        m.insert(regorus::Value::from("repos"), repos);
     }
     input
 }
@@ -256,8 +266,8 @@ fn resources(world: &World) -> regorus::Value {
     regorus::Value::from(per_file.into_iter().flatten().collect::<Vec<_>>())
 }
 
-/// Everything but `input.resources`, as JSON.
-fn without_resources(world: &World, config: &Config) -> Value {
+/// Everything but `input.resources` and the cross-repository facts, as the engine's values.
+fn without_resources(world: &World, config: &Config) -> regorus::Value {
     let pools: Map<String, Value> = world
         .pools
         .iter()
@@ -306,12 +316,13 @@ fn without_resources(world: &World, config: &Config) -> Value {
                 .or_insert_with(|| json!({"file": f.display, "doc": 0}));
         }
     }
-    // Why parallel: one document clone and one drift comparison per tenant (10,000 at scale);
-    // `collect` keeps the tenants' order.
-    let tenants: Vec<Value> = world
+    // Why parallel: one document clone, one drift comparison and one conversion to the
+    // engine's values per tenant (10,000 at scale); `collect` keeps the tenants' order. An
+    // array converts element by element, so converting each tenant apart gives the same value.
+    let tenants: Vec<regorus::Value> = world
         .tenants
         .par_iter()
-        .map(|t| tenant(world, t, &templates, &template_docs))
+        .map(|t| to_rego(&tenant(world, t, &templates, &template_docs)))
         .collect();
     let roles: Vec<Value> = world
         .infra
@@ -339,7 +350,6 @@ fn without_resources(world: &World, config: &Config) -> Value {
         "config".into(),
         json!({"tiers": config.tiers, "pools": config.pools}),
     );
-    input.insert("tenants".into(), Value::Array(tenants));
     input.insert("tier_templates".into(), Value::Object(tier_templates));
     input.insert("tenant_dirs".into(), Value::Array(tenant_dirs(world)));
     input.insert("pools".into(), Value::Object(pools));
@@ -347,7 +357,14 @@ fn without_resources(world: &World, config: &Config) -> Value {
     infra.insert("tenants".into(), Value::Array(infra_tenants));
     infra.insert("roles".into(), Value::Array(roles));
     input.insert("infra".into(), Value::Object(infra));
-    Value::Object(input)
+    let mut input = to_rego(&Value::Object(input));
+    if let Ok(m) = input.as_object_mut() {
+        m.insert(
+            regorus::Value::from("tenants"),
+            regorus::Value::from(tenants),
+        );
+    }
+    input
 }
 
 /// One tenant with what the tier policies compare: names and their paths, and the contract.
