@@ -89,7 +89,9 @@ echo "== pip builds the sdist (PEP 517, as on a platform without a wheel): the s
 python3 -m venv "$tmp/from-sdist"
 "$tmp/from-sdist/bin/python" -m pip install --quiet --disable-pip-version-check "maturin==$maturin_version"
 start=$(now_ms)
-CARGO_TARGET_DIR="$repo/target" MATURIN_PEP517_ARGS="--profile $profile" \
+# Without build isolation pip does not put the build tools on PATH, and maturin's PEP 517
+# backend runs the `maturin` executable by name: the venv's bin goes first.
+PATH="$tmp/from-sdist/bin:$PATH" CARGO_TARGET_DIR="$repo/target" MATURIN_PEP517_ARGS="--profile $profile" \
   "$tmp/from-sdist/bin/python" -m pip install --quiet --disable-pip-version-check --no-index \
   --no-build-isolation "$sdist"
 echo "   built and installed from the sdist in $(secs $(($(now_ms) - start)))"
