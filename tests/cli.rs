@@ -268,3 +268,40 @@ fn a_duplicate_key_in_embedded_helm_values_is_told_in_the_files_lines_and_helms_
     assert!(message.contains("Helm silently keeps"), "{message}");
     assert!(!message.contains("kustomize"), "{message}");
 }
+
+#[test]
+fn kinds_without_a_schema_get_one_summary_line_in_the_human_output() {
+    let widget = |name: &str| {
+        format!("apiVersion: widgets.example.com/v1\nkind: Widget\nmetadata:\n  name: {name}\nspec:\n  size: 3\n")
+    };
+    let dir = scratch(&[
+        ("apps/a.yaml", &widget("a")),
+        ("apps/b.yaml", &widget("b")),
+        (
+            "apps/gadget.yaml",
+            "apiVersion: gadgets.example.com/v1\nkind: \"Gadget\"\nmetadata:\n  name: g\n",
+        ),
+    ]);
+    let o = run(dir.path(), &["--no-color", "."]);
+    let text = stdout(&o);
+    // Two kinds, each named once however many documents it has, in the order of their notes;
+    // quotes are not part of a name.
+    assert!(
+        text.contains("gitops-lint: 2 kinds were not checked against a schema: Widget, Gadget (the schema/kind-not-checked notes say how to check them)"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("not checked against a schema:").count(),
+        1,
+        "{text}"
+    );
+
+    // Off: no note, so no line.
+    write(
+        dir.path(),
+        ".gitops-lint.yaml",
+        "rules:\n  schema/kind-not-checked: off\n",
+    );
+    let text = stdout(&run(dir.path(), &["--no-color", "."]));
+    assert!(!text.contains("not checked against a schema"), "{text}");
+}

@@ -10,6 +10,7 @@ use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, termcolor::WriteColor, Config};
 use gitops_lint_core::escape;
 use gitops_lint_core::finding::{Finding, Level};
+use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -312,6 +313,9 @@ pub fn render(
         count(Level::Warning),
         count(Level::Info),
     );
+    if let Some(line) = not_checked_line(world, findings) {
+        writeln!(out, "{line}")?;
+    }
     if findings.is_empty() {
         writeln!(
             out,
@@ -327,4 +331,43 @@ pub fn render(
             if w == 1 { "" } else { "s" },
         )
     }
+}
+
+/// How many kind names the summary line spells out before it says "and N more".
+const NOT_CHECKED_NAMES: usize = 8;
+
+/// One line that says which kinds went unchecked for want of a schema, gathered from the
+/// `schema/kind-not-checked` notes (one per kind): a reader who skips info notes still learns
+/// that part of the tree was not validated. `None` when every kind had a schema (or the rule
+/// is off).
+fn not_checked_line(world: &World, findings: &[Finding]) -> Option<String> {
+    let names: Vec<String> = findings
+        .iter()
+        .filter(|f| f.rule == RuleId::SCHEMA_KIND_NOT_CHECKED)
+        .map(|f| {
+            // The note points at the document's `kind` value: its text is the kind's name.
+            let s = f.primary.resolved_span();
+            world
+                .files
+                .get(s.file.0 as usize)
+                .and_then(|file| file.text.get(s.start..s.end))
+                .map(|t| escape::terminal(t.trim_matches(|c| c == '"' || c == '\'')).into_owned())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "?".to_string())
+        })
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let shown = names.len().min(NOT_CHECKED_NAMES);
+    let mut list = names[..shown].join(", ");
+    if names.len() > shown {
+        list.push_str(&format!(" and {} more", names.len() - shown));
+    }
+    Some(format!(
+        "gitops-lint: {} kind{} not checked against a schema: {list} (the schema/kind-not-checked notes say how to check {})",
+        names.len(),
+        if names.len() == 1 { " was" } else { "s were" },
+        if names.len() == 1 { "it" } else { "them" },
+    ))
 }
