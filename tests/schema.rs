@@ -71,3 +71,74 @@ fn invalid_type_messages_say_what_yaml_made_of_the_value() {
     assert_eq!(replicas.help.as_deref(), Some("remove the quotes: 3"));
     find(&all, "`targetRevision` in `spec.source` (an ApplicationSource) must be a string, but YAML reads `1.10` as a number");
 }
+
+#[test]
+fn custom_resources_get_the_same_typo_and_indentation_help_from_their_crd() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path().join("apps-repo");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    std::fs::write(
+        repo.join("crd.yaml"),
+        "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                replicas: {type: integer}
+                template:
+                  type: object
+                  properties:
+                    image: {type: string}
+",
+    )
+    .expect("write");
+    std::fs::write(
+        repo.join("widget.yaml"),
+        "apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w
+spec:
+  replica: 3
+  template:
+    image: web
+  image: api
+",
+    )
+    .expect("write");
+    let options = Options {
+        paths: vec![repo],
+        policy_dirs: Vec::new(),
+        policy_sandbox: None,
+    };
+    let all = lint(&options, &Config::default()).expect("lint").findings;
+    let typo = find(
+        &all,
+        "`replica` is not a field of `spec`; did you mean `replicas`?",
+    );
+    assert_eq!(typo.help.as_deref(), Some("rename it to `replicas`"));
+    let indent = find(
+        &all,
+        "probably mis-indented: `image` belongs under `template`",
+    );
+    assert!(indent
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("indent `image` (and its block) by 2 columns"));
+    assert_eq!(all.len(), 2, "{all:#?}");
+}
