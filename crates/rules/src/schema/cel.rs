@@ -101,6 +101,9 @@ struct Ready {
     old_self: bool,
     /// The compiled `messageExpression`, if it has one that can run.
     message_expression: Option<Program>,
+    /// The field names it selects (`self.a.b`: `a`, `b`), to tell whether it reads a typed
+    /// string (see [`Why::Format`]).
+    fields: HashSet<String>,
 }
 
 /// One `x-kubernetes-validations` entry of a CRD version, compiled once per run.
@@ -272,6 +275,7 @@ fn compile(
     Ok(Ready {
         program,
         depth: facts.depth,
+        fields: facts.fields,
         old_self: optional_old_self,
         message_expression,
     })
@@ -296,6 +300,7 @@ fn parse(source: &str) -> Result<Program, Skip> {
 #[derive(Default)]
 struct Facts {
     variables: HashSet<String>,
+    fields: HashSet<String>,
     unknown: BTreeSet<String>,
     depth: u32,
 }
@@ -332,7 +337,10 @@ impl Facts {
                 }
                 EntryExpr::StructField(f) => self.visit(&f.value, depth),
             }),
-            Expr::Select(s) => self.visit(&s.operand, depth),
+            Expr::Select(s) => {
+                self.fields.insert(s.field.clone());
+                self.visit(&s.operand, depth);
+            }
             Expr::Struct(s) => {
                 // A message literal (`google.protobuf.Timestamp{...}`): not a Kubernetes value.
                 self.unknown.insert(s.type_name.clone());
@@ -520,7 +528,11 @@ fn evaluate_doc(
                 continue;
             }
             let mut size = Size::default();
-            let this = to_cel(node, &rule.schema, rule.steps.is_empty(), &mut size, 0);
+            let mut reads = Reads {
+                fields: &ready.fields,
+                ancestors: Vec::new(),
+            };
+            let this = to_cel(node, &rule.schema, rule.steps.is_empty(), &mut size, &mut reads);
             if let Some(format) = size.format.take() {
                 events.push(note(Why::Format(format)));
                 continue;
@@ -536,7 +548,7 @@ fn evaluate_doc(
                     Finding::new(
                         RuleId::SCHEMA_CEL_NOT_EVALUATED,
                         format!("CEL rule `{}` of the CRD `{}` was not evaluated here: {what}", rule.rule, rule.crd),
-                        Location::value(at.file, at.doc, path.clone()),
+                        at_node(at.file, at.doc, path.clone(), false),
                     )
                     .with_help("a budget that bounds the work an attacker-written CRD can cause; nothing to fix unless the value is really this large"),
                 ));
@@ -639,8 +651,16 @@ struct Size {
     values: u64,
     bytes: u64,
     longest: u64,
-    /// A `byte`, `duration`, `date` or `date-time` string met (see [`Why::Format`]).
+    /// A `byte`, `duration`, `date` or `date-time` string the rule reads (see
+    /// [`Why::Format`]).
     format: Option<String>,
+}
+
+/// What the conversion needs to know about the rule: the fields it selects, and the property
+/// names from `self` down to the value being converted.
+struct Reads<'a> {
+    fields: &'a HashSet<String>,
+    ancestors: Vec<String>,
 }
 
 impl Size {
@@ -651,8 +671,18 @@ impl Size {
 }
 
 /// A JSON value as the API server hands it to CEL, typed by its schema node.
-fn to_cel(value: &Value, schema: &Value, root: bool, size: &mut Size, depth: usize) -> Cel {
+fn to_cel(
+    value: &Value,
+    schema: &Value,
+    root: bool,
+    size: &mut Size,
+    reads: &mut Reads,
+) -> Cel {
     size.values += 1;
+    // Deeper than any real value (the YAML loader allows 1000 levels): bounds the recursion.
+    if reads.ancestors.len() > 128 {
+        return Cel::Null;
+    }
     let ty = schema.get("type").and_then(Value::as_str);
     match value {
         Value::Null => Cel::Null,
@@ -666,7 +696,13 @@ fn to_cel(value: &Value, schema: &Value, root: bool, size: &mut Size, depth: usi
             if let Some(f @ ("byte" | "duration" | "date" | "date-time")) =
                 schema.get("format").and_then(Value::as_str)
             {
-                size.format.get_or_insert_with(|| f.to_string());
+                // Read if it is `self`, or the rule selects a field on the way to it (a rule
+                // that reads no field on its path cannot tell it from a string).
+                if reads.ancestors.is_empty()
+                    || reads.ancestors.iter().any(|a| reads.fields.contains(a))
+                {
+                    size.format.get_or_insert_with(|| f.to_string());
+                }
             }
             Cel::String(Arc::new(s.clone()))
         }
@@ -676,7 +712,12 @@ fn to_cel(value: &Value, schema: &Value, root: bool, size: &mut Size, depth: usi
             Cel::List(Arc::new(
                 items
                     .iter()
-                    .map(|v| to_cel(v, item_schema, false, size, depth + 1))
+                    .map(|v| {
+                        reads.ancestors.push(String::new());
+                        let c = to_cel(v, item_schema, false, size, reads);
+                        reads.ancestors.pop();
+                        c
+                    })
                     .collect(),
             ))
         }
@@ -685,9 +726,6 @@ fn to_cel(value: &Value, schema: &Value, root: bool, size: &mut Size, depth: usi
             let props = schema.get("properties").and_then(Value::as_object);
             let values = schema.get("additionalProperties").filter(|v| v.is_object());
             let mut out: HashMap<Key, Cel> = HashMap::new();
-            if depth > 128 {
-                return Cel::Map(CelMap { map: Arc::new(out) });
-            }
             for (k, v) in map {
                 let declared = props.and_then(|p| p.get(k));
                 let sub = declared.or(values).unwrap_or(&Value::Null);
@@ -707,16 +745,19 @@ fn to_cel(value: &Value, schema: &Value, root: bool, size: &mut Size, depth: usi
                 } else {
                     k.clone()
                 };
-                out.insert(Key::String(Arc::new(name)), to_cel(v, sub, false, size, depth + 1));
+                reads.ancestors.push(name.clone());
+                let c = to_cel(v, sub, false, size, reads);
+                reads.ancestors.pop();
+                out.insert(Key::String(Arc::new(name)), c);
             }
             // Defaults of absent properties (structural defaulting).
             for (k, sub) in props.into_iter().flatten() {
                 if let (Some(default), false) = (sub.get("default"), map.contains_key(k)) {
                     if let Some(name) = escape(k) {
-                        out.insert(
-                            Key::String(Arc::new(name)),
-                            to_cel(default, sub, false, size, depth + 1),
-                        );
+                        reads.ancestors.push(name.clone());
+                        let c = to_cel(default, sub, false, size, reads);
+                        reads.ancestors.pop();
+                        out.insert(Key::String(Arc::new(name)), c);
                     }
                 }
             }
@@ -788,9 +829,11 @@ fn violation(
         .or_else(|| rule.message.clone())
         .unwrap_or_else(|| format!("failed rule: {}", rule.rule));
     let mut place = path.to_vec();
+    let mut target = node;
     if let Some(rel) = rule.field_path.as_deref().and_then(parse_field_path) {
-        if lookup(node, &rel).is_some() {
+        if let Some(v) = lookup(node, &rel) {
             place.extend(rel);
+            target = v;
         }
     }
     let shown = if place.is_empty() {
@@ -810,9 +853,19 @@ fn violation(
             "{message}: this {} breaks the CRD `{}`'s validation rule `{}` at {shown}; the API server refuses it ({reason})",
             at.kind, rule.crd, rule.rule
         ),
-        Location::value(at.file, at.doc, place),
+        at_node(at.file, at.doc, place, !target.is_object() && !target.is_array()),
     )
     .with_help("change the value so that the rule holds; the rule is in the CRD's `x-kubernetes-validations`")
+}
+
+/// Where to point for a node: a scalar's value; a mapping's or list's key (`spec:`), the line
+/// to look at, rather than the first line of its content.
+fn at_node(file: FileId, doc: usize, path: Vec<PathSeg>, scalar: bool) -> Location {
+    if !scalar && matches!(path.last(), Some(PathSeg::Key(_))) {
+        Location::key(file, doc, path)
+    } else {
+        Location::value(file, doc, path)
+    }
 }
 
 /// A `fieldPath` (`.spec.x`, `.map['key']`, relative to the rule's node) as path segments.
@@ -914,7 +967,7 @@ fn aggregate(defs: &[(&String, &Vec<Validation>)], events: impl Iterator<Item = 
             Finding::new(
                 RuleId::SCHEMA_CEL_NOT_EVALUATED,
                 format!("CEL rule `{}` of the CRD `{}` was not evaluated: {why}", rule.rule, rule.crd),
-                Location::value(file, doc, path),
+                at_node(file, doc, path, false),
             )
             .with_help(help),
         );
@@ -940,7 +993,8 @@ mod tests {
         let ctx = context();
         let mut scope = ctx.new_inner_scope();
         let mut size = Size::default();
-        scope.add_variable_from_value("self", to_cel(&value, &rule.schema, false, &mut size, 0));
+        let mut reads = Reads { fields: &ready.fields, ancestors: Vec::new() };
+        scope.add_variable_from_value("self", to_cel(&value, &rule.schema, false, &mut size, &mut reads));
         if ready.old_self {
             scope.add_variable_from_value("oldSelf", none());
         }
@@ -1009,9 +1063,18 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let r = rules(with_rule("self.t != ''", json!({"t": {"type": "string", "format": "date-time"}})));
+        let ready = r[0].compiled.as_ref().expect("compiles");
         let mut size = Size::default();
-        to_cel(&json!({"t": "2024-01-01T00:00:00Z"}), &r[0].schema, false, &mut size, 0);
+        let mut reads = Reads { fields: &ready.fields, ancestors: Vec::new() };
+        to_cel(&json!({"t": "2024-01-01T00:00:00Z"}), &r[0].schema, false, &mut size, &mut reads);
         assert_eq!(size.format.as_deref(), Some("date-time"));
+        // A rule that does not select `t` is evaluated.
+        let r = rules(with_rule("size(self) > 0", json!({"t": {"type": "string", "format": "date-time"}})));
+        let ready = r[0].compiled.as_ref().expect("compiles");
+        let mut size = Size::default();
+        let mut reads = Reads { fields: &ready.fields, ancestors: Vec::new() };
+        to_cel(&json!({"t": "2024-01-01T00:00:00Z"}), &r[0].schema, false, &mut size, &mut reads);
+        assert_eq!(size.format, None);
         let r = rules(with_rule("self.x ==", json!({})));
         assert!(matches!(r[0].compiled, Err(Skip::Parse(_))));
     }
