@@ -37,8 +37,8 @@
 
 use super::registry::Registry;
 use cel::common::ast::{EntryExpr, Expr};
-use cel::objects::{Key, Map as CelMap};
 use cel::extractors::This;
+use cel::objects::{Key, Map as CelMap};
 use cel::{Context, ExecutionError, FunctionContext, Program, Value as Cel};
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{display_path, FileId, FileKind, PathSeg};
@@ -120,6 +120,13 @@ pub(crate) struct Validation {
     /// The CRD's `metadata.name`, for messages.
     crd: String,
     compiled: Result<Ready, Skip>,
+}
+
+impl Validation {
+    /// Whether the rule sits under the root's `status`.
+    pub(crate) fn under_status(&self) -> bool {
+        self.steps.first() == Some(&Step::Prop("status".into()))
+    }
 }
 
 /// Collects the rules of one version's `openAPIV3Schema` (schema nodes deeper than `max_depth`
@@ -291,7 +298,9 @@ fn parse(source: &str) -> Result<Program, Skip> {
     // attacker-written; no panic is known, but one would take the whole run down.
     match std::panic::catch_unwind(|| Program::compile(source)) {
         Ok(Ok(p)) => Ok(p),
-        Ok(Err(e)) => Err(Skip::Parse(e.to_string().lines().next().unwrap_or("").into())),
+        Ok(Err(e)) => Err(Skip::Parse(
+            e.to_string().lines().next().unwrap_or("").into(),
+        )),
         Err(_) => Err(Skip::Parse("the CEL parser failed on it".into())),
     }
 }
@@ -348,6 +357,10 @@ impl Facts {
             Expr::Literal(_) | Expr::Unspecified => {}
         }
     }
+}
+
+thread_local! {
+    static CONTEXT: Context<'static> = context();
 }
 
 /// The evaluation context: the crate's functions, with `size` counting characters as CEL does
@@ -421,6 +434,11 @@ pub(crate) fn check(world: &World, reg: &Registry, rules: &Rules, files: &[usize
         d.sort_by(|a, b| a.0.cmp(b.0));
         d
     };
+    let by_def: HashMap<&str, usize> = defs
+        .iter()
+        .enumerate()
+        .map(|(i, (d, _))| (d.as_str(), i))
+        .collect();
     let per_file: Vec<Vec<Event>> = files
         .par_iter()
         .map(|&i| {
@@ -430,7 +448,6 @@ pub(crate) fn check(world: &World, reg: &Registry, rules: &Rules, files: &[usize
             }
             let template = file.kind == FileKind::TierTemplate;
             let mut events = Vec::new();
-            let mut ctx: Option<Context> = None;
             for (d, doc) in world.yaml[i].iter().enumerate() {
                 let v = &doc.value;
                 let (Some(api), Some(kind)) = (
@@ -439,11 +456,12 @@ pub(crate) fn check(world: &World, reg: &Registry, rules: &Rules, files: &[usize
                 ) else {
                     continue;
                 };
-                let Some(def) = reg.kind(api, kind) else { continue };
-                let Some(di) = defs.iter().position(|(n, _)| n.as_str() == def) else {
+                let Some(def) = reg.kind(api, kind) else {
                     continue;
                 };
-                let ctx = ctx.get_or_insert_with(context);
+                let Some(&di) = by_def.get(def) else {
+                    continue;
+                };
                 let sops = v.get("sops").is_some_and(|m| m.get("mac").is_some());
                 let doc_at = DocAt {
                     file: file.id,
@@ -452,7 +470,9 @@ pub(crate) fn check(world: &World, reg: &Registry, rules: &Rules, files: &[usize
                     template,
                     sops,
                 };
-                evaluate_doc(ctx, &doc_at, v, di, defs[di].1, &mut events);
+                // One context per thread: registering the functions costs more than most
+                // evaluations.
+                CONTEXT.with(|ctx| evaluate_doc(ctx, &doc_at, v, di, defs[di].1, &mut events));
             }
             events
         })
@@ -463,7 +483,11 @@ pub(crate) fn check(world: &World, reg: &Registry, rules: &Rules, files: &[usize
 /// The files Kustomize kustomizations list as patches: partial objects, not evaluated.
 fn patch_files(world: &World) -> HashSet<(usize, &str)> {
     let mut out = HashSet::new();
-    for file in world.files.iter().filter(|f| f.kind == FileKind::Kustomization) {
+    for file in world
+        .files
+        .iter()
+        .filter(|f| f.kind == FileKind::Kustomization)
+    {
         let dir = file.rel_path.rsplit_once('/').map_or("", |(d, _)| d);
         for doc in &world.yaml[file.id.0 as usize] {
             for e in crate::checks::kustomize::entries(&doc.value) {
@@ -473,11 +497,7 @@ fn patch_files(world: &World) -> HashSet<(usize, &str)> {
                 if let crate::checks::kustomize::Resolved::Path(p) =
                     crate::checks::kustomize::resolve(dir, e.value)
                 {
-                    if let Some(f) = world
-                        .repos
-                        .get(file.repo)
-                        .and_then(|r| r.files.get(&p))
-                    {
+                    if let Some(f) = world.repos.get(file.repo).and_then(|r| r.files.get(&p)) {
                         out.insert((file.repo, f.as_str()));
                     }
                 }
@@ -532,7 +552,13 @@ fn evaluate_doc(
                 fields: &ready.fields,
                 ancestors: Vec::new(),
             };
-            let this = to_cel(node, &rule.schema, rule.steps.is_empty(), &mut size, &mut reads);
+            let this = to_cel(
+                node,
+                &rule.schema,
+                rule.steps.is_empty(),
+                &mut size,
+                &mut reads,
+            );
             if let Some(format) = size.format.take() {
                 events.push(note(Why::Format(format)));
                 continue;
@@ -569,7 +595,9 @@ fn evaluate_doc(
             match result {
                 Ok(Ok(Cel::Bool(true))) => {}
                 Ok(Ok(Cel::Bool(false))) => {
-                    events.push(Event::Finding(violation(rule, ready, &scope, at, &path, node)));
+                    events.push(Event::Finding(violation(
+                        rule, ready, &scope, at, &path, node,
+                    )));
                 }
                 Ok(Ok(other)) => events.push(note(Why::Error(format!(
                     "it evaluated to {other:?}, not a boolean"
@@ -671,13 +699,7 @@ impl Size {
 }
 
 /// A JSON value as the API server hands it to CEL, typed by its schema node.
-fn to_cel(
-    value: &Value,
-    schema: &Value,
-    root: bool,
-    size: &mut Size,
-    reads: &mut Reads,
-) -> Cel {
+fn to_cel(value: &Value, schema: &Value, root: bool, size: &mut Size, reads: &mut Reads) -> Cel {
     size.values += 1;
     // Deeper than any real value (the YAML loader allows 1000 levels): bounds the recursion.
     if reads.ancestors.len() > 128 {
@@ -772,7 +794,10 @@ fn root_metadata(meta: &Value) -> Cel {
     let mut out: HashMap<Key, Cel> = HashMap::new();
     for k in ["name", "generateName"] {
         if let Some(Value::String(s)) = meta.get(k) {
-            out.insert(Key::String(Arc::new(k.into())), Cel::String(Arc::new(s.clone())));
+            out.insert(
+                Key::String(Arc::new(k.into())),
+                Cel::String(Arc::new(s.clone())),
+            );
         }
     }
     Cel::Map(CelMap { map: Arc::new(out) })
@@ -782,9 +807,27 @@ fn root_metadata(meta: &Value) -> Cel {
 /// `None`: not accessible from CEL.
 fn escape(name: &str) -> Option<String> {
     const RESERVED: &[&str] = &[
-        "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for",
-        "function", "if", "import", "let", "loop", "package", "namespace", "return", "var",
-        "void", "while",
+        "true",
+        "false",
+        "null",
+        "in",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
     ];
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
@@ -819,12 +862,13 @@ fn violation(
     path: &[PathSeg],
     node: &Value,
 ) -> Finding {
-    let evaluated = ready.message_expression.as_ref().and_then(|p| {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.execute(scope))) {
-            Ok(Ok(Cel::String(s))) if !s.trim().is_empty() => Some(s.to_string()),
-            _ => None,
-        }
-    });
+    let evaluated =
+        ready.message_expression.as_ref().and_then(|p| {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.execute(scope))) {
+                Ok(Ok(Cel::String(s))) if !s.trim().is_empty() => Some(s.to_string()),
+                _ => None,
+            }
+        });
     let message = evaluated
         .or_else(|| rule.message.clone())
         .unwrap_or_else(|| format!("failed rule: {}", rule.rule));
@@ -904,7 +948,10 @@ fn lookup<'v>(value: &'v Value, path: &[PathSeg]) -> Option<&'v Value> {
 
 /// Turns the events into findings: findings as they are, notes once per rule, at the first
 /// place (files in World order, so the output is deterministic), with counts.
-fn aggregate(defs: &[(&String, &Vec<Validation>)], events: impl Iterator<Item = Event>) -> Vec<Finding> {
+fn aggregate(
+    defs: &[(&String, &Vec<Validation>)],
+    events: impl Iterator<Item = Event>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     // (def, rule) -> (first note, places, how many were errors)
     type Note = ((usize, usize), (FileId, usize, Vec<PathSeg>, Why), usize);
@@ -966,7 +1013,10 @@ fn aggregate(defs: &[(&String, &Vec<Validation>)], events: impl Iterator<Item = 
         out.push(
             Finding::new(
                 RuleId::SCHEMA_CEL_NOT_EVALUATED,
-                format!("CEL rule `{}` of the CRD `{}` was not evaluated: {why}", rule.rule, rule.crd),
+                format!(
+                    "CEL rule `{}` of the CRD `{}` was not evaluated: {why}",
+                    rule.rule, rule.crd
+                ),
                 at_node(file, doc, path, false),
             )
             .with_help(help),
@@ -993,8 +1043,14 @@ mod tests {
         let ctx = context();
         let mut scope = ctx.new_inner_scope();
         let mut size = Size::default();
-        let mut reads = Reads { fields: &ready.fields, ancestors: Vec::new() };
-        scope.add_variable_from_value("self", to_cel(&value, &rule.schema, false, &mut size, &mut reads));
+        let mut reads = Reads {
+            fields: &ready.fields,
+            ancestors: Vec::new(),
+        };
+        scope.add_variable_from_value(
+            "self",
+            to_cel(&value, &rule.schema, false, &mut size, &mut reads),
+        );
         if ready.old_self {
             scope.add_variable_from_value("oldSelf", none());
         }
@@ -1011,11 +1067,11 @@ mod tests {
     #[test]
     fn rules_are_collected_with_their_paths() {
         let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
-            "x-kubernetes-validations": [{"rule": "self.a <= self.b", "message": "m", "fieldPath": ".a"}],
-            "properties": {
-                "list": {"type": "array", "items": {"type": "object", "x-kubernetes-validations": [{"rule": "self.x > 0"}]}},
-                "map": {"type": "object", "additionalProperties": {"type": "string", "x-kubernetes-validations": [{"rule": "self != ''"}]}}
-            }}}});
+        "x-kubernetes-validations": [{"rule": "self.a <= self.b", "message": "m", "fieldPath": ".a"}],
+        "properties": {
+            "list": {"type": "array", "items": {"type": "object", "x-kubernetes-validations": [{"rule": "self.x > 0"}]}},
+            "map": {"type": "object", "additionalProperties": {"type": "string", "x-kubernetes-validations": [{"rule": "self != ''"}]}}
+        }}}});
         let rs = rules(schema);
         let steps: Vec<_> = rs.iter().map(|r| r.steps.clone()).collect();
         let p = |s: &str| Step::Prop(s.into());
@@ -1036,18 +1092,75 @@ mod tests {
         let props = json!({"min": {"type": "integer"}, "max": {"type": "integer", "default": 10},
                            "ratio": {"type": "number"}, "dash-name": {"type": "string"},
                            "namespace": {"type": "string"}});
-        assert_eq!(eval(with_rule("self.min <= self.max", props.clone()), json!({"min": 3})), Some(true));
-        assert_eq!(eval(with_rule("self.min <= self.max", props.clone()), json!({"min": 30})), Some(false));
-        assert_eq!(eval(with_rule("self.ratio == 1.0", props.clone()), json!({"ratio": 1})), Some(true));
-        assert_eq!(eval(with_rule("self.dash__dash__name == 'x'", props.clone()), json!({"dash-name": "x"})), Some(true));
-        assert_eq!(eval(with_rule("self.__namespace__ == 'n'", props.clone()), json!({"namespace": "n"})), Some(true));
+        assert_eq!(
+            eval(
+                with_rule("self.min <= self.max", props.clone()),
+                json!({"min": 3})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            eval(
+                with_rule("self.min <= self.max", props.clone()),
+                json!({"min": 30})
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            eval(
+                with_rule("self.ratio == 1.0", props.clone()),
+                json!({"ratio": 1})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            eval(
+                with_rule("self.dash__dash__name == 'x'", props.clone()),
+                json!({"dash-name": "x"})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            eval(
+                with_rule("self.__namespace__ == 'n'", props.clone()),
+                json!({"namespace": "n"})
+            ),
+            Some(true)
+        );
         // Absent without a default: an evaluation error, not false.
-        assert_eq!(eval(with_rule("self.min > 0", props.clone()), json!({})), None);
-        assert_eq!(eval(with_rule("!has(self.min) || self.min > 0", props.clone()), json!({})), Some(true));
+        assert_eq!(
+            eval(with_rule("self.min > 0", props.clone()), json!({})),
+            None
+        );
+        assert_eq!(
+            eval(
+                with_rule("!has(self.min) || self.min > 0", props.clone()),
+                json!({})
+            ),
+            Some(true)
+        );
         // size() counts characters, as CEL does.
-        assert_eq!(eval(with_rule("self.dash__dash__name.size() == 2", props.clone()), json!({"dash-name": "éé"})), Some(true));
-        assert_eq!(eval(with_rule("self.dash__dash__name.matches('^[a-z]+$')", props.clone()), json!({"dash-name": "abc"})), Some(true));
-        assert_eq!(eval(with_rule("self.dash__dash__name.lowerAscii() == 'abc'", props), json!({"dash-name": "ABC"})), Some(true));
+        assert_eq!(
+            eval(
+                with_rule("self.dash__dash__name.size() == 2", props.clone()),
+                json!({"dash-name": "éé"})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            eval(
+                with_rule("self.dash__dash__name.matches('^[a-z]+$')", props.clone()),
+                json!({"dash-name": "abc"})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            eval(
+                with_rule("self.dash__dash__name.lowerAscii() == 'abc'", props),
+                json!({"dash-name": "ABC"})
+            ),
+            Some(true)
+        );
     }
 
     #[test]
@@ -1057,23 +1170,53 @@ mod tests {
         let r = rules(json!({"type": "object", "x-kubernetes-validations": [
             {"rule": "!has(oldSelf.x) || self.x == oldSelf.x", "optionalOldSelf": true}]}));
         assert!(r[0].compiled.is_ok());
-        let r = rules(with_rule("self.l.isSorted() && quantity(self.q).isGreaterThan(quantity('1'))", json!({})));
+        let r = rules(with_rule(
+            "self.l.isSorted() && quantity(self.q).isGreaterThan(quantity('1'))",
+            json!({}),
+        ));
         match &r[0].compiled {
-            Err(Skip::Functions(f)) => assert!(f.contains(&"isSorted".to_string()) && f.contains(&"quantity".to_string()), "{f:?}"),
+            Err(Skip::Functions(f)) => assert!(
+                f.contains(&"isSorted".to_string()) && f.contains(&"quantity".to_string()),
+                "{f:?}"
+            ),
             other => panic!("{other:?}"),
         }
-        let r = rules(with_rule("self.t != ''", json!({"t": {"type": "string", "format": "date-time"}})));
+        let r = rules(with_rule(
+            "self.t != ''",
+            json!({"t": {"type": "string", "format": "date-time"}}),
+        ));
         let ready = r[0].compiled.as_ref().expect("compiles");
         let mut size = Size::default();
-        let mut reads = Reads { fields: &ready.fields, ancestors: Vec::new() };
-        to_cel(&json!({"t": "2024-01-01T00:00:00Z"}), &r[0].schema, false, &mut size, &mut reads);
+        let mut reads = Reads {
+            fields: &ready.fields,
+            ancestors: Vec::new(),
+        };
+        to_cel(
+            &json!({"t": "2024-01-01T00:00:00Z"}),
+            &r[0].schema,
+            false,
+            &mut size,
+            &mut reads,
+        );
         assert_eq!(size.format.as_deref(), Some("date-time"));
         // A rule that does not select `t` is evaluated.
-        let r = rules(with_rule("size(self) > 0", json!({"t": {"type": "string", "format": "date-time"}})));
+        let r = rules(with_rule(
+            "size(self) > 0",
+            json!({"t": {"type": "string", "format": "date-time"}}),
+        ));
         let ready = r[0].compiled.as_ref().expect("compiles");
         let mut size = Size::default();
-        let mut reads = Reads { fields: &ready.fields, ancestors: Vec::new() };
-        to_cel(&json!({"t": "2024-01-01T00:00:00Z"}), &r[0].schema, false, &mut size, &mut reads);
+        let mut reads = Reads {
+            fields: &ready.fields,
+            ancestors: Vec::new(),
+        };
+        to_cel(
+            &json!({"t": "2024-01-01T00:00:00Z"}),
+            &r[0].schema,
+            false,
+            &mut size,
+            &mut reads,
+        );
         assert_eq!(size.format, None);
         let r = rules(with_rule("self.x ==", json!({})));
         assert!(matches!(r[0].compiled, Err(Skip::Parse(_))));
@@ -1098,7 +1241,12 @@ mod tests {
         let r = collect(&with_rule("true", json!({})), "c", 128, &mut budget);
         assert!(matches!(r[0].compiled, Err(Skip::Budget(_))));
         // Nested comprehensions over a long list: the estimate is over budget.
-        let s = Size { values: 2001, bytes: 0, longest: 2000, format: None };
+        let s = Size {
+            values: 2001,
+            bytes: 0,
+            longest: 2000,
+            format: None,
+        };
         assert!(s.cost(2) > MAX_EVAL_COST);
         assert!(s.cost(0) < MAX_EVAL_COST);
     }
@@ -1107,8 +1255,14 @@ mod tests {
     fn field_paths_parse() {
         let k = |s: &str| PathSeg::Key(s.into());
         assert_eq!(parse_field_path(".spec.x"), Some(vec![k("spec"), k("x")]));
-        assert_eq!(parse_field_path(".m['a.b'].c"), Some(vec![k("m"), k("a.b"), k("c")]));
-        assert_eq!(parse_field_path(".l[2]"), Some(vec![k("l"), PathSeg::Index(2)]));
+        assert_eq!(
+            parse_field_path(".m['a.b'].c"),
+            Some(vec![k("m"), k("a.b"), k("c")])
+        );
+        assert_eq!(
+            parse_field_path(".l[2]"),
+            Some(vec![k("l"), PathSeg::Index(2)])
+        );
         assert_eq!(parse_field_path("spec"), None);
         assert_eq!(escape("a__b"), Some("a__underscores__b".into()));
         assert_eq!(escape("a.b/c"), Some("a__dot__b__slash__c".into()));

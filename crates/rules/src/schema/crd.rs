@@ -72,7 +72,14 @@ pub(crate) fn schemas(world: &World) -> Vec<CrdSchema> {
                 continue;
             }
             let crd_name = crd["metadata"]["name"].as_str().unwrap_or(kind);
-            out.push(convert_version(group, name, kind, crd_name, schema, &mut rules));
+            let mut converted = convert_version(group, name, kind, crd_name, schema, &mut rules);
+            // With the status subresource, the API server ignores `status` on create (the
+            // strategy drops it: apiextensions-apiserver `pkg/registry/customresource/strategy.go`,
+            // `PrepareForCreate`), so its rules never run there.
+            if version["subresources"].get("status").is_some() {
+                converted.cel.retain(|v| !v.under_status());
+            }
+            out.push(converted);
         }
     }
     out
