@@ -64,6 +64,8 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
             RuleId::SCHEMA_UNKNOWN_FIELD,
             RuleId::SCHEMA_INVALID_TYPE,
             RuleId::SCHEMA_KIND_NOT_CHECKED,
+            RuleId::SCHEMA_CEL_RULE,
+            RuleId::SCHEMA_CEL_NOT_EVALUATED,
         ],
         run: |w, _| schema::check(w),
     },

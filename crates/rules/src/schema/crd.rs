@@ -9,8 +9,10 @@
 //! declares `properties` gets `additionalProperties: false`; `x-kubernetes-int-or-string`
 //! becomes "integer or string"; `null` is accepted everywhere, because the API server drops
 //! null fields of non-nullable nodes instead of refusing them. Value validations (`enum`,
-//! `pattern`, `anyOf`, CEL) are not carried over: only unknown fields and wrong types are
-//! reported, as for built-in kinds.
+//! `pattern`, `anyOf`) are not carried over: only unknown fields and wrong types are
+//! reported, as for built-in kinds. The CEL rules (`x-kubernetes-validations`) are collected
+//! and compiled here, once per run, into [`CrdSchema::cel`], and evaluated by `cel.rs`: any
+//! CRD schema converted through [`convert_version`] gets its rules evaluated.
 
 use gitops_lint_model::World;
 use serde_json::{json, Map, Value};
@@ -31,12 +33,15 @@ pub(crate) struct CrdSchema {
     pub def: String,
     /// The converted schema.
     pub schema: Value,
+    /// The version's CEL rules, compiled.
+    pub cel: Vec<super::cel::Validation>,
 }
 
 /// The schemas of the CRDs in the World whose custom resources the World holds, in file order
 /// (for a kind defined twice, the first definition wins).
 pub(crate) fn schemas(world: &World) -> Vec<CrdSchema> {
     let mut out: Vec<CrdSchema> = Vec::new();
+    let mut rules = 0;
     for at in world.kind("CustomResourceDefinition") {
         let Some(doc) = world.doc(*at) else { continue };
         let crd = &doc.value;
@@ -66,14 +71,37 @@ pub(crate) fn schemas(world: &World) -> Vec<CrdSchema> {
             {
                 continue;
             }
-            out.push(CrdSchema {
-                def: format!("crd.{group}.{name}.{kind}"),
-                schema: root(schema),
-                key,
-            });
+            let crd_name = crd["metadata"]["name"].as_str().unwrap_or(kind);
+            let mut converted = convert_version(group, name, kind, crd_name, schema, &mut rules);
+            // With the status subresource, the API server ignores `status` on create (the
+            // strategy drops it: apiextensions-apiserver `pkg/registry/customresource/strategy.go`,
+            // `PrepareForCreate`), so its rules never run there.
+            if version["subresources"].get("status").is_some() {
+                converted.cel.retain(|v| !v.under_status());
+            }
+            out.push(converted);
         }
     }
     out
+}
+
+/// One version of a CRD (`group`, version `name`, `kind`, the CRD's `metadata.name`) with its
+/// `openAPIV3Schema`, converted, its CEL rules compiled; `rules` counts the rules compiled in
+/// this run (the budget `cel::MAX_RULES`).
+pub(crate) fn convert_version(
+    group: &str,
+    name: &str,
+    kind: &str,
+    crd_name: &str,
+    schema: &Value,
+    rules: &mut usize,
+) -> CrdSchema {
+    CrdSchema {
+        key: format!("{group}/{name}/{kind}"),
+        def: format!("crd.{group}.{name}.{kind}"),
+        schema: root(schema),
+        cel: super::cel::collect(schema, crd_name, MAX_DEPTH, rules),
+    }
 }
 
 /// Whether some document is a `kind` of `api_version` (so a CRD nobody uses is not converted).

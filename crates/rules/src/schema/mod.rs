@@ -5,6 +5,7 @@
 //! typo meant, what YAML made of an unquoted value. `schema/kind-not-checked` says once per
 //! kind which kinds had no schema.
 
+mod cel;
 mod crd;
 mod hint;
 mod nav;
@@ -39,7 +40,12 @@ struct Problem<'r> {
 /// kinds, and the kinds of the CRDs the linted repositories commit; says once per kind which
 /// kinds it could not validate.
 pub fn check(world: &World) -> Vec<Finding> {
-    let crds = crd::schemas(world);
+    let mut crds = crd::schemas(world);
+    let rules: cel::Rules = crds
+        .iter_mut()
+        .filter(|c| !c.cel.is_empty())
+        .map(|c| (c.def.clone(), std::mem::take(&mut c.cel)))
+        .collect();
     let with_crds;
     let reg: &Registry = if crds.is_empty() {
         registry()
@@ -60,6 +66,7 @@ pub fn check(world: &World) -> Vec<Finding> {
         .flat_map_iter(|&i| check_file(world, reg, i))
         .collect();
     findings.extend(not_checked(world, reg, &files));
+    findings.extend(cel::check(world, reg, &rules, &files));
     findings
 }
 
