@@ -5,6 +5,7 @@
 //! typo meant, what YAML made of an unquoted value. `schema/kind-not-checked` says once per
 //! kind which kinds had no schema.
 
+mod catalog;
 mod crd;
 mod hint;
 mod nav;
@@ -39,7 +40,11 @@ struct Problem<'r> {
 /// kinds, and the kinds of the CRDs the linted repositories commit; says once per kind which
 /// kinds it could not validate.
 pub fn check(world: &World) -> Vec<Finding> {
-    let crds = crd::schemas(world);
+    let mut crds = crd::schemas(world);
+    // The embedded catalog fills in what neither the hand-written schemas nor the
+    // repositories' CRDs describe (`catalog.rs`); the repositories' CRDs come first and win.
+    let from_catalog = catalog::schemas(world, registry(), &crds);
+    crds.extend(from_catalog);
     let with_crds;
     let reg: &Registry = if crds.is_empty() {
         registry()
@@ -97,7 +102,7 @@ fn not_checked(world: &World, reg: &Registry, files: &[usize]) -> Vec<Finding> {
             .with_help(if is_built_in_group(api) {
                 "a built-in kind gitops-lint has no schema for yet (it knows the common core kinds of Kubernetes 1.37); nothing to fix in the file; `schema/kind-not-checked: off` under `rules:` silences this"
             } else {
-                "commit the kind's CustomResourceDefinition (apiextensions.k8s.io/v1) in a linted folder, or pass a folder of CRDs as one more PATH; or set `schema/kind-not-checked: off` under `rules:`"
+                "commit the kind's CustomResourceDefinition (apiextensions.k8s.io/v1) in a linted folder, or list the CRD file or its folder under `schemas:` in .gitops-lint.yaml; or set `schema/kind-not-checked: off` under `rules:`"
             })
         })
         .collect()
@@ -147,12 +152,24 @@ fn check_file(world: &World, reg: &Registry, i: usize) -> Vec<Finding> {
         .iter()
         .filter_map(|p| {
             let doc = &world.yaml[i][p.doc].value;
-            match &p.unknown {
+            let finding = match &p.unknown {
                 Some(key) => ctx.unknown_field(p.doc, doc, p.def, &p.path, key),
                 None => ctx.invalid_type(p.doc, doc, p.def, &p.path),
-            }
+            }?;
+            Some(with_provenance(finding, p.def))
         })
         .collect()
+}
+
+/// A finding from a catalog schema says which pinned release judged it and how to override it.
+fn with_provenance(mut finding: Finding, def: &str) -> Finding {
+    if let Some(note) = catalog::provenance(def) {
+        finding.help = Some(match finding.help.take() {
+            Some(help) => format!("{help}; {note}"),
+            None => note,
+        });
+    }
+    finding
 }
 
 /// Validates one document; unknown kinds and documents without `apiVersion`/`kind` yield nothing.
