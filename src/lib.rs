@@ -137,8 +137,14 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
     config
         .check_rule_ids(|id| policies.rule_ids().contains(id))
         .map_err(Error::Config)?;
+    // `schemas:` files are refused before anything is linted if the config's paths are wrong.
+    let schema_crds = config
+        .schema_files()
+        .and_then(|files| load::schema_crds(&files, config))
+        .map_err(Error::Config)?;
     lap("compile policies");
     let (mut world, mut findings) = load::load(&inputs, config);
+    world.schema_crds = schema_crds;
     lap("discover + read + parse");
     findings.extend(gitops_lint_derive::derive(&mut world, config));
     lap("derive (appsets, terraform, helm)");

@@ -982,6 +982,11 @@ fn the_config_schema_matches_the_validator() {
         "rules:\n  syntax: off\n",
         "ignore:\n  - rule: tier/*\n",
         "ignore:\n  - rule: tier/*\n    reason: r\n    until: \"2030-13-01\"\n",
+        "schemas: vendor/crds\n",
+        "schemas:\n  - ../shared/crds\n",
+        "schemas:\n  - vendor/../../crds\n",
+        "schemas:\n  - /etc/crds\n",
+        "schemas:\n  - \"\"\n",
     ] {
         assert!(validate_config(bad).is_err(), "schema accepts {bad}");
         assert!(

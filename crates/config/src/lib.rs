@@ -3,8 +3,10 @@
 
 mod ignore;
 mod limits;
+mod schemas;
 
 pub use limits::{Limits, LIMIT_KEYS};
+pub use schemas::{SchemaEntry, SchemaFile};
 
 use gitops_lint_core::finding::Level;
 use gitops_lint_core::source::PathSeg;
@@ -89,6 +91,9 @@ pub struct Config {
     /// `kubernetesVersion: "1.NN"`: the minor version of Kubernetes the clusters run, for the
     /// removed and deprecated API rules. Default: [`NEWEST_KUBERNETES_MINOR`].
     pub kubernetes_minor: u32,
+    /// `schemas:` vendored CRD files or folders (relative to the config file's folder), read as
+    /// the repository's own CRDs; listed by [`Config::schema_files`].
+    pub schemas: Vec<SchemaEntry>,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
     /// Not a config key: set by the `appset` subcommand, whose root is where the user says
@@ -140,6 +145,7 @@ impl Default for Config {
             limits: Limits::default(),
             dot_ignore: false,
             kubernetes_minor: NEWEST_KUBERNETES_MINOR,
+            schemas: Vec::new(),
             source: None,
             appset_root_fallback: false,
         }
@@ -162,6 +168,7 @@ pub const KEYS: &[&str] = &[
     "limits",
     "dotIgnore",
     "kubernetesVersion",
+    "schemas",
 ];
 
 /// The newest Kubernetes minor version the embedded schemas describe (k8s-openapi's `v1_37`),
@@ -587,6 +594,7 @@ impl Config {
                 "placeholders" => config.placeholders = placeholders(value, &err)?,
                 "yaml" => config.yaml = yaml_options(value, &err)?,
                 "repoURLs" => config.repo_urls = repo_urls(value, path, &err)?,
+                "schemas" => config.schemas = schemas::parse(value, path, &err)?,
                 "serviceAccount" => {
                     let Some(pattern) = value.as_str() else {
                         return Err(err(
@@ -657,6 +665,21 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// The files the `schemas:` entries name (folders listed), all inside the config file's
+    /// folder; an entry that is missing or leads outside it is a config error naming it.
+    pub fn schema_files(&self) -> Result<Vec<SchemaFile>, ConfigError> {
+        if self.schemas.is_empty() {
+            return Ok(Vec::new());
+        }
+        let root = self
+            .source
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        schemas::list(&self.schemas, root)
     }
 
     /// Whether `name` names a pool release.

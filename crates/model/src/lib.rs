@@ -68,6 +68,9 @@ pub struct World {
     pub account_uses: Vec<accounts::AccountUse>,
     /// Which repository URLs name a linted repository.
     pub repo_urls: repo_urls::RepoUrls,
+    /// The `apiextensions.k8s.io/v1` CustomResourceDefinitions of the config's `schemas:` files
+    /// ([`load::schema_crds`]): used as schemas like committed CRDs, never linted themselves.
+    pub schema_crds: Vec<Value>,
 }
 
 impl World {

@@ -496,3 +496,42 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
     findings.extend(tenancy::collect(&mut world, config));
     (world, findings)
 }
+
+/// The CustomResourceDefinitions in the config's `schemas:` files ([`Config::schema_files`]),
+/// in the order listed. These files are read only for their CRDs, never linted: a file that
+/// cannot be read or does not parse as YAML is a config error naming the entry, since the
+/// config asked for it by name.
+pub fn schema_crds(
+    files: &[gitops_lint_config::SchemaFile],
+    config: &Config,
+) -> Result<Vec<Value>, gitops_lint_config::ConfigError> {
+    let mut out = Vec::new();
+    for file in files {
+        let fail = |message: String| gitops_lint_config::ConfigError {
+            message: format!("`{}`: {message}", file.path.display()),
+            ..file.at.clone()
+        };
+        let bytes = gitops_lint_core::read::regular_file(&file.path, config.limits.file_bytes)
+            .map_err(|e| {
+                fail(match e {
+                    ReadError::Io(e) => format!("cannot read it: {e}"),
+                    ReadError::NotAFile(what) => format!("it is {what}, not a regular file"),
+                    ReadError::TooBig(n) => format!(
+                        "{n} bytes, more than `limits.fileBytes` ({})",
+                        config.limits.file_bytes
+                    ),
+                })
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
+        let loaded = gitops_lint_syntax::yaml::load(&text);
+        if let Some(issue) = loaded.issues.iter().find(|i| i.rule == RuleId::YAML_SYNTAX) {
+            return Err(fail(format!("not valid YAML: {}", issue.message)));
+        }
+        out.extend(
+            loaded.docs.into_iter().map(|d| d.value).filter(|v| {
+                v.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+            }),
+        );
+    }
+    Ok(out)
+}

@@ -120,9 +120,22 @@ pub(crate) struct Validation {
     /// The CRD's `metadata.name`, for messages.
     crd: String,
     compiled: Result<Ready, Skip>,
+    /// Rules that could not be evaluated go without a `schema/cel-not-evaluated` note: set for
+    /// the embedded catalog's CRDs, whose rules the user did not write and cannot change (a
+    /// note for every transition rule of a Karpenter NodePool would come with every valid
+    /// repository). Violations are still reported.
+    quiet: bool,
 }
 
 impl Validation {
+    /// The same rule, with its "not evaluated" notes left out (see `quiet`).
+    pub(crate) fn quiet(self) -> Self {
+        Validation {
+            quiet: true,
+            ..self
+        }
+    }
+
     /// Whether the rule sits under the root's `status`.
     pub(crate) fn under_status(&self) -> bool {
         self.steps.first() == Some(&Step::Prop("status".into()))
@@ -184,6 +197,7 @@ fn walk(
             field_path: text("fieldPath"),
             reason: text("reason"),
             crd: crd.to_string(),
+            quiet: false,
             compiled,
         });
     }
@@ -978,6 +992,9 @@ fn aggregate(
     }
     for ((def, r), (file, doc, path, why), count) in notes {
         let rule = &defs[def].1[r];
+        if rule.quiet {
+            continue;
+        }
         let places = if count == 1 {
             "1 place".to_string()
         } else {

@@ -22,7 +22,7 @@ const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// Schemas nested deeper than this are taken as "anything": real CRDs stay far below it, and
 /// it bounds the conversion's recursion on a hostile file.
-const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// One served version of a CRD, converted.
 #[derive(Debug)]
@@ -37,14 +37,16 @@ pub(crate) struct CrdSchema {
     pub cel: Vec<super::cel::Validation>,
 }
 
-/// The schemas of the CRDs in the World whose custom resources the World holds, in file order
-/// (for a kind defined twice, the first definition wins).
+/// The schemas of the CRDs in the World whose custom resources the World holds, in file order,
+/// then those of the config's `schemas:` files (for a kind defined twice, the first wins).
 pub(crate) fn schemas(world: &World) -> Vec<CrdSchema> {
     let mut out: Vec<CrdSchema> = Vec::new();
     let mut rules = 0;
-    for at in world.kind("CustomResourceDefinition") {
-        let Some(doc) = world.doc(*at) else { continue };
-        let crd = &doc.value;
+    let committed = world
+        .kind("CustomResourceDefinition")
+        .iter()
+        .filter_map(|at| world.doc(*at).map(|d| &d.value));
+    for crd in committed.chain(&world.schema_crds) {
         if crd.get("apiVersion").and_then(Value::as_str) != Some("apiextensions.k8s.io/v1") {
             continue;
         }
@@ -115,8 +117,9 @@ fn has_resources(world: &World, api_version: &str, kind: &str) -> bool {
     })
 }
 
-/// The schema of a whole custom resource: its own, plus the fields every object has.
-fn root(schema: &Value) -> Value {
+/// The schema of a whole custom resource: its own, plus the fields every object has (also the
+/// conversion of the embedded catalog's schemas, `catalog.rs`).
+pub(crate) fn root(schema: &Value) -> Value {
     let mut out = convert(schema, 0);
     if let Value::Object(map) = &mut out {
         if let Some(Value::Object(props)) = map.get_mut("properties") {

@@ -5,6 +5,7 @@
 //! typo meant, what YAML made of an unquoted value. `schema/kind-not-checked` says once per
 //! kind which kinds had no schema.
 
+mod catalog;
 mod cel;
 mod crd;
 mod hint;
@@ -41,6 +42,10 @@ struct Problem<'r> {
 /// kinds it could not validate.
 pub fn check(world: &World) -> Vec<Finding> {
     let mut crds = crd::schemas(world);
+    // The embedded catalog fills in what neither the hand-written schemas nor the
+    // repositories' CRDs describe (`catalog.rs`); the repositories' CRDs come first and win.
+    let from_catalog = catalog::schemas(world, registry(), &crds);
+    crds.extend(from_catalog);
     let rules: cel::Rules = crds
         .iter_mut()
         .filter(|c| !c.cel.is_empty())
@@ -104,7 +109,7 @@ fn not_checked(world: &World, reg: &Registry, files: &[usize]) -> Vec<Finding> {
             .with_help(if is_built_in_group(api) {
                 "a built-in kind gitops-lint has no schema for yet (it knows the common core kinds of Kubernetes 1.37); nothing to fix in the file; `schema/kind-not-checked: off` under `rules:` silences this"
             } else {
-                "commit the kind's CustomResourceDefinition (apiextensions.k8s.io/v1) in a linted folder, or pass a folder of CRDs as one more PATH; or set `schema/kind-not-checked: off` under `rules:`"
+                "commit the kind's CustomResourceDefinition (apiextensions.k8s.io/v1) in a linted folder, or list the CRD file or its folder under `schemas:` in .gitops-lint.yaml; or set `schema/kind-not-checked: off` under `rules:`"
             })
         })
         .collect()
@@ -154,12 +159,24 @@ fn check_file(world: &World, reg: &Registry, i: usize) -> Vec<Finding> {
         .iter()
         .filter_map(|p| {
             let doc = &world.yaml[i][p.doc].value;
-            match &p.unknown {
+            let finding = match &p.unknown {
                 Some(key) => ctx.unknown_field(p.doc, doc, p.def, &p.path, key),
                 None => ctx.invalid_type(p.doc, doc, p.def, &p.path),
-            }
+            }?;
+            Some(with_provenance(finding, p.def))
         })
         .collect()
+}
+
+/// A finding from a catalog schema says which pinned release judged it and how to override it.
+fn with_provenance(mut finding: Finding, def: &str) -> Finding {
+    if let Some(note) = catalog::provenance(def) {
+        finding.help = Some(match finding.help.take() {
+            Some(help) => format!("{help}; {note}"),
+            None => note,
+        });
+    }
+    finding
 }
 
 /// Validates one document; unknown kinds and documents without `apiVersion`/`kind` yield nothing.
