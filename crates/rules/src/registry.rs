@@ -65,7 +65,7 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
             RuleId::SCHEMA_INVALID_TYPE,
             RuleId::SCHEMA_KIND_NOT_CHECKED,
         ],
-        run: |w, _| schema::check(w),
+        run: schema::check,
     },
     NativeCheck {
         name: "checks::k8s_apis",
