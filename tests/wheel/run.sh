@@ -71,10 +71,10 @@ mkdir -p "$tmp/sdist"
 sdist="$tmp/sdist/gitops_lint-$version.tar.gz"
 [ -f "$sdist" ] || fail "no $sdist"
 tar -tzf "$sdist" | sed "s#^gitops_lint-$version/##" | sort >"$tmp/sdist.txt"
-# What crates/core/build.rs, crates/rules/build.rs and crates/rules/src/schema/registry.rs read.
+# What crates/core/build.rs, crates/rules/build.rs and crates/rules/src/schema/{registry,builtin}.rs read.
 {
   git ls-files 'rules/*.md' 'policies/*.rego'
-  printf '%s\n' schemas/k8s.json schemas/argocd.json schemas/flux.json
+  printf '%s\n' schemas/k8s.deflate schemas/argocd.json schemas/flux.json
   printf '%s\n' Cargo.toml Cargo.lock pyproject.toml src/main.rs
   for c in crates/*/Cargo.toml; do echo "$c"; done
 } | sort -u >"$tmp/needed.txt"

@@ -67,7 +67,7 @@ pub(crate) static CHECKS: &[NativeCheck] = &[
             RuleId::SCHEMA_CEL_RULE,
             RuleId::SCHEMA_CEL_NOT_EVALUATED,
         ],
-        run: |w, _| schema::check(w),
+        run: schema::check,
     },
     NativeCheck {
         name: "checks::k8s_apis",

@@ -5,6 +5,7 @@
 //! typo meant, what YAML made of an unquoted value. `schema/kind-not-checked` says once per
 //! kind which kinds had no schema.
 
+mod builtin;
 mod catalog;
 mod cel;
 mod crd;
@@ -13,6 +14,7 @@ mod nav;
 mod registry;
 mod words;
 
+use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use gitops_lint_core::RuleId;
@@ -21,7 +23,7 @@ use gitops_lint_syntax::locate::SpanIndex;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
 use rayon::prelude::*;
-use registry::{registry, Registry};
+use registry::{registry_for, Registry};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -39,12 +41,13 @@ struct Problem<'r> {
 
 /// Validates every document of a known kind, in parallel by file: built-in, Argo CD and Flux
 /// kinds, and the kinds of the CRDs the linted repositories commit; says once per kind which
-/// kinds it could not validate.
-pub fn check(world: &World) -> Vec<Finding> {
+/// kinds it could not validate. Built-in kinds are those of `kubernetesVersion`.
+pub fn check(world: &World, config: &Config) -> Vec<Finding> {
+    let base = registry_for(config.kubernetes_minor);
     let mut crds = crd::schemas(world);
     // The embedded catalog fills in what neither the hand-written schemas nor the
     // repositories' CRDs describe (`catalog.rs`); the repositories' CRDs come first and win.
-    let from_catalog = catalog::schemas(world, registry(), &crds);
+    let from_catalog = catalog::schemas(world, base, &crds);
     crds.extend(from_catalog);
     let rules: cel::Rules = crds
         .iter_mut()
@@ -53,9 +56,9 @@ pub fn check(world: &World) -> Vec<Finding> {
         .collect();
     let with_crds;
     let reg: &Registry = if crds.is_empty() {
-        registry()
+        base
     } else {
-        with_crds = Registry::with_crds(registry(), crds);
+        with_crds = Registry::with_crds(base, crds);
         &with_crds
     };
     let files: Vec<usize> = world
@@ -106,22 +109,13 @@ fn not_checked(world: &World, reg: &Registry, files: &[usize]) -> Vec<Finding> {
                 format!("no schema for `{kind}` (`{api}`): its fields were not checked ({documents} of this kind); unknown fields and wrong types in them go unreported"),
                 Location::value(file, doc, vec![PathSeg::Key("kind".into())]),
             )
-            .with_help(if is_built_in_group(api) {
-                "a built-in kind gitops-lint has no schema for yet (it knows the common core kinds of Kubernetes 1.37); nothing to fix in the file; `schema/kind-not-checked: off` under `rules:` silences this"
+            .with_help(if builtin::is_built_in_group(api) {
+                format!("Kubernetes 1.{} (`kubernetesVersion`) has no such kind as far as k8s-openapi knows: an alpha or removed API, or a typo in `apiVersion` or `kind`; if the clusters run another version, set `kubernetesVersion`; `schema/kind-not-checked: off` under `rules:` silences this", reg.kubernetes_minor())
             } else {
-                "commit the kind's CustomResourceDefinition (apiextensions.k8s.io/v1) in a linted folder, or list the CRD file or its folder under `schemas:` in .gitops-lint.yaml; or set `schema/kind-not-checked: off` under `rules:`"
+                "commit the kind's CustomResourceDefinition (apiextensions.k8s.io/v1) in a linted folder, or list the CRD file or its folder under `schemas:` in .gitops-lint.yaml; or set `schema/kind-not-checked: off` under `rules:`".to_string()
             })
         })
         .collect()
-}
-
-/// Whether an `apiVersion` belongs to Kubernetes itself: the core group (`v1`), a group
-/// without a dot (`apps`, `batch`), or a `*.k8s.io` group.
-fn is_built_in_group(api: &str) -> bool {
-    match api.split_once('/') {
-        None => true,
-        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
-    }
 }
 
 /// Whether a kind without a schema is already the subject of another rule, is read another
@@ -267,6 +261,7 @@ fn is_placeholder(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::registry::registry;
     use super::*;
     use serde_json::json;
 
@@ -334,6 +329,33 @@ mod tests {
         assert_eq!(
             problems(bad),
             vec![("spec".into(), Some("sourceRepo".into()))]
+        );
+    }
+
+    #[test]
+    fn built_in_kinds_follow_kubernetes_version() {
+        // `hostnameOverride` joined the PodSpec in 1.34 (k8s-openapi v1_34).
+        let mut d = deployment(json!({"name": "web", "image": "nginx"}));
+        d["spec"]["template"]["spec"]["hostnameOverride"] = json!("web-0");
+        let at = |minor: u32| -> Vec<Option<String>> {
+            validate(registry_for(minor), 0, &d, false)
+                .into_iter()
+                .map(|p| p.unknown)
+                .collect()
+        };
+        assert_eq!(at(33), vec![Some("hostnameOverride".to_string())]);
+        // Older than the oldest generated version: checked as 1.33.
+        assert_eq!(at(30), vec![Some("hostnameOverride".to_string())]);
+        assert_eq!(at(34), vec![]);
+        assert_eq!(at(37), vec![]);
+        // A kind beyond the former 27 core ones, at the default version: the field is
+        // `paramRef`.
+        let binding = json!({"apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingAdmissionPolicyBinding", "metadata": {"name": "b"},
+            "spec": {"policyName": "p", "validationActions": ["Deny"], "paramsRef": {"name": "x"}}});
+        assert_eq!(
+            problems(binding),
+            vec![("spec".into(), Some("paramsRef".into()))]
         );
     }
 

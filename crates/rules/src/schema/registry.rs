@@ -1,18 +1,16 @@
-//! The schemas: core Kubernetes kinds (generated from k8s-openapi into `schemas/k8s.json`) and
-//! Argo CD / Flux kinds (hand-written `schemas/argocd.json`, `schemas/flux.json`), embedded in
-//! the binary and merged into one `definitions` table so that a CRD schema can use the core
-//! `ObjectMeta`. Validators are compiled lazily, once per kind, and only for kinds present.
+//! The schemas: the built-in Kubernetes kinds of the configured version (generated from
+//! k8s-openapi into `schemas/k8s.deflate`, read lazily by `builtin.rs`) and Argo CD / Flux kinds
+//! (hand-written `schemas/argocd.json`, `schemas/flux.json`), embedded in the binary; a CRD
+//! schema's `$ref` to the core `ObjectMeta` resolves to the built-in definition. Validators are
+//! compiled lazily, once per kind, and only for kinds present.
 
+use super::builtin;
 use jsonschema::Validator;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 const SOURCES: &[(&str, &str)] = &[
-    (
-        "schemas/k8s.json",
-        include_str!("../../../../schemas/k8s.json"),
-    ),
     (
         "schemas/argocd.json",
         include_str!("../../../../schemas/argocd.json"),
@@ -28,6 +26,9 @@ pub(crate) struct Registry {
     /// The embedded registry this one adds to (for the CRDs of one run), if any: its kinds win,
     /// and its definitions (`ObjectMeta`) are shared.
     base: Option<&'static Registry>,
+    /// The built-in kinds of the configured Kubernetes version (looked up after `kinds` of the
+    /// embedded registry, before those of the run's CRDs).
+    builtin: builtin::Version,
     /// `apiVersion/kind` -> definition name.
     kinds: BTreeMap<String, String>,
     /// Definition name -> schema.
@@ -36,14 +37,23 @@ pub(crate) struct Registry {
     validators: HashMap<String, OnceLock<Option<Validator>>>,
 }
 
-/// The registry, parsed on first use.
+/// The registry for the newest Kubernetes version, parsed on first use.
+#[cfg(test)]
 pub fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::load)
+    registry_for(gitops_lint_config::NEWEST_KUBERNETES_MINOR)
+}
+
+/// The registry for Kubernetes `1.minor` (`kubernetesVersion`), parsed on first use; one per
+/// generated version, so a validator compiled once serves every later run.
+pub fn registry_for(minor: u32) -> &'static Registry {
+    static REGISTRIES: [OnceLock<Registry>; builtin::MINORS.len()] =
+        [const { OnceLock::new() }; builtin::MINORS.len()];
+    let version = builtin::Version::for_minor(minor);
+    REGISTRIES[builtin::index_for(minor)].get_or_init(|| Registry::load(version))
 }
 
 impl Registry {
-    fn load() -> Registry {
+    fn load(builtin: builtin::Version) -> Registry {
         let mut kinds = BTreeMap::new();
         let mut definitions = Map::new();
         for (_, text) in SOURCES {
@@ -68,6 +78,7 @@ impl Registry {
             .collect();
         Registry {
             base: None,
+            builtin,
             kinds,
             definitions,
             validators,
@@ -82,7 +93,7 @@ impl Registry {
         let mut definitions = Map::new();
         let mut validators = HashMap::new();
         for crd in crds {
-            if base.kinds.contains_key(&crd.key) {
+            if base.kind_by_key(&crd.key).is_some() {
                 continue;
             }
             validators.insert(crd.def.clone(), OnceLock::new());
@@ -91,6 +102,7 @@ impl Registry {
         }
         Registry {
             base: Some(base),
+            builtin: base.builtin,
             kinds,
             definitions,
             validators,
@@ -99,61 +111,80 @@ impl Registry {
 
     /// The definition name for a document's `apiVersion` and `kind`, if the kind is known.
     pub fn kind(&self, api_version: &str, kind: &str) -> Option<&str> {
-        let key = format!("{api_version}/{kind}");
+        self.kind_by_key(&format!("{api_version}/{kind}"))
+    }
+
+    /// [`Registry::kind`] by `apiVersion/kind`.
+    fn kind_by_key(&self, key: &str) -> Option<&str> {
         match self.base {
             Some(base) => base
-                .kinds
-                .get(&key)
-                .or_else(|| self.kinds.get(&key))
-                .map(String::as_str),
-            None => self.kinds.get(&key).map(String::as_str),
+                .kind_by_key(key)
+                .or_else(|| self.kinds.get(key).map(String::as_str)),
+            None => self.kinds.get(key).map(String::as_str).or_else(|| {
+                let (api, kind) = key.rsplit_once('/')?;
+                self.builtin.kind(api, kind)
+            }),
         }
+    }
+
+    /// The Kubernetes minor version whose built-in schemas this registry uses.
+    pub fn kubernetes_minor(&self) -> u32 {
+        self.builtin.minor()
     }
 
     /// A definition by name.
     pub fn definition(&self, name: &str) -> Option<&Value> {
-        self.definitions
-            .get(name)
-            .or_else(|| self.base?.definition(name))
+        self.definitions.get(name).or_else(|| match self.base {
+            Some(base) => base.definition(name),
+            None => self.builtin.definition(name),
+        })
     }
 
     /// The validator of one kind's definition, compiled on first use.
     pub fn validator(&self, name: &str) -> Option<&Validator> {
         match self.validators.get(name) {
-            Some(cell) => cell.get_or_init(|| self.compile(name)).as_ref(),
-            None => self.base?.validator(name),
+            Some(cell) => cell
+                .get_or_init(|| compile(name, &|n| self.definition(n)))
+                .as_ref(),
+            None => match self.base {
+                Some(base) => base.validator(name),
+                None => self.builtin.validator(name),
+            },
         }
     }
+}
 
-    /// Compiles `{"$ref": name}` with only the definitions reachable from it.
-    fn compile(&self, name: &str) -> Option<Validator> {
-        let mut reachable = BTreeSet::new();
-        self.reach(name, &mut reachable);
-        let definitions: Map<String, Value> = reachable
-            .into_iter()
-            .filter_map(|n| Some((n.to_string(), self.definition(n)?.clone())))
-            .collect();
-        let schema = serde_json::json!({
-            "$ref": format!("#/definitions/{name}"),
-            "definitions": definitions,
-        });
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft7)
-            .should_validate_formats(false)
-            .build(&schema)
-            .ok()
+/// Compiles `{"$ref": name}` with only the definitions reachable from it, looked up by `lookup`.
+pub(crate) fn compile<'a>(
+    name: &str,
+    lookup: &dyn Fn(&str) -> Option<&'a Value>,
+) -> Option<Validator> {
+    let mut reachable = BTreeSet::new();
+    reach(name, lookup, &mut reachable);
+    let definitions: Map<String, Value> = reachable
+        .into_iter()
+        .filter_map(|n| Some((n.clone(), lookup(&n)?.clone())))
+        .collect();
+    let schema = serde_json::json!({
+        "$ref": format!("#/definitions/{name}"),
+        "definitions": definitions,
+    });
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(false)
+        .build(&schema)
+        .ok()
+}
+
+fn reach<'a>(name: &str, lookup: &dyn Fn(&str) -> Option<&'a Value>, seen: &mut BTreeSet<String>) {
+    if !seen.insert(name.to_string()) {
+        return;
     }
-
-    fn reach<'a>(&'a self, name: &'a str, seen: &mut BTreeSet<&'a str>) {
-        if !seen.insert(name) {
-            return;
-        }
-        if let Some(schema) = self.definition(name) {
-            let mut refs = Vec::new();
-            collect_refs(schema, &mut refs);
-            for r in refs {
-                self.reach(r, seen);
-            }
+    if let Some(schema) = lookup(name) {
+        let mut refs = Vec::new();
+        collect_refs(schema, &mut refs);
+        for r in refs {
+            reach(r, lookup, seen);
         }
     }
 }
@@ -165,7 +196,7 @@ pub(crate) fn ref_name(reference: &str) -> &str {
         .unwrap_or(reference)
 }
 
-fn collect_refs<'a>(schema: &'a Value, out: &mut Vec<&'a str>) {
+pub(crate) fn collect_refs<'a>(schema: &'a Value, out: &mut Vec<&'a str>) {
     match schema {
         Value::Object(map) => {
             for (k, v) in map {
@@ -201,7 +232,8 @@ mod tests {
             collect_refs(schema, &mut refs);
         }
         for r in refs {
-            assert!(reg.definitions.contains_key(r), "dangling $ref {r}");
+            // Argo CD and Flux schemas use the built-in `ObjectMeta`.
+            assert!(reg.definition(r).is_some(), "dangling $ref {r}");
         }
     }
 }
