@@ -71,10 +71,17 @@ mkdir -p "$tmp/sdist"
 sdist="$tmp/sdist/gitops_lint-$version.tar.gz"
 [ -f "$sdist" ] || fail "no $sdist"
 tar -tzf "$sdist" | sed "s#^gitops_lint-$version/##" | sort >"$tmp/sdist.txt"
-# What crates/core/build.rs, crates/rules/build.rs and crates/rules/src/schema/{registry,builtin}.rs read.
+# What crates/core/build.rs and crates/rules/build.rs read, and every file an `include_str!` or
+# `include_bytes!` of the sources names (found here, so that a new embedded file cannot be
+# forgotten in pyproject.toml's include list).
 {
   git ls-files 'rules/*.md' 'policies/*.rego'
-  printf '%s\n' schemas/k8s.deflate schemas/argocd.json schemas/flux.json
+  grep -rEo --include='*.rs' 'include_(str|bytes)!\("[^"]+"\)' crates src |
+    while IFS=: read -r file m; do
+      rel=${m#*(\"}
+      rel=${rel%\")}
+      realpath --relative-to=. -m "$(dirname "$file")/$rel"
+    done
   printf '%s\n' Cargo.toml Cargo.lock pyproject.toml src/main.rs
   for c in crates/*/Cargo.toml; do echo "$c"; done
 } | sort -u >"$tmp/needed.txt"
