@@ -1198,43 +1198,30 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
-        let r = rules(with_rule(
-            "self.t != ''",
-            json!({"t": {"type": "string", "format": "date-time"}}),
-        ));
-        let ready = r[0].compiled.as_ref().expect("compiles");
-        let mut size = Size::default();
-        let mut reads = Reads {
-            fields: &ready.fields,
-            ancestors: Vec::new(),
+        // The typed-string `format` that keeps a rule from running over `{"t": <timestamp>}`.
+        let format_seen = |rule: &str| {
+            let r = rules(with_rule(
+                rule,
+                json!({"t": {"type": "string", "format": "date-time"}}),
+            ));
+            let ready = r[0].compiled.as_ref().expect("compiles");
+            let mut size = Size::default();
+            let mut reads = Reads {
+                fields: &ready.fields,
+                ancestors: Vec::new(),
+            };
+            to_cel(
+                &json!({"t": "2024-01-01T00:00:00Z"}),
+                &r[0].schema,
+                false,
+                &mut size,
+                &mut reads,
+            );
+            size.format
         };
-        to_cel(
-            &json!({"t": "2024-01-01T00:00:00Z"}),
-            &r[0].schema,
-            false,
-            &mut size,
-            &mut reads,
-        );
-        assert_eq!(size.format.as_deref(), Some("date-time"));
+        assert_eq!(format_seen("self.t != ''").as_deref(), Some("date-time"));
         // A rule that does not select `t` is evaluated.
-        let r = rules(with_rule(
-            "size(self) > 0",
-            json!({"t": {"type": "string", "format": "date-time"}}),
-        ));
-        let ready = r[0].compiled.as_ref().expect("compiles");
-        let mut size = Size::default();
-        let mut reads = Reads {
-            fields: &ready.fields,
-            ancestors: Vec::new(),
-        };
-        to_cel(
-            &json!({"t": "2024-01-01T00:00:00Z"}),
-            &r[0].schema,
-            false,
-            &mut size,
-            &mut reads,
-        );
-        assert_eq!(size.format, None);
+        assert_eq!(format_seen("size(self) > 0"), None);
         let r = rules(with_rule("self.x ==", json!({})));
         assert!(matches!(r[0].compiled, Err(Skip::Parse(_))));
     }
