@@ -80,6 +80,8 @@ type Run = (
 );
 
 fn main() {
+    // As the CLI does (`src/main.rs`), so the stages are the CLI's.
+    gitops_lint::no_transparent_huge_pages();
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next().map(PathBuf::from) else {
         eprintln!("usage: bench <dir with apps-repo/ and infra-repo/> [runs]");

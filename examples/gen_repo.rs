@@ -22,6 +22,11 @@
 //! - `bootstrap/children/tenants-appset.yaml` is the seed's broken ApplicationSet over
 //!   `tenants/*/*` (`argocd/appset-path-matches-nothing`).
 //!
+//! With `--many-findings` (which implies `--defects`), every premium and advanced tenant
+//! deploys to its neighbour's namespace, not only every 97th: about 1.7 findings per tenant,
+//! 2.7 with `--service-accounts` (the benchmark's many-findings tree; the list on stdout is
+//! still exact).
+//!
 //! The tenant chart renders each silo app's ServiceAccount into the release namespace, so with
 //! `--defects` a tenant deployed to its neighbour's namespace also gives `irsa/trust-mismatch`
 //! (the `namespace:` line), and a premium tenant without its consumer leaves
@@ -53,15 +58,20 @@ struct Args {
     tenants: usize,
     out: PathBuf,
     defects: bool,
+    /// Every premium and advanced tenant in the wrong namespace (`--many-findings`).
+    many_findings: bool,
     service_accounts: bool,
     workshop_naming: bool,
 }
 
 const USAGE: &str =
-    "usage: gen_repo --tenants N --out DIR [--defects] [--service-accounts] [--workshop-naming]\n\
+    "usage: gen_repo --tenants N --out DIR [--defects] [--many-findings] [--service-accounts]\n\
+       [--workshop-naming]\n\
 \n\
 Writes DIR/apps-repo and DIR/infra-repo (both replaced if present).\n\
 --defects injects known mistakes and prints them as `<rule-id> <file>:<line>`.\n\
+--many-findings is --defects with every premium and advanced tenant in its neighbour's\n\
+namespace (about 1.7 findings per tenant; 2.7 with --service-accounts).\n\
 --service-accounts also writes each release's ServiceAccounts as plain manifests\n\
 (serviceaccounts/<id>.yaml, in the namespace the release deploys to), so the IRSA joins\n\
 have work to do.\n\
@@ -73,6 +83,7 @@ fn parse_args() -> Result<Args, String> {
     let mut tenants = None;
     let mut out = None;
     let mut defects = false;
+    let mut many_findings = false;
     let mut service_accounts = false;
     let mut workshop_naming = false;
     let mut it = std::env::args().skip(1);
@@ -87,6 +98,10 @@ fn parse_args() -> Result<Args, String> {
             }
             "--out" | "-o" => out = Some(PathBuf::from(it.next().ok_or("--out needs a value")?)),
             "--defects" => defects = true,
+            "--many-findings" => {
+                defects = true;
+                many_findings = true;
+            }
             "--service-accounts" => service_accounts = true,
             "--workshop-naming" => workshop_naming = true,
             "-h" | "--help" => return Err(String::new()),
@@ -108,6 +123,7 @@ fn parse_args() -> Result<Args, String> {
         tenants: tenants.unwrap_or(100),
         out: out.ok_or("--out is required")?,
         defects,
+        many_findings,
         service_accounts,
         workshop_naming,
     })
@@ -987,6 +1003,7 @@ fn write_tenants(
     apps: &Path,
     n: usize,
     defects: bool,
+    many_findings: bool,
     service_accounts: bool,
     offset: usize,
     stride: usize,
@@ -1001,7 +1018,7 @@ fn write_tenants(
         let (tier, rank) = tier_of(i);
         id.clear();
         let _ = write!(id, "tenant-{i}");
-        let wrong_ns = defects && i % 97 == 0 && tier != 2;
+        let wrong_ns = defects && (many_findings || i % 97 == 0) && tier != 2;
         let consumer_off = defects && tier == 0 && rank % 101 == 0;
         let producer_no_pool = defects && tier == 1 && rank % 103 == 0;
         ns.clear();
@@ -1317,6 +1334,7 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
             .map(|t| {
                 let apps = &apps;
                 let defects = args.defects;
+                let many_findings = args.many_findings;
                 let service_accounts = args.service_accounts;
                 // offset t+1 .. threads, with offset `threads` meaning i % threads == 0
                 s.spawn(move || {
@@ -1324,6 +1342,7 @@ fn generate(args: &Args) -> Result<Vec<Defect>, String> {
                         apps,
                         n,
                         defects,
+                        many_findings,
                         service_accounts,
                         (t + 1) % threads,
                         threads,

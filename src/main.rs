@@ -5,5 +5,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    gitops_lint::no_transparent_huge_pages();
     std::process::ExitCode::from(gitops_lint::cli::main())
 }

@@ -90,6 +90,24 @@ fn service_accounts_join_the_terraform_roles() {
 }
 
 #[test]
+fn the_many_findings_tree_lists_its_findings_exactly() {
+    // The benchmark's many-findings tree: every premium and advanced tenant misplaced.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let defects = generate_with(
+        dir.path(),
+        300,
+        false,
+        &["--many-findings", "--service-accounts"],
+    );
+    let misplaced = defects
+        .iter()
+        .filter(|d| d.starts_with("tenant/namespace-mismatch"))
+        .count();
+    assert_eq!(misplaced, 200, "{defects:#?}");
+    assert_eq!(lint(dir.path()), defects);
+}
+
+#[test]
 fn workshop_pool_naming_is_keyed_on_the_pool_environment() {
     // The pool Application and release are `pool-1-basic`, its values say `tenantId: pool-1`,
     // and tenants send `envId: pool-1`: the chart routes by the values, so this is one pool.

@@ -1,5 +1,6 @@
 //! Tier contracts for the policy input: each tenant's document beside its tier template
-//! rendered with that tenant's id, so `policies/tier.rego` can compare them field by field.
+//! rendered with that tenant's id, so `policies/tier_contract.rego` can compare them field by
+//! field.
 //!
 //! A template is rendered at the value level, the way onboarding's `sed` renders its text:
 //! `{TENANT_ID}` becomes the tenant's id. Every other placeholder (`{ACCOUNT_ID}`,
@@ -10,6 +11,7 @@ use gitops_lint_core::source::PathSeg;
 use gitops_lint_model::{DocRef, Tenant, World};
 use gitops_lint_syntax::placeholder::unmask;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 /// A tenant's document with its Helm values as a mapping in place of the values string (so one
 /// path addresses a field in both the tenant and its template).
@@ -85,37 +87,120 @@ fn unmask_all(v: &mut Value) {
 /// matches any non-empty text.
 pub fn drift(template: &Value, tenant: &Value, tenant_id: &str) -> Vec<Value> {
     let mut out = Vec::new();
-    compare(template, tenant, tenant_id, &mut Vec::new(), &mut out);
+    compare(template, tenant, tenant_id, None, &mut Vec::new(), &mut out);
     out
 }
 
-fn compare(want: &Value, got: &Value, id: &str, path: &mut Vec<String>, out: &mut Vec<Value>) {
+/// [`drift`] of a tenant that is not a template, against its document as [`document`] builds
+/// it, without building it: the file's document is read where it is, and the values (parsed
+/// from their string) are read in place of the node at `values_path`. Why: a copy of every
+/// tenant's document (10,000 at scale) was most of the cost of the comparison. `None` when the
+/// values sit inside a list (`spec.sources[1].helm`): a list compares as one value, so that
+/// document is built after all ([`document`]).
+pub fn tenant_drift(world: &World, t: &Tenant, template: &Value) -> Option<Vec<Value>> {
+    let doc = world.doc(DocRef {
+        file: t.file_id,
+        doc: t.doc,
+    })?;
+    let mut keys = Vec::with_capacity(t.values_path.len());
+    for seg in &t.values_path {
+        match seg {
+            PathSeg::Key(k) => keys.push(k.as_str()),
+            PathSeg::Index(_) => {
+                let built = document(world, t)?;
+                return Some(drift(template, &built, &t.id));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let overlay = Overlay {
+        path: &keys,
+        value: &t.values,
+    };
+    compare(
+        template,
+        &doc.value,
+        &t.id,
+        Some(&overlay),
+        &mut Vec::new(),
+        &mut out,
+    );
+    Some(out)
+}
+
+/// A value read in place of the node at `path` (see [`tenant_drift`]).
+struct Overlay<'a> {
+    path: &'a [&'a str],
+    value: &'a Value,
+}
+
+impl Overlay<'_> {
+    /// Whether the node at `path` is the overlaid one.
+    fn covers(&self, path: &[String]) -> bool {
+        path.len() == self.path.len() && path.iter().zip(self.path).all(|(a, b)| a == b)
+    }
+}
+
+/// The child `k` of the mapping `g` at `path` (which already ends in `k`), as the document
+/// with the overlay set reads it.
+fn child<'a>(
+    g: &'a Map<String, Value>,
+    k: &str,
+    path: &[String],
+    overlay: Option<&Overlay<'a>>,
+) -> Option<&'a Value> {
+    match overlay {
+        Some(o) if o.covers(path) && g.contains_key(k) => Some(o.value),
+        _ => g.get(k),
+    }
+}
+
+fn compare<'a>(
+    want: &Value,
+    got: &'a Value,
+    id: &str,
+    overlay: Option<&Overlay<'a>>,
+    path: &mut Vec<String>,
+    out: &mut Vec<Value>,
+) {
     match (want, got) {
         (Value::Object(w), Value::Object(g)) => {
             for (k, wv) in w {
                 path.push(k.clone());
-                match g.get(k).filter(|v| !v.is_null()) {
-                    Some(gv) => compare(wv, gv, id, path, out),
+                match child(g, k, path, overlay).filter(|v| !v.is_null()) {
+                    Some(gv) => compare(wv, gv, id, overlay, path, out),
                     None => out
                         .push(json!({"kind": "missing", "path": path, "leaves": leaves(wv, path)})),
                 }
                 path.pop();
             }
-            for (k, gv) in g {
-                if gv.is_null() || w.contains_key(k) {
+            for k in g.keys() {
+                if w.contains_key(k) {
                     continue;
                 }
                 path.push(k.clone());
-                out.push(json!({"kind": "extra", "path": path, "leaves": leaves(gv, path)}));
+                if let Some(gv) = child(g, k, path, overlay).filter(|v| !v.is_null()) {
+                    out.push(json!({"kind": "extra", "path": path, "leaves": leaves(gv, path)}));
+                }
                 path.pop();
             }
         }
         _ => {
-            let rendered = render(want, id);
+            let rendered = render_leaf(want, id);
             if !agrees(&rendered, got) {
                 out.push(json!({"kind": "changed", "path": path, "want": rendered, "got": got}));
             }
         }
+    }
+}
+
+/// [`render`], borrowing a scalar that holds no `{TENANT_ID}` (most of them) instead of
+/// copying it.
+fn render_leaf<'v>(v: &'v Value, id: &str) -> Cow<'v, Value> {
+    match v {
+        Value::String(s) if !s.contains("{TENANT_ID}") => Cow::Borrowed(v),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Cow::Borrowed(v),
+        _ => Cow::Owned(render(v, id)),
     }
 }
 

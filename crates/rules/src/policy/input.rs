@@ -316,13 +316,20 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
                 .or_insert_with(|| json!({"file": f.display, "doc": 0}));
         }
     }
-    // Why parallel: one document clone, one drift comparison and one conversion to the
-    // engine's values per tenant (10,000 at scale); `collect` keeps the tenants' order. An
-    // array converts element by element, so converting each tenant apart gives the same value.
+    // Why parallel: one drift comparison and one conversion to the engine's values per tenant
+    // (10,000 at scale); `collect` keeps the tenants' order. An array converts element by
+    // element, so converting each tenant apart gives the same value.
     let tenants: Vec<regorus::Value> = world
         .tenants
         .par_iter()
-        .map(|t| to_rego(&tenant(world, t, &templates, &template_docs)))
+        .map(|t| {
+            let mut v = to_rego(&tenant(world, t, &templates, &template_docs));
+            // Converted from where they are: `tenant` leaves them out rather than copy them.
+            if let Ok(m) = v.as_object_mut() {
+                m.insert(regorus::Value::from("values"), to_rego(&t.values));
+            }
+            v
+        })
         .collect();
     let roles: Vec<Value> = world
         .infra
@@ -368,14 +375,79 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
 }
 
 /// One tenant with what the tier policies compare: names and their paths, and the contract.
+/// A [`Tenant`]'s fields for the input, borrowed, without its values (converted apart, see
+/// [`without_resources`]).
+#[derive(serde::Serialize)]
+struct TenantFields<'t> {
+    id: &'t str,
+    tier: &'t str,
+    file: &'t str,
+    doc: usize,
+    kind: &'t str,
+    name: &'t Option<String>,
+    template: bool,
+    namespace: &'t Option<String>,
+    namespace_path: &'t [PathSeg],
+    values_path: &'t [PathSeg],
+    id_path: &'t Option<Vec<PathSeg>>,
+}
+
+impl<'t> TenantFields<'t> {
+    fn of(t: &'t Tenant) -> Self {
+        // Destructured, so a field added to `Tenant` does not compile until it is placed here.
+        let Tenant {
+            id,
+            tier,
+            file,
+            file_id: _,
+            doc,
+            kind,
+            name,
+            template,
+            namespace,
+            namespace_path,
+            values: _,
+            values_path,
+            id_path,
+        } = t;
+        TenantFields {
+            id,
+            tier,
+            file,
+            doc: *doc,
+            kind,
+            name,
+            template: *template,
+            namespace,
+            namespace_path,
+            values_path,
+            id_path,
+        }
+    }
+}
+
 fn tenant(
     world: &World,
     t: &Tenant,
     templates: &BTreeMap<&str, &Tenant>,
     template_docs: &BTreeMap<&str, Value>,
 ) -> Value {
-    let mut v = json!(t);
-    let document = contract::document(world, t);
+    let mut v = json!(TenantFields::of(t));
+    // A template's document with its placeholders unmasked (the names below are read as the
+    // template spells them); a tenant's is read where it is, its values not put in place
+    // (nothing read here is under them).
+    let built;
+    let document = if t.template {
+        built = contract::document(world, t);
+        built.as_ref()
+    } else {
+        world
+            .doc(DocRef {
+                file: t.file_id,
+                doc: t.doc,
+            })
+            .map(|d| &d.value)
+    };
     let (release_name, release_name_path) = match t.kind.as_str() {
         "HelmRelease" => (
             document
@@ -429,11 +501,10 @@ fn tenant(
             templates.get(t.tier.as_str()).filter(|tpl| same_shape(tpl)),
             template_docs.get(t.tier.as_str()),
         ) {
-            if let Some(d) = &document {
+            if let Some(drift) = contract::tenant_drift(world, t, tdoc) {
                 m.insert(
                     "contract".into(),
-                    json!({"file": tpl.file, "doc": tpl.doc,
-                           "drift": contract::drift(tdoc, d, &t.id)}),
+                    json!({"file": tpl.file, "doc": tpl.doc, "drift": drift}),
                 );
             }
         }
