@@ -13,7 +13,14 @@ use gitops_lint_syntax::lints::{Reader, YamlOptions};
 use gitops_lint_syntax::{yaml::YamlDoc, IssueEffect, ParseIssue};
 use rayon::prelude::*;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::PathBuf;
+
+/// Texts that replace files on disk, keyed by the path the walk reads (the repository root as
+/// given joined with the file's relative path): an editor's unsaved buffers, for
+/// `gitops-lint lsp`. The CLI passes an empty overlay, so it reads exactly what is on disk.
+/// An overlaid path the walk does not find is not added (the tree is what git deploys).
+pub type Overlay = HashMap<PathBuf, String>;
 
 /// A repository to lint: where it is, and how to print its paths.
 #[derive(Clone, Debug)]
@@ -248,6 +255,7 @@ fn read_file(
     repo: usize,
     prefix: &str,
     config: &Config,
+    overlay: &Overlay,
 ) -> LoadedFile {
     let limit = config.limits.file_bytes;
     let display = display_path(prefix, &found.rel_path);
@@ -277,6 +285,15 @@ fn read_file(
     // `Other` files are only part of the tree (ApplicationSet matching); they are never read.
     let bytes = match found.kind {
         FileKind::Other => Vec::new(),
+        // An editor buffer stands for the file; it is held to the same size budget.
+        _ if overlay.contains_key(&found.path) => {
+            let text = overlay.get(&found.path).map_or("", String::as_str);
+            if text.len() as u64 > limit {
+                let issue = too_big(text.len() as u64, limit, "it was not read or checked");
+                return unread(found, id, repo, display, issue);
+            }
+            text.as_bytes().to_vec()
+        }
         _ => match gitops_lint_core::read::regular_file(&found.path, limit) {
             Ok(bytes) => bytes,
             Err(ReadError::TooBig(size)) => {
@@ -409,6 +426,15 @@ fn tree_files(files: Vec<FoundFile>) -> std::collections::BTreeSet<String> {
 
 /// Loads every repository into one World. Returns the findings made while loading.
 pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
+    load_overlaid(inputs, config, &Overlay::new())
+}
+
+/// [`load`], with the files of `overlay` read from it instead of the disk.
+pub fn load_overlaid(
+    inputs: &[RepoInput],
+    config: &Config,
+    overlay: &Overlay,
+) -> (World, Vec<Finding>) {
     let options = WalkOptions::from_config(config);
     let walked: Vec<_> = inputs
         .par_iter()
@@ -430,6 +456,7 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
                 *repo,
                 &inputs[*repo].display,
                 config,
+                overlay,
             )
         })
         .collect();
