@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn rule_pages_link_to_the_repository() {
-        let url = rule_url("irsa/trust-mismatch").map(|u| u.as_str().to_string());
+        let url = rule_url(gitops_lint_core::RuleId::IRSA_TRUST_MISMATCH.as_str()).map(|u| u.as_str().to_string());
         assert_eq!(
             url.as_deref(),
             Some("https://github.com/acme/gitops-lint/blob/main/rules/irsa/trust-mismatch.md")

@@ -14,6 +14,7 @@ use gitops_lint_core::finding::Finding;
 use gitops_lint_core::source::FileId;
 use gitops_lint_core::RuleId;
 use gitops_lint_gate::suppress;
+use gitops_lint_model::load::ParseCache;
 use gitops_lint_model::World;
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{
@@ -69,6 +70,8 @@ struct Server {
     published: BTreeMap<String, (lsp_types::Uri, Vec<Diagnostic>)>,
     /// When to lint: set by an edit, cleared by a lint.
     deadline: Option<Instant>,
+    /// Parses of unchanged files, reused from one lint to the next.
+    cache: ParseCache,
 }
 
 /// Runs the language server on stdin/stdout until the client says `exit`; the exit code is 0
@@ -122,6 +125,7 @@ fn serve(
         published: BTreeMap::new(),
         // The first lint runs as soon as the loop starts: diagnostics for the whole workspace.
         deadline: Some(Instant::now()),
+        cache: ParseCache::default(),
     };
     server.main_loop()
 }
@@ -356,7 +360,7 @@ impl Server {
     fn relint(&mut self) -> Fallible {
         self.deadline = None;
         let started = Instant::now();
-        let snapshot = match lint_now(&self.settings, &self.documents) {
+        let snapshot = match lint_now(&self.settings, &self.documents, &self.cache) {
             Ok(s) => s,
             Err(message) => {
                 // The last good diagnostics stay; the user is told why nothing updates.
@@ -423,7 +427,11 @@ impl Server {
 
 /// One lint of the roots with the open documents overlaid, suppressions applied (as the CLI's
 /// gate applies them, so an inline `ignore` takes effect as soon as it is typed).
-fn lint_now(settings: &Settings, documents: &Documents) -> Result<Snapshot, String> {
+fn lint_now(
+    settings: &Settings,
+    documents: &Documents,
+    cache: &ParseCache,
+) -> Result<Snapshot, String> {
     if settings.roots.is_empty() {
         return Err("no workspace folder: open a folder (a repository root)".to_string());
     }
@@ -434,7 +442,14 @@ fn lint_now(settings: &Settings, documents: &Documents) -> Result<Snapshot, Stri
         policy_sandbox: None,
     };
     let outcome =
-        lint_overlaid(&options, &config, &documents.overlay()).map_err(|e| e.to_string())?;
+        lint_overlaid(&options, &config, &documents.overlay(), Some(cache)).map_err(|e| e.to_string())?;
+    // Each stage's time goes to the client's log (stderr), for anyone chasing the budget.
+    let stages: Vec<String> = outcome
+        .timings
+        .iter()
+        .map(|(name, t)| format!("{name} {} ms", t.as_millis()))
+        .collect();
+    eprintln!("gitops-lint lsp: {}", stages.join(", "));
     let mut world = outcome.world;
     let policy_rules = outcome.policy_rules;
     let known = |id: &str| RuleId::known(id).is_some() || policy_rules.contains(id);
