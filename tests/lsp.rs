@@ -69,6 +69,7 @@ fn start(apps: &Path) -> Client {
     assert_eq!(caps["textDocumentSync"]["change"], 1, "full sync: {caps}");
     assert_eq!(caps["hoverProvider"], true, "{caps}");
     assert_eq!(caps["codeActionProvider"], true, "{caps}");
+    assert_eq!(caps["definitionProvider"], true, "{caps}");
     client
 }
 
@@ -241,5 +242,45 @@ fn safe_fix_action_realigns_a_folded_list_item() {
     change(&mut client, &uri, 2, &edited);
     let list = diagnostics_until(&mut client, &uri, |_| true);
     assert!(list.is_empty(), "{list:?}");
+    assert_eq!(client.shutdown().code(), Some(0));
+}
+
+#[test]
+fn hover_and_go_to_definition_on_a_role_arn_land_on_the_terraform_line() {
+    let (_dir, apps, infra) = workspace();
+    let sa = apps.join("serviceaccounts/tenant-1.yaml");
+    let text = std::fs::read_to_string(&sa).unwrap_or_else(|e| panic!("{e}"));
+    let uri = file_uri(&sa);
+    let mut client = start(&apps);
+    open(&mut client, &uri, &text);
+    // Line 15 (0-based 14): `    eks.amazonaws.com/role-arn: arn:aws:iam::...:role/consumer-role-tenant-1`.
+    let line = text.lines().nth(14).unwrap_or("");
+    let column = line.find("arn:aws").unwrap_or_else(|| panic!("no ARN on {line:?}"));
+    let at = json!({"textDocument": {"uri": uri}, "position": {"line": 14, "character": column + 10}});
+    let tf = file_uri(&infra.join("modules/tenant-apps/main.tf"));
+
+    let definition = client.request("textDocument/definition", at.clone());
+    let targets = definition["result"].as_array().cloned().unwrap_or_default();
+    // `role_name = format("consumer-role-%s", local.name)` in the module: line 11 (0-based 10).
+    assert!(
+        targets
+            .iter()
+            .any(|t| t["uri"] == tf.as_str() && t["range"]["start"]["line"] == 10),
+        "{definition}"
+    );
+
+    let hover = client.request("textDocument/hover", at);
+    let markdown = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(markdown.contains("consumer-role-tenant-1"), "{markdown}");
+    assert!(markdown.contains("/modules/tenant-apps/main.tf:11"), "{markdown}");
+    // The hovered range is the ARN value on that line.
+    assert_eq!(hover["result"]["range"]["start"]["line"], 14, "{hover}");
+
+    // Nothing joins at `kind:`: no targets.
+    let none = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 2}}),
+    );
+    assert_eq!(none["result"], Value::Null, "{none}");
     assert_eq!(client.shutdown().code(), Some(0));
 }

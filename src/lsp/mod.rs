@@ -7,7 +7,8 @@
 //! files on disk ([`gitops_lint_model::load::Overlay`]), because a finding in one file can come
 //! from another (a role in Terraform, a tier template). Findings become diagnostics
 //! ([`convert`]); the safe `--fix` fixes and inline suppressions become code actions
-//! ([`actions`]); a diagnostic's rule page is its hover ([`hover`]).
+//! ([`actions`]); hover shows what a value joins to (`gitops_lint_nav`) and a diagnostic's rule
+//! page ([`hover`]); go-to-definition follows the same joins.
 //!
 //! The transport is rust-analyzer's `lsp-server` (synchronous: one thread reads stdin, one
 //! writes stdout, the loop in [`server`] owns all state), with `lsp-types`.

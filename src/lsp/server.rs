@@ -1,12 +1,12 @@
 //! The server loop: the handshake, document sync, debounced re-linting, publishing, and the
-//! requests (hover, code actions).
+//! requests (hover, go-to-definition, code actions).
 //!
 //! One thread owns the state. Edits only mark the state dirty and set a deadline
 //! ([`Settings::debounce`] after the last one); when the deadline passes with no message the
 //! whole system is linted once. A request (hover, code action) that arrives while edits are
 //! pending lints first, so it always answers about the text the editor shows.
 
-use super::documents::{uri_to_path, Documents};
+use super::documents::{path_to_uri, uri_to_path, Documents};
 use super::{actions, convert, hover};
 use crate::{find_config, lint_overlaid, Options};
 use gitops_lint_config::Config;
@@ -16,15 +16,17 @@ use gitops_lint_core::RuleId;
 use gitops_lint_gate::suppress;
 use gitops_lint_model::load::ParseCache;
 use gitops_lint_model::World;
+use gitops_lint_nav::NavIndex;
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
     DidSaveTextDocument, Notification as _, PublishDiagnostics, ShowMessage,
 };
-use lsp_types::request::{CodeActionRequest, HoverRequest, Request as _};
+use lsp_types::request::{CodeActionRequest, GotoDefinition, HoverRequest, Request as _};
 use lsp_types::{
     CodeActionOrCommand, CodeActionParams, CodeActionProviderCapability, Diagnostic,
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, Hover,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    GotoDefinitionParams, GotoDefinitionResponse, Hover, OneOf,
     HoverContents, HoverParams, HoverProviderCapability, InitializeParams, MarkupContent,
     MarkupKind, MessageType, PublishDiagnosticsParams, ServerCapabilities, ShowMessageParams,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
@@ -57,6 +59,17 @@ struct Snapshot {
     findings: Vec<Finding>,
     /// World files by path on disk.
     files: HashMap<PathBuf, FileId>,
+    /// World files by displayed path (how the navigation index names them).
+    by_display: HashMap<String, FileId>,
+    /// The joins for hover and go-to-definition, built on the first such request after a
+    /// lint (typing alone never pays for it).
+    nav: std::cell::OnceCell<NavIndex>,
+}
+
+impl Snapshot {
+    fn nav(&self) -> &NavIndex {
+        self.nav.get_or_init(|| NavIndex::build(&self.world))
+    }
 }
 
 /// Everything the loop owns.
@@ -104,6 +117,7 @@ fn serve(
             },
         )),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
         ..ServerCapabilities::default()
     };
@@ -286,6 +300,11 @@ impl Server {
                 let (id, params) = request.extract::<HoverParams>(HoverRequest::METHOD)?;
                 Response::new_ok(id, self.hover(&params))
             }
+            GotoDefinition::METHOD => {
+                let (id, params) =
+                    request.extract::<GotoDefinitionParams>(GotoDefinition::METHOD)?;
+                Response::new_ok(id, self.definition(&params))
+            }
             CodeActionRequest::METHOD => {
                 let (id, params) =
                     request.extract::<CodeActionParams>(CodeActionRequest::METHOD)?;
@@ -308,12 +327,21 @@ impl Server {
         Some((snapshot, id))
     }
 
+    /// What the value under the cursor joins to (`gitops_lint_nav`), then the rule page of a
+    /// diagnostic there; the range is the joined value's, else the diagnostic's.
     fn hover(&self, params: &HoverParams) -> Option<Hover> {
         let at = &params.text_document_position_params;
         let (snapshot, id) = self.file_of(&at.text_document.uri)?;
         let file = snapshot.world.files.get(id.0 as usize)?;
         let offset = convert::offset(&file.text, at.position);
-        let (markdown, span) = hover::rule_hover(&snapshot.findings, id, offset)?;
+        let joined = snapshot.nav().hover(&file.display, offset);
+        let rule = hover::rule_hover(&snapshot.findings, id, offset);
+        let (markdown, span) = match (joined, rule) {
+            (Some(j), Some((r, _))) => (format!("{}\n\n---\n\n{r}", j.markdown), j.span),
+            (Some(j), None) => (j.markdown, j.span),
+            (None, Some(r)) => r,
+            (None, None) => return None,
+        };
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
@@ -321,6 +349,30 @@ impl Server {
             }),
             range: Some(convert::range(file, span.start, span.end)),
         })
+    }
+
+    /// Where the value under the cursor is defined (a role ARN's Terraform role, an `envId`'s
+    /// pool release, an Application path's folder, a tenant file's tier template).
+    fn definition(&self, params: &GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
+        let at = &params.text_document_position_params;
+        let (snapshot, id) = self.file_of(&at.text_document.uri)?;
+        let file = snapshot.world.files.get(id.0 as usize)?;
+        let offset = convert::offset(&file.text, at.position);
+        let targets: Vec<lsp_types::Location> = snapshot
+            .nav()
+            .definition(&file.display, offset)
+            .into_iter()
+            .filter_map(|t| {
+                let target = *snapshot.by_display.get(&t.file)?;
+                let f = snapshot.world.files.get(target.0 as usize)?;
+                let path = convert::file_path(&snapshot.world, target)?;
+                Some(lsp_types::Location::new(
+                    path_to_uri(&path)?,
+                    convert::range(f, t.span.start, t.span.end),
+                ))
+            })
+            .collect();
+        (!targets.is_empty()).then_some(GotoDefinitionResponse::Array(targets))
     }
 
     fn code_actions(&self, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
@@ -466,10 +518,17 @@ fn lint_now(
         .iter()
         .filter_map(|f| Some((convert::file_path(&world, f.id)?, f.id)))
         .collect();
+    let by_display = world
+        .files
+        .iter()
+        .map(|f| (f.display.clone(), f.id))
+        .collect();
     Ok(Snapshot {
         world,
         config,
         findings,
         files,
+        by_display,
+        nav: std::cell::OnceCell::new(),
     })
 }
