@@ -32,20 +32,28 @@ fn main() {
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "/tmp/lsp1k".to_string()));
     let edits: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(20);
     let dir = std::fs::canonicalize(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let bin = std::env::var_os("GITOPS_LINT").map(PathBuf::from).unwrap_or_else(|| {
-        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
-        // target/release/examples/lsp_latency -> target/release/gitops-lint
-        exe.parent()
-            .and_then(|p| p.parent())
-            .map(|p| p.join("gitops-lint"))
-            .unwrap_or_else(|| panic!("no binary beside {}", exe.display()))
-    });
+    let bin = std::env::var_os("GITOPS_LINT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+            // target/release/examples/lsp_latency -> target/release/gitops-lint
+            exe.parent()
+                .and_then(|p| p.parent())
+                .map(|p| p.join("gitops-lint"))
+                .unwrap_or_else(|| panic!("no binary beside {}", exe.display()))
+        });
     let apps = dir.join("apps-repo");
     let infra = dir.join("infra-repo");
     let file = apps.join("tenants/premium/tenant-1.yaml");
-    let clean = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let clean =
+        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let typo = clean.replacen("namespace: tenant-1\n", "namespace: tenant-1x\n", 1);
-    assert_ne!(clean, typo, "no `namespace: tenant-1` line in {}", file.display());
+    assert_ne!(
+        clean,
+        typo,
+        "no `namespace: tenant-1` line in {}",
+        file.display()
+    );
     let log = std::fs::File::create(dir.join("lsp-latency.log")).unwrap_or_else(|e| panic!("{e}"));
     let mut client = Client::spawn(&bin, &apps, Stdio::from(log));
     let started = Instant::now();

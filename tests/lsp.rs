@@ -88,7 +88,11 @@ fn change(client: &mut Client, uri: &str, version: i32, text: &str) {
 }
 
 /// The next diagnostics for `uri` that satisfy `want` (earlier publications are skipped).
-fn diagnostics_until(client: &mut Client, uri: &str, want: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+fn diagnostics_until(
+    client: &mut Client,
+    uri: &str,
+    want: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
     loop {
         match client.diagnostics(uri, WAIT) {
             Some((_, list)) if want(&list) => return list,
@@ -127,19 +131,37 @@ fn namespace_typo_in_an_unsaved_buffer_is_reported_and_clears_when_fixed() {
         "https://github.com/acme/gitops-lint/blob/main/rules/irsa/trust-mismatch.md"
     );
     let message = d["message"].as_str().unwrap_or("");
-    assert!(message.contains("trusts only `tenant-1:tenant-1-consumer`"), "{message}");
-    assert!(message.contains("\nhelp: run the ServiceAccount"), "{message}");
+    assert!(
+        message.contains("trusts only `tenant-1:tenant-1-consumer`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("\nhelp: run the ServiceAccount"),
+        "{message}"
+    );
     // The other end: the trust in the infra-repo's Terraform, line 16 (0-based 15).
-    let related = d["relatedInformation"].as_array().cloned().unwrap_or_default();
+    let related = d["relatedInformation"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let tf = file_uri(&infra.join("modules/tenant-apps/main.tf"));
     let trust = related
         .iter()
         .find(|r| r["location"]["uri"] == tf.as_str())
         .unwrap_or_else(|| panic!("no related place in {tf}: {related:?}"));
     assert_eq!(trust["location"]["range"]["start"]["line"], 15, "{trust}");
-    assert!(trust["message"].as_str().unwrap_or("").contains("trusts this"), "{trust}");
+    assert!(
+        trust["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("trusts this"),
+        "{trust}"
+    );
     // Related places in the same file (the name, the role ARN) are there too.
-    assert!(related.iter().any(|r| r["location"]["uri"] == uri.as_str()), "{related:?}");
+    assert!(
+        related.iter().any(|r| r["location"]["uri"] == uri.as_str()),
+        "{related:?}"
+    );
 
     // Hover on the diagnostic: the rule page.
     let hover = client.request(
@@ -148,7 +170,10 @@ fn namespace_typo_in_an_unsaved_buffer_is_reported_and_clears_when_fixed() {
     );
     let markdown = hover["result"]["contents"]["value"].as_str().unwrap_or("");
     assert_eq!(hover["result"]["contents"]["kind"], "markdown");
-    assert!(markdown.starts_with("**irsa/trust-mismatch** (error): ServiceAccount"), "{markdown}");
+    assert!(
+        markdown.starts_with("**irsa/trust-mismatch** (error): ServiceAccount"),
+        "{markdown}"
+    );
     assert!(markdown.contains("## What it checks"), "{markdown}");
     assert_eq!(hover["result"]["range"], d["range"]);
     // Off the diagnostic: nothing.
@@ -186,7 +211,10 @@ fn ignore_action_inserts_a_suppression_that_silences_the_finding() {
         .unwrap_or_else(|| panic!("no ignore action: {actions:?}"));
     assert_eq!(ignore["kind"], "quickfix");
     assert_eq!(ignore["diagnostics"][0]["code"], "irsa/trust-mismatch");
-    let edits = ignore["edit"]["changes"][uri.as_str()].as_array().cloned().unwrap_or_default();
+    let edits = ignore["edit"]["changes"][uri.as_str()]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let edited = apply_edits(&text, &edits);
     let expected = text.replace(
         "  namespace: tenant-one\n",
@@ -207,14 +235,17 @@ fn safe_fix_action_realigns_a_folded_list_item() {
     std::fs::write(&file, KUSTOMIZATION).unwrap_or_else(|e| panic!("{e}"));
     // The resources exist, so once the item is realigned the file is clean.
     for n in [1, 7] {
-        let object = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{n}\ndata: {{}}\n");
+        let object =
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{n}\ndata: {{}}\n");
         std::fs::write(apps.join(format!("tenant-{n}.yaml")), object)
             .unwrap_or_else(|e| panic!("{e}"));
     }
     let uri = file_uri(&file);
     let mut client = start(&apps);
     open(&mut client, &uri, KUSTOMIZATION);
-    let list = diagnostics_until(&mut client, &uri, |l| has_rule(l, "yaml/continued-list-item"));
+    let list = diagnostics_until(&mut client, &uri, |l| {
+        has_rule(l, "yaml/continued-list-item")
+    });
     let d = list
         .iter()
         .find(|d| d["range"]["start"]["line"] == 4)
@@ -234,11 +265,17 @@ fn safe_fix_action_realigns_a_folded_list_item() {
         })
         .unwrap_or_else(|| panic!("no fix action: {actions:?}"));
     assert_eq!(fix["isPreferred"], true);
-    let edits = fix["edit"]["changes"][uri.as_str()].as_array().cloned().unwrap_or_default();
+    let edits = fix["edit"]["changes"][uri.as_str()]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     // One small edit, not the whole file.
     assert_eq!(edits.len(), 1, "{edits:?}");
     let edited = apply_edits(KUSTOMIZATION, &edits);
-    assert_eq!(edited, KUSTOMIZATION.replace("   - tenant-7", "  - tenant-7"));
+    assert_eq!(
+        edited,
+        KUSTOMIZATION.replace("   - tenant-7", "  - tenant-7")
+    );
     change(&mut client, &uri, 2, &edited);
     let list = diagnostics_until(&mut client, &uri, |_| true);
     assert!(list.is_empty(), "{list:?}");
@@ -255,8 +292,11 @@ fn hover_and_go_to_definition_on_a_role_arn_land_on_the_terraform_line() {
     open(&mut client, &uri, &text);
     // Line 15 (0-based 14): `    eks.amazonaws.com/role-arn: arn:aws:iam::...:role/consumer-role-tenant-1`.
     let line = text.lines().nth(14).unwrap_or("");
-    let column = line.find("arn:aws").unwrap_or_else(|| panic!("no ARN on {line:?}"));
-    let at = json!({"textDocument": {"uri": uri}, "position": {"line": 14, "character": column + 10}});
+    let column = line
+        .find("arn:aws")
+        .unwrap_or_else(|| panic!("no ARN on {line:?}"));
+    let at =
+        json!({"textDocument": {"uri": uri}, "position": {"line": 14, "character": column + 10}});
     let tf = file_uri(&infra.join("modules/tenant-apps/main.tf"));
 
     let definition = client.request("textDocument/definition", at.clone());
@@ -272,7 +312,10 @@ fn hover_and_go_to_definition_on_a_role_arn_land_on_the_terraform_line() {
     let hover = client.request("textDocument/hover", at);
     let markdown = hover["result"]["contents"]["value"].as_str().unwrap_or("");
     assert!(markdown.contains("consumer-role-tenant-1"), "{markdown}");
-    assert!(markdown.contains("/modules/tenant-apps/main.tf:11"), "{markdown}");
+    assert!(
+        markdown.contains("/modules/tenant-apps/main.tf:11"),
+        "{markdown}"
+    );
     // The hovered range is the ARN value on that line.
     assert_eq!(hover["result"]["range"]["start"]["line"], 14, "{hover}");
 

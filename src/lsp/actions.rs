@@ -7,7 +7,9 @@ use gitops_lint_config::Config;
 use gitops_lint_core::finding::Finding;
 use gitops_lint_core::source::{FileId, FileKind, SourceFile};
 use gitops_lint_model::World;
-use lsp_types::{CodeAction, CodeActionKind, Diagnostic, NumberOrString, TextEdit, Uri, WorkspaceEdit};
+use lsp_types::{
+    CodeAction, CodeActionKind, Diagnostic, NumberOrString, TextEdit, Uri, WorkspaceEdit,
+};
 use std::collections::HashMap;
 
 /// The reason written into a new suppression: a placeholder the user replaces (a suppression
@@ -82,7 +84,10 @@ pub fn fix_action(
         .cloned()
         .collect();
     Some(CodeAction {
-        title: format!("gitops-lint: apply the safe fixes in this file ({})", rules.join(", ")),
+        title: format!(
+            "gitops-lint: apply the safe fixes in this file ({})",
+            rules.join(", ")
+        ),
         kind: Some(CodeActionKind::QUICKFIX),
         diagnostics: (!resolved.is_empty()).then_some(resolved),
         edit: Some(edit(uri, vec![minimal_edit(source, &plan.after)])),

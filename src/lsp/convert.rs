@@ -145,7 +145,10 @@ mod tests {
         assert_eq!(position(text, &starts, x), Position::new(0, 6));
         assert_eq!(offset(text, Position::new(0, 6)), x);
         // Inside the surrogate pair: the start of the emoji.
-        assert_eq!(offset(text, Position::new(0, 5)), text.find('😀').unwrap_or(0));
+        assert_eq!(
+            offset(text, Position::new(0, 5)),
+            text.find('😀').unwrap_or(0)
+        );
         assert_eq!(position(text, &starts, 12), Position::new(1, 0));
         // Past the end of a line, past the last line.
         assert_eq!(offset(text, Position::new(1, 99)), text.len() - 1);
@@ -155,7 +158,8 @@ mod tests {
 
     #[test]
     fn rule_pages_link_to_the_repository() {
-        let url = rule_url(gitops_lint_core::RuleId::IRSA_TRUST_MISMATCH.as_str()).map(|u| u.as_str().to_string());
+        let url = rule_url(gitops_lint_core::RuleId::IRSA_TRUST_MISMATCH.as_str())
+            .map(|u| u.as_str().to_string());
         assert_eq!(
             url.as_deref(),
             Some("https://github.com/acme/gitops-lint/blob/main/rules/irsa/trust-mismatch.md")

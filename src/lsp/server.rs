@@ -26,11 +26,10 @@ use lsp_types::request::{CodeActionRequest, GotoDefinition, HoverRequest, Reques
 use lsp_types::{
     CodeActionOrCommand, CodeActionParams, CodeActionProviderCapability, Diagnostic,
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    GotoDefinitionParams, GotoDefinitionResponse, Hover, OneOf,
-    HoverContents, HoverParams, HoverProviderCapability, InitializeParams, MarkupContent,
-    MarkupKind, MessageType, PublishDiagnosticsParams, ServerCapabilities, ShowMessageParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions,
+    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
+    HoverProviderCapability, InitializeParams, MarkupContent, MarkupKind, MessageType, OneOf,
+    PublishDiagnosticsParams, ServerCapabilities, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -173,7 +172,7 @@ fn settings(params: &InitializeParams, cli_config: Option<PathBuf>) -> Settings 
         .into_iter()
         .flatten()
         .filter_map(|r| r.as_str())
-        .map(|r| resolve(r));
+        .map(&resolve);
     for root in extra {
         if !roots.contains(&root) {
             roots.push(root);
@@ -182,7 +181,7 @@ fn settings(params: &InitializeParams, cli_config: Option<PathBuf>) -> Settings 
     let config = options
         .and_then(|o| o.get("config"))
         .and_then(|c| c.as_str())
-        .map(|c| resolve(c))
+        .map(&resolve)
         .or(cli_config);
     let debounce = options
         .and_then(|o| o.get("debounceMs"))
@@ -468,9 +467,9 @@ impl Server {
                 diagnostics,
                 version,
             };
-            self.connection.sender.send(
-                Notification::new(PublishDiagnostics::METHOD.to_string(), params).into(),
-            )?;
+            self.connection
+                .sender
+                .send(Notification::new(PublishDiagnostics::METHOD.to_string(), params).into())?;
         }
         self.published = now;
         Ok(())
@@ -487,14 +486,15 @@ fn lint_now(
     if settings.roots.is_empty() {
         return Err("no workspace folder: open a folder (a repository root)".to_string());
     }
-    let config = find_config(settings.config.as_ref(), &settings.roots).map_err(|e| e.to_string())?;
+    let config =
+        find_config(settings.config.as_ref(), &settings.roots).map_err(|e| e.to_string())?;
     let options = Options {
         paths: settings.roots.clone(),
         policy_dirs: Vec::new(),
         policy_sandbox: None,
     };
-    let outcome =
-        lint_overlaid(&options, &config, &documents.overlay(), Some(cache)).map_err(|e| e.to_string())?;
+    let outcome = lint_overlaid(&options, &config, &documents.overlay(), Some(cache))
+        .map_err(|e| e.to_string())?;
     // Each stage's time goes to the client's log (stderr), for anyone chasing the budget.
     let stages: Vec<String> = outcome
         .timings

@@ -82,7 +82,10 @@ impl Client {
 
     fn send(&mut self, message: &Value) {
         let body = message.to_string();
-        let stdin = self.stdin.as_mut().unwrap_or_else(|| panic!("stdin closed"));
+        let stdin = self
+            .stdin
+            .as_mut()
+            .unwrap_or_else(|| panic!("stdin closed"));
         write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len())
             .and_then(|()| stdin.flush())
             .unwrap_or_else(|e| panic!("cannot write to the server: {e}"));
@@ -141,7 +144,10 @@ impl Client {
         let (at, m) = self.wait_for(timeout, |m| {
             m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
         })?;
-        let list = m["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+        let list = m["params"]["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         Some((at, list))
     }
 
@@ -216,7 +222,7 @@ pub fn apply_edits(text: &str, edits: &[Value]) -> String {
             )
         })
         .collect();
-    spans.sort_by(|a, b| b.0.cmp(&a.0));
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
     let mut out = text.to_string();
     for (start, end, new) in spans {
         out.replace_range(start..end, &new);
