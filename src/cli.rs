@@ -120,6 +120,18 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Run the language server on stdin/stdout, for editors (see the README's "Editors").
+    ///
+    /// Workspace folders are repository roots; `initializationOptions` may add
+    /// `{"roots": [...]}` (the infra-repo beside the apps-repo) and `{"config": FILE}`.
+    Lsp {
+        /// Config file (default: discovered from the first workspace folder, as for a run).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Talk over stdin/stdout (the only transport; accepted because clients pass it).
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Write a commented `.gitops-lint.yaml` describing the detected layout.
     Init {
         /// The repository root (default: `.`).
@@ -193,6 +205,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
                     "no rule `{rule}`; `gitops-lint rules` lists them"
                 ))),
             };
+        }
+        Some(Command::Lsp { config, stdio: _ }) => {
+            drop(stdout);
+            return Ok(crate::lsp::run(config));
         }
         Some(Command::Init { path, force }) => {
             let path = path.unwrap_or_else(|| PathBuf::from("."));

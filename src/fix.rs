@@ -86,6 +86,20 @@ pub fn plan(world: &World, config: &Config) -> Vec<FileFix> {
     fixes
 }
 
+/// Plans the fixes for one file of the World (the language server's code action); `None` when
+/// it is not YAML or no fix is accepted.
+pub fn plan_file(
+    world: &World,
+    file: gitops_lint_core::source::FileId,
+    config: &Config,
+) -> Option<FileFix> {
+    let file = world.files.get(file.0 as usize)?;
+    if !file.kind.is_yaml() {
+        return None;
+    }
+    fix_file(world, file, config)
+}
+
 fn options_for(kind: FileKind, config: &Config) -> YamlOptions {
     gitops_lint_model::load::yaml_options_for(kind, config)
 }

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod fix;
 pub mod gate;
 pub mod init;
+pub mod lsp;
 
 use gitops_lint_config::{self as config, Config, ConfigError};
 use gitops_lint_core::finding::Finding;
@@ -125,6 +126,17 @@ pub fn find_config(explicit: Option<&PathBuf>, paths: &[PathBuf]) -> Result<Conf
 
 /// Runs the whole pipeline.
 pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
+    lint_overlaid(options, config, &load::Overlay::new(), None)
+}
+
+/// [`lint`], with the files of `overlay` (editor buffers) read from it instead of the disk,
+/// and unchanged files' parses reused from `cache` (the language server's).
+pub fn lint_overlaid(
+    options: &Options,
+    config: &Config,
+    overlay: &load::Overlay,
+    cache: Option<&load::ParseCache>,
+) -> Result<Outcome, Error> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str| {
@@ -143,7 +155,7 @@ pub fn lint(options: &Options, config: &Config) -> Result<Outcome, Error> {
         .and_then(|files| load::schema_crds(&files, config))
         .map_err(Error::Config)?;
     lap("compile policies");
-    let (mut world, mut findings) = load::load(&inputs, config);
+    let (mut world, mut findings) = load::load_overlaid(&inputs, config, overlay, cache);
     world.schema_crds = schema_crds;
     lap("discover + read + parse");
     findings.extend(gitops_lint_derive::derive(&mut world, config));

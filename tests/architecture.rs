@@ -18,6 +18,7 @@ const LAYERS: &[&str] = &[
     "gitops-lint-config",
     "gitops-lint-model",
     "gitops-lint-derive",
+    "gitops-lint-nav",
     "gitops-lint-rules",
     "gitops-lint-gate",
     "gitops-lint-report",

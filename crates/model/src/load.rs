@@ -13,7 +13,74 @@ use gitops_lint_syntax::lints::{Reader, YamlOptions};
 use gitops_lint_syntax::{yaml::YamlDoc, IssueEffect, ParseIssue};
 use rayon::prelude::*;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::PathBuf;
+
+/// Texts that replace files on disk, keyed by the path the walk reads (the repository root as
+/// given joined with the file's relative path): an editor's unsaved buffers, for
+/// `gitops-lint lsp`. The CLI passes an empty overlay, so it reads exactly what is on disk.
+/// An overlaid path the walk does not find is not added (the tree is what git deploys).
+pub type Overlay = HashMap<PathBuf, String>;
+
+/// Parses kept from one load to the next (the language server lints the whole system on every
+/// pause in typing, and almost every file is the same as last time): keyed by the path read,
+/// reused only while the text and the YAML options it was parsed with are the same. The CLI
+/// loads once and passes none.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    entries: std::sync::Mutex<HashMap<PathBuf, std::sync::Arc<CachedParse>>>,
+}
+
+/// One file's parse, with what it depends on.
+#[derive(Debug)]
+struct CachedParse {
+    text: String,
+    kind: FileKind,
+    options: String,
+    yaml: Vec<YamlDoc>,
+    json: Option<Value>,
+    issues: Vec<ParseIssue>,
+}
+
+type Parsed = (Vec<YamlDoc>, Option<Value>, Vec<ParseIssue>);
+
+impl ParseCache {
+    /// The parse of `source` from the cache when its text and options are unchanged, else a
+    /// new parse, kept for the next load.
+    fn parse(&self, path: &std::path::Path, source: &SourceFile, config: &Config) -> Parsed {
+        // The YAML options are the only part of the config the parse reads.
+        let options = format!("{:?}", yaml_options_for(source.kind, config));
+        let hit = self
+            .entries
+            .lock()
+            .ok()
+            .and_then(|e| e.get(path).cloned())
+            .filter(|c| c.kind == source.kind && c.text == source.text && c.options == options);
+        if let Some(c) = hit {
+            return (c.yaml.clone(), c.json.clone(), c.issues.clone());
+        }
+        let (yaml, json, issues) = parse(source, config);
+        let entry = CachedParse {
+            text: source.text.clone(),
+            kind: source.kind,
+            options,
+            yaml: yaml.clone(),
+            json: json.clone(),
+            issues: issues.clone(),
+        };
+        if let Ok(mut e) = self.entries.lock() {
+            e.insert(path.to_path_buf(), std::sync::Arc::new(entry));
+        }
+        (yaml, json, issues)
+    }
+
+    /// Forgets files that are no longer in the tree.
+    fn retain(&self, keep: &std::collections::HashSet<&std::path::Path>) {
+        if let Ok(mut e) = self.entries.lock() {
+            e.retain(|path, _| keep.contains(path.as_path()));
+        }
+    }
+}
 
 /// A repository to lint: where it is, and how to print its paths.
 #[derive(Clone, Debug)]
@@ -248,6 +315,8 @@ fn read_file(
     repo: usize,
     prefix: &str,
     config: &Config,
+    overlay: &Overlay,
+    cache: Option<&ParseCache>,
 ) -> LoadedFile {
     let limit = config.limits.file_bytes;
     let display = display_path(prefix, &found.rel_path);
@@ -277,6 +346,15 @@ fn read_file(
     // `Other` files are only part of the tree (ApplicationSet matching); they are never read.
     let bytes = match found.kind {
         FileKind::Other => Vec::new(),
+        // An editor buffer stands for the file; it is held to the same size budget.
+        _ if overlay.contains_key(&found.path) => {
+            let text = overlay.get(&found.path).map_or("", String::as_str);
+            if text.len() as u64 > limit {
+                let issue = too_big(text.len() as u64, limit, "it was not read or checked");
+                return unread(found, id, repo, display, issue);
+            }
+            text.as_bytes().to_vec()
+        }
         _ => match gitops_lint_core::read::regular_file(&found.path, limit) {
             Ok(bytes) => bytes,
             Err(ReadError::TooBig(size)) => {
@@ -311,7 +389,10 @@ fn read_file(
     };
     let source = SourceFile::new(id, repo, found.rel_path.clone(), display, found.kind, text);
     let Some((at, message, help)) = failure else {
-        let (yaml, json, mut issues) = parse(&source, config);
+        let (yaml, json, mut issues) = match cache {
+            Some(cache) => cache.parse(&found.path, &source, config),
+            None => parse(&source, config),
+        };
         if let Some(issue) = unrendered_template(&source, &issues, &config.placeholders) {
             issues = vec![issue];
         }
@@ -409,6 +490,17 @@ fn tree_files(files: Vec<FoundFile>) -> std::collections::BTreeSet<String> {
 
 /// Loads every repository into one World. Returns the findings made while loading.
 pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
+    load_overlaid(inputs, config, &Overlay::new(), None)
+}
+
+/// [`load`], with the files of `overlay` read from it instead of the disk, and parses reused
+/// from `cache` (and kept in it) where the text has not changed.
+pub fn load_overlaid(
+    inputs: &[RepoInput],
+    config: &Config,
+    overlay: &Overlay,
+    cache: Option<&ParseCache>,
+) -> (World, Vec<Finding>) {
     let options = WalkOptions::from_config(config);
     let walked: Vec<_> = inputs
         .par_iter()
@@ -430,9 +522,14 @@ pub fn load(inputs: &[RepoInput], config: &Config) -> (World, Vec<Finding>) {
                 *repo,
                 &inputs[*repo].display,
                 config,
+                overlay,
+                cache,
             )
         })
         .collect();
+    if let Some(cache) = cache {
+        cache.retain(&jobs.iter().map(|(_, f)| f.path.as_path()).collect());
+    }
 
     let mut world = World::default();
     let mut findings = Vec::new();
