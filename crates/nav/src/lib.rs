@@ -143,7 +143,7 @@ struct RoleInfo {
     address: String,
     location: Location,
     instance_location: Location,
-    subjects: Option<Vec<String>>,
+    subjects: Option<Vec<gitops_lint_model::infra::Subject>>,
     pod_identity: bool,
 }
 
@@ -364,10 +364,7 @@ impl NavIndex {
                 location: role.location.clone(),
                 instance_location: instance
                     .map_or_else(|| role.location.clone(), |x| x.location.clone()),
-                subjects: role
-                    .subjects
-                    .as_ref()
-                    .map(|s| s.iter().map(ToString::to_string).collect()),
+                subjects: role.subjects.clone(),
                 pod_identity: role.pod_identity,
             });
             roles_by_name.entry(name.clone()).or_default().push(i);
@@ -916,7 +913,15 @@ impl NavIndex {
     /// The hover text of one fact.
     fn describe(&self, what: &What) -> Option<String> {
         match what {
-            What::RoleArn(i) => Some(self.describe_role(self.accounts.get(*i)?.role.as_deref()?)),
+            What::RoleArn(i) => {
+                let sa = self.accounts.get(*i)?;
+                let role = sa.role.as_deref()?;
+                Some(format!(
+                    "{}{}",
+                    self.describe_role(role),
+                    self.trust_note(sa, role)
+                ))
+            }
             What::ArnText(name) => Some(self.describe_role(name)),
             What::Account(i) => {
                 let sa = self.accounts.get(*i)?;
@@ -928,9 +933,10 @@ impl NavIndex {
                     .map(|r| format!(", rendered for release `{r}`"))
                     .unwrap_or_default();
                 Some(format!(
-                    "**ServiceAccount `{ns}:{}`**{from}\n\n{}",
+                    "**ServiceAccount `{ns}:{}`**{from}\n\n{}{}",
                     sa.name,
-                    self.describe_role(role)
+                    self.describe_role(role),
+                    self.trust_note(sa, role)
                 ))
             }
             What::RoleDef(i) => {
@@ -1031,6 +1037,33 @@ impl NavIndex {
             ));
         }
         out
+    }
+
+    /// The join the editor is for: a ServiceAccount whose role's trust (known, from Terraform)
+    /// admits it under no subject, so `AssumeRoleWithWebIdentity` will be denied (the
+    /// `irsa/trust-mismatch` rule reports it; the hover shows it where the ARN is written).
+    fn trust_note(&self, sa: &AccountInfo, role: &str) -> String {
+        let Some(ns) = sa.namespace.as_deref() else {
+            return String::new();
+        };
+        let roles = self.roles_by_name.get(role).map_or(&[][..], Vec::as_slice);
+        let known: Vec<&Vec<gitops_lint_model::infra::Subject>> = roles
+            .iter()
+            .filter_map(|i| self.roles[*i].subjects.as_ref())
+            .collect();
+        // Unknown trust, or any role of this name admitting it: nothing to say.
+        if known.is_empty()
+            || known.len() < roles.len()
+            || known
+                .iter()
+                .any(|s| s.iter().any(|s| s.admits(ns, &sa.name)))
+        {
+            return String::new();
+        }
+        format!(
+            "\n\n**The role's trust does not admit `{ns}:{}`**: its pods cannot assume it.",
+            sa.name
+        )
     }
 
     fn describe_tenant(&self, id: &str, apps_side: Option<&TenantInfo>) -> String {

@@ -411,3 +411,30 @@ fn an_arn_written_anywhere_in_a_kept_file_is_read_from_the_text() {
         None
     );
 }
+
+#[test]
+fn a_role_that_trusts_another_namespace_says_so() {
+    let nav = example();
+    // tenant-55 deploys to namespace tenant-5 (a typo); its roles trust tenant-55:*.
+    let file = format!("{APPS}/tenants/premium/tenant-55.yaml");
+    let at = offset(&file, "accountId: ", 0, 12);
+    let md = nav
+        .hover(&file, at)
+        .unwrap_or_else(|| panic!("no hover"))
+        .markdown;
+    assert!(
+        md.contains("Trusted subjects: `tenant-55:tenant-55-consumer`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**The role's trust does not admit `tenant-5:tenant-55-consumer`**"),
+        "{md}"
+    );
+    // A ServiceAccount the trust admits gets no such line.
+    let file = format!("{APPS}/tenants/premium/tenant-1.yaml");
+    let md = nav
+        .hover(&file, offset(&file, "accountId: ", 0, 12))
+        .unwrap_or_else(|| panic!("no hover"))
+        .markdown;
+    assert!(!md.contains("does not admit"), "{md}");
+}
