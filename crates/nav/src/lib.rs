@@ -29,7 +29,7 @@ use gitops_lint_model::load::{self, RepoInput};
 use gitops_lint_model::{Repo, World};
 use gitops_lint_syntax::locate::SpanIndex;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -83,8 +83,10 @@ pub fn load_world(
 /// What a place in a file is.
 #[derive(Clone, Debug)]
 enum What {
-    /// A role ARN is written (or decided) here: the role's name.
-    RoleArn(String),
+    /// A ServiceAccount's role ARN is written (or decided) here.
+    RoleArn(usize),
+    /// An IAM role ARN written in the text: the role's name.
+    ArnText(String),
     /// A ServiceAccount is decided here (its name, or the Helm values block that renders it).
     Account(usize),
     /// Terraform writes a role's name here.
@@ -96,7 +98,7 @@ enum What {
     /// An `envId`: the pool it names.
     EnvId(String),
     /// An Application `path` or `valueFiles` entry, with what it resolves to.
-    AppPath(AppTarget),
+    AppPath(Arc<AppTarget>),
     /// A tenant release document as a whole: its tier template (definition only).
     TenantDoc(usize),
 }
@@ -116,11 +118,12 @@ struct AppTarget {
     open: Option<String>,
 }
 
-/// One place in a file and what it is.
+/// One place in a file and what it is. Where the place is written is kept once, by the fact
+/// (`own` only for places no fact keeps): the index is built on every lint run.
 #[derive(Clone, Debug)]
 struct Anchor {
-    location: Location,
     what: What,
+    own: Option<Location>,
 }
 
 /// What the index keeps of a file.
@@ -140,7 +143,7 @@ struct RoleInfo {
     address: String,
     location: Location,
     instance_location: Location,
-    subjects: Option<Vec<String>>,
+    subjects: Option<Vec<gitops_lint_model::infra::Subject>>,
     pod_identity: bool,
 }
 
@@ -151,6 +154,7 @@ struct AccountInfo {
     name: String,
     role: Option<String>,
     location: Location,
+    role_location: Option<Location>,
     release: Option<String>,
 }
 
@@ -162,6 +166,8 @@ struct TenantInfo {
     file: FileId,
     doc: usize,
     id_location: Location,
+    /// The document root (a path of no step: no allocation).
+    doc_location: Location,
 }
 
 /// A tenant as the infra-repo lists it.
@@ -189,7 +195,8 @@ type Resolved = Vec<(Range<usize>, usize)>;
 pub struct NavIndex {
     files: Vec<FileInfo>,
     by_display: HashMap<String, FileId>,
-    anchors: HashMap<FileId, Vec<Anchor>>,
+    /// Anchors by file id.
+    anchors: Vec<Vec<Anchor>>,
     roles: Vec<RoleInfo>,
     roles_by_name: HashMap<String, Vec<usize>>,
     accounts: Vec<AccountInfo>,
@@ -328,16 +335,20 @@ impl NavIndex {
     /// Built from the World after derive (the same World the lint run produced). One pass over
     /// the facts into hash maps; no file is parsed (see the crate docs).
     pub fn build(world: &World) -> NavIndex {
-        let mut anchors: HashMap<FileId, Vec<Anchor>> = HashMap::new();
+        let n = world.files.len();
+        let mut anchors: Vec<Vec<Anchor>> = (0..n).map(|_| Vec::new()).collect();
         // Files whose text a request may need (to locate node paths, or to read an ARN).
-        let mut keep: HashSet<FileId> = HashSet::new();
-        let mut add = |location: Location, what: What, keep: &mut HashSet<FileId>| {
-            let file = location.file();
-            keep.insert(file);
-            anchors
-                .entry(file)
-                .or_default()
-                .push(Anchor { location, what });
+        let mut keep: Vec<bool> = vec![false; n];
+        let mut add = |file: FileId, what: What, own: Option<Location>, keep: &mut [bool]| {
+            if let Some(k) = keep.get_mut(file.0 as usize) {
+                *k = true;
+                anchors[file.0 as usize].push(Anchor { what, own });
+            }
+        };
+        let keep_file = |file: FileId, keep: &mut [bool]| {
+            if let Some(k) = keep.get_mut(file.0 as usize) {
+                *k = true;
+            }
         };
 
         // Roles Terraform creates.
@@ -353,15 +364,15 @@ impl NavIndex {
                 location: role.location.clone(),
                 instance_location: instance
                     .map_or_else(|| role.location.clone(), |x| x.location.clone()),
-                subjects: role
-                    .subjects
-                    .as_ref()
-                    .map(|s| s.iter().map(ToString::to_string).collect()),
+                subjects: role.subjects.clone(),
                 pod_identity: role.pod_identity,
             });
             roles_by_name.entry(name.clone()).or_default().push(i);
-            add(role.location.clone(), What::RoleDef(i), &mut keep);
-            keep.insert(instance.map_or_else(|| role.location.file(), |x| x.location.file()));
+            add(role.location.file(), What::RoleDef(i), None, &mut keep);
+            keep_file(
+                instance.map_or_else(|| role.location.file(), |x| x.location.file()),
+                &mut keep,
+            );
         }
 
         // ServiceAccounts and the role ARNs they carry.
@@ -379,16 +390,17 @@ impl NavIndex {
                 name: sa.name.clone(),
                 role: role.clone(),
                 location: sa.location.clone(),
+                role_location: sa.role_location.clone(),
                 release: match &sa.source {
                     AccountSource::Helm { release, .. } => Some(release.clone()),
                     _ => None,
                 },
             });
-            add(sa.location.clone(), What::Account(i), &mut keep);
+            add(sa.location.file(), What::Account(i), None, &mut keep);
             if let Some(role) = role {
-                accounts_by_role.entry(role.clone()).or_default().push(i);
+                accounts_by_role.entry(role).or_default().push(i);
                 if let Some(at) = &sa.role_location {
-                    add(at.clone(), What::RoleArn(role), &mut keep);
+                    add(at.file(), What::RoleArn(i), None, &mut keep);
                 }
             }
         }
@@ -409,21 +421,18 @@ impl NavIndex {
                 tier: t.tier.clone(),
                 file: t.file_id,
                 doc: t.doc,
-                id_location: id_location.clone(),
+                id_location,
+                doc_location: Location::value(t.file_id, t.doc, Vec::new()),
             });
             if t.template {
                 templates_by_tier.entry(t.tier.clone()).or_insert(i);
-                keep.insert(t.file_id);
+                keep_file(t.file_id, &mut keep);
             } else {
                 tenants_by_id.entry(t.id.clone()).or_default().push(i);
                 if t.id_path.is_some() {
-                    add(id_location, What::TenantId(i), &mut keep);
+                    add(t.file_id, What::TenantId(i), None, &mut keep);
                 }
-                add(
-                    Location::value(t.file_id, t.doc, Vec::new()),
-                    What::TenantDoc(i),
-                    &mut keep,
-                );
+                add(t.file_id, What::TenantDoc(i), None, &mut keep);
             }
             envs.clear();
             env_ids(&t.values, &mut Vec::new(), &mut envs);
@@ -434,8 +443,9 @@ impl NavIndex {
                 let mut full = t.values_path.clone();
                 full.extend(path);
                 add(
-                    Location::value(t.file_id, t.doc, full),
+                    t.file_id,
                     What::EnvId(id),
+                    Some(Location::value(t.file_id, t.doc, full)),
                     &mut keep,
                 );
             }
@@ -452,7 +462,7 @@ impl NavIndex {
                 location: t.location.clone(),
             });
             infra_tenants_by_id.entry(t.id.clone()).or_default().push(i);
-            add(t.location.clone(), What::InfraTenant(i), &mut keep);
+            add(t.location.file(), What::InfraTenant(i), None, &mut keep);
         }
 
         // Pools.
@@ -475,11 +485,31 @@ impl NavIndex {
                 doc: p.doc,
             });
             pools_by_id.entry(p.id.clone()).or_default().push(i);
-            keep.insert(p.file_id);
+            keep_file(p.file_id, &mut keep);
         }
 
         // Application paths and value files (written Applications: a generated one's path is
-        // a template in its ApplicationSet).
+        // a template in its ApplicationSet). Thousands of tenant Applications name the same
+        // repository and chart folder: each URL and each target is resolved once.
+        let mut urls: HashMap<&str, Option<usize>> = HashMap::new();
+        let mut targets: HashMap<(usize, &'static str, String, String), Arc<AppTarget>> =
+            HashMap::new();
+        let mut target = |repo_at: usize, field: &'static str, written: &str, rel: String| {
+            let key = (repo_at, field, written.to_string(), rel);
+            targets
+                .entry(key)
+                .or_insert_with_key(|k| {
+                    Arc::new(app_target(
+                        world,
+                        k.0,
+                        k.1,
+                        &k.2,
+                        k.3.clone(),
+                        k.1 == "path",
+                    ))
+                })
+                .clone()
+        };
         for at in world.kind("Application") {
             let Some(doc) = world.doc(*at) else { continue };
             let app = &doc.value;
@@ -492,30 +522,32 @@ impl NavIndex {
             }
             let sources = app_sources(app);
             for (source, path) in &sources {
+                // Most Applications (a tenant's chart from a Helm or OCI repository) have
+                // neither: no repository URL to resolve.
+                let value_files = source.pointer("/helm/valueFiles").and_then(Value::as_array);
+                if source.get("path").is_none() && value_files.is_none() {
+                    continue;
+                }
                 let repo_at = source
                     .get("repoURL")
                     .and_then(Value::as_str)
-                    .and_then(|u| world.repo_urls.local(u));
+                    .and_then(|u| local_repo(world, &mut urls, u));
                 let base = source.get("path").and_then(Value::as_str);
                 if let (Some(repo_at), Some(dir)) = (repo_at, base) {
                     if !templated(dir) {
                         let rel = gitops_lint_matchers::paths::secure_join(dir);
-                        let target = app_target(world, repo_at, "path", dir, rel, true);
+                        let target = target(repo_at, "path", dir, rel);
                         let mut p = path.clone();
                         p.push(PathSeg::Key("path".into()));
                         add(
-                            Location::value(at.file, at.doc, p),
+                            at.file,
                             What::AppPath(target),
+                            Some(Location::value(at.file, at.doc, p)),
                             &mut keep,
                         );
                     }
                 }
-                let files = source
-                    .pointer("/helm/valueFiles")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate();
+                let files = value_files.into_iter().flatten().enumerate();
                 for (i, file) in files {
                     let Some(file) = file.as_str() else { continue };
                     if templated(file) || file.contains("://") || file.contains(['*', '?', '[']) {
@@ -531,7 +563,7 @@ impl NavIndex {
                             .iter()
                             .find(|(s, _)| s.get("ref").and_then(Value::as_str) == Some(name))
                             .and_then(|(s, _)| s.get("repoURL").and_then(Value::as_str))
-                            .and_then(|u| world.repo_urls.local(u))
+                            .and_then(|u| local_repo(world, &mut urls, u))
                             .map(|r| (r, gitops_lint_matchers::paths::secure_join(rest)))
                     } else if file.starts_with('/') {
                         repo_at.map(|r| (r, gitops_lint_matchers::paths::secure_join(file)))
@@ -549,7 +581,7 @@ impl NavIndex {
                             })
                     };
                     let Some((r, rel)) = resolved else { continue };
-                    let target = app_target(world, r, "valueFiles", file, rel, false);
+                    let target = target(r, "valueFiles", file, rel);
                     let mut p = path.clone();
                     p.extend([
                         PathSeg::Key("helm".into()),
@@ -557,8 +589,9 @@ impl NavIndex {
                         PathSeg::Index(i),
                     ]);
                     add(
-                        Location::value(at.file, at.doc, p),
+                        at.file,
                         What::AppPath(target),
+                        Some(Location::value(at.file, at.doc, p)),
                         &mut keep,
                     );
                 }
@@ -571,7 +604,11 @@ impl NavIndex {
             .map(|f| FileInfo {
                 display: f.display.clone(),
                 kind: f.kind,
-                text: keep.contains(&f.id).then(|| f.text.clone()),
+                text: keep
+                    .get(f.id.0 as usize)
+                    .copied()
+                    .unwrap_or(false)
+                    .then(|| f.text.clone()),
             })
             .collect();
         let by_display = world
@@ -599,6 +636,17 @@ impl NavIndex {
             resolved: Mutex::new(HashMap::new()),
         }
     }
+}
+
+/// The linted repository a URL names (`RepoUrls::local`), once per URL.
+fn local_repo<'w>(
+    world: &World,
+    cache: &mut HashMap<&'w str, Option<usize>>,
+    url: &'w str,
+) -> Option<usize> {
+    *cache
+        .entry(url)
+        .or_insert_with(|| world.repo_urls.local(url))
 }
 
 /// What an Application `path` / `valueFiles` entry opens.
@@ -707,8 +755,7 @@ impl NavIndex {
                 return None;
             }
         }
-        let anchors = self.anchors.get(&id);
-        if let Some(anchors) = anchors {
+        if let Some(anchors) = self.anchors.get(id.0 as usize).filter(|a| !a.is_empty()) {
             let resolved = self.resolved_anchors(id, anchors);
             let mut best: Option<&Range<usize>> = None;
             for (span, i) in resolved.iter() {
@@ -733,7 +780,7 @@ impl NavIndex {
         }
         let text = self.files[id.0 as usize].text.as_deref()?;
         let (span, name) = arn_at(text, offset)?;
-        Some((id, span, vec![What::RoleArn(name)]))
+        Some((id, span, vec![What::ArnText(name)]))
     }
 
     /// The spans of a file's anchors, sorted by start (resolved on first use, then cached).
@@ -744,7 +791,7 @@ impl NavIndex {
         let mut out: Resolved = anchors
             .iter()
             .enumerate()
-            .filter_map(|(i, a)| Some((self.span_of(&a.location, true)?, i)))
+            .filter_map(|(i, a)| Some((self.span_of(self.location_of(a)?, true)?, i)))
             .collect();
         out.sort_by_key(|(s, i)| (s.start, s.end, *i));
         let out = Arc::new(out);
@@ -752,6 +799,20 @@ impl NavIndex {
             m.insert(id, out.clone());
         }
         out
+    }
+
+    /// Where an anchor's place is written (kept by its fact).
+    fn location_of<'a>(&'a self, a: &'a Anchor) -> Option<&'a Location> {
+        match &a.what {
+            What::RoleArn(i) => self.accounts.get(*i)?.role_location.as_ref(),
+            What::Account(i) => Some(&self.accounts.get(*i)?.location),
+            What::RoleDef(i) => Some(&self.roles.get(*i)?.location),
+            What::TenantId(i) => Some(&self.tenants.get(*i)?.id_location),
+            What::InfraTenant(i) => Some(&self.infra_tenants.get(*i)?.location),
+            // The document's root: the file's tenant release as a whole.
+            What::TenantDoc(i) => Some(&self.tenants.get(*i)?.doc_location),
+            What::ArnText(_) | What::EnvId(_) | What::AppPath(_) => a.own.as_ref(),
+        }
     }
 
     /// The span tree of a kept file, parsed on first use.
@@ -852,7 +913,16 @@ impl NavIndex {
     /// The hover text of one fact.
     fn describe(&self, what: &What) -> Option<String> {
         match what {
-            What::RoleArn(name) => Some(self.describe_role(name)),
+            What::RoleArn(i) => {
+                let sa = self.accounts.get(*i)?;
+                let role = sa.role.as_deref()?;
+                Some(format!(
+                    "{}{}",
+                    self.describe_role(role),
+                    self.trust_note(sa, role)
+                ))
+            }
+            What::ArnText(name) => Some(self.describe_role(name)),
             What::Account(i) => {
                 let sa = self.accounts.get(*i)?;
                 let role = sa.role.as_deref()?;
@@ -863,9 +933,10 @@ impl NavIndex {
                     .map(|r| format!(", rendered for release `{r}`"))
                     .unwrap_or_default();
                 Some(format!(
-                    "**ServiceAccount `{ns}:{}`**{from}\n\n{}",
+                    "**ServiceAccount `{ns}:{}`**{from}\n\n{}{}",
                     sa.name,
-                    self.describe_role(role)
+                    self.describe_role(role),
+                    self.trust_note(sa, role)
                 ))
             }
             What::RoleDef(i) => {
@@ -968,6 +1039,33 @@ impl NavIndex {
         out
     }
 
+    /// The join the editor is for: a ServiceAccount whose role's trust (known, from Terraform)
+    /// admits it under no subject, so `AssumeRoleWithWebIdentity` will be denied (the
+    /// `irsa/trust-mismatch` rule reports it; the hover shows it where the ARN is written).
+    fn trust_note(&self, sa: &AccountInfo, role: &str) -> String {
+        let Some(ns) = sa.namespace.as_deref() else {
+            return String::new();
+        };
+        let roles = self.roles_by_name.get(role).map_or(&[][..], Vec::as_slice);
+        let known: Vec<&Vec<gitops_lint_model::infra::Subject>> = roles
+            .iter()
+            .filter_map(|i| self.roles[*i].subjects.as_ref())
+            .collect();
+        // Unknown trust, or any role of this name admitting it: nothing to say.
+        if known.is_empty()
+            || known.len() < roles.len()
+            || known
+                .iter()
+                .any(|s| s.iter().any(|s| s.admits(ns, &sa.name)))
+        {
+            return String::new();
+        }
+        format!(
+            "\n\n**The role's trust does not admit `{ns}:{}`**: its pods cannot assume it.",
+            sa.name
+        )
+    }
+
     fn describe_tenant(&self, id: &str, apps_side: Option<&TenantInfo>) -> String {
         let mut out = format!("**Tenant `{id}`**");
         if let Some(t) = apps_side {
@@ -1045,8 +1143,8 @@ impl NavIndex {
     fn targets(&self, what: &What) -> Vec<Target> {
         let mut out = Vec::new();
         match what {
-            What::RoleArn(name) => self.role_targets(name, &mut out),
-            What::Account(i) => {
+            What::ArnText(name) => self.role_targets(name, &mut out),
+            What::RoleArn(i) | What::Account(i) => {
                 if let Some(role) = self.accounts.get(*i).and_then(|a| a.role.as_deref()) {
                     self.role_targets(role, &mut out);
                 }
@@ -1140,3 +1238,9 @@ fn arn_at(text: &str, offset: usize) -> Option<(Range<usize>, String)> {
     let name = role_name_of_arn(token)?;
     Some((start..end, name.to_string()))
 }
+
+// The language server answers requests from any thread while the next index is built.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<NavIndex>();
+};

@@ -363,3 +363,78 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn an_arn_written_anywhere_in_a_kept_file_is_read_from_the_text() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let repo = dir.path().join("apps");
+    std::fs::create_dir_all(&repo).unwrap_or_else(|e| panic!("{e}"));
+    // A ServiceAccount (so the file is indexed) with the ARN it used before in a comment.
+    let text = "# was: arn:aws:iam::123456789012:role/old-role (moved é)\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: web\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/web\n";
+    std::fs::write(repo.join("sa.yaml"), text).unwrap_or_else(|e| panic!("{e}"));
+    let (world, _) = load_world(std::slice::from_ref(&repo), &Config::default());
+    let nav = NavIndex::build(&world);
+    let file = format!("{}/sa.yaml", gitops_lint_core::read::slash_path(&repo));
+    let at = text.find("old-role").unwrap_or_default();
+    let hover = nav.hover(&file, at).unwrap_or_else(|| panic!("no hover"));
+    assert_eq!(
+        &text[hover.span.clone()],
+        "arn:aws:iam::123456789012:role/old-role"
+    );
+    assert!(
+        hover
+            .markdown
+            .starts_with("**IAM role `old-role`**\n\nNo Terraform was loaded"),
+        "{}",
+        hover.markdown
+    );
+    assert!(
+        hover.markdown.contains("Used by ServiceAccounts: none"),
+        "{}",
+        hover.markdown
+    );
+    // The annotation is the ServiceAccount's own role.
+    let at = text.find("role/web").unwrap_or_default();
+    let md = nav
+        .hover(&file, at)
+        .unwrap_or_else(|| panic!("no hover"))
+        .markdown;
+    assert!(
+        md.contains("**IAM role `web`**") && md.contains("`web:web` (`"),
+        "{md}"
+    );
+    // Inside the two-byte `é` and on plain words: nothing.
+    let inside = text.find('é').unwrap_or_default() + 1;
+    assert_eq!(nav.hover(&file, inside), None);
+    assert_eq!(
+        nav.hover(&file, text.find("moved").unwrap_or_default()),
+        None
+    );
+}
+
+#[test]
+fn a_role_that_trusts_another_namespace_says_so() {
+    let nav = example();
+    // tenant-55 deploys to namespace tenant-5 (a typo); its roles trust tenant-55:*.
+    let file = format!("{APPS}/tenants/premium/tenant-55.yaml");
+    let at = offset(&file, "accountId: ", 0, 12);
+    let md = nav
+        .hover(&file, at)
+        .unwrap_or_else(|| panic!("no hover"))
+        .markdown;
+    assert!(
+        md.contains("Trusted subjects: `tenant-55:tenant-55-consumer`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**The role's trust does not admit `tenant-5:tenant-55-consumer`**"),
+        "{md}"
+    );
+    // A ServiceAccount the trust admits gets no such line.
+    let file = format!("{APPS}/tenants/premium/tenant-1.yaml");
+    let md = nav
+        .hover(&file, offset(&file, "accountId: ", 0, 12))
+        .unwrap_or_else(|| panic!("no hover"))
+        .markdown;
+    assert!(!md.contains("does not admit"), "{md}");
+}
