@@ -99,8 +99,9 @@ struct LoadedFile {
     issues: Vec<ParseIssue>,
 }
 
-/// Joins the displayed repo prefix and a relative path (the root itself is the prefix, or `.`).
-fn display_path(prefix: &str, rel: &str) -> String {
+/// Joins the displayed repo prefix and a relative path (the root itself is the prefix, or `.`):
+/// how every file of the World is displayed.
+pub fn display_path(prefix: &str, rel: &str) -> String {
     if rel.is_empty() {
         if prefix.is_empty() {
             ".".to_string()

@@ -233,21 +233,6 @@ fn role_name_of_arn(arn: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
-/// Joins a displayed repository prefix and a relative path, as `model::load` displays files.
-fn display_path(prefix: &str, rel: &str) -> String {
-    if rel.is_empty() {
-        if prefix.is_empty() {
-            ".".to_string()
-        } else {
-            prefix.to_string()
-        }
-    } else if prefix.is_empty() || prefix == "." {
-        rel.to_string()
-    } else {
-        format!("{}/{}", prefix.trim_end_matches('/'), rel)
-    }
-}
-
 /// The file go-to-definition opens for a folder: its `kustomization.yaml` or `Chart.yaml` (what
 /// Argo CD builds the folder from), else its first file in path order, else the first file
 /// below it. `None` for a folder with no file (which Argo CD cannot sync).
@@ -666,7 +651,7 @@ fn app_target(
     } else {
         repo.files.contains(&rel).then(|| rel.clone())
     }
-    .map(|f| display_path(&repo.display, &f));
+    .map(|f| gitops_lint_model::load::display_path(&repo.display, &f));
     AppTarget {
         field,
         written: written.to_string(),
