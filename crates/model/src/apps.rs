@@ -117,3 +117,25 @@ impl World {
         written.chain(generated)
     }
 }
+
+/// The sources Argo CD uses for an Application, each with its node path: every object of
+/// `spec.sources` when that list is not empty (Argo CD then ignores `spec.source`), else
+/// `spec.source`.
+pub fn sources(app: &Value) -> Vec<(&Value, Vec<PathSeg>)> {
+    let key = |s: &str| PathSeg::Key(s.to_string());
+    if let Some(list) = app.pointer("/spec/sources").and_then(Value::as_array) {
+        if !list.is_empty() {
+            return list
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.is_object())
+                .map(|(i, s)| (s, vec![key("spec"), key("sources"), PathSeg::Index(i)]))
+                .collect();
+        }
+    }
+    app.pointer("/spec/source")
+        .filter(|s| s.is_object())
+        .map(|s| (s, vec![key("spec"), key("source")]))
+        .into_iter()
+        .collect()
+}

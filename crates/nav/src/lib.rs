@@ -270,27 +270,6 @@ fn folder_entry(repo: &Repo, dir: &str) -> Option<String> {
     Some(direct.unwrap_or(first))
 }
 
-/// Argo CD's sources of an Application with their node paths (`spec.sources[i]`, else
-/// `spec.source`), as `rules::checks::argocd::sources` reads them.
-fn app_sources(app: &Value) -> Vec<(&Value, Vec<PathSeg>)> {
-    let key = |s: &str| PathSeg::Key(s.to_string());
-    if let Some(list) = app.pointer("/spec/sources").and_then(Value::as_array) {
-        if !list.is_empty() {
-            return list
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.is_object())
-                .map(|(i, s)| (s, vec![key("spec"), key("sources"), PathSeg::Index(i)]))
-                .collect();
-        }
-    }
-    app.pointer("/spec/source")
-        .filter(|s| s.is_object())
-        .map(|s| (s, vec![key("spec"), key("source")]))
-        .into_iter()
-        .collect()
-}
-
 /// Whether a value is still a template (`{{path}}`, `${VAR}`, a tier-template `{PLACEHOLDER}`):
 /// nothing to navigate to.
 fn templated(s: &str) -> bool {
@@ -505,7 +484,7 @@ impl NavIndex {
             {
                 continue;
             }
-            let sources = app_sources(app);
+            let sources = gitops_lint_model::apps::sources(app);
             for (source, path) in &sources {
                 // Most Applications (a tenant's chart from a Helm or OCI repository) have
                 // neither: no repository URL to resolve.
@@ -807,13 +786,9 @@ impl NavIndex {
         }
         let info = self.files.get(id.0 as usize)?;
         let text = info.text.as_deref()?;
-        // Tier templates are parsed with their placeholders masked (same length), as loaded.
-        let index = if info.kind == FileKind::TierTemplate {
-            SpanIndex::new(&gitops_lint_syntax::placeholder::mask(text))
-        } else {
-            SpanIndex::new(text)
-        };
-        let index = Arc::new(index);
+        let index = Arc::new(SpanIndex::new(&gitops_lint_syntax::parse_text_of(
+            info.kind, text,
+        )));
         if let Ok(mut m) = self.spans.lock() {
             m.insert(id, index.clone());
         }

@@ -29,10 +29,15 @@ pub(crate) const QUOTED_CHARS: usize = 120;
 /// The text of a file as the parsers see it: tier templates get their `{PLACEHOLDER}` tokens
 /// masked with same-length stand-ins, so byte offsets are the same in both.
 pub fn parse_text(file: &SourceFile) -> Cow<'_, str> {
-    if file.kind == FileKind::TierTemplate {
-        placeholder::mask(&file.text)
+    parse_text_of(file.kind, &file.text)
+}
+
+/// [`parse_text`] for a file's text kept apart from its [`SourceFile`].
+pub fn parse_text_of(kind: FileKind, text: &str) -> Cow<'_, str> {
+    if kind == FileKind::TierTemplate {
+        placeholder::mask(text)
     } else {
-        Cow::Borrowed(&file.text)
+        Cow::Borrowed(text)
     }
 }
 

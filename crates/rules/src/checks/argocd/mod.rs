@@ -60,29 +60,11 @@ impl Source<'_> {
     }
 }
 
-/// The sources Argo CD uses for an Application.
+/// The sources Argo CD uses for an Application ([`gitops_lint_model::apps::sources`]).
 pub(crate) fn sources(app: &Value) -> Vec<Source<'_>> {
-    let key = |s: &str| PathSeg::Key(s.to_string());
-    if let Some(list) = app.pointer("/spec/sources").and_then(Value::as_array) {
-        if !list.is_empty() {
-            return list
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.is_object())
-                .map(|(i, s)| Source {
-                    value: s,
-                    path: vec![key("spec"), key("sources"), PathSeg::Index(i)],
-                })
-                .collect();
-        }
-    }
-    app.pointer("/spec/source")
-        .filter(|s| s.is_object())
-        .map(|s| Source {
-            value: s,
-            path: vec![key("spec"), key("source")],
-        })
+    gitops_lint_model::apps::sources(app)
         .into_iter()
+        .map(|(value, path)| Source { value, path })
         .collect()
 }
 
