@@ -16,39 +16,56 @@ at(loc, finding) := object.union(loc, finding)
 
 related(loc, msg) := object.union(loc, {"msg": msg})
 
-# An unrendered `{ACCOUNT_ID}` / `{{ .Values.x }}` token is yaml/unrendered-placeholder's, and
-# a template generator's token (`<AWS_ACCOUNT_ID>`, `__ACCOUNT__`) is replaced before use.
-rendered(sa) if {
-	not contains(sa.arn, "{")
-	not regex.match(`<[A-Z][A-Z0-9_]*>|__[A-Z][A-Z0-9_]*__`, sa.arn)
-}
-
-# The ServiceAccount's ARN parses (its `account` and `role` are known).
-parsed(sa) if not sa.error
+# Why so few function calls in the rules that look at every suspect ServiceAccount (with many
+# findings, two per tenant): regorus evaluates a function anew on every call, at about ten
+# microseconds each even when its body is one line, while a rule's value is computed once. So
+# what the rules need per ServiceAccount is a rule keyed by its index in
+# `irsa.service_accounts` (`suspects`, `rendered`, `checkable`, `account_mismatch`,
+# `joined_suspects`, `wrong_namespace`, `shared_by_name`, `shared_by_namespace`) or a fact of
+# the input (a subject's `text` and `wildcard`, a role's `namespaces`); the functions left run
+# once per finding. This took the package from 5.3 s to 3.4 s on 10,000 tenants with 16,635
+# trust mismatches.
 
 # The ServiceAccounts a rule below may report. Every other one is fine at a glance: its ARN
 # names a role Terraform creates whose trust admits it, in an account the infra-repo uses.
 # Why apart from the rules: regorus orders a rule's statements by the variables they bind, so
 # a rule over every ServiceAccount (two per tenant) may build its finding before its conditions
 # fail; these sets only test, and the rules then look at the few ServiceAccounts left.
-suspects contains sa if {
-	some sa in irsa.service_accounts
+suspects[i] := sa if {
+	some i, sa in irsa.service_accounts
 	not sa.admitted
 }
 
-suspects contains sa if {
+suspects[i] := sa if {
 	count(irsa.accounts) > 0
-	some sa in irsa.service_accounts
+	some i, sa in irsa.service_accounts
 	not irsa.accounts[sa.account]
+}
+
+# The suspects whose ARN is rendered. An unrendered `{ACCOUNT_ID}` / `{{ .Values.x }}` token
+# is yaml/unrendered-placeholder's, and a template generator's token (`<AWS_ACCOUNT_ID>`,
+# `__ACCOUNT__`) is replaced before use.
+rendered contains i if {
+	some i, sa in suspects
+	not contains(sa.arn, "{")
+	not regex.match(`<[A-Z][A-Z0-9_]*>|__[A-Z][A-Z0-9_]*__`, sa.arn)
+}
+
+# The rendered suspects whose ARN parses (its `account` and `role` are known): the rules
+# below may judge their role.
+checkable[i] := sa if {
+	some i in rendered
+	sa := suspects[i]
+	not sa.error
 }
 
 # ---------------------------------------------------------------------------------------------
 # irsa/invalid-role-arn
 
 deny contains finding if {
-	some sa in suspects
+	some i in rendered
+	sa := suspects[i]
 	sa.error
-	rendered(sa)
 	finding := at(sa.at, {
 		"rule": "irsa/invalid-role-arn",
 		"msg": sprintf("ServiceAccount `%s`: the role ARN `%s` is invalid: %s", [sa.name, sa.arn, sa.error]),
@@ -87,11 +104,9 @@ known(sa) if irsa.skipped[sa.role]
 first_account := sort(object.keys(irsa.accounts))[0]
 
 deny contains finding if {
-	some sa in suspects
 	irsa.has_terraform
-	parsed(sa)
-	rendered(sa)
-	account_mismatch(sa)
+	some i in account_mismatch
+	sa := checkable[i]
 	account := first_account
 	finding := at(sa.at, {
 		"rule": "irsa/account-mismatch",
@@ -101,44 +116,57 @@ deny contains finding if {
 	})
 }
 
-account_mismatch(sa) if {
+account_mismatch contains i if {
 	count(irsa.accounts) > 0
+	some i, sa in checkable
 	not irsa.accounts[sa.account]
 	known(sa)
 }
 
-# The ServiceAccount's role is looked up in the infra-repo.
-joined(sa) if {
+# The suspects whose role is looked up in the infra-repo.
+joined_suspects[i] := sa if {
 	irsa.has_terraform
-	parsed(sa)
-	rendered(sa)
-	not account_mismatch(sa)
+	some i, sa in checkable
+	not account_mismatch[i]
+}
+
+# The joined suspects whose namespace the trust of their role does not name (`namespace_wrong`,
+# inline: see `suspects` for why).
+wrong_namespace contains i if {
+	some i, sa in joined_suspects
+	sa.namespace_at
+	sa.namespace_admitted == false
 }
 
 # ---------------------------------------------------------------------------------------------
 # irsa/trust-mismatch: the role exists, but its trust does not admit the ServiceAccount.
 
-subject_text(s) := sprintf("%s:%s", [s.namespace, s.service_account])
+# A subject's `text` is `namespace:service_account` (`input.irsa.roles[_].subjects[_].text`).
 
 deny contains finding if {
-	some sa in suspects
+	some i, sa in joined_suspects
 	sa.admitted == false
-	joined(sa)
 	roles := irsa.roles_named[sa.role]
 	every r in roles {
 		r.subjects
 	}
 	role := roles[0]
-	not shared_cause(sa, role)
-	not shared_namespace(sa, role)
+	not shared_by_name[i]
+	not shared_by_namespace[i]
 	primary := trust_primary(sa)
-	finding := at(primary, {
+	# Inline, not `related(...)`: see `suspects` for why.
+	finding := object.union(primary, {
 		"rule": "irsa/trust-mismatch",
 		"msg": trust_message(sa, roles),
 		"help": trust_help(sa, role),
 		"related": array.concat(
-			arn_related(sa, primary),
-			array.concat([related(role.trust_at, sprintf("%s trusts this in %s", [role.kind, role.address]))], named_related(sa, primary)),
+			# Where the ARN is set, and where the account is named, unless that is the
+			# primary place already (then the label says what is named there).
+			[object.union(sa.at, {"msg": "the role ARN comes from here"}) | primary != sa.at],
+			array.concat(
+				[object.union(role.trust_at, {"msg": sprintf("%s trusts this in %s", [role.kind, role.address])})],
+				[object.union(sa.named_at, {"msg": "the ServiceAccount is named here"}) | primary != sa.named_at],
+			),
 		),
 	})
 }
@@ -155,26 +183,41 @@ name_mismatch(sa, role) if {
 	role.trust_at
 }
 
+# The joined suspects that a shared-trust finding below explains (by name, by namespace).
+shared_by_name contains i if {
+	some i, sa in joined_suspects
+	not wrong_namespace[i]
+	shared_cause(sa, irsa.roles_named[sa.role][0])
+}
+
+shared_by_namespace contains i if {
+	some i in wrong_namespace
+	sa := joined_suspects[i]
+	role := irsa.roles_named[sa.role][0]
+	count(role.namespaces) == 1
+	count(namespace_mismatches[[role.trust_at, role.namespaces[0]]]) >= 2
+}
+
 namespace_wrong(sa) if {
 	sa.namespace_at
 	sa.namespace_admitted == false
 }
 
-# Trust line (as a JSON key) -> the ServiceAccounts whose mismatch it explains.
+# Trust line (its location object) -> the ServiceAccounts whose mismatch it explains.
 name_mismatches[key] contains sprintf("%s:%s", [sa.namespace, sa.name]) if {
-	some sa in suspects
-	joined(sa)
+	some i, sa in joined_suspects
+	not wrong_namespace[i]
 	roles := irsa.roles_named[sa.role]
 	every r in roles {
 		r.subjects
 	}
 	name_mismatch(sa, roles[0])
-	key := json.marshal(roles[0].trust_at)
+	key := roles[0].trust_at
 }
 
 shared_cause(sa, role) if {
 	name_mismatch(sa, role)
-	count(mismatch_namespaces(name_mismatches[json.marshal(role.trust_at)])) >= shared_min
+	count(mismatch_namespaces(name_mismatches[role.trust_at])) >= shared_min
 }
 
 # The namespaces of `namespace:name` accounts.
@@ -188,14 +231,14 @@ deny contains finding if {
 	examples := sort([sa |
 		some sa in suspects
 		sprintf("%s:%s", [sa.namespace, sa.name]) == min(accounts)
-		json.marshal(irsa.roles_named[sa.role][0].trust_at) == key
+		irsa.roles_named[sa.role][0].trust_at == key
 	])
 	sa := examples[0]
 	role := irsa.roles_named[sa.role][0]
 	names := sort(accounts)
 	shown := array.slice(names, 0, 3)
 	more := count(names) - count(shown)
-	trusted := sort({sprintf("`%s`", [subject_text(s)]) | some s in role.subjects})
+	trusted := sort({sprintf("`%s`", [s.text]) | some s in role.subjects})
 	finding := at(role.trust_at, {
 		"rule": "irsa/trust-mismatch",
 		"msg": sprintf("the trust written here does not admit the ServiceAccounts that use its roles, for %d ServiceAccounts (%s%s): each is in a trusted namespace, but under another name (%s uses role `%s`, which trusts only %s): AssumeRoleWithWebIdentity is denied for all of them", [
@@ -214,29 +257,20 @@ deny contains finding if {
 # `pool-1:${var.tenant_id}-consumer` for every tenant), that namespace in the trust is what
 # to change, not each tenant's namespace.
 namespace_mismatches[key] contains sa.namespace if {
-	some sa in suspects
-	joined(sa)
+	some i in wrong_namespace
+	sa := joined_suspects[i]
 	roles := irsa.roles_named[sa.role]
 	every r in roles {
 		r.subjects
 	}
-	namespace_wrong(sa)
-	trusted := {s.namespace | some r in roles; some s in r.subjects}
+	trusted := {ns | some r in roles; some ns in r.namespaces}
 	count(trusted) == 1
 	some ns in trusted
-	key := json.marshal([roles[0].trust_at, ns])
+	key := [roles[0].trust_at, ns]
 }
 
-namespace_key(sa, role) := json.marshal([role.trust_at, ns]) if {
-	trusted := {s.namespace | some s in role.subjects}
-	count(trusted) == 1
-	some ns in trusted
-}
-
-shared_namespace(sa, role) if {
-	namespace_wrong(sa)
-	count(namespace_mismatches[namespace_key(sa, role)]) >= 2
-}
+# The key of `namespace_mismatches` for a role: its trust line and the one namespace it names.
+namespace_key(sa, role) := [role.trust_at, role.namespaces[0]] if count(role.namespaces) == 1
 
 deny contains finding if {
 	some key, namespaces in namespace_mismatches
@@ -252,11 +286,11 @@ deny contains finding if {
 	role := irsa.roles_named[sa.role][0]
 	accounts := sort({sprintf("`%s:%s`", [e.namespace, e.name]) | some e in examples})
 	shown := array.slice(accounts, 0, 3)
-	trusted := sort({sprintf("`%s`", [subject_text(s)]) | some s in role.subjects})
+	trusted := sort({sprintf("`%s`", [s.text]) | some s in role.subjects})
 	finding := at(role.trust_at, {
 		"rule": "irsa/trust-mismatch",
 		"msg": sprintf("the trust written here admits only namespace `%s`, but the ServiceAccounts that use its roles run in %d other namespaces (%s%s; `%s` uses role `%s`, which trusts only %s): AssumeRoleWithWebIdentity is denied for all of them", [
-			json.unmarshal(key)[1], count(namespaces), concat(", ", shown), more_text(count(accounts) - count(shown)), sprintf("%s:%s", [sa.namespace, sa.name]), sa.role, concat(", ", trusted),
+			key[1], count(namespaces), concat(", ", shown), more_text(count(accounts) - count(shown)), sprintf("%s:%s", [sa.namespace, sa.name]), sa.role, concat(", ", trusted),
 		]),
 		"help": "trust each ServiceAccount's own namespace here (the tenant's namespace, e.g. `${var.tenant_id}:...`), or deploy the releases into the trusted namespace",
 		"related": array.concat(
@@ -280,26 +314,16 @@ trust_primary(sa) := sa.namespace_at if {
 	# its role, so the role ARN is what to change.
 	some r in irsa.roles_named[sa.role]
 	some s in r.subjects
-	irsa.subjects[subject_text(s)]
+	irsa.subjects[s.text]
 } else := sa.named_at if {
 	# The namespace is trusted but the name differs: the name is what to change (or the trust,
 	# shown as a related label). Not the role ARN's account, which is right.
 	sa.named_at
 } else := sa.at
 
-arn_related(sa, primary) := [] if primary == sa.at
-
-# Where the account is named, unless that is the primary place already (then the label says
-# what is named there).
-named_related(sa, primary) := [related(sa.named_at, "the ServiceAccount is named here")] if primary != sa.named_at
-
-named_related(sa, primary) := [] if primary == sa.named_at
-
-arn_related(sa, primary) := [related(sa.at, "the role ARN comes from here")] if primary != sa.at
-
 trust_message(sa, roles) := msg if {
 	# Sorted and deduplicated: two OIDC providers trusting the same subject list it twice.
-	trusted := sort({sprintf("`%s`", [subject_text(s)]) | some r in roles; some s in r.subjects})
+	trusted := sort({sprintf("`%s`", [s.text]) | some r in roles; some s in r.subjects})
 	msg := trust_words(sa, roles, trusted)
 }
 
@@ -317,7 +341,7 @@ literal_star_note(roles) := " (compared with `StringEquals`, where `*` is a plai
 	some r in roles
 	some s in r.subjects
 	s.exact
-	wildcard(subject_text(s))
+	s.wildcard
 } else := ""
 
 trust_help(sa, role) := sprintf("run the ServiceAccount as `%s` in namespace `%s`, or trust `%s:%s` in the role's `namespace_service_accounts`", [
@@ -344,10 +368,8 @@ prefixed_match(name) := matches[0] if {
 # The ServiceAccounts whose role name no role has, though the infra-repo knows their tenant
 # (found once, for the three kinds of finding below).
 missing contains {"sa": sa, "tenant": tenant} if {
-	some sa in suspects
-	not sa.error
+	some sa in joined_suspects
 	not irsa.roles_named[sa.role]
-	joined(sa)
 	tenant := sa_tenant(sa)
 	# Created by something not modelled (a registry module, a non-IRSA role).
 	not irsa.other_role_names[sa.role]
@@ -431,10 +453,6 @@ missing_help(tenant) := sprintf("Terraform creates %s for this tenant; fix the r
 # irsa/unused-role: a role (or Pod Identity association) for a ServiceAccount no release
 # creates, in a namespace whose IRSA ServiceAccounts are known.
 
-wildcard(text) if contains(text, "*")
-
-wildcard(text) if contains(text, "?")
-
 # A prefixed role is named `<prefix><random>` (v6 adds a `-` between them).
 shown_name(role) := role.name if {
 	not role.prefixed
@@ -450,7 +468,7 @@ reported_earlier(role, text) if {
 	some other in same_name(role.name)
 	other.index < role.index
 	some s in other.subjects
-	subject_text(s) == text
+	s.text == text
 }
 
 # The roles no ServiceAccount's ARN names (one that some ServiceAccount uses and that has a
@@ -468,9 +486,8 @@ deny contains finding if {
 	some role in unnamed_roles
 	role.subjects
 	some s in role.subjects
-	not wildcard(s.namespace)
-	not wildcard(s.service_account)
-	text := subject_text(s)
+	not s.wildcard
+	text := s.text
 	not irsa.subjects[text]
 	not reported_earlier(role, text)
 	# The apps side of this namespace is not known: say nothing.

@@ -331,7 +331,7 @@ impl<'t> TokenLints<'t> {
                 if !self.options.skip_ambiguous_keys {
                     self.ambiguous(value, start, end, true);
                 }
-                key_string(&resolve_plain(value))
+                key_string(resolve_plain(value))
             } else {
                 value.to_string()
             };

@@ -158,6 +158,12 @@ struct TreeBuilder {
 }
 
 impl TreeBuilder {
+    /// Whether the next node is a mapping key. Why it matters: only a key needs its text as a
+    /// `String`; resolving every scalar was most of the allocations of this builder.
+    fn expecting_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Open::Map(_, _, None)))
+    }
+
     fn push(&mut self, node: Node, key_text: Option<String>) {
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -185,10 +191,12 @@ impl<'a> Sink<'a> for TreeBuilder {
             Event::Scalar(text, style, _, _) => {
                 let literal = (style == ScalarStyle::Literal).then(|| text.to_string());
                 // Keys are compared as the loader stores them: resolved, then stringified.
-                let key = super::scalar::key_string(&if style == ScalarStyle::Plain {
-                    super::scalar::resolve_plain(&text)
-                } else {
-                    serde_json::Value::String(text.to_string())
+                let key = self.expecting_key().then(|| {
+                    super::scalar::key_string(if style == ScalarStyle::Plain {
+                        super::scalar::resolve_plain(&text)
+                    } else {
+                        serde_json::Value::String(text.into_owned())
+                    })
                 });
                 self.push(
                     Node::Scalar {
@@ -196,7 +204,7 @@ impl<'a> Sink<'a> for TreeBuilder {
                         end,
                         literal,
                     },
-                    Some(key),
+                    key,
                 );
             }
             Event::Alias(_) => self.push(
@@ -233,7 +241,8 @@ impl<'a> Sink<'a> for TreeBuilder {
                     },
                     None => return Flow::Continue,
                 };
-                self.push(node, Some("<complex key>".to_string()));
+                let key = self.expecting_key().then(|| "<complex key>".to_string());
+                self.push(node, key);
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }

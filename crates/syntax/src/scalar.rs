@@ -127,9 +127,10 @@ pub(crate) fn resolve_core(s: &str) -> Value {
 }
 
 /// The string a mapping key becomes after `sigs.k8s.io/yaml` converts it to JSON (`on:` -> `"true"`).
-pub(crate) fn key_string(v: &Value) -> String {
+/// Takes the value, so that a string key (nearly all of them) is moved, not copied.
+pub(crate) fn key_string(v: Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s,
         Value::Null => "null".to_string(),
         other => other.to_string(),
     }

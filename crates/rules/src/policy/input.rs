@@ -35,9 +35,11 @@
 //! input.irsa.other_role_names[name]     true  (roles something not modelled may create)
 //! input.irsa.accounts[account]          loc   (the AWS accounts the infra-repo uses)
 //! input.irsa.roles[_]      {index, name?, prefixed, v6, kind, pod_identity, address,
-//!                           subjects?: [{namespace, service_account, exact}],
-//!                           at, trust_at, instance_at}
-//!                          (`kind` as findings name it; `exact`: `StringEquals`, no wildcards)
+//!                           subjects?: [{namespace, service_account, exact, text, wildcard}],
+//!                           namespaces?, at, trust_at, instance_at}
+//!                          (`kind` as findings name it; `exact`: `StringEquals`, no wildcards;
+//!                          `text`: `namespace:service_account`; `wildcard`: it has `*` or `?`;
+//!                          `namespaces`: the subjects' namespaces, each once, sorted)
 //! input.irsa.roles_named[name]          [role]  (fixed names)
 //! input.irsa.prefixed[name]             [role]  (`name_prefix` / v6 `use_name_prefix`)
 //! input.irsa.skipped[name]  {address, switch, count_at, cause?: {var, value, at}}

@@ -112,14 +112,27 @@ fn role<'w>(b: &mut Builder<'w>, index: usize, r: &'w Role) -> V {
                 .map(|x| {
                     let (namespace, account) =
                         (b.word(&x.namespace), V::from(x.service_account.as_str()));
+                    let text = format!("{}:{}", x.namespace, x.service_account);
+                    let wildcard = text.contains(['*', '?']);
                     b.object([
                         ("namespace", namespace),
                         ("service_account", account),
                         ("exact", V::from(x.exact)),
+                        ("text", V::from(text)),
+                        ("wildcard", V::from(wildcard)),
                     ])
                 })
                 .collect();
             V::from(list)
+        }
+    };
+    // The namespaces the trust names, each once, sorted.
+    let namespaces = match &r.subjects {
+        None => V::Null,
+        Some(subjects) => {
+            let set: std::collections::BTreeSet<&str> =
+                subjects.iter().map(|x| x.namespace.as_str()).collect();
+            V::from(set.into_iter().map(|n| b.word(n)).collect::<Vec<_>>())
         }
     };
     let fields = [
@@ -129,6 +142,7 @@ fn role<'w>(b: &mut Builder<'w>, index: usize, r: &'w Role) -> V {
         ("v6", V::from(r.kind == RoleKind::IrsaModuleV6)),
         ("kind", b.word(kind_name(r.kind))),
         ("subjects", subjects),
+        ("namespaces", namespaces),
         ("pod_identity", V::from(r.pod_identity)),
         ("address", s(&instance.address)),
         ("at", b.location(&r.location)),
