@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The speed benchmark at every size the README reports: generated pairs of 1,000, 10,000 and
-# 40,000 clean tenants and a 10,000-tenant pair with about 27,000 findings
+# 40,000 clean tenants and a 10,000-tenant pair with 23,403 findings
 # (`gen_repo --many-findings --service-accounts`). For each it prints the stages of the
 # library run (`examples/bench`: best of RUNS, the read + parse floor of the same process,
 # files/s, peak RSS), then the whole command as a user runs it (median of RUNS cold
