@@ -141,8 +141,6 @@ wrong_namespace contains i if {
 # ---------------------------------------------------------------------------------------------
 # irsa/trust-mismatch: the role exists, but its trust does not admit the ServiceAccount.
 
-# A subject's `text` is `namespace:service_account` (`input.irsa.roles[_].subjects[_].text`).
-
 deny contains finding if {
 	some i, sa in joined_suspects
 	sa.admitted == false
@@ -193,6 +191,7 @@ shared_by_name contains i if {
 shared_by_namespace contains i if {
 	some i in wrong_namespace
 	sa := joined_suspects[i]
+	# `namespace_key(role)`, inline: see `suspects` for why.
 	role := irsa.roles_named[sa.role][0]
 	count(role.namespaces) == 1
 	count(namespace_mismatches[[role.trust_at, role.namespaces[0]]]) >= 2
@@ -270,7 +269,7 @@ namespace_mismatches[key] contains sa.namespace if {
 }
 
 # The key of `namespace_mismatches` for a role: its trust line and the one namespace it names.
-namespace_key(sa, role) := [role.trust_at, role.namespaces[0]] if count(role.namespaces) == 1
+namespace_key(role) := [role.trust_at, role.namespaces[0]] if count(role.namespaces) == 1
 
 deny contains finding if {
 	some key, namespaces in namespace_mismatches
@@ -279,8 +278,7 @@ deny contains finding if {
 		some sa in suspects
 		namespaces[sa.namespace]
 		namespace_wrong(sa)
-		role := irsa.roles_named[sa.role][0]
-		namespace_key(sa, role) == key
+		namespace_key(irsa.roles_named[sa.role][0]) == key
 	])
 	sa := examples[0]
 	role := irsa.roles_named[sa.role][0]

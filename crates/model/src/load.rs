@@ -36,7 +36,7 @@ pub struct ParseCache {
 struct CachedParse {
     text: String,
     kind: FileKind,
-    options: String,
+    options: YamlOptions,
     yaml: Vec<YamlDoc>,
     json: Option<Value>,
     issues: Vec<ParseIssue>,
@@ -49,7 +49,7 @@ impl ParseCache {
     /// new parse, kept for the next load.
     fn parse(&self, path: &std::path::Path, source: &SourceFile, config: &Config) -> Parsed {
         // The YAML options are the only part of the config the parse reads.
-        let options = format!("{:?}", yaml_options_for(source.kind, config));
+        let options = yaml_options_for(source.kind, config);
         let hit = self
             .entries
             .lock()

@@ -30,7 +30,7 @@ pub enum SequenceStyle {
 }
 
 /// Options for YAML checks.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct YamlOptions {
     /// Indentation width; `None` learns it from the first indented block of each file.
     pub spaces: Option<usize>,

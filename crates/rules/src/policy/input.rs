@@ -376,7 +376,6 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
     input
 }
 
-/// One tenant with what the tier policies compare: names and their paths, and the contract.
 /// A [`Tenant`]'s fields for the input, borrowed, without its values (converted apart, see
 /// [`without_resources`]).
 #[derive(serde::Serialize)]
@@ -428,6 +427,7 @@ impl<'t> TenantFields<'t> {
     }
 }
 
+/// One tenant with what the tier policies compare: names and their paths, and the contract.
 fn tenant(
     world: &World,
     t: &Tenant,

@@ -18,7 +18,7 @@ use gitops_lint_model::infra::{Role, RoleKind};
 use gitops_lint_model::World;
 use rayon::prelude::*;
 use regorus::Value as V;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A role ARN taken apart.
 struct RoleArn<'a> {
@@ -130,8 +130,7 @@ fn role<'w>(b: &mut Builder<'w>, index: usize, r: &'w Role) -> V {
     let namespaces = match &r.subjects {
         None => V::Null,
         Some(subjects) => {
-            let set: std::collections::BTreeSet<&str> =
-                subjects.iter().map(|x| x.namespace.as_str()).collect();
+            let set: BTreeSet<&str> = subjects.iter().map(|x| x.namespace.as_str()).collect();
             V::from(set.into_iter().map(|n| b.word(n)).collect::<Vec<_>>())
         }
     };
