@@ -72,16 +72,17 @@
 //! input.repos.file_stems[stem]          true  (files under `tenants/<folder>/`)
 //! ```
 
+mod convert;
 mod irsa;
 mod repos;
 
 use super::contract;
+use convert::Converter;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::{FileId, PathSeg};
 use gitops_lint_model::{DocRef, Tenant, World};
 use rayon::prelude::*;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -228,12 +229,6 @@ impl<'w> Builder<'w> {
     }
 }
 
-/// A JSON value as the policy engine's value, converted from a reference exactly as
-/// `regorus::Value::from` converts an owned one.
-fn to_rego(v: &Value) -> regorus::Value {
-    regorus::Value::deserialize(v).unwrap_or(regorus::Value::Undefined)
-}
-
 /// `input.resources`: every document with a `kind`. Why built straight into the engine's
 /// values (and per file in parallel): going through a JSON copy of every document first cost a
 /// deep clone and a drop of the whole apps-repo.
@@ -242,25 +237,24 @@ fn resources(world: &World) -> regorus::Value {
         .yaml
         .par_iter()
         .zip(world.files.par_iter())
-        .map(|(docs, file)| {
+        .map_init(Converter::default, |convert, (docs, file)| {
             let mut out = Vec::new();
             for (d, doc) in docs.iter().enumerate() {
                 let v = &doc.value;
                 let Some(kind) = v.get("kind").and_then(Value::as_str) else {
                     continue;
                 };
-                let mut r = to_rego(&json!({
+                let fields = json!({
                     "file": file.display,
                     "doc": d,
                     "kind": kind,
                     "apiVersion": v.get("apiVersion"),
                     "name": v.pointer("/metadata/name"),
                     "namespace": v.pointer("/metadata/namespace"),
-                }));
-                if let Ok(m) = r.as_object_mut() {
-                    m.insert(regorus::Value::from("object"), to_rego(v));
+                });
+                if let Value::Object(fields) = &fields {
+                    out.push(convert.object(fields, Some(("object", v))));
                 }
-                out.push(r);
             }
             out
         })
@@ -324,13 +318,13 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
     let tenants: Vec<regorus::Value> = world
         .tenants
         .par_iter()
-        .map(|t| {
-            let mut v = to_rego(&tenant(world, t, &templates, &template_docs));
-            // Converted from where they are: `tenant` leaves them out rather than copy them.
-            if let Ok(m) = v.as_object_mut() {
-                m.insert(regorus::Value::from("values"), to_rego(&t.values));
+        .map_init(Converter::default, |convert, t| {
+            // The values converted from where they are: `tenant` leaves them out rather than
+            // copy them.
+            match tenant(world, t, &templates, &template_docs) {
+                Value::Object(fields) => convert.object(&fields, Some(("values", &t.values))),
+                other => convert.value(&other),
             }
-            v
         })
         .collect();
     let roles: Vec<Value> = world
@@ -366,12 +360,10 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
     infra.insert("tenants".into(), Value::Array(infra_tenants));
     infra.insert("roles".into(), Value::Array(roles));
     input.insert("infra".into(), Value::Object(infra));
-    let mut input = to_rego(&Value::Object(input));
+    let mut convert = Converter::default();
+    let mut input = convert.object(&input, None);
     if let Ok(m) = input.as_object_mut() {
-        m.insert(
-            regorus::Value::from("tenants"),
-            regorus::Value::from(tenants),
-        );
+        m.insert(convert.string("tenants"), regorus::Value::from(tenants));
     }
     input
 }
