@@ -95,13 +95,49 @@ struct Node {
     /// For maps: the last key, its span and its line.
     last_key: Option<(usize, usize)>,
     /// For maps: keys seen (as Kubernetes reads them) and where.
-    keys: HashMap<String, (usize, usize)>,
+    keys: SeenKeys,
     /// For sequences: byte offset of the current item's `-`.
     dash: usize,
     /// Furthest byte any content of this node reaches.
     last_end: usize,
     /// An indentation issue raised when this node opened, waiting for its end to get a fix.
     pending: Option<Pending>,
+}
+
+/// The keys of one mapping and where each was first set. Why not always a hash map: most
+/// mappings hold a handful of keys, where comparing them one by one beats hashing each key and
+/// allocating a table per mapping (both showed in the parse profile); past [`FEW_KEYS`] a
+/// table keeps a long mapping (a large ConfigMap or values file) linear.
+#[derive(Default)]
+struct SeenKeys {
+    few: Vec<(String, (usize, usize))>,
+    many: HashMap<String, (usize, usize)>,
+}
+
+/// Keys a mapping holds before [`SeenKeys`] moves them into a hash table.
+const FEW_KEYS: usize = 16;
+
+impl SeenKeys {
+    /// Where `name` was first set, if it was.
+    fn get(&self, name: &str) -> Option<(usize, usize)> {
+        if self.many.is_empty() {
+            self.few.iter().find(|(k, _)| k == name).map(|(_, at)| *at)
+        } else {
+            self.many.get(name).copied()
+        }
+    }
+
+    /// Records a key not seen before.
+    fn insert(&mut self, name: String, at: (usize, usize)) {
+        if self.many.is_empty() {
+            if self.few.len() < FEW_KEYS {
+                self.few.push((name, at));
+                return;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        self.many.insert(name, at);
+    }
 }
 
 struct Pending {
@@ -258,7 +294,7 @@ impl<'t> TokenLints<'t> {
                     pos,
                     expecting_key: true,
                     last_key: None,
-                    keys: HashMap::new(),
+                    keys: SeenKeys::default(),
                     dash: pos,
                     last_end: end,
                     pending,
@@ -272,7 +308,7 @@ impl<'t> TokenLints<'t> {
                     self.value_done(node.last_end);
                     // Kept whole (no formatting here: this runs for every block of every file);
                     // only a diagnosis turns it into words.
-                    node.keys = HashMap::new();
+                    node.keys = SeenKeys::default();
                     self.closed.push(node);
                 }
             }
@@ -355,7 +391,7 @@ impl<'t> TokenLints<'t> {
         };
         top.expecting_key = false;
         if name != "<<" {
-            if let Some((first_start, first_end)) = top.keys.get(&name).copied() {
+            if let Some((first_start, first_end)) = top.keys.get(&name) {
                 let shown = text.get(start..end).unwrap_or("");
                 let first_shown = text.get(first_start..first_end).unwrap_or("");
                 let first_line = self.human_line(self.line(first_start));
@@ -569,13 +605,9 @@ impl<'t> TokenLints<'t> {
                     return None;
                 }
             }
-            self.check_width(
-                pos,
-                step,
-                parent_col,
-                col,
-                &format!("this {what} is indented {step} spaces under `{key}` (line {key_line})"),
-            )
+            self.check_width(pos, step, parent_col, col, || {
+                format!("this {what} is indented {step} spaces under `{key}` (line {key_line})")
+            })
         } else {
             // An item whose content starts on the line after its `-`.
             let dash = parent.dash;
@@ -585,24 +617,22 @@ impl<'t> TokenLints<'t> {
             let dash_col = self.col(dash);
             let step = col.checked_sub(dash_col)?;
             let dash_line = self.human_line(self.line(dash));
-            self.check_width(
-                pos,
-                step,
-                dash_col,
-                col,
-                &format!("this {what} is indented {step} spaces after its `-` (line {dash_line})"),
-            )
+            self.check_width(pos, step, dash_col, col, || {
+                format!("this {what} is indented {step} spaces after its `-` (line {dash_line})")
+            })
         }
     }
 
-    /// Compares one indentation step with the file's width (learning it if unknown).
+    /// Compares one indentation step with the file's width (learning it if unknown). `what`
+    /// describes the block for a finding; why a closure: this runs for every block of every
+    /// file, and the words are needed only when the step is wrong.
     fn check_width(
         &mut self,
         pos: usize,
         step: usize,
         base_col: usize,
         col: usize,
-        what: &str,
+        what: impl FnOnce() -> String,
     ) -> Option<Pending> {
         if step == 0 {
             return None;
@@ -623,7 +653,7 @@ impl<'t> TokenLints<'t> {
                 let issue = self.indent_issue(
                     RuleId::YAML_INDENT_WIDTH,
                     pos,
-                    format!("{what}; {origin}"),
+                    format!("{}; {origin}", what()),
                     expected,
                     col,
                 );
@@ -972,6 +1002,26 @@ mod tests {
         assert!(found[0].message.contains("same key as `true`"));
         assert_eq!(found[1].related[0].0, 0);
         assert!(rules_and_lines("a: {x: 1}\nb: {x: 2}\n<<: {}\n").is_empty());
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_in_long_mappings_too() {
+        // Past FEW_KEYS the keys move into a hash table: a key repeated before the move, one
+        // repeated after it, and one first set after it are all still seen (as Kubernetes reads
+        // them: `on` is `true`).
+        let mut text: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k3: again\nk30: again\ntrue: 1\non: 2\n");
+        let found: Vec<(usize, usize)> = issues(&text, &YamlOptions::default())
+            .into_iter()
+            .filter(|i| i.rule == RuleId::YAML_DUPLICATE_KEY)
+            .map(|i| {
+                let line = |at: usize| text[..at].matches('\n').count() + 1;
+                (line(i.start), line(i.related[0].0))
+            })
+            .collect();
+        assert_eq!(found, vec![(41, 4), (42, 31), (44, 43)]);
+        let short: String = (0..FEW_KEYS).map(|i| format!("k{i}: {i}\n")).collect();
+        assert!(rules_and_lines(&short).is_empty());
     }
 
     #[test]
