@@ -224,6 +224,37 @@ fn user_policies_add_rules_and_broken_ones_exit_2() {
     assert!(stderr(&o).contains("naming.rego"), "{}", stderr(&o));
 }
 
+/// `input.resources` is built only when a loaded policy reads it: every document with a
+/// `kind`, its name, namespace and whole object, converted to the engine's values.
+#[test]
+fn user_policies_read_input_resources() {
+    let dir = scratch(&[(
+        "repo/platform/debug.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\n  namespace: team-a\ndata:\n  mode: debug\n  replicas: \"3\"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: quiet\ndata:\n  mode: release\n",
+    )]);
+    write(
+        dir.path(),
+        "policies/debug.rego",
+        "package gitops_lint.debug\nimport rego.v1\n\nwarn contains f if {\n  some r in input.resources\n  r.object.data.mode == \"debug\"\n  f := {\"rule\": \"acme/debug-mode\", \"file\": r.file, \"doc\": r.doc, \"path\": [\"data\", \"mode\"], \"msg\": sprintf(\"%s %s/%s (%s, doc %d, %d keys) runs in debug mode\", [r.kind, r.namespace, r.name, r.apiVersion, r.doc, count(r.object.data)])}\n}\n",
+    );
+    let o = run(
+        dir.path(),
+        &["--policy", "policies", "--format", "json", "repo"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let findings = json["findings"].as_array().cloned().unwrap_or_default();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f["rule"], "acme/debug-mode");
+    assert_eq!(f["file"], "repo/platform/debug.yaml");
+    assert_eq!(f["line"], 7, "at the `mode` value of the first document");
+    assert_eq!(
+        f["message"], "ConfigMap team-a/flags (v1, doc 0, 2 keys) runs in debug mode",
+        "{f}"
+    );
+}
+
 #[test]
 fn json_output_shape_is_stable() {
     let case = root().join("fixtures/rules/tenant/namespace-mismatch/fail");
