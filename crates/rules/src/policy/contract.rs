@@ -136,7 +136,7 @@ struct Overlay<'a> {
 
 impl Overlay<'_> {
     /// Whether the node at `path` is the overlaid one.
-    fn covers(&self, path: &[String]) -> bool {
+    fn covers(&self, path: &[&str]) -> bool {
         path.len() == self.path.len() && path.iter().zip(self.path).all(|(a, b)| a == b)
     }
 }
@@ -146,7 +146,7 @@ impl Overlay<'_> {
 fn child<'a>(
     g: &'a Map<String, Value>,
     k: &str,
-    path: &[String],
+    path: &[&str],
     overlay: Option<&Overlay<'a>>,
 ) -> Option<&'a Value> {
     match overlay {
@@ -155,18 +155,20 @@ fn child<'a>(
     }
 }
 
+/// Why the path borrows its keys: this runs over every field of every tenant (10,000 at
+/// scale), and only a difference needs the path as owned text.
 fn compare<'a>(
-    want: &Value,
+    want: &'a Value,
     got: &'a Value,
     id: &str,
     overlay: Option<&Overlay<'a>>,
-    path: &mut Vec<String>,
+    path: &mut Vec<&'a str>,
     out: &mut Vec<Value>,
 ) {
     match (want, got) {
         (Value::Object(w), Value::Object(g)) => {
             for (k, wv) in w {
-                path.push(k.clone());
+                path.push(k);
                 match child(g, k, path, overlay).filter(|v| !v.is_null()) {
                     Some(gv) => compare(wv, gv, id, overlay, path, out),
                     None => out
@@ -178,7 +180,7 @@ fn compare<'a>(
                 if w.contains_key(k) {
                     continue;
                 }
-                path.push(k.clone());
+                path.push(k);
                 if let Some(gv) = child(g, k, path, overlay).filter(|v| !v.is_null()) {
                     out.push(json!({"kind": "extra", "path": path, "leaves": leaves(gv, path)}));
                 }
@@ -277,13 +279,13 @@ fn token_pattern_match(p: &[Option<char>], t: &[char]) -> bool {
 }
 
 /// The field paths inside a value (itself, when it is not a mapping).
-fn leaves(v: &Value, path: &[String]) -> Vec<Vec<String>> {
+fn leaves<'a>(v: &'a Value, path: &[&'a str]) -> Vec<Vec<&'a str>> {
     match v {
         Value::Object(m) if !m.is_empty() => {
             let mut out = Vec::new();
             for (k, x) in m {
                 let mut p = path.to_vec();
-                p.push(k.clone());
+                p.push(k);
                 out.extend(leaves(x, &p));
             }
             out
