@@ -129,7 +129,8 @@ pub fn build_for(world: &World, config: &Config, reads: &super::InputReads) -> r
 /// reference-counted, so a shared one costs a counter increment.
 struct Builder<'w> {
     world: &'w World,
-    words: HashMap<&'w str, regorus::Value>,
+    /// Strings, each allocated once (the same table the JSON conversion uses).
+    strings: Converter,
     files: HashMap<FileId, regorus::Value>,
     paths: HashMap<&'w [PathSeg], regorus::Value>,
     places: HashMap<&'w Location, regorus::Value>,
@@ -139,7 +140,7 @@ impl<'w> Builder<'w> {
     fn new(world: &'w World) -> Self {
         Builder {
             world,
-            words: HashMap::new(),
+            strings: Converter::default(),
             files: HashMap::new(),
             paths: HashMap::new(),
             places: HashMap::new(),
@@ -147,11 +148,8 @@ impl<'w> Builder<'w> {
     }
 
     /// A string that recurs (a key, a path segment, a tier, a namespace), allocated once.
-    fn word(&mut self, text: &'w str) -> regorus::Value {
-        self.words
-            .entry(text)
-            .or_insert_with(|| regorus::Value::from(text))
-            .clone()
+    fn word(&mut self, text: &str) -> regorus::Value {
+        self.strings.string(text)
     }
 
     /// An object from (key, value) pairs; a null value leaves its key out (the policies read

@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashSet};
 /// tenant's id is its namespace and the start of its names). The deserializer allocates every
 /// one of them anew (regorus only interns keys inside `Value::from_json_str`), and at that
 /// count the strings were most of the input's memory. A shared string costs a counter
-/// increment. One converter per worker: the table is dropped with it.
+/// increment. One converter per worker, and one in the facts' `Builder` for its words: the
+/// table is dropped with it.
 #[derive(Default)]
 pub(super) struct Converter {
     strings: HashSet<Rc<str>>,
