@@ -279,6 +279,52 @@ fn json_output_shape_is_stable() {
     assert!(json["summary"]["error"].as_u64().unwrap_or(0) > 0);
 }
 
+/// The JSON document byte for byte: the key order the format documents, two-space
+/// indentation, a finding with a related place, and the summary. The renderer serializes
+/// borrowed structs, so a reordered field would change these bytes.
+#[test]
+fn json_output_bytes_are_pinned() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\n  namespace: team-a\ndata:\n  mode: fast\n  mode: slow\n";
+    let dir = scratch(&[("repo/cm.yaml", cm)]);
+    let out = run(dir.path(), &["--format", "json", "repo"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let want = r#"{
+  "version": 1,
+  "findings": [
+    {
+      "rule": "yaml/duplicate-key",
+      "level": "error",
+      "message": "`mode` is set twice in this mapping (first on line 7); kubectl and Argo CD silently keep this last value and drop the first, kustomize refuses the file",
+      "help": "keep one of the two (merge their contents if both matter)",
+      "file": "repo/cm.yaml",
+      "line": 8,
+      "column": 3,
+      "end_line": 8,
+      "end_column": 7,
+      "related": [
+        {
+          "file": "repo/cm.yaml",
+          "line": 7,
+          "column": 3,
+          "end_line": 7,
+          "end_column": 7,
+          "message": "first set here"
+        }
+      ]
+    }
+  ],
+  "summary": {
+    "files": 1,
+    "findings": 1,
+    "error": 1,
+    "warning": 0,
+    "info": 0
+  }
+}
+"#;
+    assert_eq!(stdout(&out), want);
+}
+
 #[test]
 fn a_duplicate_key_in_embedded_helm_values_is_told_in_the_files_lines_and_helms_terms() {
     let tenant = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: tenant-1-premium\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://github.com/acme/charts\n    chart: tenant\n    targetRevision: 1.0.0\n    helm:\n      values: |\n        tenantId: tenant-1\n        replicas: 2\n        replicas: 3\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: tenant-1\n";
