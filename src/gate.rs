@@ -6,7 +6,7 @@
 
 use crate::{Error, Outcome};
 use clap::Args;
-use codespan_reporting::term::termcolor::{ColorChoice, NoColor, StandardStream};
+use codespan_reporting::term::termcolor::{BufferedStandardStream, ColorChoice, NoColor};
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::Level;
 use gitops_lint_core::RuleId;
@@ -211,8 +211,11 @@ pub fn finish(
                     } else {
                         ColorChoice::Auto
                     };
-                    let mut out = StandardStream::stdout(color);
+                    // Buffered: unbuffered, every label and source line was a write of its
+                    // own (777,424 `write` calls for 23,403 findings, a second of system time).
+                    let mut out = BufferedStandardStream::stdout(color);
                     let _ = report::human::render(world, &findings, line_chars, &mut out);
+                    let _ = out.flush();
                     continue;
                 }
                 let mut buf = NoColor::new(Vec::new());
