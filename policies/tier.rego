@@ -32,7 +32,12 @@ deny contains finding if {
 deny contains finding if {
 	some t in input.tenants
 	some app, mode in input.config.tiers[t.tier]
-	not has_enabled(t, app)
+	# `enabled` is absent: `not x` holds when x is undefined or false, and the second line
+	# rules out false (`null`, `0` or any other value fail the first). Inline, not a
+	# function: regorus evaluates a function anew on every call (one per tenant and app),
+	# which was a third of this package's time on 10,000 tenants.
+	not t.values.apps[app].enabled
+	not t.values.apps[app].enabled == false
 	finding := {
 		"rule": "tier/app-enablement",
 		"file": t.file,
@@ -65,10 +70,6 @@ deny contains finding if {
 		]),
 		"help": sprintf("add `envId: %s` under `apps.%s`", [some_pool, app]),
 	}
-}
-
-has_enabled(t, app) if {
-	_ = t.values.apps[app].enabled
 }
 
 subject(t) := "tier template for" if t.template

@@ -8,10 +8,6 @@ import rego.v1
 # tier/name-mismatch: file name, metadata.name, releaseName and tenantId must name one tenant
 # `T` of tier `R`: file `T.yaml`, names `T` or `T-R`, tenantId `T`. A template uses `{TENANT_ID}`.
 
-name_ok(t, name) if name == t.id
-
-name_ok(t, name) if name == sprintf("%s-%s", [t.id, t.tier])
-
 id_related(t) := [{"file": t.file, "doc": t.doc, "path": t.id_path, "msg": sprintf("tenantId `%s` is set here", [t.id])}] if t.id_path
 
 id_related(t) := [] if not t.id_path
@@ -53,7 +49,10 @@ deny contains finding if {
 	not t.template
 	some field in [["metadata.name", t.name, t.name_path], ["releaseName", t.release_name, t.release_name_path]]
 	is_string(field[1])
-	not name_ok(t, field[1])
+	# `T` or `T-R`. Inline, not a function: regorus evaluates a function anew on every call,
+	# which was half of this package's time on 10,000 tenants (two calls per tenant).
+	field[1] != t.id
+	field[1] != concat("-", [t.id, t.tier])
 	finding := {
 		"rule": "tier/name-mismatch",
 		"file": t.file,
