@@ -81,7 +81,7 @@ pub fn render(world: &World, findings: &[Finding]) -> String {
         }
         out.push_str(&format!(
             "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
-            escape_property(&p.file),
+            escape_property(p.file),
             p.line,
             p.column,
             p.end_line,

@@ -10,8 +10,9 @@
 //! Lines and columns are 1-based; columns count characters; `end_*` is the position just past
 //! the last character of the span.
 
+use super::place;
 use gitops_lint_core::catalog::RuleId;
-use gitops_lint_core::finding::{Finding, Level, Location};
+use gitops_lint_core::finding::{Finding, Level};
 use gitops_lint_model::World;
 use serde::Serialize;
 
@@ -62,29 +63,6 @@ struct Summary {
     error: usize,
     warning: usize,
     info: usize,
-}
-
-/// A location's file and 1-based start and end positions.
-struct Place<'a> {
-    file: &'a str,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
-}
-
-fn place<'a>(world: &'a World, location: &Location) -> Place<'a> {
-    let span = location.resolved_span();
-    let file = world.file(span.file);
-    let (line, column) = file.line_col(span.start);
-    let (end_line, end_column) = file.line_col(span.end);
-    Place {
-        file: &file.display,
-        line,
-        column,
-        end_line,
-        end_column,
-    }
 }
 
 /// Renders findings as the JSON document.

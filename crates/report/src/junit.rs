@@ -40,7 +40,7 @@ pub fn render(world: &World, findings: &[Finding]) -> String {
     let mut with_findings = BTreeSet::new();
     for f in findings {
         let p = place(world, &f.primary);
-        with_findings.insert(p.file.clone());
+        with_findings.insert(p.file.to_string());
         let mut body = format!("{}:{}:{}: {}", p.file, p.line, p.column, f.message);
         if let Some(help) = &f.help {
             body.push_str("\nhelp: ");
@@ -55,7 +55,7 @@ pub fn render(world: &World, findings: &[Finding]) -> String {
         }
         cases.push_str(&format!(
             "    <testcase classname=\"{}\" name=\"{} line {}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
-            escape(&p.file),
+            escape(p.file),
             escape(&f.rule),
             p.line,
             f.level,

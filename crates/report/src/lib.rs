@@ -60,9 +60,9 @@ impl Format {
 /// A resolved place, as people count: file, 1-based line and column (characters), and the
 /// position just past the end.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Place {
-    /// Displayed file path.
-    pub file: String,
+pub struct Place<'w> {
+    /// Displayed file path (borrowed from the World: thousands of findings share a few files).
+    pub file: &'w str,
     /// 1-based start line.
     pub line: usize,
     /// 1-based start column, in characters.
@@ -74,13 +74,13 @@ pub struct Place {
 }
 
 /// The place of a resolved location.
-pub fn place(world: &World, location: &Location) -> Place {
+pub fn place<'w>(world: &'w World, location: &Location) -> Place<'w> {
     let span = location.resolved_span();
     let file = world.file(span.file);
     let (line, column) = file.line_col(span.start);
     let (end_line, end_column) = file.line_col(span.end);
     Place {
-        file: file.display.clone(),
+        file: &file.display,
         line,
         column,
         end_line,

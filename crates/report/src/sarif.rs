@@ -7,9 +7,10 @@
 //! code scanning tracks a finding across unrelated edits.
 
 use super::{place, Place};
-use gitops_lint_core::catalog;
+use gitops_lint_core::catalog::{self, RuleId};
 use gitops_lint_core::finding::{Finding, Level};
 use gitops_lint_model::World;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -38,16 +39,121 @@ fn uri(path: &str) -> String {
     out
 }
 
-fn physical(p: &Place) -> Value {
-    json!({
-        "artifactLocation": {"uri": uri(&p.file)},
-        "region": {
-            "startLine": p.line,
-            "startColumn": p.column,
-            "endLine": p.end_line,
-            "endColumn": p.end_column,
-        }
-    })
+// Why structs that borrow for the results, not a `serde_json::Value` tree: with 23,000
+// findings the tree (a map per object, a copy of every string) took more time and memory than
+// writing it. The fields serialize in declaration order, the order the tree had.
+
+/// `physicalLocation`: the file and the region.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Physical {
+    artifact_location: Artifact,
+    region: Region,
+}
+
+/// `artifactLocation`.
+#[derive(Serialize)]
+struct Artifact {
+    uri: String,
+}
+
+/// `region`: 1-based, end column exclusive.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+/// A `message` object.
+#[derive(Serialize)]
+struct Message<'a> {
+    text: &'a str,
+}
+
+/// One entry of `locations`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Located {
+    physical_location: Physical,
+}
+
+/// One entry of `relatedLocations`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RelatedLocation<'a> {
+    id: usize,
+    physical_location: Physical,
+    message: Message<'a>,
+}
+
+/// `partialFingerprints`.
+#[derive(Serialize)]
+struct Fingerprints {
+    #[serde(rename = "gitopsLint/v1")]
+    v1: String,
+}
+
+/// One result.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a RuleId,
+    rule_index: usize,
+    level: &'static str,
+    message: Message<'a>,
+    locations: [Located; 1],
+    partial_fingerprints: Fingerprints,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<RelatedLocation<'a>>,
+}
+
+/// The log: one run.
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+/// The run: the tool with its rule catalog, and the results.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool,
+    column_kind: &'static str,
+    results: Vec<SarifResult<'a>>,
+}
+
+/// `tool`.
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+/// `tool.driver`: the rules are a few dozen, kept as values.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    version: &'static str,
+    semantic_version: &'static str,
+    rules: Vec<Value>,
+}
+
+fn physical(p: &Place) -> Physical {
+    Physical {
+        artifact_location: Artifact { uri: uri(p.file) },
+        region: Region {
+            start_line: p.line,
+            start_column: p.column,
+            end_line: p.end_line,
+            end_column: p.end_column,
+        },
+    }
 }
 
 /// A page's Markdown without its front matter.
@@ -89,56 +195,56 @@ pub fn render(world: &World, findings: &[Finding]) -> String {
         .map(|(i, id)| (id.as_str(), i))
         .collect();
     let fingerprints = gitops_lint_gate::baseline::fingerprints(world, findings);
-    let results: Vec<Value> = findings
+    // The message and its help line, owned per finding; the results borrow them.
+    let texts: Vec<String> = findings
+        .iter()
+        .map(|f| match &f.help {
+            Some(help) => format!("{}\nhelp: {help}", f.message),
+            None => f.message.clone(),
+        })
+        .collect();
+    let results: Vec<SarifResult> = findings
         .iter()
         .zip(fingerprints)
-        .map(|(f, fp)| {
-            let mut text = f.message.clone();
-            if let Some(help) = &f.help {
-                text.push_str("\nhelp: ");
-                text.push_str(help);
-            }
-            let related: Vec<Value> = f
+        .zip(&texts)
+        .map(|((f, fp), text)| SarifResult {
+            rule_id: &f.rule,
+            rule_index: index.get(f.rule.as_str()).copied().unwrap_or(0),
+            level: level(f.level),
+            message: Message { text },
+            locations: [Located {
+                physical_location: physical(&place(world, &f.primary)),
+            }],
+            partial_fingerprints: Fingerprints { v1: fp },
+            related_locations: f
                 .related
                 .iter()
                 .enumerate()
-                .map(|(i, r)| {
-                    json!({
-                        "id": i + 1,
-                        "physicalLocation": physical(&place(world, &r.location)),
-                        "message": {"text": r.message},
-                    })
+                .map(|(i, r)| RelatedLocation {
+                    id: i + 1,
+                    physical_location: physical(&place(world, &r.location)),
+                    message: Message { text: &r.message },
                 })
-                .collect();
-            let mut result = json!({
-                "ruleId": f.rule,
-                "ruleIndex": index.get(f.rule.as_str()).copied().unwrap_or(0),
-                "level": level(f.level),
-                "message": {"text": text},
-                "locations": [{"physicalLocation": physical(&place(world, &f.primary))}],
-                "partialFingerprints": {"gitopsLint/v1": fp},
-            });
-            if !related.is_empty() {
-                result["relatedLocations"] = Value::Array(related);
-            }
-            result
+                .collect(),
         })
         .collect();
-    let doc = json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "gitops-lint",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules.into_values().collect::<Vec<_>>(),
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
-    });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let log = Log {
+        schema: SCHEMA_URI,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "gitops-lint",
+                    version: env!("CARGO_PKG_VERSION"),
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    rules: rules.into_values().collect(),
+                },
+            },
+            column_kind: "unicodeCodePoints",
+            results,
+        }],
+    };
+    let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
     out.push('\n');
     out
 }

@@ -66,7 +66,7 @@ pub fn render(world: &World, findings: &[Finding]) -> String {
     let mut outside = [0usize; 3];
     for f in findings {
         let file = place(world, &f.primary).file;
-        match tenant_of.get(file.as_str()) {
+        match tenant_of.get(file) {
             Some(&(id, tier)) => by_tenant.entry((tier, id)).or_default()[slot(f.level)] += 1,
             None => outside[slot(f.level)] += 1,
         }
@@ -96,7 +96,7 @@ pub fn render(world: &World, findings: &[Finding]) -> String {
             "| {} | `{}` | {}:{}:{} | {} |\n",
             f.level,
             f.rule,
-            cell(&p.file),
+            cell(p.file),
             p.line,
             p.column,
             cell(&f.message)
