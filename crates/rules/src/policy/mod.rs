@@ -342,53 +342,58 @@ impl PolicySet {
         };
         let mut engine = self.engine.clone();
         engine.set_input(input.clone());
-        let results: Vec<Result<PackageResult, PolicyError>> =
-            self.packages
-                .par_iter()
-                .map(|(package, files)| {
-                    let user = files.iter().any(|f| !f.starts_with(EMBEDDED));
-                    let outcome = match sandbox {
-                        Some(exe) if user => sandbox::run_package(
-                            exe,
-                            &self.user_dirs,
-                            package,
-                            self.limits,
-                            input_json()?,
-                        ),
-                        _ => eval_package(&mut engine.clone(), package),
-                    };
-                    let failed = |message: String| PolicyError {
-                        policy: files.join(", "),
-                        message,
-                    };
-                    match outcome {
-                        Ok(items) => {
-                            let mut out = Vec::new();
-                            for (set, item) in items {
-                                let level = if set == "deny" {
+        let results: Vec<Result<PackageResult, PolicyError>> = self
+            .packages
+            .par_iter()
+            .map(|(package, files)| {
+                let user = files.iter().any(|f| !f.starts_with(EMBEDDED));
+                let outcome = match sandbox {
+                    Some(exe) if user => sandbox::run_package(
+                        exe,
+                        &self.user_dirs,
+                        package,
+                        self.limits,
+                        input_json()?,
+                    ),
+                    _ => eval_package(&mut engine.clone(), package),
+                };
+                let failed = |message: String| PolicyError {
+                    policy: files.join(", "),
+                    message,
+                };
+                match outcome {
+                    Ok(items) => {
+                        // In parallel for the reason `eval_package` converts in parallel;
+                        // the first error in the items' order is the one reported.
+                        let out = items
+                            .par_iter()
+                            .map(|(set, item)| {
+                                let level = if *set == "deny" {
                                     Level::Error
                                 } else {
                                     Level::Warning
                                 };
-                                out.push(to_finding(&item, level, &by_display, world).map_err(
-                                    |m| failed(format!("a `{set}` finding {m}: {item}")),
-                                )?);
-                            }
-                            Ok(PackageResult::Findings(out))
-                        }
-                        Err(Stop::Budget(budget)) => {
-                            let policy = files.first().cloned().unwrap_or_default();
-                            Ok(PackageResult::Budget(BudgetHit {
-                                text: self.texts.get(&policy).cloned().unwrap_or_default(),
-                                policy,
-                                package: package.clone(),
-                                budget,
-                            }))
-                        }
-                        Err(Stop::Failed(message)) => Err(failed(message)),
+                                to_finding(item, level, &by_display, world)
+                                    .map_err(|m| failed(format!("a `{set}` finding {m}: {item}")))
+                            })
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .collect::<Result<Vec<_>, _>>()?;
+                        Ok(PackageResult::Findings(out))
                     }
-                })
-                .collect();
+                    Err(Stop::Budget(budget)) => {
+                        let policy = files.first().cloned().unwrap_or_default();
+                        Ok(PackageResult::Budget(BudgetHit {
+                            text: self.texts.get(&policy).cloned().unwrap_or_default(),
+                            policy,
+                            package: package.clone(),
+                            budget,
+                        }))
+                    }
+                    Err(Stop::Failed(message)) => Err(failed(message)),
+                }
+            })
+            .collect();
         let mut out = Evaluated::default();
         for r in results {
             match r? {
@@ -411,7 +416,7 @@ pub(crate) fn eval_package(
     engine: &mut Engine,
     package: &str,
 ) -> Result<Vec<(&'static str, Value)>, Stop> {
-    let mut out = Vec::new();
+    let mut out: Vec<(&'static str, regorus::Value)> = Vec::new();
     for set in ["deny", "warn"] {
         let query = format!("{package}.{set}");
         let results = engine.eval_query(query, false).map_err(|e| {
@@ -430,15 +435,32 @@ pub(crate) fn eval_package(
         })?;
         for result in results.result {
             for expr in result.expressions {
-                let value = serde_json::to_value(&expr.value)
-                    .map_err(|e| Stop::Failed(format!("`{set}` is not JSON: {e}")))?;
-                if let Value::Array(items) = value {
-                    out.extend(items.into_iter().map(|i| (set, i)));
+                // A set, or an array from a user policy: the items, as their JSON array had.
+                match &expr.value {
+                    regorus::Value::Set(items) => {
+                        out.extend(items.iter().map(|i| (set, i.clone())))
+                    }
+                    regorus::Value::Array(items) => {
+                        out.extend(items.iter().map(|i| (set, i.clone())))
+                    }
+                    _ => {}
                 }
             }
         }
     }
-    Ok(out)
+    // Why each item apart and in parallel: a package with 20,000 findings was converted as
+    // one value on the thread that evaluated it, the last one still running; the other core
+    // was idle by then. `collect` keeps the items' order, and the first error in that order
+    // is the one reported, as before.
+    out.into_par_iter()
+        .map(|(set, item)| {
+            serde_json::to_value(&item)
+                .map(|v| (set, v))
+                .map_err(|e| Stop::Failed(format!("`{set}` is not JSON: {e}")))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// The `gitops/budget-exceeded` findings of the packages stopped by a budget, each at its
