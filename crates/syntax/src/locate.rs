@@ -7,6 +7,7 @@
 use super::yaml::{drive, literal_to_outer, Flow, Sink};
 use gitops_lint_core::source::PathSeg;
 use saphyr_parser::{Event, ScalarStyle};
+use std::sync::OnceLock;
 
 /// A YAML node with its byte span.
 #[derive(Debug)]
@@ -14,7 +15,7 @@ enum Node {
     Scalar {
         start: usize,
         end: usize,
-        literal: Option<String>,
+        literal: Option<Box<Literal>>,
     },
     Seq {
         start: usize,
@@ -38,7 +39,19 @@ impl Node {
     }
 }
 
+/// A literal block scalar (`values: |`): its text, and the span trees of the YAML inside it.
+#[derive(Debug)]
+struct Literal {
+    text: String,
+    /// Built when a path first goes inside, then reused. Why kept: a tenant file's findings
+    /// (a ServiceAccount's account id, its namespace, a tier value) mostly point into its
+    /// values, and parsing them again for each place was more of the many-findings run's
+    /// resolving than parsing the files themselves.
+    index: OnceLock<SpanIndex>,
+}
+
 /// The span trees of every document in one file.
+#[derive(Debug)]
 pub struct SpanIndex {
     text: String,
     docs: Vec<Node>,
@@ -96,12 +109,13 @@ fn locate_in(text: &str, root: &Node, path: &[PathSeg]) -> Located {
             (
                 Node::Scalar {
                     start,
-                    literal: Some(inner),
+                    literal: Some(literal),
                     ..
                 },
                 _,
             ) => {
-                let index = SpanIndex::new(inner);
+                let inner = literal.text.as_str();
+                let index = literal.index.get_or_init(|| SpanIndex::new(inner));
                 let found = index.locate(0, &path[i..]);
                 return match found {
                     Some(l) => {
@@ -189,7 +203,12 @@ impl<'a> Sink<'a> for TreeBuilder {
                 }));
             }
             Event::Scalar(text, style, _, _) => {
-                let literal = (style == ScalarStyle::Literal).then(|| text.to_string());
+                let literal = (style == ScalarStyle::Literal).then(|| {
+                    Box::new(Literal {
+                        text: text.to_string(),
+                        index: OnceLock::new(),
+                    })
+                });
                 // Keys are compared as the loader stores them: resolved, then stringified.
                 let key = self.expecting_key().then(|| {
                     super::scalar::key_string(if style == ScalarStyle::Plain {
@@ -285,6 +304,50 @@ mod tests {
             .unwrap_or_else(|| panic!("not found"));
         assert!(l.exact);
         assert_eq!(&text[l.start..l.end], "false");
+    }
+
+    #[test]
+    fn a_literal_is_parsed_once_for_every_path_inside_it() {
+        let text = "spec:\n  helm:\n    values: |\n      accountId: \"123\"\n      apps:\n        producer:\n          enabled: false\n";
+        let index = SpanIndex::new(text);
+        let inner_index = |index: &SpanIndex| match &index.docs[0] {
+            Node::Map { entries, .. } => match &entries[0].2 {
+                Node::Map { entries, .. } => match &entries[0].2 {
+                    Node::Map { entries, .. } => match &entries[0].2 {
+                        Node::Scalar {
+                            literal: Some(l), ..
+                        } => l.index.get().map(|i| i as *const SpanIndex),
+                        other => panic!("not a literal: {other:?}"),
+                    },
+                    other => panic!("{other:?}"),
+                },
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            inner_index(&index).is_none(),
+            "parsed before any path went inside"
+        );
+        let at = |keys: &[&str]| {
+            let l = index
+                .locate(0, &key_path(keys))
+                .unwrap_or_else(|| panic!("{keys:?} not found"));
+            assert!(l.exact, "{keys:?}");
+            &text[l.start..l.end]
+        };
+        assert_eq!(at(&["spec", "helm", "values", "accountId"]), "\"123\"");
+        let first = inner_index(&index);
+        assert!(first.is_some(), "kept after the first path");
+        assert_eq!(
+            at(&["spec", "helm", "values", "apps", "producer", "enabled"]),
+            "false"
+        );
+        assert_eq!(
+            inner_index(&index),
+            first,
+            "the same span trees, not a new parse"
+        );
     }
 
     #[test]
