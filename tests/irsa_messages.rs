@@ -1,8 +1,9 @@
 //! The words of the IRSA findings whose policy paths aggregate ServiceAccounts or read facts
 //! the input precomputes (`policies/irsa.rego`: `namespace_mismatches`, `name_mismatches`,
-//! `literal_star_note`; a subject's `text` and `wildcard`, a role's `namespaces`). The fixture
-//! tests pin where each finding is; these pin what it says, so that a rewrite of the policy
-//! for speed cannot change a message unnoticed.
+//! `trust_words` and its `*` note; a subject's `text` and `wildcard`, a role's `namespaces` and
+//! `namespace_key`, `trusted_namespace_key`). The fixture tests pin where each finding is;
+//! these pin what it says, so that a rewrite of the policy for speed cannot change a message
+//! unnoticed.
 
 mod common;
 

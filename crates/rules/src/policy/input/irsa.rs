@@ -127,12 +127,14 @@ fn role<'w>(b: &mut Builder<'w>, index: usize, r: &'w Role) -> V {
         }
     };
     // The namespaces the trust names, each once, sorted.
-    let namespaces = match &r.subjects {
-        None => V::Null,
-        Some(subjects) => {
-            let set: BTreeSet<&str> = subjects.iter().map(|x| x.namespace.as_str()).collect();
-            V::from(set.into_iter().map(|n| b.word(n)).collect::<Vec<_>>())
-        }
+    let namespaces: Option<Vec<V>> = r.subjects.as_ref().map(|subjects| {
+        let set: BTreeSet<&str> = subjects.iter().map(|x| x.namespace.as_str()).collect();
+        set.into_iter().map(|n| b.word(n)).collect()
+    });
+    let trust_at = b.location(&r.trust_location);
+    let namespace_key = match namespaces.as_deref() {
+        Some([namespace]) => V::from(vec![trust_at.clone(), namespace.clone()]),
+        _ => V::Null,
     };
     let fields = [
         ("index", V::from(index)),
@@ -141,11 +143,12 @@ fn role<'w>(b: &mut Builder<'w>, index: usize, r: &'w Role) -> V {
         ("v6", V::from(r.kind == RoleKind::IrsaModuleV6)),
         ("kind", b.word(kind_name(r.kind))),
         ("subjects", subjects),
-        ("namespaces", namespaces),
+        ("namespaces", namespaces.map_or(V::Null, V::from)),
+        ("namespace_key", namespace_key),
         ("pod_identity", V::from(r.pod_identity)),
         ("address", s(&instance.address)),
         ("at", b.location(&r.location)),
-        ("trust_at", b.location(&r.trust_location)),
+        ("trust_at", trust_at),
         ("instance_at", b.location(&instance.location)),
     ];
     b.object(fields)
@@ -236,6 +239,7 @@ pub(super) fn facts(world: &World) -> V {
             }
         }
     }
+    let trusted_namespace_key = trusted_namespace_keys(&mut b, &named);
     let mut skipped = BTreeMap::new();
     for r in &infra.skipped {
         let Some(name) = r.name.as_deref() else {
@@ -353,6 +357,7 @@ pub(super) fn facts(world: &World) -> V {
         ("accounts", V::from(accounts)),
         ("roles", V::from(roles)),
         ("roles_named", b.lists(roles_named)),
+        ("trusted_namespace_key", V::from(trusted_namespace_key)),
         ("prefixed", b.lists(prefixed)),
         ("skipped", V::from(skipped)),
         ("tenant_roles", b.lists(tenant_roles)),
@@ -366,6 +371,38 @@ pub(super) fn facts(world: &World) -> V {
         ("accounts_named", V::from(accounts_named)),
     ];
     b.object(fields)
+}
+
+/// `input.irsa.trusted_namespace_key`: per fixed role name, [`trusted_namespace`] as
+/// `[loc, ns]`. Why in Rust: `irsa.rego` groups the ServiceAccounts in a wrong namespace by it,
+/// and computing it there (a set comprehension over the roles' namespaces) was done again for
+/// each of them.
+fn trusted_namespace_keys<'w>(
+    b: &mut Builder<'w>,
+    named: &HashMap<&'w str, Vec<&'w Role>>,
+) -> BTreeMap<V, V> {
+    let mut out = BTreeMap::new();
+    for (name, roles) in named {
+        if let Some((at, namespace)) = trusted_namespace(roles) {
+            let key = vec![b.location(at), b.word(namespace)];
+            out.insert(s(name), V::from(key));
+        }
+    }
+    out
+}
+
+/// Where the trust of roles of one name is written (the first role's) and the one namespace
+/// they trust together, when every one of them has a known trust and together they name
+/// exactly one namespace.
+fn trusted_namespace<'w>(roles: &[&'w Role]) -> Option<(&'w Location, &'w str)> {
+    let mut trusted: BTreeSet<&str> = BTreeSet::new();
+    for r in roles {
+        trusted.extend(r.subjects.as_ref()?.iter().map(|x| x.namespace.as_str()));
+    }
+    match (roles.first(), Vec::from_iter(trusted).as_slice()) {
+        (Some(first), [namespace]) => Some((&first.trust_location, namespace)),
+        _ => None,
+    }
 }
 
 /// `input.irsa.providers`: the OIDC providers the roles' trusts name, one list per place the
@@ -430,7 +467,42 @@ fn pod_identities(b: &mut Builder<'_>) -> V {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_role_arn;
+    use super::{parse_role_arn, trusted_namespace};
+    use gitops_lint_core::finding::Location;
+    use gitops_lint_core::source::FileId;
+    use gitops_lint_model::infra::{Role, RoleKind, Subject};
+
+    /// A role whose trust is written in file `file` and admits `subjects` (`None`: unknown).
+    fn role(file: u32, subjects: Option<&[&str]>) -> Role {
+        Role {
+            name: Some("consumer".into()),
+            prefixed: false,
+            path: "/".into(),
+            kind: RoleKind::IamRole,
+            subjects: subjects.map(|l| l.iter().filter_map(|s| Subject::parse(s)).collect()),
+            pod_identity: false,
+            provider_arn: None,
+            instance: 0,
+            location: Location::File(FileId(file)),
+            trust_location: Location::File(FileId(file)),
+        }
+    }
+
+    #[test]
+    fn roles_of_one_name_trusting_one_namespace_give_the_first_trust_and_that_namespace() {
+        let (a, b) = (role(1, Some(&["t1:x", "t1:y"])), role(2, Some(&["t1:z"])));
+        let found = trusted_namespace(&[&a, &b]);
+        assert_eq!(found, Some((&Location::File(FileId(1)), "t1")));
+    }
+
+    #[test]
+    fn two_namespaces_an_unknown_trust_or_no_subject_give_no_namespace() {
+        let (a, b) = (role(1, Some(&["t1:x"])), role(2, Some(&["t2:x"])));
+        assert_eq!(trusted_namespace(&[&a, &b]), None);
+        let unknown = role(2, None);
+        assert_eq!(trusted_namespace(&[&a, &unknown]), None);
+        assert_eq!(trusted_namespace(&[&role(1, Some(&[]))]), None);
+    }
 
     #[test]
     fn role_arns() {
