@@ -159,7 +159,7 @@ pub fn lint_overlaid(
     // Why beside the policies: both only read the World, and with many findings one Rego
     // package (`irsa`) keeps a single core busy for most of the evaluation while the other
     // has finished its packages; the native checks fill that core instead of running first.
-    let ((native, native_time), policy_stages) = rayon::join(
+    let ((native, native_time), (evaluated, input_time, evaluate_time)) = rayon::join(
         || timed(|| registry::run_checks(&world, config)),
         || {
             let (input, input_time) =
@@ -169,7 +169,6 @@ pub fn lint_overlaid(
             (evaluated, input_time, evaluate_time)
         },
     );
-    let (evaluated, input_time, evaluate_time) = policy_stages;
     let evaluated = evaluated.map_err(Error::Policy)?;
     // In the order they were found before the join: derive, native, policies (a finding's
     // place in the list breaks ties when sorting).
