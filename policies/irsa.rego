@@ -27,19 +27,34 @@ related(loc, msg) := object.union(loc, {"msg": msg})
 # package from 5.3 s to 3.4 s on 10,000 tenants with 16,635 trust mismatches (and the two
 # namespace keys, from a comprehension per ServiceAccount, about 10% more).
 
+# Which ServiceAccounts this evaluation judges. With many suspects the host evaluates this
+# package in parts side by side (`input.irsa_part`, see `evaluate_in_parts` in
+# `policy/mod.rs`): each part judges its own ServiceAccounts (`service_accounts`, by their
+# index in `irsa.service_accounts`), and part 0 alone judges the roles and associations. The
+# host puts every ServiceAccount that one finding may group or cite together in the same part
+# (their `part`), so the parts' findings together are the whole package's. Why the host splits
+# them rather than a test here: a statement per ServiceAccount costs a few microseconds.
+judged := input.irsa_part.service_accounts if {
+	input.irsa_part
+} else := irsa.service_accounts
+
+default part_index := 0
+
+part_index := input.irsa_part.index
+
 # The ServiceAccounts a rule below may report. Every other one is fine at a glance: its ARN
 # names a role Terraform creates whose trust admits it, in an account the infra-repo uses.
 # Why apart from the rules: regorus orders a rule's statements by the variables they bind, so
 # a rule over every ServiceAccount (two per tenant) may build its finding before its conditions
 # fail; these sets only test, and the rules then look at the few ServiceAccounts left.
 suspects[i] := sa if {
-	some i, sa in irsa.service_accounts
+	some i, sa in judged
 	not sa.admitted
 }
 
 suspects[i] := sa if {
 	count(irsa.accounts) > 0
-	some i, sa in irsa.service_accounts
+	some i, sa in judged
 	not irsa.accounts[sa.account]
 }
 
@@ -230,6 +245,8 @@ deny contains finding if {
 	examples := sort([sa |
 		some sa in suspects
 		sprintf("%s:%s", [sa.namespace, sa.name]) == min(accounts)
+		# An account of this name in a namespace the trust does not name is another finding's.
+		not namespace_wrong(sa)
 		irsa.roles_named[sa.role][0].trust_at == key
 	])
 	sa := examples[0]
@@ -468,6 +485,7 @@ unnamed_roles contains role if {
 }
 
 deny contains finding if {
+	part_index == 0
 	irsa.has_terraform
 	# Terraform creates ServiceAccounts that cannot be placed.
 	not irsa.deploys_anywhere
@@ -494,6 +512,7 @@ deny contains finding if {
 }
 
 deny contains finding if {
+	part_index == 0
 	irsa.has_terraform
 	some p in irsa.pod_identities
 	p.namespace
@@ -514,6 +533,7 @@ deny contains finding if {
 # account exists in another namespace: the association names the wrong namespace (EKS matches
 # the pair exactly, so the account's pods get no credentials).
 deny contains finding if {
+	part_index == 0
 	irsa.has_terraform
 	some p in irsa.pod_identities
 	p.namespace
@@ -536,6 +556,7 @@ deny contains finding if {
 # irsa/trust-mismatch for EKS Pod Identity: the association's role must trust the agent.
 
 deny contains finding if {
+	part_index == 0
 	irsa.has_terraform
 	some p in irsa.pod_identities
 	roles := irsa.roles_named[p.role_name]
@@ -582,6 +603,7 @@ shown_provider(p) := p.value if is_string(p.value)
 shown_provider(p) := p.text if not is_string(p.value)
 
 deny contains finding if {
+	part_index == 0
 	some place in irsa.providers
 	wrong := [p | some p in place; not_an_arn(p)]
 	count(wrong) > 0

@@ -56,16 +56,21 @@
 //!                                address, at, role_at}
 //! input.irsa.service_accounts[_]  {name, namespace?, tenant?, arn, account?, role?,
 //!                          error?, at, named_at, namespace_at?, admitted?,
-//!                          namespace_admitted?}
+//!                          namespace_admitted?, part}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
 //!                          why the ARN does not parse; `admitted`: whether a role named `role`
 //!                          trusts `namespace:name` as IAM compares, unset when no such role
 //!                          or no namespace is known; `namespace_admitted`: some ServiceAccount
-//!                          of the namespace)
+//!                          of the namespace; `part`: a bucket, the same for every
+//!                          ServiceAccount a finding may group or cite together, see
+//!                          `input/irsa.rs`)
 //! input.irsa.subjects["ns:sa"]          true  (every ServiceAccount the apps-repo creates)
 //! input.irsa.arn_roles[name]            true  (role names some ServiceAccount's ARN names)
 //! input.irsa.namespace_users[ns]        i  (`service_accounts[i]` is its first ServiceAccount
 //!                                           whose ARN names a role Terraform creates)
+//! input.irsa_part?         {index, service_accounts: {i: sa}}  (only when the host evaluates
+//!                          `irsa.rego` in parts: this part's ServiceAccounts, by their index
+//!                          in `input.irsa.service_accounts`; see `evaluate_in_parts`)
 //! input.repos.apps[id]     [{tier, at}]  (apps-repo tenant files, not templates; `at.file`
 //!                          is the file)
 //! input.repos.infra[id]    [{tier?, source, at, tier_at}]  (tenants.json entries

@@ -182,6 +182,14 @@ fn service_account<'w>(
     };
     let namespace = sa.namespace.as_deref().map_or(V::Null, |n| b.word(n));
     let tenant = sa.tenant.as_deref().map_or(V::Null, |t| b.word(t));
+    // As `irsa.rego`'s `namespace_wrong`: the namespace is known, and no trusted subject is in it.
+    let namespace_wrong = sa.namespace_location.is_some() && trust.is_some_and(|t| !t.1);
+    let named_roles = parsed.as_ref().ok().and_then(|p| roles.get(p.name));
+    let part = part_bucket(&part_key(
+        sa,
+        named_roles.map(Vec::as_slice),
+        namespace_wrong,
+    ));
     let fields = [
         ("name", s(&sa.name)),
         ("namespace", namespace),
@@ -206,8 +214,73 @@ fn service_account<'w>(
             "namespace_admitted",
             trust.map_or(V::Null, |t| V::from(t.1)),
         ),
+        ("part", V::from(part)),
     ];
     b.object(fields)
+}
+
+/// How many buckets the ServiceAccounts' `part` spreads over: divisible by every part count
+/// up to 8, so that each part gets as many buckets.
+const PART_BUCKETS: u64 = 840;
+
+/// What decides a ServiceAccount's `part` (the host may evaluate `policies/irsa.rego` in parts,
+/// each judging the ServiceAccounts of some parts: `judged` there). Every ServiceAccount that
+/// one finding may group or cite together has the same key:
+/// - the trust-mismatch finding of a trust line that admits the namespaces but not the names
+///   groups the ServiceAccounts whose role's (first role of its name) trust is on that line and
+///   whose namespace it names, and cites one of them;
+/// - the one of a trust line that admits one namespace groups the ServiceAccounts in other
+///   namespaces whose roles all trust that namespace there (`trusted_namespace_key`), and each
+///   of them looks its group up by its first role's `namespace_key`, the same pair when both
+///   are known;
+/// - every other finding is about one ServiceAccount.
+#[derive(Debug, Hash, PartialEq, Eq)]
+enum PartKey<'w> {
+    /// In a namespace the trust does not name: the trust line and the namespace it names.
+    TrustedNamespace(&'w Location, &'w str),
+    /// Of a role Terraform creates, in a namespace the trust names (or not known): the line.
+    TrustLine(&'w Location),
+    /// Any other: only findings of its own (`namespace`, name, ARN).
+    Alone(Option<&'w str>, &'w str, Option<&'w str>),
+}
+
+/// The [`PartKey`] of a ServiceAccount, given the roles of the name its ARN names (fixed names,
+/// in order) and whether no subject they trust is in its namespace (`namespace_wrong`).
+fn part_key<'w>(
+    sa: &'w ServiceAccount,
+    roles: Option<&[&'w Role]>,
+    namespace_wrong: bool,
+) -> PartKey<'w> {
+    let alone = || PartKey::Alone(sa.namespace.as_deref(), &sa.name, sa.role_arn.as_deref());
+    let Some(first) = roles.and_then(|r| r.first()) else {
+        return alone();
+    };
+    if !namespace_wrong {
+        return PartKey::TrustLine(&first.trust_location);
+    }
+    // The first role's `namespace_key`, else the name's `trusted_namespace_key`.
+    let first_namespaces: BTreeSet<&str> = first
+        .subjects
+        .iter()
+        .flatten()
+        .map(|x| x.namespace.as_str())
+        .collect();
+    if let [namespace] = Vec::from_iter(first_namespaces).as_slice() {
+        return PartKey::TrustedNamespace(&first.trust_location, namespace);
+    }
+    match roles.and_then(trusted_namespace) {
+        Some((at, namespace)) => PartKey::TrustedNamespace(at, namespace),
+        None => alone(),
+    }
+}
+
+/// The bucket of a [`PartKey`], in `0..PART_BUCKETS`. Any stable hash does: the findings do not
+/// depend on which part judges what, only the parts' balance does.
+fn part_bucket(key: &PartKey<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish() % PART_BUCKETS
 }
 
 /// `input.irsa` (the shape is documented in `super`).
@@ -467,9 +540,10 @@ fn pod_identities(b: &mut Builder<'_>) -> V {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_role_arn, trusted_namespace};
+    use super::{parse_role_arn, part_key, trusted_namespace, PartKey};
     use gitops_lint_core::finding::Location;
     use gitops_lint_core::source::FileId;
+    use gitops_lint_model::accounts::{AccountSource, ServiceAccount};
     use gitops_lint_model::infra::{Role, RoleKind, Subject};
 
     /// A role whose trust is written in file `file` and admits `subjects` (`None`: unknown).
@@ -502,6 +576,50 @@ mod tests {
         let unknown = role(2, None);
         assert_eq!(trusted_namespace(&[&a, &unknown]), None);
         assert_eq!(trusted_namespace(&[&role(1, Some(&[]))]), None);
+    }
+
+    /// ServiceAccount `t9:t9-consumer`, written in file 9.
+    fn account() -> ServiceAccount {
+        ServiceAccount {
+            namespace: Some("t9".into()),
+            namespace_location: Some(Location::File(FileId(9))),
+            name: "t9-consumer".into(),
+            role_arn: Some("arn:aws:iam::123456789012:role/consumer".into()),
+            tenant: None,
+            source: AccountSource::Manifest,
+            location: Location::File(FileId(9)),
+            role_location: None,
+        }
+    }
+
+    #[test]
+    fn accounts_a_finding_may_group_share_a_part_key() {
+        let sa = account();
+        let first = Location::File(FileId(1));
+        // In a trusted namespace (or not known): grouped by the trust line of the first role.
+        let (a, b) = (role(1, Some(&["t1:x", "t2:x"])), role(2, Some(&["t3:x"])));
+        assert_eq!(
+            part_key(&sa, Some(&[&a, &b]), false),
+            PartKey::TrustLine(&first)
+        );
+        // In another namespace: by the first role's one namespace (its `namespace_key`)...
+        let b = role(2, Some(&["t3:x"]));
+        let a = role(1, Some(&["t1:x"]));
+        assert_eq!(
+            part_key(&sa, Some(&[&a, &b]), true),
+            PartKey::TrustedNamespace(&first, "t1")
+        );
+        // ... else by the one namespace all roles of the name trust (`trusted_namespace_key`).
+        let empty = role(1, Some(&[]));
+        assert_eq!(
+            part_key(&sa, Some(&[&empty, &b]), true),
+            PartKey::TrustedNamespace(&first, "t3")
+        );
+        // Neither: no grouped finding, nor a role Terraform creates.
+        let two = role(1, Some(&["t1:x", "t2:x"]));
+        let alone = PartKey::Alone(Some("t9"), "t9-consumer", sa.role_arn.as_deref());
+        assert_eq!(part_key(&sa, Some(&[&two]), true), alone);
+        assert_eq!(part_key(&sa, None, false), alone);
     }
 
     #[test]
