@@ -224,7 +224,7 @@ fn service_account<'w>(
 const PART_BUCKETS: u64 = 840;
 
 /// What decides a ServiceAccount's `part` (the host may evaluate `policies/irsa.rego` in parts,
-/// each judging the ServiceAccounts of some parts: `judged` there). Every ServiceAccount that
+/// each judging the ServiceAccounts of some buckets: `judged` there). Every ServiceAccount that
 /// one finding may group or cite together has the same key:
 /// - the trust-mismatch finding of a trust line that admits the namespaces but not the names
 ///   groups the ServiceAccounts whose role's (first role of its name) trust is on that line and
