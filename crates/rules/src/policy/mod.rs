@@ -35,7 +35,7 @@ use rayon::prelude::*;
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::Engine;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -500,7 +500,7 @@ fn irsa_parts(input: &regorus::Value, threads: usize) -> usize {
 /// is copied, its values are shared).
 fn part_inputs(input: &regorus::Value, count: usize) -> Vec<regorus::Value> {
     use regorus::Value as V;
-    let mut judged: Vec<BTreeMapValue> = (0..count).map(|_| BTreeMapValue::new()).collect();
+    let mut judged: Vec<BTreeMap<V, V>> = (0..count).map(|_| BTreeMap::new()).collect();
     if let Ok(list) = input["irsa"]["service_accounts"].as_array() {
         for (i, sa) in list.iter().enumerate() {
             let part = sa["part"].as_u64().unwrap_or(0) as usize % count;
@@ -513,7 +513,7 @@ fn part_inputs(input: &regorus::Value, count: usize) -> Vec<regorus::Value> {
         .map(|(k, service_accounts)| {
             let mut input = input.clone();
             if let Ok(m) = input.as_object_mut() {
-                let part = BTreeMapValue::from([
+                let part = BTreeMap::from([
                     (V::from("index"), V::from(k)),
                     (V::from("service_accounts"), V::from(service_accounts)),
                 ]);
@@ -523,8 +523,6 @@ fn part_inputs(input: &regorus::Value, count: usize) -> Vec<regorus::Value> {
         })
         .collect()
 }
-
-type BTreeMapValue = std::collections::BTreeMap<regorus::Value, regorus::Value>;
 
 /// A package's items as evaluated here (the engine's values) or in a child process (JSON).
 enum Items {

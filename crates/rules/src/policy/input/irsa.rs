@@ -166,14 +166,16 @@ fn service_account<'w>(
 ) -> V {
     let arn = sa.role_arn.as_deref().unwrap_or_default();
     let parsed = parse_role_arn(arn);
-    let trust = match (&parsed, sa.namespace.as_deref()) {
-        (Ok(p), Some(ns)) => roles.get(p.name).map(|roles| {
+    // The roles of the name the ARN names (fixed names, in order).
+    let named_roles = parsed.as_ref().ok().and_then(|p| roles.get(p.name));
+    let trust = match (named_roles, sa.namespace.as_deref()) {
+        (Some(roles), Some(ns)) => {
             let subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
-            (
+            Some((
                 subjects().any(|x| x.admits(ns, &sa.name)),
                 subjects().any(|x| x.admits(ns, &x.service_account)),
-            )
-        }),
+            ))
+        }
         _ => None,
     };
     let (account, name, error) = match &parsed {
@@ -184,7 +186,6 @@ fn service_account<'w>(
     let tenant = sa.tenant.as_deref().map_or(V::Null, |t| b.word(t));
     // As `irsa.rego`'s `namespace_wrong`: the namespace is known, and no trusted subject is in it.
     let namespace_wrong = sa.namespace_location.is_some() && trust.is_some_and(|t| !t.1);
-    let named_roles = parsed.as_ref().ok().and_then(|p| roles.get(p.name));
     let part = part_bucket(&part_key(
         sa,
         named_roles.map(Vec::as_slice),
@@ -258,17 +259,9 @@ fn part_key<'w>(
     if !namespace_wrong {
         return PartKey::TrustLine(&first.trust_location);
     }
-    // The first role's `namespace_key`, else the name's `trusted_namespace_key`.
-    let first_namespaces: BTreeSet<&str> = first
-        .subjects
-        .iter()
-        .flatten()
-        .map(|x| x.namespace.as_str())
-        .collect();
-    if let [namespace] = Vec::from_iter(first_namespaces).as_slice() {
-        return PartKey::TrustedNamespace(&first.trust_location, namespace);
-    }
-    match roles.and_then(trusted_namespace) {
+    // The first role's `namespace_key` (the one namespace of its own trust), else the name's
+    // `trusted_namespace_key`.
+    match trusted_namespace(&[first]).or_else(|| roles.and_then(trusted_namespace)) {
         Some((at, namespace)) => PartKey::TrustedNamespace(at, namespace),
         None => alone(),
     }
