@@ -39,6 +39,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -393,21 +394,22 @@ impl PolicySet {
                     (_, None) => eval_sets(&mut engine.clone(), package).map(Items::Rego),
                 })
             };
-        // Why spawned in this order: this thread runs the jobs it spawned newest first, and an
-        // idle core steals them oldest first. The parts, the longest jobs, are spawned half first
-        // and half last, so that every core starts on a part and the short packages fill in.
-        let (parted, whole): (Vec<usize>, Vec<usize>) =
-            (0..jobs.len()).partition(|&i| jobs[i].1.is_some());
-        let half = parted.len() / 2;
-        let order = parted[..half].iter().chain(&whole).chain(&parted[half..]);
+        // Why a shared queue, longest first: each core takes the longest job not yet started
+        // (list scheduling). Spawned one by one, rayon runs a job's spawner's jobs newest first
+        // and an idle core steals oldest first, so on a clean tree one core ran `tier_names`,
+        // `tier_contract` and then `tier`, the longest, while the other had finished its
+        // three short packages and waited about 0.2 s.
+        let order = longest_first(&jobs, &self.packages);
+        let next = AtomicUsize::new(0);
         let done: Vec<OnceLock<Result<Result<Items, Stop>, PolicyError>>> =
             jobs.iter().map(|_| OnceLock::new()).collect();
         rayon::scope(|s| {
-            for &i in order {
-                let (job, slot, run) = (&jobs[i], &done[i], &run);
-                s.spawn(move |_| {
-                    // Each slot is set once, by its own job.
-                    let _ = slot.set(run(job));
+            for _ in 0..rayon::current_num_threads().min(jobs.len()) {
+                s.spawn(|_| {
+                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        // Each slot is set once: the counter hands each index out once.
+                        let _ = done[i].set(run(&jobs[i]));
+                    }
                 });
             }
         });
@@ -464,6 +466,47 @@ impl PolicySet {
         }
         Ok(out)
     }
+}
+
+/// The embedded packages, the longest to evaluate first: `policy_timing` on a generated
+/// 10,000-tenant tree gave `tier` 170 ms, `tier_names` 110, `repos` 57, `tier_contract` 32,
+/// `irsa` 31 and `tenant` 23 (with many findings `irsa` is the longest, and is then
+/// evaluated in parts, which start first anyway). Only when the jobs start depends on it,
+/// never what they find.
+const EMBEDDED_LONGEST_FIRST: [&str; 6] = [
+    "data.gitops_lint.tier",
+    "data.gitops_lint.tier_names",
+    "data.gitops_lint.repos",
+    "data.gitops_lint.tier_contract",
+    "data.gitops_lint.irsa",
+    "data.gitops_lint.tenant",
+];
+
+/// The indices of `jobs` (a package, and a part of it or the whole) in the order they should
+/// start, the longest expected first: the parts of a package evaluated in parts (it is split
+/// because it is long), then packages with a user's file (their cost is unknown, and an
+/// unknown started last may run alone), then the embedded packages by
+/// [`EMBEDDED_LONGEST_FIRST`]. Equal ranks keep the jobs' order.
+fn longest_first(
+    jobs: &[(usize, Option<usize>)],
+    packages: &[(String, Vec<String>)],
+) -> Vec<usize> {
+    let rank = |&(p, part): &(usize, Option<usize>)| {
+        let (package, files) = &packages[p];
+        if part.is_some() {
+            0
+        } else if files.iter().any(|f| !f.starts_with(EMBEDDED)) {
+            1
+        } else {
+            2 + EMBEDDED_LONGEST_FIRST
+                .iter()
+                .position(|name| name == package)
+                .unwrap_or(0)
+        }
+    };
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| rank(&jobs[i]));
+    order
 }
 
 /// The embedded package that may be evaluated in parts (`policies/irsa.rego`, `judged`).
@@ -916,6 +959,70 @@ mod tests {
                 ("deny", v(4)),
                 ("warn", v(1)),
                 ("warn", v(2)),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_embedded_package_has_its_place_in_the_longest_first_order() {
+        let set = PolicySet::load(&[], PolicyLimits::default()).unwrap_or_else(|e| panic!("{e}"));
+        let mut packages: Vec<&str> = set.packages.iter().map(|(p, _)| p.as_str()).collect();
+        let mut ranked = EMBEDDED_LONGEST_FIRST.to_vec();
+        packages.sort_unstable();
+        ranked.sort_unstable();
+        assert_eq!(packages, ranked);
+    }
+
+    #[test]
+    fn jobs_start_parts_first_then_user_packages_then_the_longest_embedded() {
+        let embedded = |name: &str| {
+            (
+                format!("data.gitops_lint.{name}"),
+                vec![format!("{EMBEDDED}{name}.rego")],
+            )
+        };
+        // As `from_sources` keeps them: sorted by package name.
+        let packages = vec![
+            (
+                "data.acme.rules".to_string(),
+                vec!["acme/rules.rego".to_string()],
+            ),
+            embedded("irsa"),
+            embedded("repos"),
+            embedded("tenant"),
+            embedded("tier"),
+            embedded("tier_contract"),
+            embedded("tier_names"),
+        ];
+        let whole = |p: usize| (p, None);
+        let jobs = vec![
+            whole(0),
+            (1, Some(0)),
+            (1, Some(1)),
+            whole(2),
+            whole(3),
+            whole(4),
+            whole(5),
+            whole(6),
+        ];
+        let started: Vec<String> = longest_first(&jobs, &packages)
+            .into_iter()
+            .map(|i| match jobs[i] {
+                (p, Some(k)) => format!("{} part {k}", packages[p].0),
+                (p, None) => packages[p].0.clone(),
+            })
+            .collect();
+        assert_eq!(
+            started,
+            [
+                "data.gitops_lint.irsa part 0",
+                "data.gitops_lint.irsa part 1",
+                "data.acme.rules",
+                "data.gitops_lint.tier",
+                "data.gitops_lint.tier_names",
+                "data.gitops_lint.repos",
+                "data.gitops_lint.tier_contract",
+                "data.gitops_lint.tenant",
             ]
         );
     }
