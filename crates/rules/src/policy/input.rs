@@ -87,13 +87,14 @@ mod repos;
 
 use super::contract;
 use convert::Converter;
+use foldhash::HashMap;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::{FileId, PathSeg};
 use gitops_lint_model::{DocRef, Tenant, World};
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Builds the input document for the policies, as the policy engine's values.
 pub fn build(world: &World, config: &Config) -> regorus::Value {
@@ -140,6 +141,7 @@ struct Builder<'w> {
     world: &'w World,
     /// Strings, each allocated once (the same table the JSON conversion uses).
     strings: Converter,
+    // foldhash rather than SipHash, for the reason the converter's table is.
     files: HashMap<FileId, regorus::Value>,
     paths: HashMap<&'w [PathSeg], regorus::Value>,
     places: HashMap<&'w Location, regorus::Value>,
@@ -150,9 +152,9 @@ impl<'w> Builder<'w> {
         Builder {
             world,
             strings: Converter::default(),
-            files: HashMap::new(),
-            paths: HashMap::new(),
-            places: HashMap::new(),
+            files: HashMap::default(),
+            paths: HashMap::default(),
+            places: HashMap::default(),
         }
     }
 

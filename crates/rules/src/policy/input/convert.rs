@@ -1,8 +1,9 @@
 //! JSON values into the policy engine's values, each distinct string allocated once.
 
+use foldhash::HashSet;
 use regorus::{Rc, Value as V};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// Converts JSON values to the engine's values, equal to what `regorus::Value::deserialize`
 /// gives, but with one allocation per distinct string (object keys and string values alike).
@@ -14,6 +15,10 @@ use std::collections::{BTreeMap, HashSet};
 /// count the strings were most of the input's memory. A shared string costs a counter
 /// increment. One converter per worker, and one in the facts' `Builder` for its words: the
 /// table is dropped with it.
+///
+/// The table hashes with foldhash (seeded per process, as hashbrown's default) rather than the
+/// standard SipHash: it is asked once for every string of the input, and with SipHash hashing
+/// and growing it was about 2.5% of the CPU of a clean 10,000-tenant run.
 #[derive(Default)]
 pub(super) struct Converter {
     strings: HashSet<Rc<str>>,
