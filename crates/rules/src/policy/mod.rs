@@ -395,10 +395,10 @@ impl PolicySet {
                 })
             };
         // Why a shared queue, longest first: each core takes the longest job not yet started
-        // (list scheduling). Spawned one by one, rayon runs a job's spawner's jobs newest first
-        // and an idle core steals oldest first, so on a clean tree one core ran `tier_names`,
-        // `tier_contract` and then `tier`, the longest, while the other had finished its
-        // three short packages and waited about 0.2 s.
+        // (list scheduling). Spawned one job each, a thread runs the jobs it spawned newest
+        // first and an idle core steals them oldest first, so on a clean tree one core ran
+        // `tier_names`, `tier_contract` and then `tier`, the longest, while the other had
+        // finished its three short packages and waited about 0.2 s.
         let order = longest_first(&jobs, &self.packages);
         let next = AtomicUsize::new(0);
         let done: Vec<OnceLock<Result<Result<Items, Stop>, PolicyError>>> =
