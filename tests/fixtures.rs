@@ -52,35 +52,6 @@ fn prepared(case: &Path) -> (PathBuf, Option<tempfile::TempDir>) {
     (copy.path().to_path_buf(), Some(copy))
 }
 
-fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    if dir.join("expected.txt").is_file() {
-        out.push(dir.to_path_buf());
-        return;
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|r| {
-            r.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    entries.sort();
-    for e in entries {
-        cases(&e, out);
-    }
-}
-
-/// All fixture cases, relative to the crate root.
-pub fn all_cases() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    cases(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-        &mut out,
-    );
-    out
-}
-
 /// Counts of `rule file:line` lines in `expected.txt`.
 fn expected(case: &Path) -> BTreeMap<String, usize> {
     let text = std::fs::read_to_string(case.join("expected.txt")).unwrap_or_default();
@@ -140,7 +111,7 @@ fn actual(case: &Path) -> (BTreeMap<String, usize>, i32, serde_json::Value) {
 
 #[test]
 fn every_fixture_produces_exactly_its_expected_findings() {
-    let cases = all_cases();
+    let cases = common::fixture_cases();
     assert!(
         cases.len() >= 10,
         "expected fixture cases, found {}",
@@ -165,7 +136,7 @@ fn every_fixture_produces_exactly_its_expected_findings() {
 
 #[test]
 fn output_is_deterministic() {
-    for case in all_cases().iter().take(6) {
+    for case in common::fixture_cases().iter().take(6) {
         let (_, _, a) = actual(case);
         let (_, _, b) = actual(case);
         assert_eq!(a, b, "{}", case.display());

@@ -47,28 +47,10 @@ fn case_paths(case: &Path) -> Vec<PathBuf> {
     subs
 }
 
-/// Every fixture case: a folder with an `expected.txt`.
-fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    if entries.iter().any(|p| p.ends_with("expected.txt")) {
-        out.push(dir.to_path_buf());
-        return;
-    }
-    for e in entries.into_iter().filter(|p| p.is_dir()) {
-        cases(&e, out);
-    }
-}
-
 #[test]
 fn every_fixture_case_gets_the_same_findings_in_parts() {
-    let mut all = Vec::new();
-    cases(&common::root().join("fixtures"), &mut all);
     let mut with_irsa = Vec::new();
-    for case in &all {
+    for case in &common::fixture_cases() {
         let paths = case_paths(case);
         let Some(whole) = policy_findings(&paths, 1) else {
             continue;

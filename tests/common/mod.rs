@@ -4,7 +4,7 @@
 
 pub mod walk;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs the built binary in `dir` (without a GitHub step summary, so runs stay local).
@@ -20,6 +20,31 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
 /// The crate root (fixtures live below it).
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every fixture case (a folder under `fixtures/` that holds an `expected.txt`), in path order.
+pub fn fixture_cases() -> Vec<PathBuf> {
+    fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
+        if dir.join("expected.txt").is_file() {
+            out.push(dir.to_path_buf());
+            return;
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|r| {
+                r.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        entries.sort();
+        for e in entries {
+            cases(&e, out);
+        }
+    }
+    let mut out = Vec::new();
+    cases(&root().join("fixtures"), &mut out);
+    out
 }
 
 /// Standard output as text.
