@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 /// table is dropped with it.
 ///
 /// The table hashes with foldhash (seeded per process, as hashbrown's default) rather than the
-/// standard SipHash: it is asked once for every string of the input, and with SipHash hashing
-/// and growing it was about 2.5% of the CPU of a clean 10,000-tenant run.
+/// standard SipHash: it is asked once for every string of the input, and `string` went from
+/// 2.7% to 1.6% of the CPU samples of a clean 10,000-tenant run.
 #[derive(Default)]
 pub(super) struct Converter {
     strings: HashSet<Rc<str>>,
