@@ -6,6 +6,7 @@ use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::RuleId;
 use gitops_lint_gotemplate::yaml_out::to_yaml_document as to_yaml;
 use gitops_lint_model::World;
+use gitops_lint_syntax::pointer::Lookup;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,7 @@ pub fn render(world: &World, findings: &[Finding], only: &[String]) -> String {
         }
         let name = world
             .doc(*at)
-            .and_then(|d| d.value.pointer("/metadata/name"))
+            .and_then(|d| d.value.lookup("/metadata/name"))
             .and_then(|v| v.as_str())
             .unwrap_or("");
         let apps: Vec<_> = world.generated.iter().filter(|g| g.appset == *at).collect();

@@ -6,6 +6,7 @@ mod common;
 
 use common::{root, run, stdout};
 use gitops_lint::{find_config, lint, Options, Outcome};
+use gitops_lint_syntax::pointer::Lookup;
 use std::path::PathBuf;
 
 /// (ApplicationSet name, generated element, app name, source path, destination server,
@@ -27,7 +28,7 @@ fn lint_repo(repo: &str) -> Outcome {
 fn generated(repo: &str) -> Vec<Row> {
     let outcome = lint_repo(repo);
     let s = |v: &serde_json::Value, p: &str| {
-        v.pointer(p)
+        v.lookup(p)
             .and_then(|x| x.as_str())
             .unwrap_or("")
             .to_string()
@@ -303,8 +304,8 @@ fn go_template_with_sprig_and_template_patch() {
         .world
         .generated
         .iter()
-        .filter(|g| g.value.pointer("/spec/syncPolicy/automated/prune") == Some(&true.into()))
-        .filter_map(|g| g.value.pointer("/metadata/name").and_then(|v| v.as_str()))
+        .filter(|g| g.value.lookup("/spec/syncPolicy/automated/prune") == Some(&true.into()))
+        .filter_map(|g| g.value.lookup("/metadata/name").and_then(|v| v.as_str()))
         .collect();
     assert_eq!(
         patched,

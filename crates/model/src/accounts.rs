@@ -7,6 +7,7 @@ use crate::discover::split_dir;
 use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use gitops_lint_matchers::paths::join_relative;
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -63,7 +64,7 @@ fn namespace_of(
     {
         return (Some(ns.clone()), Some(at.clone()));
     }
-    let written = doc.pointer("/metadata/namespace");
+    let written = doc.lookup("/metadata/namespace");
     (
         written.and_then(Value::as_str).map(str::to_string),
         written.map(|_| {
@@ -161,7 +162,7 @@ pub(crate) fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
 pub fn account_of(doc: &Value) -> Option<(String, bool, Vec<PathSeg>)> {
     let kind = doc.get("kind").and_then(Value::as_str)?;
     let pointer = pod_spec_pointer(kind)?;
-    let spec = doc.pointer(pointer)?;
+    let spec = doc.lookup(pointer)?;
     let mut path: Vec<PathSeg> = pointer
         .split('/')
         .filter(|s| !s.is_empty())
@@ -197,7 +198,7 @@ pub fn uses_from_manifests(world: &World) -> Vec<AccountUse> {
             };
             let name = doc
                 .value
-                .pointer("/metadata/name")
+                .lookup("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let (namespace, _) = namespace_of(world, &by_kustomize, at.file, at.doc, &doc.value);
@@ -225,13 +226,13 @@ pub fn from_manifests(world: &World) -> Vec<ServiceAccount> {
     let mut out = Vec::new();
     for at in world.kind("ServiceAccount") {
         let Some(doc) = world.doc(*at) else { continue };
-        let Some(name) = doc.value.pointer("/metadata/name").and_then(Value::as_str) else {
+        let Some(name) = doc.value.lookup("/metadata/name").and_then(Value::as_str) else {
             continue;
         };
         let key = |k: &str| PathSeg::Key(k.to_string());
         let role_arn = doc
             .value
-            .pointer("/metadata/annotations")
+            .lookup("/metadata/annotations")
             .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
             .and_then(Value::as_str)
             .map(str::to_string);

@@ -6,6 +6,7 @@
 use super::{DocRef, World};
 use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::PathSeg;
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::Value;
 
 /// One Application an ApplicationSet generates from this checkout.
@@ -70,7 +71,7 @@ impl AppRef<'_> {
     /// The Application's `metadata.name` (empty when missing).
     pub fn name(&self) -> &str {
         self.value
-            .pointer("/metadata/name")
+            .lookup("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("")
     }
@@ -123,7 +124,7 @@ impl World {
 /// `spec.source`.
 pub fn sources(app: &Value) -> Vec<(&Value, Vec<PathSeg>)> {
     let key = |s: &str| PathSeg::Key(s.to_string());
-    if let Some(list) = app.pointer("/spec/sources").and_then(Value::as_array) {
+    if let Some(list) = app.lookup("/spec/sources").and_then(Value::as_array) {
         if !list.is_empty() {
             return list
                 .iter()
@@ -133,7 +134,7 @@ pub fn sources(app: &Value) -> Vec<(&Value, Vec<PathSeg>)> {
                 .collect();
         }
     }
-    app.pointer("/spec/source")
+    app.lookup("/spec/source")
         .filter(|s| s.is_object())
         .map(|s| (s, vec![key("spec"), key("source")]))
         .into_iter()

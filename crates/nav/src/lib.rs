@@ -28,6 +28,7 @@ use gitops_lint_model::accounts::AccountSource;
 use gitops_lint_model::load::{self, RepoInput};
 use gitops_lint_model::{Repo, World};
 use gitops_lint_syntax::locate::SpanIndex;
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -439,7 +440,7 @@ impl NavIndex {
                     file: p.file_id,
                     doc: p.doc,
                 })
-                .and_then(|d| d.value.pointer("/metadata/name"))
+                .and_then(|d| d.value.lookup("/metadata/name"))
                 .and_then(Value::as_str)
                 .map(str::to_string);
             pools.push(PoolInfo {
@@ -488,7 +489,7 @@ impl NavIndex {
             for (source, path) in &sources {
                 // Most Applications (a tenant's chart from a Helm or OCI repository) have
                 // neither: no repository URL to resolve.
-                let value_files = source.pointer("/helm/valueFiles").and_then(Value::as_array);
+                let value_files = source.lookup("/helm/valueFiles").and_then(Value::as_array);
                 if source.get("path").is_none() && value_files.is_none() {
                     continue;
                 }

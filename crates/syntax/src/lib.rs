@@ -5,6 +5,7 @@ pub mod json;
 pub mod lints;
 pub mod locate;
 pub mod placeholder;
+pub mod pointer;
 pub mod scalar;
 mod text;
 pub mod yaml;

@@ -28,6 +28,7 @@ use gitops_lint_core::source::{FileKind, PathSeg};
 use gitops_lint_core::RuleId;
 use gitops_lint_model::apps::GeneratedApp;
 use gitops_lint_model::{DocRef, World};
+use gitops_lint_syntax::pointer::Lookup;
 use gotmpl::Failure;
 use rayon::prelude::*;
 use render::{Issue, Mode};
@@ -95,7 +96,7 @@ fn cluster_secrets_declared(world: &World) -> ClusterSecrets<'_> {
     for at in world.kind("Secret") {
         let Some(doc) = world.doc(*at) else { continue };
         let v = &doc.value;
-        let labels = v.pointer("/metadata/labels").and_then(Value::as_object);
+        let labels = v.lookup("/metadata/labels").and_then(Value::as_object);
         let is_cluster = labels
             .and_then(|l| l.get(generators::SECRET_TYPE_LABEL))
             .and_then(Value::as_str)
@@ -104,7 +105,7 @@ fn cluster_secrets_declared(world: &World) -> ClusterSecrets<'_> {
             continue;
         }
         let text = |k: &str| {
-            v.pointer(&format!("/stringData/{k}"))
+            v.lookup(&format!("/stringData/{k}"))
                 .and_then(Value::as_str)
         };
         let strings = |m: Option<&serde_json::Map<String, Value>>| {
@@ -120,8 +121,7 @@ fn cluster_secrets_declared(world: &World) -> ClusterSecrets<'_> {
                     server: server.to_string(),
                     labels: strings(labels),
                     annotations: strings(
-                        v.pointer("/metadata/annotations")
-                            .and_then(Value::as_object),
+                        v.lookup("/metadata/annotations").and_then(Value::as_object),
                     ),
                     project: text("project").unwrap_or("").to_string(),
                 });
@@ -227,10 +227,10 @@ fn expand_one(
     };
     let value = &doc.value;
     let set_name = value
-        .pointer("/metadata/name")
+        .lookup("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let set_namespace = value.pointer("/metadata/namespace").and_then(Value::as_str);
+    let set_namespace = value.lookup("/metadata/namespace").and_then(Value::as_str);
     let Some(spec) = value.get("spec") else {
         return (Vec::new(), Vec::new());
     };
@@ -600,7 +600,7 @@ fn render_set(
             bad_patch = true;
         } else if let Some(patch @ Value::Object(_)) = loaded.docs.first().map(|d| &d.value) {
             // Changes to spec.project are reverted by the controller.
-            let project = app.pointer("/spec/project").cloned();
+            let project = app.lookup("/spec/project").cloned();
             render::strategic_merge(&mut app, patch);
             if let (Some(p), Some(Value::Object(m))) = (project, app.get_mut("spec")) {
                 m.insert("project".into(), p);
@@ -792,11 +792,11 @@ fn unknown_message(tag: &str, mode: Mode, set: &params::ParamSet) -> (String, St
 /// template has no finalizers, unless `syncPolicy.preserveResourcesOnDeletion` is true.
 fn add_resources_finalizer(app: &mut Value, spec: &Value) {
     let preserve = spec
-        .pointer("/syncPolicy/preserveResourcesOnDeletion")
+        .lookup("/syncPolicy/preserveResourcesOnDeletion")
         .and_then(Value::as_bool)
         == Some(true);
     let has_finalizers = app
-        .pointer("/metadata/finalizers")
+        .lookup("/metadata/finalizers")
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty());
     if preserve || has_finalizers {

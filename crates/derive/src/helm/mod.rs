@@ -19,6 +19,7 @@ use gitops_lint_model::accounts::{
     account_of, AccountSource, AccountUse, ServiceAccount, ROLE_ARN_ANNOTATION,
 };
 use gitops_lint_model::World;
+use gitops_lint_syntax::pointer::Lookup;
 use rayon::prelude::*;
 use release::{ChartRef, Release};
 use serde_json::{json, Map, Value};
@@ -166,11 +167,11 @@ fn remote_chart_accounts(world: &World, releases: &[Release]) -> Vec<ServiceAcco
                         }
                     }
                 };
-                if let Some(src) = v.pointer("/spec/source") {
+                if let Some(src) = v.lookup("/spec/source") {
                     helm_of(src, vec![key("spec"), key("source")]);
                 }
                 for (i, src) in v
-                    .pointer("/spec/sources")
+                    .lookup("/spec/sources")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
@@ -179,16 +180,16 @@ fn remote_chart_accounts(world: &World, releases: &[Release]) -> Vec<ServiceAcco
                     helm_of(src, vec![key("spec"), key("sources"), PathSeg::Index(i)]);
                 }
             } else {
-                namespace_path = if v.pointer("/spec/targetNamespace").is_some() {
+                namespace_path = if v.lookup("/spec/targetNamespace").is_some() {
                     vec![key("spec"), key("targetNamespace")]
                 } else {
                     vec![key("metadata"), key("namespace")]
                 };
                 let remote = v
-                    .pointer("/spec/chart/spec/chart")
+                    .lookup("/spec/chart/spec/chart")
                     .and_then(Value::as_str)
                     .is_some_and(|c| !c.contains('/'));
-                if let (true, Some(values)) = (remote, v.pointer("/spec/values")) {
+                if let (true, Some(values)) = (remote, v.lookup("/spec/values")) {
                     sources.push((values.clone(), vec![key("spec"), key("values")], None));
                 }
             }
@@ -216,7 +217,7 @@ fn remote_chart_accounts(world: &World, releases: &[Release]) -> Vec<ServiceAcco
                     })
                 };
                 let role_arn = sa
-                    .pointer("/annotations")
+                    .lookup("/annotations")
                     .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
                     .and_then(Value::as_str)
                     .map(str::to_string);
@@ -375,7 +376,7 @@ fn render(chart: &Chart, r: &Release) -> Result<ReleaseOutput, Error> {
         // Only the documents matter here: rendered text has no file to report lints in.
         for doc in gitops_lint_syntax::yaml::load_docs(&text) {
             let namespace_of = |v: &Value| {
-                v.pointer("/metadata/namespace")
+                v.lookup("/metadata/namespace")
                     .and_then(Value::as_str)
                     .map(str::to_string)
                     .or_else(|| r.namespace.clone())
@@ -384,7 +385,7 @@ fn render(chart: &Chart, r: &Release) -> Result<ReleaseOutput, Error> {
                 let kind = doc.value.get("kind").and_then(Value::as_str).unwrap_or("");
                 let name = doc
                     .value
-                    .pointer("/metadata/name")
+                    .lookup("/metadata/name")
                     .and_then(Value::as_str)
                     .unwrap_or("");
                 uses.push(AccountUse {
@@ -404,18 +405,18 @@ fn render(chart: &Chart, r: &Release) -> Result<ReleaseOutput, Error> {
             if doc.value.get("kind").and_then(Value::as_str) != Some("ServiceAccount") {
                 continue;
             }
-            let Some(sa_name) = doc.value.pointer("/metadata/name").and_then(Value::as_str) else {
+            let Some(sa_name) = doc.value.lookup("/metadata/name").and_then(Value::as_str) else {
                 continue;
             };
             let role_arn = doc
                 .value
-                .pointer("/metadata/annotations")
+                .lookup("/metadata/annotations")
                 .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
                 .and_then(Value::as_str)
                 .map(str::to_string);
             let own_namespace = doc
                 .value
-                .pointer("/metadata/namespace")
+                .lookup("/metadata/namespace")
                 .and_then(Value::as_str)
                 .map(str::to_string);
             // A namespace the template writes itself (not `.Release.Namespace`) has no place in

@@ -2,6 +2,7 @@
 
 use gitops_lint_core::source::{FileId, PathSeg, SourceFile};
 use gitops_lint_model::World;
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -45,7 +46,7 @@ fn keys(k: &[&str]) -> Vec<PathSeg> {
 }
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
+    v.lookup(pointer).and_then(Value::as_str)
 }
 
 /// What [`describe`] reads off a release document.

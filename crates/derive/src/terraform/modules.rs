@@ -12,6 +12,7 @@ use gitops_lint_matchers::paths::normalize;
 use gitops_lint_model::infra::value::Value;
 use gitops_lint_model::infra::{Infra, InfraTenant, Instance, Origin, SkippedRole, TenantSource};
 use gitops_lint_model::World;
+use gitops_lint_syntax::pointer::Lookup;
 use hcl::edit::expr::{Expression, TraversalOperator};
 use hcl::edit::structure::{Block, Body};
 use serde_json::Value as Json;
@@ -264,18 +265,18 @@ fn resource_of(
     if !api.starts_with("infra.contrib.fluxcd.io/") {
         return None;
     }
-    let path = v.pointer("/spec/path").and_then(Json::as_str)?;
+    let path = v.lookup("/spec/path").and_then(Json::as_str)?;
     let name = v
-        .pointer("/metadata/name")
+        .lookup("/metadata/name")
         .and_then(Json::as_str)
         .unwrap_or("?");
     let ns = v
-        .pointer("/metadata/namespace")
+        .lookup("/metadata/namespace")
         .and_then(Json::as_str)
         .unwrap_or("flux-system");
     let mut vars = Vec::new();
     for (i, item) in v
-        .pointer("/spec/vars")
+        .lookup("/spec/vars")
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
@@ -288,7 +289,7 @@ fn resource_of(
         vars.push((n.to_string(), Value::from_json(value), var_at(i)));
     }
     let non_empty = |p: &str| {
-        v.pointer(p)
+        v.lookup(p)
             .is_some_and(|x| !x.is_null() && x != &Json::Array(Vec::new()))
     };
     Some(Resource {

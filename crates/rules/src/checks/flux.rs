@@ -13,6 +13,7 @@ use gitops_lint_matchers::paths::secure_join;
 use gitops_lint_model::repo_urls::RepoUrls;
 use gitops_lint_model::view::Doc;
 use gitops_lint_model::World;
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::Value;
 
 const SOURCE_KINDS: &[&str] = &[
@@ -221,7 +222,7 @@ fn local_path(
 /// (`toPath`, by default the included GitRepository's name): that content is not in this
 /// checkout, so the path cannot be judged.
 fn included(git_repo: &Value, path: &str) -> bool {
-    let Some(list) = git_repo.pointer("/spec/include").and_then(Value::as_array) else {
+    let Some(list) = git_repo.lookup("/spec/include").and_then(Value::as_array) else {
         return false;
     };
     list.iter().any(|inc| {
@@ -229,7 +230,7 @@ fn included(git_repo: &Value, path: &str) -> bool {
             .get("toPath")
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
-            .or_else(|| inc.pointer("/repository/name").and_then(Value::as_str));
+            .or_else(|| inc.lookup("/repository/name").and_then(Value::as_str));
         match to.map(secure_join) {
             // an include into the root (or a templated one) may hold anything
             Some(to) if !to.is_empty() && !to.contains("${") => {

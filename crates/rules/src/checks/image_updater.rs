@@ -12,6 +12,7 @@ use gitops_lint_core::source::PathSeg;
 use gitops_lint_core::RuleId;
 use gitops_lint_model::apps::AppRef;
 use gitops_lint_model::World;
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -51,7 +52,7 @@ pub fn check(world: &World) -> Vec<Finding> {
 fn check_app(app: &AppRef, out: &mut Vec<Finding>) {
     let Some(ann) = app
         .value
-        .pointer("/metadata/annotations")
+        .lookup("/metadata/annotations")
         .and_then(Value::as_object)
     else {
         return;

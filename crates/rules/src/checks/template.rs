@@ -13,6 +13,7 @@ use gitops_lint_matchers::k8s_names::{problem, NameKind};
 use gitops_lint_model::view::value_at as get;
 use gitops_lint_model::World;
 use gitops_lint_syntax::placeholder::{scan, unmask};
+use gitops_lint_syntax::pointer::Lookup;
 use gitops_lint_syntax::scalar::resolve_plain;
 use gitops_lint_syntax::yaml;
 use serde_json::Value;
@@ -162,8 +163,8 @@ fn render_error(
 fn name_fields(doc: &Value) -> Vec<(Vec<PathSeg>, NameKind)> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
     let helm_app = kind == "Application"
-        && doc.pointer("/spec/source/helm").is_some()
-        && doc.pointer("/spec/source/helm/releaseName").is_none();
+        && doc.lookup("/spec/source/helm").is_some()
+        && doc.lookup("/spec/source/helm/releaseName").is_none();
     // Argo CD passes the Application name as the Helm release name when none is set.
     let name_kind = if kind == "Namespace" {
         NameKind::Label

@@ -92,6 +92,7 @@ use gitops_lint_config::Config;
 use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::{FileId, PathSeg};
 use gitops_lint_model::{DocRef, Tenant, World};
+use gitops_lint_syntax::pointer::Lookup;
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -258,8 +259,8 @@ fn resources(world: &World) -> regorus::Value {
                     "doc": d,
                     "kind": kind,
                     "apiVersion": v.get("apiVersion"),
-                    "name": v.pointer("/metadata/name"),
-                    "namespace": v.pointer("/metadata/namespace"),
+                    "name": v.lookup("/metadata/name"),
+                    "namespace": v.lookup("/metadata/namespace"),
                 });
                 if let Value::Object(fields) = &fields {
                     out.push(convert.object(fields, Some(("object", v))));
@@ -278,6 +279,9 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
         .iter()
         .map(|p| (p.id.clone(), json!(p)))
         .collect();
+    // Why converted one by one: as one JSON list, the roles and the infra tenants (ten thousand
+    // each at scale) were a copy of 22 MiB alive beside their conversion, at the run's peak.
+    let mut convert = Converter::default();
     let mut infra_tenants = Vec::new();
     let mut json_files: Vec<_> = world.json.iter().collect();
     json_files.sort_by_key(|(id, _)| **id);
@@ -287,12 +291,12 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
             continue;
         }
         for (i, entry) in value.as_array().into_iter().flatten().enumerate() {
-            infra_tenants.push(json!({
+            infra_tenants.push(convert.value(&json!({
                 "id": entry.get("id"),
                 "tier": entry.get("tier"),
                 "file": file.display,
                 "path": [i],
-            }));
+            })));
         }
     }
     let templates: BTreeMap<&str, &gitops_lint_model::Tenant> = world
@@ -336,13 +340,13 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
             }
         })
         .collect();
-    let roles: Vec<Value> = world
+    let roles: Vec<regorus::Value> = world
         .infra
         .roles
         .iter()
         .map(|r| {
             let instance = world.infra.instances.get(r.instance);
-            json!({
+            convert.value(&json!({
                 "name": r.name,
                 "prefixed": r.prefixed,
                 "path": r.path,
@@ -352,11 +356,11 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
                 "instance": instance.map(|i| i.address.as_str()),
                 "tenant": instance.and_then(|i| i.tenant.as_deref()),
                 "provider_arn": r.provider_arn.as_ref().map(|o| o.text.as_str()),
-            })
+            }))
         })
         .collect();
     // Why moved in, not `json!`: the macro serializes its operands by reference, a deep clone
-    // of every tenant and role (and a drop of the originals).
+    // (and a drop of the originals).
     let mut input = Map::new();
     input.insert(
         "config".into(),
@@ -365,13 +369,16 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
     input.insert("tier_templates".into(), Value::Object(tier_templates));
     input.insert("tenant_dirs".into(), Value::Array(tenant_dirs(world)));
     input.insert("pools".into(), Value::Object(pools));
-    let mut infra = Map::new();
-    infra.insert("tenants".into(), Value::Array(infra_tenants));
-    infra.insert("roles".into(), Value::Array(roles));
-    input.insert("infra".into(), Value::Object(infra));
-    let mut convert = Converter::default();
+    let infra = BTreeMap::from([
+        (
+            convert.string("tenants"),
+            regorus::Value::from(infra_tenants),
+        ),
+        (convert.string("roles"), regorus::Value::from(roles)),
+    ]);
     let mut input = convert.object(&input, None);
     if let Ok(m) = input.as_object_mut() {
+        m.insert(convert.string("infra"), regorus::Value::from(infra));
         m.insert(convert.string("tenants"), regorus::Value::from(tenants));
     }
     input
@@ -455,14 +462,14 @@ fn tenant(
         "HelmRelease" => (
             document
                 .as_ref()
-                .and_then(|d| d.pointer("/spec/releaseName"))
+                .and_then(|d| d.lookup("/spec/releaseName"))
                 .cloned(),
             json!(["spec", "releaseName"]),
         ),
         _ => (
             document
                 .as_ref()
-                .and_then(|d| d.pointer("/spec/source/helm/releaseName"))
+                .and_then(|d| d.lookup("/spec/source/helm/releaseName"))
                 .cloned(),
             json!(["spec", "source", "helm", "releaseName"]),
         ),
@@ -473,7 +480,7 @@ fn tenant(
     };
     m.insert("stem".into(), json!(stem));
     m.insert("name_path".into(), json!(["metadata", "name"]));
-    if let Some(name) = document.as_ref().and_then(|d| d.pointer("/metadata/name")) {
+    if let Some(name) = document.as_ref().and_then(|d| d.lookup("/metadata/name")) {
         // A template's name as the template spells it (`{TENANT_ID}-premium`).
         m.insert("name".into(), name.clone());
     }
@@ -490,8 +497,8 @@ fn tenant(
             })
             .and_then(|d| {
                 d.value
-                    .pointer("/spec/source/helm/releaseName")
-                    .or_else(|| d.value.pointer("/spec/releaseName"))
+                    .lookup("/spec/source/helm/releaseName")
+                    .or_else(|| d.value.lookup("/spec/releaseName"))
                     .cloned()
             });
         m.insert("raw_release_name".into(), raw.unwrap_or(Value::Null));

@@ -8,6 +8,7 @@ use gitops_lint_core::finding::{Finding, Location};
 use gitops_lint_core::source::{display_path, PathSeg, SourceFile};
 use gitops_lint_core::RuleId;
 use gitops_lint_syntax::locate::SpanIndex;
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::Value;
 
 /// What wording needs: the schemas, the file and its span tree.
@@ -90,7 +91,7 @@ impl Context<'_> {
         let reg = self.reg;
         let root = Node::of(reg, def)?;
         let node = root.at(reg, path)?;
-        let object = value.pointer(&pointer(path))?.as_object()?;
+        let object = value.lookup(&pointer(path))?.as_object()?;
         let parent_path = enclosing(path);
         let parent = parent_path.and_then(|p| root.at(reg, p));
         let file = self.file.id;
@@ -137,7 +138,7 @@ impl Context<'_> {
                     format!("`{key}` belongs {target}"),
                 ));
                 let block = value
-                    .pointer(&pointer(&under_path))
+                    .lookup(&pointer(&under_path))
                     .and_then(|v| self.block_column(doc, &under_path, v));
                 let under_col = self.key_column(doc, &under_path);
                 match (key_col, block, under_col) {
@@ -164,7 +165,7 @@ impl Context<'_> {
                 message.push_str(&format!(
                     "; probably mis-indented: `{key}` belongs one level up, in {place} ({what})"
                 ));
-                let up_value = value.pointer(&pointer(up));
+                let up_value = value.lookup(&pointer(up));
                 if let Some(first) = up_value
                     .and_then(Value::as_object)
                     .and_then(|m| m.keys().next())
@@ -251,7 +252,7 @@ impl Context<'_> {
     ) -> Option<Finding> {
         let reg = self.reg;
         let node = Node::of(reg, def)?.at(reg, path)?;
-        let actual = value.pointer(&pointer(path))?;
+        let actual = value.lookup(&pointer(path))?;
         let expected = describe_types(&node.types());
         let wanted = node.types();
         let text = self

@@ -13,6 +13,7 @@ use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use gitops_lint_core::RuleId;
 use gitops_lint_model::apps::AppOrigin;
 use gitops_lint_model::World;
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::{Map, Value};
 
 const WAVE: &str = "argocd.argoproj.io/sync-wave";
@@ -51,7 +52,7 @@ pub fn check(world: &World, found: &mut AppFindings) {
         for (d, doc) in docs.iter().enumerate() {
             let Some(ann) = doc
                 .value
-                .pointer("/metadata/annotations")
+                .lookup("/metadata/annotations")
                 .and_then(Value::as_object)
             else {
                 continue;
@@ -78,7 +79,7 @@ pub fn check(world: &World, found: &mut AppFindings) {
         }
         let Some(ann) = app
             .value
-            .pointer("/metadata/annotations")
+            .lookup("/metadata/annotations")
             .and_then(Value::as_object)
         else {
             continue;

@@ -12,6 +12,7 @@ use gitops_lint_matchers::paths::join as join_repo_path;
 use gitops_lint_model::apps::AppRef;
 use gitops_lint_model::repo_urls::RepoUrls;
 use gitops_lint_model::{Repo, World};
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -21,7 +22,7 @@ pub fn check(world: &World, urls: &RepoUrls, found: &mut AppFindings) {
         .kind("AppProject")
         .iter()
         .filter_map(|at| world.doc(*at))
-        .filter_map(|d| d.value.pointer("/metadata/name").and_then(Value::as_str))
+        .filter_map(|d| d.value.lookup("/metadata/name").and_then(Value::as_str))
         .collect();
     for app in world.applications() {
         found.about(&app, |findings| {
@@ -89,7 +90,7 @@ fn source_xor_sources(app: &AppRef, out: &mut Vec<Finding>) {
 fn destination_xor(app: &AppRef, out: &mut Vec<Finding>) {
     let Some(dest) = app
         .value
-        .pointer("/spec/destination")
+        .lookup("/spec/destination")
         .and_then(Value::as_object)
     else {
         return;
@@ -202,14 +203,14 @@ fn value_files(
 ) {
     let Some(files) = source
         .value
-        .pointer("/helm/valueFiles")
+        .lookup("/helm/valueFiles")
         .and_then(Value::as_array)
     else {
         return;
     };
     if source
         .value
-        .pointer("/helm/ignoreMissingValueFiles")
+        .lookup("/helm/ignoreMissingValueFiles")
         .and_then(Value::as_bool)
         == Some(true)
     {
@@ -321,13 +322,13 @@ fn value_files(
 /// field it restates does what it says, so nothing is lost.
 fn restates_automated_allow_empty(app: &Value, option: &str) -> bool {
     option == "allowEmpty=true"
-        && app.pointer("/spec/syncPolicy/automated/allowEmpty") == Some(&Value::Bool(true))
+        && app.lookup("/spec/syncPolicy/automated/allowEmpty") == Some(&Value::Bool(true))
 }
 
 fn sync_options(app: &AppRef, out: &mut Vec<Finding>) {
     let Some(list) = app
         .value
-        .pointer("/spec/syncPolicy/syncOptions")
+        .lookup("/spec/syncPolicy/syncOptions")
         .and_then(Value::as_array)
     else {
         return;
@@ -378,7 +379,7 @@ fn project(app: &AppRef, projects: &BTreeSet<&str>, out: &mut Vec<Finding>) {
     if projects.is_empty() {
         return; // no AppProject is managed in these repositories: they live elsewhere
     }
-    let name = match app.value.pointer("/spec/project") {
+    let name = match app.value.lookup("/spec/project") {
         Some(Value::String(s)) => s.as_str(),
         None | Some(Value::Null) => "",
         Some(_) => return,

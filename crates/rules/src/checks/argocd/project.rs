@@ -16,6 +16,7 @@ use gitops_lint_matchers::paths::join as join_repo_path;
 use gitops_lint_model::apps::AppRef;
 use gitops_lint_model::repo_urls::RepoUrls;
 use gitops_lint_model::{DocRef, World};
+use gitops_lint_syntax::pointer::Lookup;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,7 +26,7 @@ pub fn check(world: &World, urls: &RepoUrls, found: &mut AppFindings) {
     for at in world.kind("AppProject") {
         if let Some(name) = world
             .doc(*at)
-            .and_then(|d| d.value.pointer("/metadata/name"))
+            .and_then(|d| d.value.lookup("/metadata/name"))
             .and_then(Value::as_str)
         {
             projects.entry(name).or_insert(*at);
@@ -38,7 +39,7 @@ pub fn check(world: &World, urls: &RepoUrls, found: &mut AppFindings) {
     for app in world.applications() {
         let name = app
             .value
-            .pointer("/spec/project")
+            .lookup("/spec/project")
             .and_then(Value::as_str)
             .unwrap_or("");
         let name = if name.is_empty() { "default" } else { name };
@@ -190,7 +191,7 @@ fn destination_possible(
 fn check_destination(app: &AppRef, project: &Project, out: &mut Vec<Finding>) {
     let Some(dest) = app
         .value
-        .pointer("/spec/destination")
+        .lookup("/spec/destination")
         .and_then(Value::as_object)
     else {
         return;
@@ -311,7 +312,7 @@ impl Scopes {
             let Some(v) = world.doc(*at).map(|d| &d.value) else {
                 continue;
             };
-            let s = |p: &str| v.pointer(p).and_then(Value::as_str);
+            let s = |p: &str| v.lookup(p).and_then(Value::as_str);
             if let (Some(g), Some(k), Some(scope)) =
                 (s("/spec/group"), s("/spec/names/kind"), s("/spec/scope"))
             {
@@ -469,7 +470,7 @@ fn check_kinds(
         let Some(v) = world.doc(at).map(|d| &d.value) else {
             continue;
         };
-        let s = |p: &str| v.pointer(p).and_then(Value::as_str);
+        let s = |p: &str| v.lookup(p).and_then(Value::as_str);
         let (Some(api), Some(kind)) = (s("/apiVersion"), s("/kind")) else {
             continue;
         };
