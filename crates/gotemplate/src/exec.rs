@@ -191,8 +191,7 @@ pub(super) fn run<'a>(
         meter,
         at: usize::MAX,
     };
-    let nodes = tree.nodes.clone();
-    ex.walk(dot, &nodes)?;
+    ex.walk(dot, &tree.nodes)?;
     Ok(ex.out)
 }
 
@@ -256,13 +255,18 @@ impl<'a> Exec<'a> {
 
     /// Pays for a value copied out of the data or a variable, or built by a function.
     fn paid(&self, v: Value, pos: usize) -> Result<Value, Error> {
-        let bytes = match &v {
-            Value::Null | Value::Bool(_) | Value::Number(_) => return Ok(v),
+        self.pay(&v, pos)?;
+        Ok(v)
+    }
+
+    /// What [`Exec::paid`] charges for `v`.
+    fn pay(&self, v: &Value, pos: usize) -> Result<(), Error> {
+        let bytes = match v {
+            Value::Null | Value::Bool(_) | Value::Number(_) => return Ok(()),
             Value::String(s) => s.len() as u64,
             other => size(other, self.meter.limits.output_bytes),
         };
-        self.meter.value(bytes).map_err(|b| self.budget(b, pos))?;
-        Ok(v)
+        self.meter.value(bytes).map_err(|b| self.budget(b, pos))
     }
 
     /// Fills in where an error from a function or nested template happened, if unknown (a
@@ -338,47 +342,54 @@ impl<'a> Exec<'a> {
         els: &[Node],
     ) -> Result<(), Error> {
         let mark = self.vars.len();
-        // The range pipeline's own declarations name the key/element, not the collection.
-        let plain = Pipeline {
-            decl: Vec::new(),
-            assign: false,
-            cmds: pipe.cmds.clone(),
-            pos: pipe.pos,
-        };
-        let coll = self.pipeline(dot, &plain)?;
-        let items: Vec<(Value, Value)> = match coll {
-            Value::Array(a) => a
+        let coll = self.range_collection(dot, pipe)?;
+        let items: Vec<(Value, Cow<'_, Value>)> = match coll {
+            Cow::Borrowed(Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::from(i), Cow::Borrowed(v)))
+                .collect(),
+            Cow::Owned(Value::Array(a)) => a
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| (Value::from(i), v))
+                .map(|(i, v)| (Value::from(i), Cow::Owned(v)))
                 .collect(),
-            Value::Object(m) => {
+            Cow::Borrowed(Value::Object(m)) => {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (Value::String(k.clone()), Cow::Borrowed(v)))
+                    .collect()
+            }
+            Cow::Owned(Value::Object(m)) => {
                 let mut entries: Vec<(String, Value)> = m.into_iter().collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 entries
                     .into_iter()
-                    .map(|(k, v)| (Value::String(k), v))
+                    .map(|(k, v)| (Value::String(k), Cow::Owned(v)))
                     .collect()
             }
-            Value::Null => Vec::new(),
-            Value::Number(n) if n.as_i64().is_some() => {
-                let count = n.as_i64().unwrap_or(0).max(0);
-                if count > MAX_RANGE {
-                    return Err(self.error(
-                        pipe.pos,
-                        format!("range over {count}: more than {MAX_RANGE} iterations"),
-                    ));
+            other => match other.as_ref() {
+                Value::Null => Vec::new(),
+                Value::Number(n) if n.as_i64().is_some() => {
+                    let count = n.as_i64().unwrap_or(0).max(0);
+                    if count > MAX_RANGE {
+                        return Err(self.error(
+                            pipe.pos,
+                            format!("range over {count}: more than {MAX_RANGE} iterations"),
+                        ));
+                    }
+                    (0..count)
+                        .map(|i| (Value::from(i), Cow::Owned(Value::from(i))))
+                        .collect()
                 }
-                (0..count)
-                    .map(|i| (Value::from(i), Value::from(i)))
-                    .collect()
-            }
-            other => {
-                return Err(self.error(
-                    pipe.pos,
-                    format!("range can't iterate over {}", print(&other)),
-                ))
-            }
+                v => {
+                    return Err(
+                        self.error(pipe.pos, format!("range can't iterate over {}", print(v)))
+                    )
+                }
+            },
         };
         if items.is_empty() {
             self.walk(dot, els)?;
@@ -387,10 +398,13 @@ impl<'a> Exec<'a> {
             self.step(1, pipe.pos)?;
             self.vars.truncate(mark);
             match pipe.decl.as_slice() {
-                [one] => self.vars.push((one.clone(), Cow::Owned(v.clone()))),
+                [one] => self
+                    .vars
+                    .push((one.clone(), Cow::Owned(v.as_ref().clone()))),
                 [key, val] => {
                     self.vars.push((key.clone(), Cow::Owned(k)));
-                    self.vars.push((val.clone(), Cow::Owned(v.clone())));
+                    self.vars
+                        .push((val.clone(), Cow::Owned(v.as_ref().clone())));
                 }
                 _ => {}
             }
@@ -400,6 +414,38 @@ impl<'a> Exec<'a> {
         }
         self.vars.truncate(mark);
         Ok(())
+    }
+
+    /// What a `range` iterates over. Why borrowed when it can be: `range .Values.apps` (a
+    /// field of the dot, or the dot) copied the whole collection for every release, only to
+    /// take its elements apart. The copy a pipeline makes is still paid for, so the budgets
+    /// stop the same templates. Any other pipeline runs as one (its declarations name the
+    /// key and element, not the collection).
+    fn range_collection<'v>(
+        &mut self,
+        dot: &'v Value,
+        pipe: &Pipeline,
+    ) -> Result<Cow<'v, Value>, Error> {
+        if let [cmd] = pipe.cmds.as_slice() {
+            if let [arg] = cmd.as_slice() {
+                let found = match &arg.op {
+                    Operand::Dot => Some(dot),
+                    Operand::Field(chain) => Some(self.fields(dot, chain, arg.pos, "")?),
+                    _ => None,
+                };
+                if let Some(v) = found {
+                    self.pay(v, arg.pos)?;
+                    return Ok(Cow::Borrowed(v));
+                }
+            }
+        }
+        let plain = Pipeline {
+            decl: Vec::new(),
+            assign: false,
+            cmds: pipe.cmds.clone(),
+            pos: pipe.pos,
+        };
+        self.pipeline(dot, &plain).map(Cow::Owned)
     }
 
     /// A variable's value, borrowed (callers clone only the part they use).

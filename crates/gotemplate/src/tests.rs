@@ -464,3 +464,51 @@ fn budgets_are_per_execution_and_ordinary_templates_fit() {
         assert!(set.execute_within("t", &json!({}), small).is_ok());
     }
 }
+
+#[test]
+fn a_range_over_a_field_reads_it_in_place_as_a_copy_would() {
+    let dot = json!({"Values": {
+        "apps": {"b": {"on": true}, "a": {"on": false}},
+        "list": [3, 1],
+        "big": ["x".repeat(64 << 10)],
+    }});
+    // A field of the dot (and the dot) is read in place; a sub-pipeline is a copy. Both give
+    // the same iterations, keys sorted as Go sorts a map's.
+    let set = helm_set(&[
+        (
+            "in_place",
+            "{{ range $k, $v := .Values.apps }}{{ $k }}={{ $v.on }};{{ end }}{{ range .Values.list }}{{ . }},{{ end }}{{ range . }}!{{ end }}{{ range .Values.none }}x{{ else }}empty{{ end }}",
+        ),
+        (
+            "copied",
+            "{{ range $k, $v := (.Values.apps) }}{{ $k }}={{ $v.on }};{{ end }}{{ range (.Values.list) }}{{ . }},{{ end }}{{ range (.) }}!{{ end }}{{ range (.Values.none) }}x{{ else }}empty{{ end }}",
+        ),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = |name| {
+        set.execute_within(name, &dot, Limits::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    assert_eq!(run("in_place"), "a=false;b=true;3,1,!empty");
+    assert_eq!(run("in_place"), run("copied"));
+    // Read in place, the collection is still paid for as a copy: 64 KiB is 64 steps, so 400
+    // ranges over it run out of 20,000 steps (without the charge they take about 1,200).
+    let ranges = "{{ range .Values.big }}{{ end }}".repeat(400);
+    let set = helm_set(&[("t", ranges.as_str())]).unwrap_or_else(|e| panic!("{e}"));
+    let limits = Limits {
+        steps: 20_000,
+        output_bytes: 1 << 20,
+    };
+    match set.execute_within("t", &dot, limits) {
+        Err(Error {
+            cause: Cause::Budget(b),
+            ..
+        }) => assert_eq!(b, Budget::Steps),
+        other => panic!("expected the step budget to run out, got {other:?}"),
+    }
+    let limits = Limits {
+        steps: 200_000,
+        output_bytes: 1 << 20,
+    };
+    assert!(set.execute_within("t", &dot, limits).is_ok());
+}
