@@ -10,6 +10,7 @@
 use gitops_lint_core::source::PathSeg;
 use gitops_lint_model::{DocRef, Tenant, World};
 use gitops_lint_syntax::placeholder::unmask;
+use gitops_lint_syntax::pointer;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
@@ -158,14 +159,14 @@ fn child<'a>(
 /// in the other mapping. Why: a tenant is written from its template, so its keys are mostly in
 /// the template's order, and an entry found in place needs no hash of its key (the map's hash
 /// is SipHash, and this runs for every field of every tenant).
-fn entry<'a>(
+fn entry_here_first<'a>(
     m: &'a Map<String, Value>,
     here: Option<(&'a String, &'a Value)>,
     k: &str,
 ) -> Option<&'a Value> {
     match here {
         Some((key, value)) if key == k => Some(value),
-        _ => m.get(k),
+        _ => pointer::entry(m, k),
     }
 }
 
@@ -183,7 +184,7 @@ fn compare<'a>(
         (Value::Object(w), Value::Object(g)) => {
             let mut g_in_order = g.iter();
             for (k, wv) in w {
-                let found = entry(g, g_in_order.next(), k);
+                let found = entry_here_first(g, g_in_order.next(), k);
                 path.push(k);
                 match child(found, path, overlay).filter(|v| !v.is_null()) {
                     Some(gv) => compare(wv, gv, id, overlay, path, out),
@@ -194,7 +195,7 @@ fn compare<'a>(
             }
             let mut w_in_order = w.iter();
             for (k, gv) in g {
-                if entry(w, w_in_order.next(), k).is_some() {
+                if entry_here_first(w, w_in_order.next(), k).is_some() {
                     continue;
                 }
                 path.push(k);
