@@ -55,10 +55,11 @@
 //! input.irsa.pod_identities[_]  {namespace?, service_account?, role_name?,
 //!                                address, at, role_at}
 //! input.irsa.service_accounts[_]  {name, namespace?, tenant?, arn, account?, role?,
-//!                          error?, at, named_at, namespace_at?, admitted?,
+//!                          error?, unrendered?, at, named_at, namespace_at?, admitted?,
 //!                          namespace_admitted?, part}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
-//!                          why the ARN does not parse; `admitted`: whether a role named `role`
+//!                          why the ARN does not parse; `unrendered`: true when the ARN holds
+//!                          a placeholder, a `{` or a `<TOKEN>` / `__TOKEN__`; `admitted`: whether a role named `role`
 //!                          trusts `namespace:name` as IAM compares, unset when no such role
 //!                          or no namespace is known; `namespace_admitted`: some ServiceAccount
 //!                          of the namespace; `part`: a bucket, the same for every
