@@ -79,6 +79,17 @@ type Run = (
     gitops_lint_model::World,
 );
 
+/// Prints a line of the report. Why not `println!`: it panics when standard output is closed
+/// (`bench DIR | head -3`); the report then simply ends, as a command's output does.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 fn main() {
     // As the CLI does (`src/main.rs`), so the stages are the CLI's.
     gitops_lint::no_transparent_huge_pages();
@@ -118,12 +129,12 @@ fn main() {
     let Some((total, timings, files, findings, world)) = best else {
         return;
     };
-    println!("{} files, {findings} findings, best of {runs} runs", files);
+    say!("{} files, {findings} findings, best of {runs} runs", files);
     for (stage, t) in &timings {
-        println!("  {stage:<26} {:>8.1} ms", t.as_secs_f64() * 1e3);
+        say!("  {stage:<26} {:>8.1} ms", t.as_secs_f64() * 1e3);
     }
-    println!("  {:<26} {:>8.1} ms", "total", total.as_secs_f64() * 1e3);
-    println!(
+    say!("  {:<26} {:>8.1} ms", "total", total.as_secs_f64() * 1e3);
+    say!(
         "  {:<26} {:>8.0} files/s",
         "throughput",
         files as f64 / total.as_secs_f64()
@@ -145,14 +156,14 @@ fn main() {
             .roles
             .len()
     });
-    println!(
+    say!(
         "  of which terraform eval   {:>8.1} ms ({roles} roles, {} instances, {} ServiceAccounts)",
         tf.as_secs_f64() * 1e3,
         world.infra.instances.len(),
         world.service_accounts.len()
     );
     let (ap, apps) = time(&|| gitops_lint_derive::appset::expand(&world, &config).0.len());
-    println!(
+    say!(
         "  of which appset expansion {:>8.1} ms ({apps} Applications)",
         ap.as_secs_f64() * 1e3
     );
@@ -161,16 +172,16 @@ fn main() {
             .accounts
             .len()
     });
-    println!(
+    say!(
         "  of which helm rendering   {:>8.1} ms ({accounts} ServiceAccounts)",
         hl.as_secs_f64() * 1e3
     );
     let (floor, events) = time(&|| read_parse_floor(&options.paths).1);
-    println!(
+    say!(
         "  read + parse floor        {:>8.1} ms ({events} saphyr events; files read, nothing built)",
         floor.as_secs_f64() * 1e3
     );
     if let Some(mib) = peak_rss_mib() {
-        println!("  {:<26} {:>8.0} MiB", "peak memory", mib);
+        say!("  {:<26} {:>8.0} MiB", "peak memory", mib);
     }
 }
