@@ -59,12 +59,12 @@
 //!                          namespace_admitted?, part}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
 //!                          why the ARN does not parse; `unrendered`: true when the ARN holds
-//!                          a placeholder, a `{` or a `<TOKEN>` / `__TOKEN__`; `admitted`: whether a role named `role`
-//!                          trusts `namespace:name` as IAM compares, unset when no such role
-//!                          or no namespace is known; `namespace_admitted`: some ServiceAccount
-//!                          of the namespace; `part`: a bucket, the same for every
-//!                          ServiceAccount a finding may group or cite together, see
-//!                          `input/irsa.rs`)
+//!                          a placeholder, a `{` or a `<TOKEN>` / `__TOKEN__`; `admitted`:
+//!                          whether a role named `role` trusts `namespace:name` as IAM
+//!                          compares, unset when no such role or no namespace is known;
+//!                          `namespace_admitted`: some ServiceAccount of the namespace;
+//!                          `part`: a bucket, the same for every ServiceAccount a finding
+//!                          may group or cite together, see `input/irsa.rs`)
 //! input.irsa.subjects["ns:sa"]          true  (every ServiceAccount the apps-repo creates)
 //! input.irsa.arn_roles[name]            true  (role names some ServiceAccount's ARN names)
 //! input.irsa.namespace_users[ns]        i  (`service_accounts[i]` is its first ServiceAccount
