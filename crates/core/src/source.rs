@@ -3,7 +3,6 @@
 use crate::catalog::RuleId;
 use serde::Serialize;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 /// Index of a [`SourceFile`] in the World's file list.
@@ -146,8 +145,6 @@ pub struct SourceFile {
     /// Where each line starts, indexed on the first line asked: most files never have a
     /// finding (on 10,000 tenants the tables were 5 MiB of the heap's peak).
     line_starts: OnceLock<Vec<usize>>,
-    /// Whether [`Self::line_and_start`] has counted lines in place once already.
-    counted_once: AtomicBool,
     /// Character counts for columns, built on the first column asked (few files have findings).
     chars: OnceLock<CharIndex>,
 }
@@ -216,7 +213,6 @@ impl SourceFile {
             kind,
             text,
             line_starts: OnceLock::new(),
-            counted_once: AtomicBool::new(false),
             chars: OnceLock::new(),
         }
     }
@@ -232,25 +228,6 @@ impl SourceFile {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         }
-    }
-
-    /// 0-based line index of a byte offset, and the byte offset at which that line starts.
-    /// Why beside [`Self::line_index`]: a file asked once (every tenant file, for where its
-    /// values block starts) is counted up to `byte` in place instead of indexing every line.
-    /// Only the first question is counted: a file of many documents asks once per document,
-    /// and counting each time would be quadratic.
-    pub fn line_and_start(&self, byte: usize) -> (usize, usize) {
-        if self.line_starts.get().is_some() || self.counted_once.swap(true, Ordering::Relaxed) {
-            let line = self.line_index(byte);
-            return (line, self.line_starts()[line]);
-        }
-        let before = &self.text.as_bytes()[..byte.min(self.text.len())];
-        let line = before.iter().filter(|b| **b == b'\n').count();
-        let start = before
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
-        (line, start)
     }
 
     /// 1-based line and 1-based column (in characters) of a byte offset. O(log lines): the
@@ -340,25 +317,6 @@ mod tests {
             FileKind::Manifest,
             text.to_string(),
         )
-    }
-
-    /// Counted in place (no line table yet) or looked up in the table, every byte offset gets
-    /// the same line and line start: CRLF and empty lines, a multibyte character, past the end.
-    #[test]
-    fn line_and_start_agree_with_the_line_table() {
-        let text = "a: 1\r\n\nkey: é\n\n  - x\nlast";
-        for byte in 0..=text.len() + 2 {
-            let counted = file(text).line_and_start(byte);
-            let indexed = file(text);
-            let line = indexed.line_index(byte);
-            assert_eq!(counted, (line, indexed.line_start(line)), "byte {byte}");
-            // Once the table exists, it answers; and a second question builds it.
-            assert_eq!(indexed.line_and_start(byte), counted, "byte {byte}");
-            let asked_twice = file(text);
-            asked_twice.line_and_start(0);
-            assert_eq!(asked_twice.line_and_start(byte), counted, "byte {byte}");
-            assert!(asked_twice.line_starts.get().is_some());
-        }
     }
 
     #[test]

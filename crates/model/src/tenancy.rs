@@ -112,11 +112,9 @@ pub fn values_of(
                 Some(Value::String(s)) => {
                     let literal = doc.literals.iter().find(|l| l.path == path);
                     // Lines and columns in messages are the file's, not the embedded text's.
-                    let (line, line_start) =
-                        literal.map_or((0, 0), |l| file.line_and_start(l.start));
                     let options = YamlOptions {
-                        column_offset: literal.map_or(0, |l| l.start - line_start),
-                        line_offset: line,
+                        column_offset: literal.map_or(0, |l| l.column),
+                        line_offset: literal.map_or(0, |l| l.line),
                         // Helm reads these values (Argo CD hands the string to Helm).
                         reader: gitops_lint_syntax::lints::Reader::Helm,
                         ..YamlOptions::default()

@@ -194,6 +194,11 @@ impl<'t> TokenLints<'t> {
         }
     }
 
+    /// Byte offset at which 0-based line `line` starts.
+    pub(crate) fn line_start(&self, line: usize) -> usize {
+        self.line_starts[line]
+    }
+
     /// Where line `line`'s columns start: after a leading byte-order mark on the first line.
     fn column_origin(&self, line: usize) -> usize {
         let start = self.line_starts[line];

@@ -36,6 +36,12 @@ pub struct LiteralBlock {
     pub path: Vec<PathSeg>,
     /// Byte offset of the scalar's first content character.
     pub start: usize,
+    /// 0-based line of `start`, and its byte column: what a reader of the embedded text adds
+    /// to report at the file's lines. Why here: the loader has the text's line table at hand,
+    /// while a file's own is built only when a line of it is asked for.
+    pub line: usize,
+    /// Bytes from the start of `line` to `start`.
+    pub column: usize,
 }
 
 /// Everything a YAML file yields.
@@ -561,7 +567,13 @@ impl<'a> Sink<'a> for Builder<'_> {
                     match style {
                         ScalarStyle::Literal => {
                             let path = self.current_path();
-                            self.literals.push(LiteralBlock { path, start });
+                            let line = self.lints.line(start);
+                            self.literals.push(LiteralBlock {
+                                path,
+                                start,
+                                line,
+                                column: start - self.lints.line_start(line),
+                            });
                         }
                         ScalarStyle::Plain => self.check_continued_item(&text, start, end),
                         _ => {}
@@ -722,6 +734,24 @@ mod tests {
         let c = inner.find("c:").unwrap_or_default();
         let outer = literal_to_outer(text, lit.start, inner, c);
         assert_eq!(&text[outer..outer + 4], "c: 2");
+    }
+
+    /// A literal's line and column are the ones the file's line table gives its start: after
+    /// CRLF and empty lines, a multibyte character, and in a second document.
+    #[test]
+    fn literal_blocks_know_their_line_and_column() {
+        let text = "a: 1\r\n\nk\u{e9}y: |\n  x: 1\n---\nspec:\n  values: |\n    b: 2\n";
+        let starts = gitops_lint_core::source::line_starts(text);
+        let literals: Vec<_> = load(text)
+            .docs
+            .into_iter()
+            .flat_map(|d| d.literals)
+            .collect();
+        assert_eq!(literals.len(), 2);
+        for lit in literals {
+            let line = starts.partition_point(|s| *s <= lit.start) - 1;
+            assert_eq!((lit.line, lit.column), (line, lit.start - starts[line]));
+        }
     }
 
     #[test]
