@@ -8,8 +8,6 @@ import rego.v1
 
 repos := input.repos
 
-related(loc, msg) := object.union(loc, {"msg": msg})
-
 # The tenants a rule below may report; every other one is listed once on each side, with one
 # tier. Why apart from the rules: regorus orders a rule's statements by the variables they
 # bind, so a rule over every tenant may build its finding before its conditions fail; these
@@ -45,12 +43,13 @@ deny contains finding if {
 	first := tenants[0]
 	some i, t in tenants
 	i > 0
-	finding := object.union(t.at, {
+	finding := {
+		"at": t.at,
 		"rule": "repos/duplicate-tenant",
 		"msg": sprintf("tenant `%s` is deployed twice: here (%s) and in `%s` (%s); both releases fight over one namespace and one set of IAM roles", [id, t.tier, first.at.file, first.tier]),
 		"help": "keep one tenant file per tenant, under its tier's folder",
-		"related": [related(first.at, "the tenant is also deployed here")],
-	})
+		"related": [{"at": first.at, "msg": "the tenant is also deployed here"}],
+	}
 }
 
 # Per file and kind of listing: two environments (envs/dev, envs/prd) may each list a tenant
@@ -68,12 +67,13 @@ deny contains finding if {
 		e.at.file == t.at.file
 	]
 	count(same) > 0
-	finding := object.union(t.at, {
+	finding := {
+		"at": t.at,
 		"rule": "repos/duplicate-tenant",
 		"msg": sprintf("tenant `%s` is listed twice in %s: `for_each` over it fails with a duplicate key, so `terraform plan` fails for every tenant", [id, t.source]),
 		"help": "remove the second entry",
-		"related": [related(same[0].at, "first listed here")],
-	})
+		"related": [{"at": same[0].at, "msg": "first listed here"}],
+	}
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -93,12 +93,13 @@ deny contains finding if {
 	# Instantiated by hand (`module "tenant_9" { tenant_id = "tenant-9" }`): known all the same.
 	not repos.instances[id]
 	t := tenants[0]
-	finding := object.union(t.at, {
+	finding := {
+		"at": t.at,
 		"rule": "repos/tenant-missing-in-infra",
 		"msg": sprintf("tenant `%s` (%s) is deployed by the apps-repo, but the infra-repo does not list it: Terraform creates none of its queues, tables or IAM roles, so its pods get no AWS credentials", [id, t.tier]),
 		"help": sprintf("add `{\"id\": \"%s\", \"tier\": \"%s\"}` to the infra-repo's tenants.json (the onboarding PR for the infra-repo was not merged?)", [id, t.tier]),
-		"related": [related(repos.first_listing.at, sprintf("the infra-repo lists its tenants in %s", [repos.first_listing.source]))],
-	})
+		"related": [{"at": repos.first_listing.at, "msg": sprintf("the infra-repo lists its tenants in %s", [repos.first_listing.source])}],
+	}
 }
 
 # repos/tier-mismatch
@@ -111,12 +112,13 @@ deny contains finding if {
 	is_string(it.tier)
 	it.tier != t.tier
 	tier := it.tier
-	finding := object.union(t.at, {
+	finding := {
+		"at": t.at,
 		"rule": "repos/tier-mismatch",
 		"msg": sprintf("tenant `%s` is deployed as `%s` (its file is under tenants/%s/), but the infra-repo's %s says `%s`: Terraform creates the `%s` resources and IAM roles", [id, t.tier, t.tier, it.source, tier, tier]),
 		"help": sprintf("move the tenant file to tenants/%s/ (rendered from the %s template), or change its tier in the infra-repo to `%s`", [tier, tier, t.tier]),
-		"related": [related(it.tier_at, sprintf("the infra-repo says `%s` here", [tier]))],
-	})
+		"related": [{"at": it.tier_at, "msg": sprintf("the infra-repo says `%s` here", [tier])}],
+	}
 }
 
 # repos/tenant-missing-in-apps
@@ -130,18 +132,19 @@ deny contains finding if {
 	not input.pools[id]
 	it := listings[0]
 	tier := tier_or_placeholder(it)
-	finding := object.union(it.at, {
+	finding := {
+		"at": it.at,
 		"rule": "repos/tenant-missing-in-apps",
 		"msg": sprintf("tenant `%s` is listed by the infra-repo (%s), but no tenant file in the apps-repo deploys it: Terraform keeps creating its resources for nothing", [id, it.source]),
 		"help": sprintf("add tenants/%s/%s.yaml (rendered from the %s template) to the apps-repo, or remove the tenant from the infra-repo if it was offboarded", [tier, id, tier]),
 		"related": siblings(it),
-	})
+	}
 }
 
 tier_or_placeholder(it) := it.tier if is_string(it.tier)
 
 tier_or_placeholder(it) := "<tier>" if not is_string(it.tier)
 
-siblings(it) := [related(repos.first_of_tier[it.tier], sprintf("the %s tenants of the apps-repo live beside this one", [it.tier]))] if {
+siblings(it) := [{"at": repos.first_of_tier[it.tier], "msg": sprintf("the %s tenants of the apps-repo live beside this one", [it.tier])}] if {
 	repos.first_of_tier[it.tier]
 } else := []

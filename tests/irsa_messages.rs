@@ -1,7 +1,8 @@
 //! The words of the IRSA findings whose policy paths aggregate ServiceAccounts or read facts
 //! the input precomputes (`policies/irsa.rego`: `namespace_mismatches`, `name_mismatches`,
-//! `trust_words` and its `*` note; a subject's `text` and `wildcard`, a role's `namespaces` and
-//! `namespace_key`, `trusted_namespace_key`). The fixture tests pin where each finding is;
+//! `trust_words` and its branches; a subject's `text` and `wildcard`, a role's `namespaces` and
+//! `namespace_key`, `trusted_namespace_key`, a ServiceAccount's `trusted` and `exact_wildcard`).
+//! The fixture tests pin where each finding is;
 //! these pin what it says, so that a rewrite of the policy for speed cannot change a message
 //! unnoticed.
 
@@ -67,5 +68,19 @@ fn a_star_under_string_equals_is_called_a_plain_character() {
             .filter(|m| m.contains("StringEquals"))
             .count()
             == 1
+    );
+}
+
+#[test]
+fn what_a_role_trusts_is_listed_once_sorted_or_said_to_be_pod_identity_or_nothing() {
+    let messages = trust_messages("fixtures/chain/terraform/trust-words");
+    assert_eq!(
+        messages,
+        [
+            // `t3:api` is trusted by both clusters: named once, and before `t3:worker`.
+            "ServiceAccount `t3:t3-consumer` uses role `consumer-role-t3`, but the role trusts only `t3:api`, `t3:worker`: AssumeRoleWithWebIdentity is denied at run time",
+            "ServiceAccount `t3:t3-payments` uses role `payments-role-t3` through IRSA, but the role trusts only EKS Pod Identity (`pods.eks.amazonaws.com`), not the cluster's OIDC provider: AssumeRoleWithWebIdentity is denied",
+            "ServiceAccount `t3:t3-reader` uses role `reader-role-t3`, whose trust policy admits no ServiceAccount",
+        ]
     );
 }

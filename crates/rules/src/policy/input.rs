@@ -21,7 +21,7 @@
 //! ```
 //!
 //! The cross-repository facts (`irsa.rs`, `repos.rs`) point at their places with location
-//! objects, `loc` below, which a finding copies (`object.union(loc, {"rule": ...})`): either
+//! objects, `loc` below, which a finding names as its place (`{"at": loc, "rule": ...}`): either
 //! `{file, doc, path, key}` (a node of a YAML/JSON document), `{file, span: [start, end]}` (byte
 //! offsets: Terraform) or `{file, whole_file: true}`. Lists keep the order of the files, so
 //! "the first" is `[0]`; a key marked `?` is left out where its value is unknown (or, for
@@ -56,13 +56,17 @@
 //!                                address, at, role_at}
 //! input.irsa.service_accounts[_]  {name, namespace?, tenant?, arn, account?, role?,
 //!                          error?, unrendered?, at, named_at, namespace_at?, admitted?,
-//!                          namespace_admitted?, part}
+//!                          namespace_admitted?, trusted?, exact_wildcard?, part}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
 //!                          why the ARN does not parse; `unrendered`: true when the ARN holds
 //!                          a placeholder, a `{` or a `<TOKEN>` / `__TOKEN__`; `admitted`:
 //!                          whether a role named `role` trusts `namespace:name` as IAM
 //!                          compares, unset when no such role or no namespace is known;
 //!                          `namespace_admitted`: some ServiceAccount of the namespace;
+//!                          `trusted`, when `admitted` is false: the subjects those roles
+//!                          trust, each once, as `` `ns:sa` ``, sorted, joined with `, `;
+//!                          `exact_wildcard`: true when one has a `*` or `?` compared with
+//!                          `StringEquals`;
 //!                          `part`: a bucket, the same for every ServiceAccount a finding
 //!                          may group or cite together, see `input/irsa.rs`)
 //! input.irsa.subjects["ns:sa"]          true  (every ServiceAccount the apps-repo creates)

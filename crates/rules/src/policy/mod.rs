@@ -11,8 +11,11 @@
 //!
 //! A place is a node (`doc`, `path`, and `"key": true` to point at its key), or, where there is
 //! no document to walk (Terraform), `"span": [start, end]` (byte offsets into the file) or
-//! `"whole_file": true`. The input's location objects (`input::location`) have exactly these
-//! fields, so a policy builds a finding with `object.union(t.at, {"rule": ..., "msg": ...})`.
+//! `"whole_file": true`. A finding or a related label may instead name its place with an `at`
+//! key holding such an object: the input's location objects (`input::location`) have exactly
+//! these fields, so a policy writes `{"at": sa.at, "rule": ..., "msg": ...}` (the same finding as
+//! `object.union(sa.at, {"rule": ..., "msg": ...})`, without a builtin call per finding). A
+//! related label at the finding's own place is left out.
 //!
 //! Policies are compiled once; every package is evaluated on its own clone of the engine (the
 //! input is shared, not copied), in parallel, under a time limit (`limits.regoSeconds`). A
@@ -828,11 +831,21 @@ fn to_path(v: Option<&Value>) -> Result<Vec<PathSeg>, String> {
         .collect()
 }
 
+/// The place a finding or a related label names: its `at` object when it has one, else its own
+/// `file`, `doc`, `path`... keys. Why both: `{"at": sa.at, "rule": ...}` is an object literal,
+/// while `object.union(sa.at, {...})` is a builtin call, which regorus resolves by name on every
+/// call; with 16,635 trust-mismatch findings the literal saves 7% of `irsa.rego`'s
+/// instructions.
 fn to_location(
     item: &Value,
     by_display: &HashMap<&str, FileId>,
     world: &World,
 ) -> Result<Location, String> {
+    let item = match item.get("at") {
+        None => item,
+        Some(at) if at.is_object() => at,
+        Some(_) => return Err("has an `at` that is not a location object".into()),
+    };
     let file = item
         .get("file")
         .and_then(Value::as_str)
@@ -898,8 +911,15 @@ fn to_finding(
         .into_iter()
         .flatten()
     {
+        let location = to_location(related, by_display, world)?;
+        // A label at the finding's own place would be drawn on the primary's span a second
+        // time; the primary message says what is there. Left out here rather than tested in
+        // each policy, where the test is a comprehension per label and finding.
+        if location == finding.primary {
+            continue;
+        }
         let message = related.get("msg").and_then(Value::as_str).unwrap_or("");
-        finding = finding.with_related(to_location(related, by_display, world)?, message);
+        finding = finding.with_related(location, message);
     }
     Ok(finding)
 }
@@ -1029,6 +1049,65 @@ mod tests {
                 "data.gitops_lint.tier_contract",
                 "data.gitops_lint.tenant",
             ]
+        );
+    }
+
+    #[test]
+    fn a_place_under_at_is_the_place_of_the_same_keys_at_the_top_and_a_label_there_is_left_out() {
+        let mut world = World::default();
+        world.files.push(SourceFile::new(
+            FileId(0),
+            0,
+            "main.tf".into(),
+            "infra-repo/main.tf".into(),
+            FileKind::Other,
+            "resource \"x\" \"y\" {}\n".into(),
+        ));
+        world.yaml.push(Vec::new());
+        let evaluate = |rule: &str| {
+            let text = format!(
+                "package p\nimport rego.v1\nloc := {{\"file\": \"infra-repo/main.tf\", \"span\": [0, 8]}}\nother := {{\"file\": \"infra-repo/main.tf\", \"whole_file\": true}}\n{rule}\n"
+            );
+            PolicySet::from_sources(vec![("p.rego".into(), text)], PolicyLimits::default())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .evaluate(serde_json::json!({}), &world)
+        };
+        let unions = evaluate(
+            "deny contains object.union(loc, {\"rule\": \"p/r\", \"msg\": \"m\", \"related\": [object.union(other, {\"msg\": \"r\"})]})",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let nested = evaluate(
+            "deny contains {\"at\": loc, \"rule\": \"p/r\", \"msg\": \"m\", \"related\": [{\"at\": loc, \"msg\": \"here\"}, {\"at\": other, \"msg\": \"r\"}]}",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(nested.findings.len(), 1);
+        // The label at the finding's own place is left out.
+        assert_eq!(nested.findings[0].related.len(), 1);
+        assert_eq!(
+            nested.findings[0].primary,
+            Location::Span(Span {
+                file: FileId(0),
+                start: 0,
+                end: 8
+            })
+        );
+        assert_eq!(
+            nested.findings[0].related[0].location,
+            Location::File(FileId(0))
+        );
+        assert_eq!(
+            format!("{:?}", nested.findings),
+            format!("{:?}", unions.findings)
+        );
+        // An `at` that is not an object is the policy's mistake, named as such.
+        let err =
+            evaluate("deny contains {\"at\": \"main.tf\", \"rule\": \"p/r\", \"msg\": \"m\"}")
+                .err()
+                .unwrap_or_else(|| panic!("should fail"));
+        assert!(
+            err.to_string()
+                .contains("has an `at` that is not a location object"),
+            "{err}"
         );
     }
 
