@@ -190,7 +190,8 @@ fn unrendered(arn: &str) -> bool {
 /// strings (by bytes) and joined with `, ` (empty when none), and whether one of them has a `*`
 /// or `?` but is compared with `StringEquals`. Exactly what `irsa.rego` computed per finding with
 /// `sort({sprintf("`%s`", [s.text]) | some r in roles; some s in r.subjects})` and a loop over
-/// the subjects; why here: that was a tenth of the package with 16,635 trust mismatches.
+/// the subjects; why here: that was a tenth of the package's instructions on a generated tree
+/// with 1,665 trust mismatches.
 fn trusted_words(roles: &[&Role]) -> (String, bool) {
     let subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
     let shown: BTreeSet<String> = subjects().map(|x| format!("`{x}`")).collect();
