@@ -34,5 +34,6 @@ echo "   $("$tools/bin/actionlint" --version | head -n 1), $("$tools/bin/shellch
 
 "$tools/bin/actionlint" -shellcheck "$tools/bin/shellcheck" .github/workflows/*.yml
 "$tools/bin/shellcheck" action/install.sh scripts/package-release.sh scripts/lint-workflows.sh \
-  scripts/fuzz.sh scripts/bench.sh tests/action/install.sh tests/wheel/run.sh tests/precommit/run.sh
+  scripts/fuzz.sh scripts/bench.sh scripts/policy-instructions.sh tests/action/install.sh \
+  tests/wheel/run.sh tests/precommit/run.sh
 echo "   workflows and scripts are clean"
