@@ -87,6 +87,12 @@ impl Subject {
         }
     }
 
+    /// Whether the subject is written with a `*` or `?`: a wildcard under `StringLike`, a
+    /// plain character under `StringEquals` (`exact`).
+    pub fn has_wildcard(&self) -> bool {
+        self.namespace.contains(['*', '?']) || self.service_account.contains(['*', '?'])
+    }
+
     /// Whether this subject admits `namespace:name` (`*` matches any run of characters).
     pub fn admits(&self, namespace: &str, name: &str) -> bool {
         if self.exact {

@@ -113,7 +113,7 @@ fn role<'w>(b: &mut Builder<'w>, index: usize, r: &'w Role) -> V {
                     let (namespace, account) =
                         (b.word(&x.namespace), V::from(x.service_account.as_str()));
                     let text = format!("{}:{}", x.namespace, x.service_account);
-                    let wildcard = text.contains(['*', '?']);
+                    let wildcard = x.has_wildcard();
                     b.object([
                         ("namespace", namespace),
                         ("service_account", account),
@@ -195,7 +195,7 @@ fn unrendered(arn: &str) -> bool {
 fn trusted_words(roles: &[&Role]) -> (String, bool) {
     let subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
     let shown: BTreeSet<String> = subjects().map(|x| format!("`{x}`")).collect();
-    let exact_wildcard = subjects().any(|x| x.exact && x.to_string().contains(['*', '?']));
+    let exact_wildcard = subjects().any(|x| x.exact && x.has_wildcard());
     (
         shown.into_iter().collect::<Vec<_>>().join(", "),
         exact_wildcard,
