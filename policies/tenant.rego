@@ -3,12 +3,19 @@ package gitops_lint.tenant
 
 import rego.v1
 
+# The tiers that run at least one app in silo. Why a set: a tenant is then one lookup, not a
+# pass over its tier's apps (and the same finding built once per silo app).
+silo_tiers contains tier if {
+	some tier, apps in input.config.tiers
+	some _, mode in apps
+	mode == "silo"
+}
+
 # A tenant whose tier runs at least one app in silo deploys into a namespace named after it.
 # Fully pooled tiers (basic) are exempt: their release may target the pool's namespace.
 deny contains finding if {
 	some t in input.tenants
-	some _, mode in input.config.tiers[t.tier]
-	mode == "silo"
+	silo_tiers[t.tier]
 	t.namespace != null
 	t.namespace != t.id
 	finding := {

@@ -10,8 +10,9 @@
 # tree keeps each count under half a minute). POLICY_DIR defaults to `policies/`: run it on a
 # copy, edit, run again. Each package's line is the instructions of evaluating its `deny` and
 # `warn` sets, each on a fresh engine, minus those of building the input alone (the `input`
-# line); setting up the second engine is about 15 to 20 million of it. Repeated runs agree within
-# about 10 million instructions.
+# line); setting up the second engine is about 15 to 20 million of it. The input is built on one
+# thread (`RAYON_NUM_THREADS=1`): an idle worker's spinning counts too, and made repeated runs
+# disagree by up to 10 million; on one thread they agree within about 2 million.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,7 +42,7 @@ trap 'rm -f "$log" "$err"' EXIT
 # The instructions of one `policy_timing` run with the queries `Q`; a run that fails (a policy
 # that does not compile, a query that errs) stops the script with its message.
 instructions() {
-  if ! Q="$1" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+  if ! RAYON_NUM_THREADS=1 Q="$1" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
     --log-file="$log" "$bin" "$tree" "$policies" > /dev/null 2> "$err"; then
     cat "$err" >&2
     echo "policy-instructions: policy_timing failed on \`$1\`" >&2

@@ -36,15 +36,17 @@
 //! input.irsa.accounts[account]          loc   (the AWS accounts the infra-repo uses)
 //! input.irsa.roles[_]      {index, name?, prefixed, v6, kind, pod_identity, address,
 //!                           subjects?: [{namespace, service_account, exact, text, wildcard}],
-//!                           namespaces?, namespace_key?, at, trust_at, instance_at}
+//!                           namespaces?, namespace_key?, at, trust_at, trust, instance_at}
 //!                          (`kind` as findings name it; `exact`: `StringEquals`, no wildcards;
 //!                          `text`: `namespace:service_account`; `wildcard`: it has `*` or `?`;
 //!                          `namespaces`: the subjects' namespaces, each once, sorted;
-//!                          `namespace_key`: `[trust_at, ns]` when `namespaces` is `[ns]`)
+//!                          `trust`: a number per `trust_at`, equal for equal places, to
+//!                          group by (cheaper to compare than the location object);
+//!                          `namespace_key`: `[trust, ns]` when `namespaces` is `[ns]`)
 //! input.irsa.roles_named[name]          [role]  (fixed names)
-//! input.irsa.trusted_namespace_key[name]  [loc, ns]  (when every role so named has a known
+//! input.irsa.trusted_namespace_key[name]  [trust, ns]  (when every role so named has a known
 //!                          trust and together they name one namespace `ns`: the first
-//!                          role's `trust_at` and `ns`)
+//!                          role's `trust` and `ns`)
 //! input.irsa.prefixed[name]             [role]  (`name_prefix` / v6 `use_name_prefix`)
 //! input.irsa.skipped[name]  {address, switch, count_at, cause?: {var, value, at}}
 //!                          (the first role of that name an instance does not create)

@@ -925,6 +925,9 @@ fn to_finding(
 }
 
 #[cfg(test)]
+mod condition_order_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
