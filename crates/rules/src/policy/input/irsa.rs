@@ -517,7 +517,8 @@ pub(super) fn facts(world: &World) -> V {
 
 /// The number of each place a role's trust is written (a role's `trust`), in the order the
 /// places are first seen. Equal places get equal numbers, and so do equal location objects:
-/// `Builder::location` gives distinct places distinct objects.
+/// `Builder::location` gives distinct places distinct objects (a file's display name is
+/// unique). The numbers never reach a finding; only which ServiceAccounts share one does.
 ///
 /// Why numbers: `irsa.rego` groups the ServiceAccounts by trust line (`name_mismatches`,
 /// `namespace_mismatches`), and regorus compares the keys of such a group value by value. A
@@ -547,8 +548,11 @@ fn trusted_namespace_keys<'w>(
     named: &HashMap<&'w str, Vec<&'w Role>>,
 ) -> BTreeMap<V, V> {
     let mut out = BTreeMap::new();
+    // In the map's order, which changes from run to run: that is safe because `at` is a role's
+    // trust place, which `role` has numbered already, so no new number is given here.
     for (name, roles) in named {
         if let Some((at, namespace)) = trusted_namespace(roles) {
+            debug_assert!(trusts.ids.contains_key(at), "a role's trust place is numbered");
             let key = vec![trusts.id(at), b.word(namespace)];
             out.insert(s(name), V::from(key));
         }
