@@ -552,7 +552,10 @@ fn trusted_namespace_keys<'w>(
     // trust place, which `role` has numbered already, so no new number is given here.
     for (name, roles) in named {
         if let Some((at, namespace)) = trusted_namespace(roles) {
-            debug_assert!(trusts.ids.contains_key(at), "a role's trust place is numbered");
+            debug_assert!(
+                trusts.ids.contains_key(at),
+                "a role's trust place is numbered"
+            );
             let key = vec![trusts.id(at), b.word(namespace)];
             out.insert(s(name), V::from(key));
         }
