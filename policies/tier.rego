@@ -10,12 +10,32 @@ want_enabled := {"silo": true, "pool": false}
 
 app_path(t, app) := array.concat(t.values_path, ["apps", app])
 
-deny contains finding if {
-	some t in input.tenants
+# The `[tenant index, app]` pairs of a tier contract that a rule below may report: `enabled`
+# is not what the app's mode wants (or is not set), or a shared app has no `envId`. Every
+# other pair is fine at a glance. Why apart from the rules: each of the three went through
+# every tenant and app of its tier; these two passes only test, and the rules then look at
+# the few pairs left (a third fewer instructions for this package on a clean tree).
+# `mode == "silo"` is `want_enabled[mode]` written out: the config admits only `silo` and
+# `pool`, and a rule lookup per tenant and app was a tenth of this package's instructions.
+odd_apps contains [i, app] if {
+	some i, t in input.tenants
 	some app, mode in input.config.tiers[t.tier]
+	not t.values.apps[app].enabled == (mode == "silo")
+}
+
+odd_apps contains [i, app] if {
+	some i, t in input.tenants
+	some app, mode in input.config.tiers[t.tier]
+	mode == "pool"
+	not t.values.apps[app].envId
+}
+
+deny contains finding if {
+	some pair in odd_apps
+	t := input.tenants[pair[0]]
+	app := pair[1]
+	mode := input.config.tiers[t.tier][app]
 	got := t.values.apps[app].enabled
-	# `want_enabled[mode]`, written out: the config admits only `silo` and `pool`, and a rule
-	# lookup per tenant and app was a tenth of this package's instructions.
 	got != (mode == "silo")
 	finding := {
 		"rule": "tier/app-enablement",
@@ -32,8 +52,10 @@ deny contains finding if {
 }
 
 deny contains finding if {
-	some t in input.tenants
-	some app, mode in input.config.tiers[t.tier]
+	some pair in odd_apps
+	t := input.tenants[pair[0]]
+	app := pair[1]
+	mode := input.config.tiers[t.tier][app]
 	# `enabled` is absent: `not x` holds when x is undefined or false, and the second line
 	# rules out false (`null`, `0` or any other value fail the first). Inline, not a
 	# function: regorus evaluates a function anew on every call (one per tenant and app),
@@ -56,8 +78,10 @@ deny contains finding if {
 }
 
 deny contains finding if {
-	some t in input.tenants
-	some app, mode in input.config.tiers[t.tier]
+	some pair in odd_apps
+	t := input.tenants[pair[0]]
+	app := pair[1]
+	mode := input.config.tiers[t.tier][app]
 	mode == "pool"
 	t.values.apps[app].enabled == false
 	not t.values.apps[app].envId

@@ -176,6 +176,43 @@ fn enabled_must_be_true_exactly_for_silo_apps() {
         .any(|m| m.contains("`t3`") && m.contains("`apps.api.enabled` is \"true\"")));
 }
 
+/// The three rules over a tier's apps look only at the pairs `odd_apps` keeps: an `enabled`
+/// that is not set, in either mode, and a shared app without `envId` still reach theirs.
+#[test]
+fn an_unset_enabled_and_a_shared_app_without_env_id_are_still_reported() {
+    let tenants = vec![
+        tenant(
+            "t4",
+            "premium",
+            json!({"api": {}, "worker": {"enabled": true}}),
+        ),
+        tenant(
+            "t5",
+            "basic",
+            json!({"api": {"enabled": false}, "worker": {"envId": "pool-1"}}),
+        ),
+    ];
+    let found = deny("tier", base(tenants));
+    let messages: Vec<&str> = found.iter().map(|(_, msg)| msg.as_str()).collect();
+    assert_eq!(
+        rules(&found),
+        [
+            RuleId::TIER_APP_ENABLEMENT.as_str(),
+            RuleId::TIER_APP_ENABLEMENT.as_str(),
+            RuleId::TIER_SHARED_APP_MISSING_POOL.as_str(),
+        ],
+        "{found:?}"
+    );
+    let unset = |id: &str, app: &str| {
+        messages.iter().any(|m| {
+            m.contains(&format!("`{id}`"))
+                && m.contains(&format!("`apps.{app}.enabled` is not set"))
+        })
+    };
+    assert!(unset("t4", "api") && unset("t5", "worker"), "{found:?}");
+    assert!(messages[2].contains("`t5`") && messages[2].contains("`apps.api` has no `envId`"));
+}
+
 #[test]
 fn a_namespace_mismatch_is_one_finding_however_many_apps_run_in_silo() {
     let apps = json!({"api": {"enabled": true}, "worker": {"enabled": true}});
