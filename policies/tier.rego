@@ -10,20 +10,20 @@ want_enabled := {"silo": true, "pool": false}
 
 app_path(t, app) := array.concat(t.values_path, ["apps", app])
 
-# The `[tenant index, app]` pairs of a tier contract that a rule below may report: `enabled`
-# is not what the app's mode wants (or is not set), or a shared app has no `envId`. Every
-# other pair is fine at a glance. Why apart from the rules: each of the three went through
+# The `[tenant index, app, mode]` triples of a tier contract that a rule below may report:
+# `enabled` is not what the app's mode wants (or is not set), or a shared app has no `envId`.
+# Every other one is fine at a glance. Why apart from the rules: each of the three went through
 # every tenant and app of its tier; these two passes only test, and the rules then look at
-# the few pairs left (a third fewer instructions for this package on a clean tree).
+# the few left (a third fewer instructions for this package on a clean tree).
 # `mode == "silo"` is `want_enabled[mode]` written out: the config admits only `silo` and
 # `pool`, and a rule lookup per tenant and app was a tenth of this package's instructions.
-odd_apps contains [i, app] if {
+odd_apps contains [i, app, mode] if {
 	some i, t in input.tenants
 	some app, mode in input.config.tiers[t.tier]
 	not t.values.apps[app].enabled == (mode == "silo")
 }
 
-odd_apps contains [i, app] if {
+odd_apps contains [i, app, mode] if {
 	some i, t in input.tenants
 	some app, mode in input.config.tiers[t.tier]
 	mode == "pool"
@@ -31,10 +31,8 @@ odd_apps contains [i, app] if {
 }
 
 deny contains finding if {
-	some pair in odd_apps
-	t := input.tenants[pair[0]]
-	app := pair[1]
-	mode := input.config.tiers[t.tier][app]
+	some [i, app, mode] in odd_apps
+	t := input.tenants[i]
 	got := t.values.apps[app].enabled
 	got != (mode == "silo")
 	finding := {
@@ -52,10 +50,8 @@ deny contains finding if {
 }
 
 deny contains finding if {
-	some pair in odd_apps
-	t := input.tenants[pair[0]]
-	app := pair[1]
-	mode := input.config.tiers[t.tier][app]
+	some [i, app, mode] in odd_apps
+	t := input.tenants[i]
 	# `enabled` is absent: `not x` holds when x is undefined or false, and the second line
 	# rules out false (`null`, `0` or any other value fail the first). Inline, not a
 	# function: regorus evaluates a function anew on every call (one per tenant and app),
@@ -78,10 +74,8 @@ deny contains finding if {
 }
 
 deny contains finding if {
-	some pair in odd_apps
-	t := input.tenants[pair[0]]
-	app := pair[1]
-	mode := input.config.tiers[t.tier][app]
+	some [i, app, mode] in odd_apps
+	t := input.tenants[i]
 	mode == "pool"
 	t.values.apps[app].enabled == false
 	not t.values.apps[app].envId

@@ -176,7 +176,7 @@ fn enabled_must_be_true_exactly_for_silo_apps() {
         .any(|m| m.contains("`t3`") && m.contains("`apps.api.enabled` is \"true\"")));
 }
 
-/// The three rules over a tier's apps look only at the pairs `odd_apps` keeps: an `enabled`
+/// The three rules over a tier's apps look only at what `odd_apps` keeps: an `enabled`
 /// that is not set, in either mode, and a shared app without `envId` still reach theirs.
 #[test]
 fn an_unset_enabled_and_a_shared_app_without_env_id_are_still_reported() {

@@ -381,7 +381,7 @@ pub(super) fn facts(world: &World) -> V {
             }
         }
     }
-    let trusted_namespace_key = trusted_namespace_keys(&mut b, &mut trusts, &named);
+    let trusted_namespace_key = trusted_namespace_keys(&mut b, &trusts, &named);
     let mut skipped = BTreeMap::new();
     for r in &infra.skipped {
         let Some(name) = r.name.as_deref() else {
@@ -531,10 +531,15 @@ struct TrustIds<'w> {
 }
 
 impl<'w> TrustIds<'w> {
-    /// The number of the trust written at `at`.
+    /// The number of the trust written at `at`, given now if the place is new.
     fn id(&mut self, at: &'w Location) -> V {
         let next = self.ids.len();
         self.ids.entry(at).or_insert_with(|| V::from(next)).clone()
+    }
+
+    /// The number already given to `at`.
+    fn get(&self, at: &Location) -> Option<V> {
+        self.ids.get(at).cloned()
     }
 }
 
@@ -544,20 +549,17 @@ impl<'w> TrustIds<'w> {
 /// over the roles' namespaces) was done again for each of them.
 fn trusted_namespace_keys<'w>(
     b: &mut Builder<'w>,
-    trusts: &mut TrustIds<'w>,
+    trusts: &TrustIds<'w>,
     named: &HashMap<&'w str, Vec<&'w Role>>,
 ) -> BTreeMap<V, V> {
     let mut out = BTreeMap::new();
-    // In the map's order, which changes from run to run: that is safe because `at` is a role's
-    // trust place, which `role` has numbered already, so no new number is given here.
+    // Only reads the numbers: `at` is a role's trust place, which `role` has numbered, so the
+    // map's order (it changes from run to run) cannot change one.
     for (name, roles) in named {
         if let Some((at, namespace)) = trusted_namespace(roles) {
-            debug_assert!(
-                trusts.ids.contains_key(at),
-                "a role's trust place is numbered"
-            );
-            let key = vec![trusts.id(at), b.word(namespace)];
-            out.insert(s(name), V::from(key));
+            if let Some(trust) = trusts.get(at) {
+                out.insert(s(name), V::from(vec![trust, b.word(namespace)]));
+            }
         }
     }
     out
@@ -701,7 +703,7 @@ mod tests {
         let world = World::default();
         let mut builder = Builder::new(&world);
         let named = HashMap::from([("consumer", vec![&a, &b]), ("other", vec![&b])]);
-        let keys = trusted_namespace_keys(&mut builder, &mut trusts, &named);
+        let keys = trusted_namespace_keys(&mut builder, &trusts, &named);
         let key = |name: &str| keys.get(&V::from(name)).cloned();
         assert_eq!(
             key("consumer"),
