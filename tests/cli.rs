@@ -255,6 +255,40 @@ fn user_policies_read_input_resources() {
     );
 }
 
+/// The embedded policies read two keys of a tenant's values (`apps.<app>.enabled` and
+/// `envId`), so the input carries only those unless a `--policy` package reads
+/// `input.tenants`: then the values are whole.
+#[test]
+fn user_policies_read_whole_tenant_values() {
+    let tenant = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: tenant-1-premium\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: oci://123456789012.dkr.ecr.ap-northeast-2.amazonaws.com\n    chart: helm-tenant-chart\n    targetRevision: \"0.2.x\"\n    helm:\n      releaseName: tenant-1-premium\n      values: |\n        tenantId: tenant-1\n        region: us-east-1\n        apps:\n          producer:\n            enabled: true\n            replicas: 3\n          consumer:\n            enabled: true\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: tenant-1\n";
+    let dir = scratch(&[("apps-repo/tenants/premium/tenant-1.yaml", tenant)]);
+    write(
+        dir.path(),
+        "policies/region.rego",
+        "package gitops_lint.region\nimport rego.v1\n\nwarn contains f if {\n  some t in input.tenants\n  t.values.region != \"eu-west-1\"\n  f := {\"rule\": \"acme/region\", \"file\": t.file, \"doc\": t.doc, \"path\": array.concat(t.values_path, [\"region\"]), \"msg\": sprintf(\"tenant `%s` runs in %s with %d producer replicas\", [t.id, t.values.region, t.values.apps.producer.replicas])}\n}\n",
+    );
+    let o = run(
+        dir.path(),
+        &["--policy", "policies", "--format", "json", "apps-repo"],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let findings: Vec<_> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "acme/region")
+        .collect();
+    assert_eq!(findings.len(), 1, "{}: {json}", stderr(&o));
+    assert_eq!(
+        findings[0]["message"],
+        "tenant `tenant-1` runs in us-east-1 with 3 producer replicas"
+    );
+    assert_eq!(
+        findings[0]["line"], 16,
+        "at the `region` line inside `values: |`"
+    );
+}
+
 #[test]
 fn json_output_shape_is_stable() {
     let case = root().join("fixtures/rules/tenant/namespace-mismatch/fail");

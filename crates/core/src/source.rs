@@ -117,13 +117,10 @@ impl FileKind {
 
 /// Byte offsets at which each line of `text` starts (line 0 starts at 0).
 pub fn line_starts(text: &str) -> Vec<usize> {
+    // Why memchr: this runs over every YAML text the loader lints, and a byte-by-byte filter
+    // was 1.3% of a clean 10,000-tenant run's CPU samples.
     let mut starts = vec![0];
-    starts.extend(
-        text.bytes()
-            .enumerate()
-            .filter(|(_, b)| *b == b'\n')
-            .map(|(i, _)| i + 1),
-    );
+    starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
     starts
 }
 

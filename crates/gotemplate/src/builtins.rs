@@ -28,11 +28,15 @@ pub(crate) fn arity(name: &str, args: &[Value], n: usize) -> Result<(), Error> {
     if args.len() == n {
         Ok(())
     } else {
-        Err(Error::func(format!(
-            "wrong number of args for {name}: want {n} got {}",
-            args.len()
-        )))
+        Err(wrong_args(name, args.len(), n))
     }
+}
+
+/// Go's error for a call of `name` with `got` arguments instead of `n`.
+pub(crate) fn wrong_args(name: &str, got: usize, n: usize) -> Error {
+    Error::func(format!(
+        "wrong number of args for {name}: want {n} got {got}"
+    ))
 }
 
 fn not(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {

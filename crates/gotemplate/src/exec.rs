@@ -533,6 +533,21 @@ impl<'a> Exec<'a> {
             }
             return Ok(last);
         }
+        if let (Some(f), Some((last, before)), None) =
+            (self.set.funcs.context_form(name), args.split_last(), &piped)
+        {
+            if matches!(last.op, Operand::Dot) {
+                // `include "x" .`: the arguments before the context are evaluated as they would
+                // be, and `.` is paid for as its copy would be, but passed borrowed.
+                let mut vals = Vec::with_capacity(before.len());
+                for a in before {
+                    vals.push(self.arg(dot, a)?);
+                }
+                self.pay(dot, last.pos)?;
+                let v = f(&self.ctx(), &vals, dot).map_err(|e| self.call_error(e, name, pos))?;
+                return self.paid(v, pos);
+            }
+        }
         let Some(f) = self.set.funcs.get(name) else {
             return Err(Error {
                 kind: ErrorKind::Unsupported(format!("function `{name}`")),
@@ -549,20 +564,28 @@ impl<'a> Exec<'a> {
         if let Some(p) = piped {
             vals.push(p);
         }
-        let ctx = Ctx {
+        let v = f(&self.ctx(), &vals).map_err(|e| self.call_error(e, name, pos))?;
+        self.paid(v, pos)
+    }
+
+    /// What a function called here can reach besides its arguments.
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
             set: self.set,
             depth: self.depth,
             meter: self.meter,
-        };
-        let v = f(&ctx, &vals).map_err(|e| {
-            let mut e = self.locate(e, pos);
-            let budget = matches!(e.cause, Cause::Budget(_));
-            if e.kind == ErrorKind::Exec && e.template == self.file && e.offset == pos && !budget {
-                e.message = format!("error calling {name}: {}", e.message);
-            }
-            e
-        })?;
-        self.paid(v, pos)
+        }
+    }
+
+    /// A function's error, located at the call at `pos` and, as Go says it, prefixed with
+    /// `error calling NAME` when the function itself failed there.
+    fn call_error(&self, e: Error, name: &str, pos: usize) -> Error {
+        let mut e = self.locate(e, pos);
+        let budget = matches!(e.cause, Cause::Budget(_));
+        if e.kind == ErrorKind::Exec && e.template == self.file && e.offset == pos && !budget {
+            e.message = format!("error calling {name}: {}", e.message);
+        }
+        e
     }
 
     /// An operand's value. Copies out of the data and variables are paid for: a loop that

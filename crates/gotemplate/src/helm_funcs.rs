@@ -16,15 +16,12 @@ use serde_json::{Map, Value};
 /// `toYaml`).
 pub fn register(f: &mut Funcs) {
     register_sprig(f);
-    let table: &[(&'static str, super::Func)] = &[
-        ("include", include),
-        ("tpl", tpl),
-        ("required", required),
-        ("toYaml", to_yaml_f),
-    ];
+    let table: &[(&'static str, super::Func)] = &[("required", required), ("toYaml", to_yaml_f)];
     for (name, func) in table {
         f.insert(name, *func);
     }
+    f.insert_with_context("include", include, include_in);
+    f.insert_with_context("tpl", tpl, tpl_in);
 }
 
 /// Adds the sprig functions implemented here (shared by Helm and Argo CD's `goTemplate`).
@@ -126,15 +123,31 @@ fn int_of(v: &Value) -> i64 {
 
 fn include(c: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
     n_args("include", a, 2)?;
-    let Value::String(name) = &a[0] else {
+    include_in(c, &a[..1], &a[1])
+}
+
+/// `include NAME CONTEXT`, the context apart (see [`super::ContextFunc`]).
+fn include_in(c: &Ctx<'_>, before: &[Value], context: &Value) -> Result<Value, Error> {
+    let [name] = before else {
+        return Err(super::builtins::wrong_args("include", before.len() + 1, 2));
+    };
+    let Value::String(name) = name else {
         return Err(Error::func("include: the template name must be a string"));
     };
-    Ok(Value::String(c.include(name, &a[1])?))
+    Ok(Value::String(c.include(name, context)?))
 }
 
 fn tpl(c: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {
     n_args("tpl", a, 2)?;
-    Ok(Value::String(c.tpl(&s(&a[0]), &a[1])?))
+    tpl_in(c, &a[..1], &a[1])
+}
+
+/// `tpl TEXT CONTEXT`, the context apart (see [`super::ContextFunc`]).
+fn tpl_in(c: &Ctx<'_>, before: &[Value], context: &Value) -> Result<Value, Error> {
+    let [text] = before else {
+        return Err(super::builtins::wrong_args("tpl", before.len() + 1, 2));
+    };
+    Ok(Value::String(c.tpl(&s(text), context)?))
 }
 
 fn required(_: &Ctx<'_>, a: &[Value]) -> Result<Value, Error> {

@@ -126,6 +126,67 @@ fn defines_include_template_and_pipes() {
 }
 
 #[test]
+fn include_and_tpl_given_the_dot_do_what_they_do_given_a_copy() {
+    // `.` as the last argument is passed borrowed; `(.)` is a copy through the general path.
+    // Both must render and fail alike.
+    let dot = json!({"Values": {"id": "t-1"}, "a": "x"});
+    let helpers = "{{- define \"id\" -}}{{ .Values.id }}{{- end }}";
+    let run = |text: &str| {
+        helm_set(&[("_h.tpl", helpers), ("t", text)])
+            .and_then(|set| set.execute("t", &dot))
+            .map_err(|e| (e.kind, e.template, e.offset, e.message))
+    };
+    for (borrowed, copied, expected) in [
+        (
+            "{{ include \"id\" . }}",
+            "{{ include \"id\" (.) }}",
+            Ok("t-1"),
+        ),
+        (
+            "{{ tpl \"{{ .a }}\" . }}",
+            "{{ tpl \"{{ .a }}\" (.) }}",
+            Ok("x"),
+        ),
+        (
+            "{{ include 1 . }}",
+            "{{ include 1 (.) }}",
+            Err("must be a string"),
+        ),
+        ("{{ include . }}", "{{ include (.) }}", Err("want 2 got 1")),
+        (
+            "{{ include \"id\" \"x\" . }}",
+            "{{ include \"id\" \"x\" (.) }}",
+            Err("want 2 got 3"),
+        ),
+        ("{{ tpl . }}", "{{ tpl (.) }}", Err("want 2 got 1")),
+        (
+            "{{ include \"nope\" . }}",
+            "{{ include \"nope\" (.) }}",
+            Err("no template"),
+        ),
+    ] {
+        let got = run(borrowed);
+        assert_eq!(got, run(copied), "{borrowed}");
+        match (&got, expected) {
+            (Ok(out), Ok(want)) => assert_eq!(out, want, "{borrowed}"),
+            (Err((_, _, _, message)), Err(want)) => {
+                assert!(message.contains(want), "{borrowed}: {message}")
+            }
+            _ => panic!("{borrowed}: {got:?}"),
+        }
+    }
+    // Replacing `include` replaces its borrowed form too.
+    let mut funcs = Funcs::builtins();
+    helm_funcs::register(&mut funcs);
+    funcs.insert("include", |_, _| Ok(json!("replaced")));
+    let mut set = Templates::new(funcs, Options::default());
+    for (name, text) in [("_h.tpl", helpers), ("t", "{{ include \"id\" . }}")] {
+        set.add_file(name, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(set.execute("t", &dot).ok().as_deref(), Some("replaced"));
+}
+
+#[test]
 fn helm_functions() {
     assert_eq!(ok("{{ .a | default \"d\" }}", json!({"a": ""})), "d");
     assert_eq!(ok("{{ default \"d\" .a }}", json!({"a": "x"})), "x");

@@ -67,7 +67,7 @@ fn main() {
     gitops_lint_derive::derive(&mut world, &config);
     let everything = InputReads {
         all: true,
-        keys: Default::default(),
+        ..Default::default()
     };
     let (mut engine, packages) = compile(Path::new(policies));
     engine.set_input(input::build_for(&world, &config, &everything));

@@ -149,7 +149,10 @@ struct Pending {
 /// The lints' state over one text.
 pub(crate) struct TokenLints<'t> {
     text: &'t str,
-    line_starts: Vec<usize>,
+    /// Built on first use. Why lazily: [`crate::yaml::load_docs`] turns the lints off, and
+    /// the text it loads (Helm output rendered once per release, 10,000 at scale) asks for a
+    /// line only at a literal block scalar, if ever.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
     options: YamlOptions,
     stack: Vec<Node>,
     /// Learned (or configured) width and the line it was learned on (0 when configured).
@@ -175,7 +178,7 @@ impl<'t> TokenLints<'t> {
         };
         TokenLints {
             text,
-            line_starts: gitops_lint_core::source::line_starts(text),
+            line_starts: std::cell::OnceCell::new(),
             width: options.spaces.map(|w| (w, 0)),
             style,
             options: options.clone(),
@@ -186,9 +189,15 @@ impl<'t> TokenLints<'t> {
         }
     }
 
+    /// Byte offsets at which each line of the text starts.
+    fn starts(&self) -> &[usize] {
+        self.line_starts
+            .get_or_init(|| gitops_lint_core::source::line_starts(self.text))
+    }
+
     /// 0-based line of a byte offset (binary search).
     pub(crate) fn line(&self, byte: usize) -> usize {
-        match self.line_starts.binary_search(&byte) {
+        match self.starts().binary_search(&byte) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         }
@@ -196,12 +205,12 @@ impl<'t> TokenLints<'t> {
 
     /// Byte offset at which 0-based line `line` starts.
     pub(crate) fn line_start(&self, line: usize) -> usize {
-        self.line_starts[line]
+        self.starts()[line]
     }
 
     /// Where line `line`'s columns start: after a leading byte-order mark on the first line.
     fn column_origin(&self, line: usize) -> usize {
-        let start = self.line_starts[line];
+        let start = self.starts()[line];
         if line == 0 && self.text.starts_with('\u{feff}') {
             start + '\u{feff}'.len_utf8()
         } else {
@@ -218,13 +227,9 @@ impl<'t> TokenLints<'t> {
     }
 
     fn line_text(&self, line: usize) -> &'t str {
-        let start = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let start = self.starts().get(line).copied().unwrap_or(self.text.len());
         let end = self
-            .line_starts
+            .starts()
             .get(line + 1)
             .map_or(self.text.len(), |n| n - 1);
         self.text[start..end.max(start)].trim_end_matches('\r')
@@ -505,7 +510,7 @@ impl<'t> TokenLints<'t> {
             if !(looks_like_item || looks_like_key) {
                 continue;
             }
-            let line_start = self.line_starts[line];
+            let line_start = self.starts()[line];
             let at = line_start + (text.len() - trimmed.len());
             let what = if looks_like_item {
                 "a list item"
@@ -680,7 +685,7 @@ impl<'t> TokenLints<'t> {
         col: usize,
     ) -> usize {
         let line = self.line(pos);
-        let end = self.line_starts[line] + self.line_text(line).len();
+        let end = self.starts()[line] + self.line_text(line).len();
         let moves = if expected > col {
             format!("{} more", expected - col)
         } else {
@@ -716,7 +721,7 @@ impl<'t> TokenLints<'t> {
                 return;
             }
             let lead = text.len() - trimmed.len();
-            let start = self.line_starts[line];
+            let start = self.starts()[line];
             if pending.delta > 0 {
                 edits.push((start, start, " ".repeat(pending.delta as usize)));
             } else {
@@ -775,7 +780,7 @@ impl<'t> TokenLints<'t> {
             return None;
         }
         let col = text.len() - trimmed.len();
-        let line_start = self.line_starts[line];
+        let line_start = self.starts()[line];
         // Open block levels, innermost last: (column, what sits there, its line, is the
         // innermost level's last entry a scalar that cannot have children).
         let mut levels: Vec<(usize, String, usize)> =

@@ -7,6 +7,9 @@
 //!                          namespace_path, values, values_path, id_path,
 //!                          stem, name_path, release_name, release_name_path,
 //!                          contract: {file, doc, drift}}
+//!                          (`values`: the release's Helm values, whole when a `--policy`
+//!                          package reads `input.tenants`; otherwise only `apps` and each
+//!                          app's `enabled` and `envId`, all the embedded policies read)
 //!                          (`contract.drift`: how the tenant differs from its tier template
 //!                          rendered with its id, see `contract.rs`)
 //! input.tier_templates[tier] {file, doc}
@@ -116,15 +119,17 @@ pub fn build(world: &World, config: &Config) -> regorus::Value {
     )
 }
 
-/// [`build`], leaving out `input.resources` when no loaded policy reads it (a policy reads
-/// nothing else that is left out, so the results are the same).
+/// [`build`], leaving out `input.resources` when no loaded policy reads it, and of the tenants'
+/// `values` what only policies other than the embedded ones would read, when none is loaded
+/// that reads `input.tenants` (see [`super::InputReads::whole_values`]). A policy reads nothing
+/// that is left out, so the results are the same.
 pub fn build_for(world: &World, config: &Config, reads: &super::InputReads) -> regorus::Value {
     // Why joined: the four parts read the World only and do not depend on each other, and
     // each was built (and converted) on one core while the other waited.
     let ((mut input, resources), (irsa, repos)) = rayon::join(
         || {
             rayon::join(
-                || without_resources(world, config),
+                || without_resources(world, config, reads),
                 || reads.reads("resources").then(|| resources(world)),
             )
         },
@@ -270,7 +275,8 @@ fn resources(world: &World) -> regorus::Value {
                     "namespace": v.lookup("/metadata/namespace"),
                 });
                 if let Value::Object(fields) = &fields {
-                    out.push(convert.object(fields, Some(("object", v))));
+                    let object = convert.value(v);
+                    out.push(convert.object(fields, Some(("object", object))));
                 }
             }
             out
@@ -280,7 +286,7 @@ fn resources(world: &World) -> regorus::Value {
 }
 
 /// Everything but `input.resources` and the cross-repository facts, as the engine's values.
-fn without_resources(world: &World, config: &Config) -> regorus::Value {
+fn without_resources(world: &World, config: &Config, reads: &super::InputReads) -> regorus::Value {
     let pools: Map<String, Value> = world
         .pools
         .iter()
@@ -342,7 +348,14 @@ fn without_resources(world: &World, config: &Config) -> regorus::Value {
             // The values converted from where they are: `tenant` leaves them out rather than
             // copy them.
             match tenant(world, t, &templates, &template_docs) {
-                Value::Object(fields) => convert.object(&fields, Some(("values", &t.values))),
+                Value::Object(fields) => {
+                    let values = if reads.whole_values() {
+                        convert.value(&t.values)
+                    } else {
+                        convert.app_switches(&t.values)
+                    };
+                    convert.object(&fields, Some(("values", values)))
+                }
                 other => convert.value(&other),
             }
         })

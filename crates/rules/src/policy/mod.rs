@@ -155,12 +155,21 @@ pub struct InputReads {
     pub all: bool,
     /// The keys read as `input.<key>` or `input["<key>"]`.
     pub keys: BTreeSet<String>,
+    /// A policy other than the embedded ones may read `input.tenants`.
+    pub others_read_tenants: bool,
 }
 
 impl InputReads {
     /// Whether `input.<key>` may be read.
     pub fn reads(&self, key: &str) -> bool {
         self.all || self.keys.contains(key)
+    }
+
+    /// Whether the tenants' `values` must be whole. Otherwise they hold only what the embedded
+    /// policies read of them (`input/convert.rs`, `Converter::app_switches`), which a test holds
+    /// to the same findings on every fixture.
+    pub fn whole_values(&self) -> bool {
+        self.all || self.others_read_tenants
     }
 
     /// Adds what one policy's text reads. Comments and string literals are skipped (a string
@@ -269,7 +278,15 @@ impl PolicySet {
         let mut rule_ids = BTreeSet::new();
         let mut reads = InputReads::default();
         for (name, text) in sources {
-            reads.scan(&text);
+            if name.starts_with(EMBEDDED) {
+                reads.scan(&text);
+            } else {
+                let mut own = InputReads::default();
+                own.scan(&text);
+                reads.others_read_tenants |= own.reads("tenants");
+                reads.all |= own.all;
+                reads.keys.extend(own.keys);
+            }
             for id in rule_literals(&text) {
                 // The embedded policies may only emit rules the catalog documents.
                 if name.starts_with(EMBEDDED) && RuleId::known(id).is_none() {
@@ -928,6 +945,9 @@ fn to_finding(
 mod condition_order_tests;
 
 #[cfg(test)]
+mod cut_values_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -1158,6 +1178,38 @@ mod tests {
         }
         assert!(!embedded.all);
         assert!(embedded.reads("tenants") && !embedded.reads("resources"));
+        // The tenants' values are whole when a policy of the user's may read `input.tenants`.
+        let loaded = |extra: &[(&str, &str)]| {
+            let mut sources: Vec<(String, String)> = crate::POLICIES
+                .iter()
+                .filter(|(p, _)| !p.ends_with("_test.rego"))
+                .map(|(p, t)| (format!("{EMBEDDED}{p}"), (*t).to_string()))
+                .collect();
+            sources.extend(extra.iter().map(|(n, t)| (n.to_string(), t.to_string())));
+            PolicySet::from_sources(sources, PolicyLimits::default())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .input_reads()
+                .whole_values()
+        };
+        assert!(!loaded(&[]));
+        assert!(!loaded(&[(
+            "mine.rego",
+            "package mine
+x := input.pools
+"
+        )]));
+        assert!(loaded(&[(
+            "mine.rego",
+            "package mine
+x := input.tenants[0].values.region
+"
+        )]));
+        assert!(loaded(&[(
+            "mine.rego",
+            "package mine
+x := input
+"
+        )]));
     }
 
     #[test]
