@@ -175,6 +175,32 @@ fn include_and_tpl_given_the_dot_do_what_they_do_given_a_copy() {
             _ => panic!("{borrowed}: {got:?}"),
         }
     }
+    // `.` passed borrowed is paid for as its copy is: too large a context stops both forms.
+    let limits = Limits {
+        output_bytes: 64,
+        ..Limits::default()
+    };
+    let big = json!({"Values": {"id": "x".repeat(100)}});
+    let short = "{{- define \"short\" -}}ok{{- end }}";
+    let stopped = |text: &str| {
+        helm_set(&[("_h.tpl", short), ("t", text)])
+            .and_then(|set| set.execute_within("t", &big, limits))
+            .map_err(|e| (e.cause, e.message))
+    };
+    let borrowed = stopped("{{ include \"short\" . }}");
+    assert!(
+        matches!(&borrowed, Err((Cause::Budget(_), _))),
+        "{borrowed:?}"
+    );
+    assert_eq!(borrowed, stopped("{{ include \"short\" (.) }}"));
+    // The same template and context within the budget: only the copy ran out.
+    assert_eq!(
+        helm_set(&[("_h.tpl", short), ("t", "{{ include \"short\" . }}")])
+            .and_then(|set| set.execute("t", &big))
+            .ok()
+            .as_deref(),
+        Some("ok")
+    );
     // Replacing `include` replaces its borrowed form too.
     let mut funcs = Funcs::builtins();
     helm_funcs::register(&mut funcs);
