@@ -8,6 +8,7 @@ use gitops_lint_core::finding::Location;
 use gitops_lint_core::source::{FileId, FileKind, PathSeg};
 use gitops_lint_matchers::paths::join_relative;
 use gitops_lint_syntax::pointer::Lookup;
+use gitops_lint_syntax::yaml::Keep;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -157,6 +158,48 @@ pub(crate) fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     }
 }
 
+/// The account fields of a pod spec, as [`account_of`] reads them.
+const POD_SPEC_ACCOUNT: Keep = Keep::Keys(&[
+    ("serviceAccountName", Keep::Whole),
+    ("serviceAccount", Keep::Whole),
+]);
+
+/// What of a rendered manifest [`account_of`] and a ServiceAccount's facts read: `kind`,
+/// `apiVersion`, `metadata.name`, `metadata.namespace`, `metadata.annotations`, and the account
+/// fields of the pod spec at each place [`pod_spec_pointer`] names. For
+/// `gitops_lint_syntax::yaml::load_docs_keeping`: the Helm output rendered per release is
+/// loaded with only these keys built.
+pub const ACCOUNT_KEYS: Keep = Keep::Keys(&[
+    ("kind", Keep::Whole),
+    ("apiVersion", Keep::Whole),
+    (
+        "metadata",
+        Keep::Keys(&[
+            ("name", Keep::Whole),
+            ("namespace", Keep::Whole),
+            ("annotations", Keep::Whole),
+        ]),
+    ),
+    (
+        "spec",
+        Keep::Keys(&[
+            // `Pod`
+            ("serviceAccountName", Keep::Whole),
+            ("serviceAccount", Keep::Whole),
+            // `Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `Job`
+            ("template", Keep::Keys(&[("spec", POD_SPEC_ACCOUNT)])),
+            // `CronJob`
+            (
+                "jobTemplate",
+                Keep::Keys(&[(
+                    "spec",
+                    Keep::Keys(&[("template", Keep::Keys(&[("spec", POD_SPEC_ACCOUNT)]))]),
+                )]),
+            ),
+        ]),
+    ),
+]);
+
 /// The ServiceAccount a workload document runs as, with whether it is written and the path
 /// of the field (or of the pod spec when it is not written).
 pub fn account_of(doc: &Value) -> Option<(String, bool, Vec<PathSeg>)> {
@@ -260,4 +303,51 @@ pub fn from_manifests(world: &World) -> Vec<ServiceAccount> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gitops_lint_syntax::yaml::{load_docs, load_docs_keeping};
+
+    #[test]
+    fn account_keys_keep_what_account_of_reads_for_every_workload_kind() {
+        let pod = "serviceAccountName: runner\n      containers: [{name: c, image: i}]";
+        let texts = [
+            format!("kind: Pod\nmetadata: {{name: p}}\nspec:\n      {pod}\n"),
+            "kind: Pod\nmetadata: {name: p}\nspec:\n      serviceAccount: old\n      containers: []\n".to_string(),
+            format!("kind: CronJob\nmetadata: {{name: c}}\nspec:\n  schedule: x\n  jobTemplate:\n    spec:\n      template:\n        spec:\n      {pod}\n"),
+            "kind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers: []\n".to_string(),
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  namespace: ns\n  labels: {a: b}\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/r\n".to_string(),
+        ];
+        let kinds = [
+            "Deployment",
+            "StatefulSet",
+            "DaemonSet",
+            "ReplicaSet",
+            "Job",
+        ];
+        let texts = texts.into_iter().chain(kinds.iter().map(|k| {
+            format!("kind: {k}\nmetadata: {{name: w, namespace: n}}\nspec:\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec:\n      {pod}\n")
+        }));
+        for text in texts {
+            let full = &load_docs(&text)[0].value;
+            let kept = &load_docs_keeping(&text, &ACCOUNT_KEYS)[0].value;
+            assert_ne!(full, kept, "something is left out of {text}");
+            assert_eq!(account_of(kept), account_of(full), "{text}");
+            for pointer in [
+                "/kind",
+                "/apiVersion",
+                "/metadata/name",
+                "/metadata/namespace",
+                "/metadata/annotations",
+            ] {
+                assert_eq!(
+                    kept.lookup(pointer),
+                    full.lookup(pointer),
+                    "{pointer} in {text}"
+                );
+            }
+        }
+    }
 }

@@ -101,6 +101,44 @@ pub fn load_docs(text: &str) -> Vec<YamlDoc> {
     builder.docs
 }
 
+/// Which mapping keys of a document to build (see [`load_docs_keeping`]).
+#[derive(Debug)]
+pub enum Keep {
+    /// The whole value.
+    Whole,
+    /// Of a mapping, only these keys; a value that is not a mapping is kept whole.
+    Keys(&'static [(&'static str, Keep)]),
+}
+
+impl Keep {
+    /// What to keep of the value of `key`, when it is kept.
+    pub fn child(&self, key: &str) -> Option<&Keep> {
+        match self {
+            Keep::Whole => Some(self),
+            Keep::Keys(keys) => keys.iter().find(|(k, _)| *k == key).map(|(_, keep)| keep),
+        }
+    }
+}
+
+/// [`load_docs`], building only the keys `keep` names: each document's value is the full
+/// load's value without the other keys of the mappings `keep` describes (the loader merges no
+/// `<<` keys, so none can bring a key back). Why: the Helm output
+/// rendered once per release (10,000 at scale) is read for a few fields only, and building
+/// the rest (labels, containers, ports) and dropping it again was most of the loading that
+/// is not the parser's own work. A text with an anchor or alias (any `&` or `*`) is loaded
+/// whole, as an alias may copy a skipped node into a kept one.
+pub fn load_docs_keeping(text: &str, keep: &'static Keep) -> Vec<YamlDoc> {
+    if text.contains(['&', '*']) {
+        return load_docs(text);
+    }
+    let mut builder = Builder::new(text, &YamlOptions::default());
+    builder.lint = false;
+    builder.keep = Some(keep);
+    let mut issues = Vec::new();
+    drive(text, &mut builder, &mut issues);
+    builder.docs
+}
+
 /// What a sink tells the driver after an event.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flow {
@@ -322,6 +360,12 @@ struct Builder<'t> {
     budget: Size,
     docs: Vec<YamlDoc>,
     issues: Vec<ParseIssue>,
+    /// What to build of each document (see [`load_docs_keeping`]); `None`: everything.
+    keep: Option<&'static Keep>,
+    /// What to build of each open frame's values, beside `frames` (`None`: everything).
+    keeps: Vec<Option<&'static Keep>>,
+    /// Collections open inside a value that is not built (0: none).
+    skipping: usize,
 }
 
 impl<'t> Builder<'t> {
@@ -342,7 +386,66 @@ impl<'t> Builder<'t> {
             },
             docs: Vec::new(),
             issues: Vec::new(),
+            keep: None,
+            keeps: Vec::new(),
+            skipping: 0,
         }
+    }
+
+    /// What to build of the value about to start, or `None` when it is not built at all.
+    fn keep_next(&self) -> Option<Option<&'static Keep>> {
+        let Some(parent) = self.frames.last() else {
+            return Some(self.keep.filter(|k| matches!(k, Keep::Keys(_))));
+        };
+        let Some(Some(keep)) = self.keeps.last().copied() else {
+            return Some(None);
+        };
+        match parent {
+            // A sequence where a mapping was described is kept whole.
+            Frame::Seq { .. } => Some(None),
+            // A key (even a collection, `? [a, b]`) is always built.
+            Frame::Map { key: None, .. } => Some(None),
+            Frame::Map { key: Some(key), .. } => {
+                let child = keep.child(key)?;
+                Some(Some(child).filter(|k| matches!(k, Keep::Keys(_))))
+            }
+        }
+    }
+
+    /// Drops the pending key of the open mapping whose value is not built.
+    fn forget_key(&mut self) {
+        if let Some(Frame::Map { key, .. }) = self.frames.last_mut() {
+            *key = None;
+        }
+    }
+
+    /// An event inside a value that is not built: only its nesting is followed.
+    fn skip(&mut self, ev: &Event<'_>, start: usize) -> Flow {
+        match ev {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                if self.frames.len() + self.skipping >= MAX_DEPTH {
+                    return self.too_deep(start);
+                }
+                self.skipping += 1;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                self.skipping -= 1;
+                if self.skipping == 0 {
+                    self.forget_key();
+                }
+            }
+            _ => {}
+        }
+        Flow::Continue
+    }
+
+    /// Stops the file at a collection nested deeper than [`MAX_DEPTH`].
+    fn too_deep(&mut self, start: usize) -> Flow {
+        self.stop(
+            start,
+            format!("document nests deeper than {MAX_DEPTH} levels; gitops-lint stops reading this file here"),
+            "flatten the structure; no Kubernetes or Argo CD object nests this deep",
+        )
     }
 
     /// The path of the value about to be pushed.
@@ -538,16 +641,21 @@ impl<'a> Sink<'a> for Builder<'_> {
         if self.lint {
             self.lints.event(&ev, start, end);
         }
+        if self.skipping > 0 {
+            return self.skip(&ev, start);
+        }
         match ev {
             Event::DocumentStart(_) => {
                 self.doc_start = start;
                 self.root = None;
                 self.literals.clear();
+                self.keeps.clear();
                 // Anchors are per document (see [`drive`]).
                 self.anchors.clear();
             }
             Event::DocumentEnd => {
                 self.frames.clear();
+                self.keeps.clear();
                 self.docs.push(YamlDoc {
                     value: self.root.take().unwrap_or(Value::Null),
                     start: self.doc_start,
@@ -556,6 +664,10 @@ impl<'a> Sink<'a> for Builder<'_> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let is_key = self.expecting_key();
+                if self.keep.is_some() && self.keep_next().is_none() {
+                    self.forget_key();
+                    return Flow::Continue;
+                }
                 let value = if style != ScalarStyle::Plain
                     || tag.as_ref().is_some_and(|t| t.suffix == "str")
                 {
@@ -589,12 +701,13 @@ impl<'a> Sink<'a> for Builder<'_> {
                 self.push_value(value, cost);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                let keep = match self.keep.map(|_| self.keep_next()) {
+                    Some(None) => return self.skip(&ev, start),
+                    Some(Some(keep)) => keep,
+                    None => None,
+                };
                 if self.frames.len() >= MAX_DEPTH {
-                    return self.stop(
-                        start,
-                        format!("document nests deeper than {MAX_DEPTH} levels; gitops-lint stops reading this file here"),
-                        "flatten the structure; no Kubernetes or Argo CD object nests this deep",
-                    );
+                    return self.too_deep(start);
                 }
                 let frame = if matches!(ev, Event::SequenceStart(..)) {
                     Frame::Seq {
@@ -614,8 +727,10 @@ impl<'a> Sink<'a> for Builder<'_> {
                     }
                 };
                 self.frames.push(frame);
+                self.keeps.push(keep);
             }
             Event::SequenceEnd | Event::MappingEnd => {
+                self.keeps.pop();
                 let (value, anchor, at, mut cost) = match self.frames.pop() {
                     Some(Frame::Seq {
                         items,
@@ -638,6 +753,9 @@ impl<'a> Sink<'a> for Builder<'_> {
                     return Flow::StopFile;
                 }
                 self.push_value(value, cost);
+            }
+            Event::Alias(_) if self.keep.is_some() && self.keep_next().is_none() => {
+                self.forget_key();
             }
             Event::Alias(id) => {
                 // An alias of an anchor still open (`&a [*a]`) has nothing to copy yet: null.
@@ -664,6 +782,8 @@ impl<'a> Sink<'a> for Builder<'_> {
 
     fn abort_document(&mut self) {
         self.frames.clear();
+        self.keeps.clear();
+        self.skipping = 0;
         self.root = None;
         self.literals.clear();
     }
@@ -673,6 +793,84 @@ impl<'a> Sink<'a> for Builder<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `v` without the keys `keep` does not name.
+    fn kept(v: &Value, keep: &Keep) -> Value {
+        match (v, keep) {
+            (Value::Object(m), Keep::Keys(_)) => Value::Object(
+                m.iter()
+                    .filter_map(|(k, v)| keep.child(k).map(|c| (k.clone(), kept(v, c))))
+                    .collect(),
+            ),
+            _ => v.clone(),
+        }
+    }
+
+    const POD: Keep = Keep::Keys(&[("serviceAccountName", Keep::Whole)]);
+    const SOME: Keep = Keep::Keys(&[
+        ("kind", Keep::Whole),
+        (
+            "metadata",
+            Keep::Keys(&[("name", Keep::Whole), ("annotations", Keep::Whole)]),
+        ),
+        (
+            "spec",
+            Keep::Keys(&[("template", Keep::Keys(&[("spec", POD)]))]),
+        ),
+    ]);
+
+    #[test]
+    fn keeping_builds_the_full_load_without_the_other_keys() {
+        for text in [
+            "kind: Deployment\nmetadata:\n  name: a\n  labels: {x: y}\n  annotations:\n    k: v\nspec:\n  replicas: 2\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      serviceAccountName: sa\n      containers:\n        - name: c\n          env: [{name: A, value: \"1\"}]\n",
+            // Several documents, a syntax error in one, flow style, a key written twice.
+            "kind: A\nspec: {template: {spec: {serviceAccountName: x, other: [1, 2]}}}\n---\nkind: [broken\n---\nmetadata: {name: n, name: m, skip: {deep: [{a: 1}]}}\n",
+            // Values that are not mappings where mappings are described, and a complex key.
+            "kind: {a: 1}\nmetadata: [1, {name: x}]\nspec: null\n? [a, b]\n: c\n",
+            "- kind: A\n  other: 1\n",
+            "plain scalar",
+            "",
+        ] {
+            let full = load_docs(text);
+            let some = load_docs_keeping(text, &SOME);
+            assert_eq!(some.len(), full.len(), "{text}");
+            for (s, f) in some.iter().zip(&full) {
+                assert_eq!(s.value, kept(&f.value, &SOME), "{text}");
+                assert_eq!(s.start, f.start, "{text}");
+            }
+        }
+        // What is not kept is not built.
+        let docs = load_docs_keeping(
+            "kind: A\nspec: {replicas: 2, template: {spec: {x: 1}}}\n",
+            &SOME,
+        );
+        assert_eq!(
+            docs[0].value,
+            json!({"kind": "A", "spec": {"template": {"spec": {}}}})
+        );
+    }
+
+    #[test]
+    fn keeping_stops_where_the_full_load_stops() {
+        // Nested past the limit inside a key that is not kept: the file stops there either way.
+        let deep = format!(
+            "kind: A\nskip: {}{}\n---\nkind: B\n",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        let full = load_docs(&deep);
+        let some = load_docs_keeping(&deep, &SOME);
+        assert_eq!(some.len(), full.len());
+        for (s, f) in some.iter().zip(&full) {
+            assert_eq!(s.value, kept(&f.value, &SOME));
+        }
+        // An anchor or alias: loaded whole, as an alias may copy a skipped node.
+        let aliased = "kind: A\nx: &a {name: n}\nmetadata: *a\n";
+        assert_eq!(
+            load_docs_keeping(aliased, &SOME)[0].value,
+            load_docs(aliased)[0].value
+        );
+    }
 
     #[test]
     fn multi_document_values() {

@@ -373,8 +373,12 @@ fn render(chart: &Chart, r: &Release) -> Result<ReleaseOutput, Error> {
         if !f.accounts || (!text.contains("ServiceAccount") && !text.contains("serviceAccount")) {
             continue;
         }
-        // Only the documents matter here: rendered text has no file to report lints in.
-        for doc in gitops_lint_syntax::yaml::load_docs(&text) {
+        // Only the documents matter here: rendered text has no file to report lints in. And of
+        // them only what `account_of` and the lines below read.
+        for doc in gitops_lint_syntax::yaml::load_docs_keeping(
+            &text,
+            &gitops_lint_model::accounts::ACCOUNT_KEYS,
+        ) {
             let namespace_of = |v: &Value| {
                 v.lookup("/metadata/namespace")
                     .and_then(Value::as_str)
