@@ -392,7 +392,8 @@ impl<'t> Builder<'t> {
         }
     }
 
-    /// What to build of the value about to start, or `None` when it is not built at all.
+    /// What to build of the value about to start (`Some(None)`: all of it, as always without
+    /// a `keep`), or `None` when it is not built at all.
     fn keep_next(&self) -> Option<Option<&'static Keep>> {
         let Some(parent) = self.frames.last() else {
             return Some(self.keep.filter(|k| matches!(k, Keep::Keys(_))));
@@ -664,7 +665,7 @@ impl<'a> Sink<'a> for Builder<'_> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let is_key = self.expecting_key();
-                if self.keep.is_some() && self.keep_next().is_none() {
+                if self.keep_next().is_none() {
                     self.forget_key();
                     return Flow::Continue;
                 }
@@ -701,10 +702,8 @@ impl<'a> Sink<'a> for Builder<'_> {
                 self.push_value(value, cost);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                let keep = match self.keep.map(|_| self.keep_next()) {
-                    Some(None) => return self.skip(&ev, start),
-                    Some(Some(keep)) => keep,
-                    None => None,
+                let Some(keep) = self.keep_next() else {
+                    return self.skip(&ev, start);
                 };
                 if self.frames.len() >= MAX_DEPTH {
                     return self.too_deep(start);
@@ -754,7 +753,7 @@ impl<'a> Sink<'a> for Builder<'_> {
                 }
                 self.push_value(value, cost);
             }
-            Event::Alias(_) if self.keep.is_some() && self.keep_next().is_none() => {
+            Event::Alias(_) if self.keep_next().is_none() => {
                 self.forget_key();
             }
             Event::Alias(id) => {

@@ -278,14 +278,11 @@ impl PolicySet {
         let mut rule_ids = BTreeSet::new();
         let mut reads = InputReads::default();
         for (name, text) in sources {
-            if name.starts_with(EMBEDDED) {
-                reads.scan(&text);
-            } else {
+            reads.scan(&text);
+            if !name.starts_with(EMBEDDED) {
                 let mut own = InputReads::default();
                 own.scan(&text);
                 reads.others_read_tenants |= own.reads("tenants");
-                reads.all |= own.all;
-                reads.keys.extend(own.keys);
             }
             for id in rule_literals(&text) {
                 // The embedded policies may only emit rules the catalog documents.
