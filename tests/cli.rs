@@ -289,6 +289,45 @@ fn user_policies_read_whole_tenant_values() {
     );
 }
 
+/// `input.infra.roles` is left out for the embedded policies alone (none reads it), and built
+/// for a `--policy` package that reads `input.infra`.
+#[test]
+fn user_policies_read_the_infra_roles() {
+    let dir = scratch(&[]);
+    write(
+        dir.path(),
+        "policies/roles.rego",
+        "package gitops_lint.roles\nimport rego.v1\n\nwarn contains f if {\n  names := sort([r.name | some r in input.infra.roles])\n  count(names) > 0\n  some t in input.tenants\n  t.id == \"tenant-1\"\n  not t.template\n  f := {\"rule\": \"acme/roles\", \"file\": t.file, \"doc\": t.doc, \"path\": t.name_path, \"msg\": sprintf(\"%d roles, the first %s\", [count(names), names[0]])}\n}\n",
+    );
+    let policies = dir.path().join("policies");
+    let o = run(
+        &root().join("fixtures/example"),
+        &[
+            "--policy",
+            &policies.display().to_string(),
+            "--format",
+            "json",
+            "apps-repo",
+            "infra-repo",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let messages: Vec<_> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "acme/roles")
+        .map(|f| f["message"].as_str().unwrap_or_default())
+        .collect();
+    // The seven roles the example's Terraform creates for its tenants, as the policy sees them.
+    assert_eq!(
+        messages,
+        ["7 roles, the first consumer-role-tenant-1"],
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn json_output_shape_is_stable() {
     let case = root().join("fixtures/rules/tenant/namespace-mismatch/fail");

@@ -1,7 +1,8 @@
-//! The tenants' `values` cut to what the embedded policies read (`input::build_for`) give the
-//! same findings as the whole values, on every fixture case. Why a test over the fixtures: a
-//! rule that starts reading another key of the values (`t.values.region`) would find nothing
-//! on the cut input; this test fails then, on the cases that have such a tenant.
+//! The input cut to what the embedded policies read (`input::build_for`: the tenants' `values`
+//! cut, `input.infra.roles` left out) gives the same findings as the whole input, on every
+//! fixture case. Why a test over the fixtures: a rule that starts reading another key of the
+//! values (`t.values.region`) or the roles as `input.infra.roles` would find nothing on the cut
+//! input; this test fails then, on the cases that have such a tenant or role.
 
 use super::{input, PolicyLimits, PolicySet};
 use gitops_lint_config::Config;
@@ -46,7 +47,7 @@ fn repos(case: &Path) -> Vec<RepoInput> {
 }
 
 #[test]
-fn cut_values_give_the_findings_whole_values_give() {
+fn the_cut_input_gives_the_findings_the_whole_input_gives() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
     let mut all = Vec::new();
     cases(&root, &mut all);
@@ -54,8 +55,12 @@ fn cut_values_give_the_findings_whole_values_give() {
     assert!(all.len() > 100, "fixture cases under {}", root.display());
     let set = PolicySet::load(&[], PolicyLimits::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!(!set.input_reads().whole_values());
+    assert!(!set.input_reads().infra_roles());
     let tenants = regorus::Value::from("tenants");
+    let infra = regorus::Value::from("infra");
+    let roles = regorus::Value::from("roles");
     let mut cut_cases = 0;
+    let mut role_cases = 0;
     for case in &all {
         let config = Config::from_file(&case.join(".gitops-lint.yaml")).unwrap_or_default();
         let (mut world, _) = load::load(&repos(case), &config);
@@ -65,6 +70,13 @@ fn cut_values_give_the_findings_whole_values_give() {
         if cut[&tenants] != whole[&tenants] {
             cut_cases += 1;
         }
+        if whole[&infra][&roles]
+            .as_array()
+            .is_ok_and(|r| !r.is_empty())
+        {
+            role_cases += 1;
+        }
+        assert_eq!(cut[&infra][&roles], regorus::Value::Undefined);
         let found = |input| {
             set.evaluate_input(input, &world, None)
                 .map(|e| format!("{:?}", e.findings))
@@ -74,4 +86,8 @@ fn cut_values_give_the_findings_whole_values_give() {
     }
     // Not vacuous: many cases have tenants whose values were cut.
     assert!(cut_cases >= 20, "only {cut_cases} cases had values cut");
+    assert!(
+        role_cases >= 20,
+        "only {role_cases} cases had roles left out"
+    );
 }

@@ -20,7 +20,8 @@
 //! input.infra.tenants[_]  {id, tier, file, path}   (from tenants.json)
 //! input.infra.roles[_]    {name, prefixed, path, kind, subjects, pod_identity, instance,
 //!                          tenant, provider_arn}   (Terraform, evaluated statically; an
-//!                          unknown name or subject list is null)
+//!                          unknown name or subject list is null; built only when a policy
+//!                          other than the embedded ones reads `input.infra`)
 //! ```
 //!
 //! The cross-repository facts (`irsa.rs`, `repos.rs`) point at their places with location
@@ -119,9 +120,10 @@ pub fn build(world: &World, config: &Config) -> regorus::Value {
     )
 }
 
-/// [`build`], leaving out `input.resources` when no loaded policy reads it, and of the tenants'
+/// [`build`], leaving out `input.resources` when no loaded policy reads it, of the tenants'
 /// `values` what only policies other than the embedded ones would read, when none is loaded
-/// that reads `input.tenants` (see [`super::InputReads::whole_values`]). A policy reads nothing
+/// that reads `input.tenants` (see [`super::InputReads::whole_values`]), and `input.infra.roles`
+/// when none reads `input.infra` ([`super::InputReads::infra_roles`]). A policy reads nothing
 /// that is left out, so the results are the same.
 pub fn build_for(world: &World, config: &Config, reads: &super::InputReads) -> regorus::Value {
     // Why joined: the four parts read the World only and do not depend on each other, and
@@ -360,7 +362,8 @@ fn without_resources(world: &World, config: &Config, reads: &super::InputReads) 
             }
         })
         .collect();
-    let roles: Vec<regorus::Value> = world
+    let roles: Option<Vec<regorus::Value>> = reads.infra_roles().then(|| {
+        world
         .infra
         .roles
         .iter()
@@ -378,7 +381,8 @@ fn without_resources(world: &World, config: &Config, reads: &super::InputReads) 
                 "provider_arn": r.provider_arn.as_ref().map(|o| o.text.as_str()),
             }))
         })
-        .collect();
+        .collect()
+    });
     // Why moved in, not `json!`: the macro serializes its operands by reference, a deep clone
     // (and a drop of the originals).
     let mut input = Map::new();
@@ -389,13 +393,13 @@ fn without_resources(world: &World, config: &Config, reads: &super::InputReads) 
     input.insert("tier_templates".into(), Value::Object(tier_templates));
     input.insert("tenant_dirs".into(), Value::Array(tenant_dirs(world)));
     input.insert("pools".into(), Value::Object(pools));
-    let infra = BTreeMap::from([
-        (
-            convert.string("tenants"),
-            regorus::Value::from(infra_tenants),
-        ),
-        (convert.string("roles"), regorus::Value::from(roles)),
-    ]);
+    let mut infra = BTreeMap::from([(
+        convert.string("tenants"),
+        regorus::Value::from(infra_tenants),
+    )]);
+    if let Some(roles) = roles {
+        infra.insert(convert.string("roles"), regorus::Value::from(roles));
+    }
     let mut input = convert.object(&input, None);
     if let Ok(m) = input.as_object_mut() {
         m.insert(convert.string("infra"), regorus::Value::from(infra));

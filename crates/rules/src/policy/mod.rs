@@ -155,8 +155,9 @@ pub struct InputReads {
     pub all: bool,
     /// The keys read as `input.<key>` or `input["<key>"]`.
     pub keys: BTreeSet<String>,
-    /// A policy other than the embedded ones may read `input.tenants`.
-    pub others_read_tenants: bool,
+    /// The keys a policy other than the embedded ones reads (`input.tenants`): what of them
+    /// the embedded policies leave unread is built only for such a policy.
+    pub others_read: BTreeSet<String>,
 }
 
 impl InputReads {
@@ -169,7 +170,14 @@ impl InputReads {
     /// policies read of them (`input/convert.rs`, `Converter::app_switches`), which a test holds
     /// to the same findings on every fixture.
     pub fn whole_values(&self) -> bool {
-        self.all || self.others_read_tenants
+        self.all || self.others_read.contains("tenants")
+    }
+
+    /// Whether `input.infra.roles` is built. No embedded policy reads it (`irsa.rego` reads
+    /// the roles as `input.irsa.roles`, keyed and joined); at 10,000 tenants it was 7 MiB of
+    /// the heap's peak. The same test that holds the values' cut holds this one.
+    pub fn infra_roles(&self) -> bool {
+        self.all || self.others_read.contains("infra")
     }
 
     /// Adds what one policy's text reads. Comments and string literals are skipped (a string
@@ -282,7 +290,7 @@ impl PolicySet {
             if !name.starts_with(EMBEDDED) {
                 let mut own = InputReads::default();
                 own.scan(&text);
-                reads.others_read_tenants |= own.reads("tenants");
+                reads.others_read.append(&mut own.keys);
             }
             for id in rule_literals(&text) {
                 // The embedded policies may only emit rules the catalog documents.
@@ -1186,22 +1194,28 @@ mod tests {
             PolicySet::from_sources(sources, PolicyLimits::default())
                 .unwrap_or_else(|e| panic!("{e}"))
                 .input_reads()
-                .whole_values()
+                .clone()
         };
-        assert!(!loaded(&[]));
-        assert!(!loaded(&[(
+        let whole_values = |extra: &[(&str, &str)]| loaded(extra).whole_values();
+        assert!(!whole_values(&[]));
+        // `input.infra.roles` only for a policy of the user's that may read `input.infra`.
+        assert!(!loaded(&[]).infra_roles());
+        assert!(!loaded(&[("mine.rego", "package mine\nx := input.tenants\n")]).infra_roles());
+        assert!(loaded(&[("mine.rego", "package mine\nx := input.infra.roles\n")]).infra_roles());
+        assert!(loaded(&[("mine.rego", "package mine\nx := input\n")]).infra_roles());
+        assert!(!whole_values(&[(
             "mine.rego",
             "package mine
 x := input.pools
 "
         )]));
-        assert!(loaded(&[(
+        assert!(whole_values(&[(
             "mine.rego",
             "package mine
 x := input.tenants[0].values.region
 "
         )]));
-        assert!(loaded(&[(
+        assert!(whole_values(&[(
             "mine.rego",
             "package mine
 x := input
