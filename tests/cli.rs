@@ -258,6 +258,16 @@ fn user_policies_read_input_resources() {
 /// The embedded policies read two keys of a tenant's values (`apps.<app>.enabled` and
 /// `envId`), so the input carries only those unless a `--policy` package reads
 /// `input.tenants`: then the values are whole.
+/// The findings of `rule` in a `--format json` report.
+fn findings_of<'j>(json: &'j serde_json::Value, rule: &str) -> Vec<&'j serde_json::Value> {
+    json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
 #[test]
 fn user_policies_read_whole_tenant_values() {
     let tenant = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: tenant-1-premium\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: oci://123456789012.dkr.ecr.ap-northeast-2.amazonaws.com\n    chart: helm-tenant-chart\n    targetRevision: \"0.2.x\"\n    helm:\n      releaseName: tenant-1-premium\n      values: |\n        tenantId: tenant-1\n        region: us-east-1\n        apps:\n          producer:\n            enabled: true\n            replicas: 3\n          consumer:\n            enabled: true\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: tenant-1\n";
@@ -272,12 +282,7 @@ fn user_policies_read_whole_tenant_values() {
         &["--policy", "policies", "--format", "json", "apps-repo"],
     );
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
-    let findings: Vec<_> = json["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["rule"] == "acme/region")
-        .collect();
+    let findings = findings_of(&json, "acme/region");
     assert_eq!(findings.len(), 1, "{}: {json}", stderr(&o));
     assert_eq!(
         findings[0]["message"],
@@ -312,11 +317,8 @@ fn user_policies_read_the_infra_roles() {
         ],
     );
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
-    let messages: Vec<_> = json["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["rule"] == "acme/roles")
+    let messages: Vec<_> = findings_of(&json, "acme/roles")
+        .iter()
         .map(|f| f["message"].as_str().unwrap_or_default())
         .collect();
     // The seven roles the example's Terraform creates for its tenants, as the policy sees them.

@@ -362,27 +362,9 @@ fn without_resources(world: &World, config: &Config, reads: &super::InputReads) 
             }
         })
         .collect();
-    let roles: Option<Vec<regorus::Value>> = reads.infra_roles().then(|| {
-        world
-        .infra
-        .roles
-        .iter()
-        .map(|r| {
-            let instance = world.infra.instances.get(r.instance);
-            convert.value(&json!({
-                "name": r.name,
-                "prefixed": r.prefixed,
-                "path": r.path,
-                "kind": format!("{:?}", r.kind),
-                "subjects": r.subjects.as_ref().map(|s| s.iter().map(ToString::to_string).collect::<Vec<_>>()),
-                "pod_identity": r.pod_identity,
-                "instance": instance.map(|i| i.address.as_str()),
-                "tenant": instance.and_then(|i| i.tenant.as_deref()),
-                "provider_arn": r.provider_arn.as_ref().map(|o| o.text.as_str()),
-            }))
-        })
-        .collect()
-    });
+    let roles = reads
+        .infra_roles()
+        .then(|| infra_roles(world, &mut convert));
     // Why moved in, not `json!`: the macro serializes its operands by reference, a deep clone
     // (and a drop of the originals).
     let mut input = Map::new();
@@ -406,6 +388,29 @@ fn without_resources(world: &World, config: &Config, reads: &super::InputReads) 
         m.insert(convert.string("tenants"), regorus::Value::from(tenants));
     }
     input
+}
+
+/// `input.infra.roles`: the roles Terraform creates, as the engine's values.
+fn infra_roles(world: &World, convert: &mut Converter) -> Vec<regorus::Value> {
+    world
+        .infra
+        .roles
+        .iter()
+        .map(|r| {
+            let instance = world.infra.instances.get(r.instance);
+            convert.value(&json!({
+                "name": r.name,
+                "prefixed": r.prefixed,
+                "path": r.path,
+                "kind": format!("{:?}", r.kind),
+                "subjects": r.subjects.as_ref().map(|s| s.iter().map(ToString::to_string).collect::<Vec<_>>()),
+                "pod_identity": r.pod_identity,
+                "instance": instance.map(|i| i.address.as_str()),
+                "tenant": instance.and_then(|i| i.tenant.as_deref()),
+                "provider_arn": r.provider_arn.as_ref().map(|o| o.text.as_str()),
+            }))
+        })
+        .collect()
 }
 
 /// A [`Tenant`]'s fields for the input, borrowed, without its values (converted apart, see

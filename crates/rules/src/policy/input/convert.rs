@@ -181,11 +181,11 @@ impl Converter {
             let value = self.value(v);
             out.insert(key, value);
         }
-        // Not shared: the objects made here are the input's records (a tenant, the input
-        // itself), each one of a kind, and the input is changed in place once built.
         if let Some((k, v)) = extra {
             out.insert(self.string(k), v);
         }
+        // Not shared: the objects made here are the input's records (a tenant, the input
+        // itself), each one of a kind, and the input is changed in place once built.
         V::from(out)
     }
 
@@ -198,17 +198,16 @@ impl Converter {
         let Value::Object(values) = values else {
             return self.value(values);
         };
-        let mut out = BTreeMap::new();
-        if let Some(apps) = values.get("apps") {
-            let apps = match apps {
-                Value::Object(apps) => self.map(apps, Self::switches),
-                Value::Array(apps) => self.list(apps, Self::switches),
-                other => self.small_value(other),
-            };
-            out.insert(self.string("apps"), apps.0);
-            return self.share(V::from(out), apps.1).0;
-        }
-        V::from(out)
+        let Some(apps) = values.get("apps") else {
+            return V::from(BTreeMap::new());
+        };
+        let (apps, small) = match apps {
+            Value::Object(apps) => self.map(apps, Self::switches),
+            Value::Array(apps) => self.list(apps, Self::switches),
+            other => self.small_value(other),
+        };
+        let out = BTreeMap::from([(self.string("apps"), apps)]);
+        self.share(V::from(out), small).0
     }
 
     /// One app's `enabled` and `envId` (see [`Converter::app_switches`]), and whether it is
