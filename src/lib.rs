@@ -18,6 +18,7 @@ pub mod fix;
 pub mod gate;
 pub mod init;
 pub mod lsp;
+pub mod memory;
 
 use gitops_lint_config::{self as config, Config, ConfigError};
 use gitops_lint_core::finding::Finding;
@@ -139,6 +140,7 @@ pub fn lint_overlaid(
     cache: Option<&load::ParseCache>,
 ) -> Result<Outcome, Error> {
     let mut laps = Laps::start();
+    let purge_at_once = memory::PurgeAtOnce::start();
     let inputs = repo_inputs(&options.paths)?;
     let policy_limits = PolicyLimits::from_config(&config.limits);
     let policies = PolicySet::load(&options.policy_dirs, policy_limits).map_err(Error::Policy)?;
@@ -164,6 +166,8 @@ pub fn lint_overlaid(
         || {
             let (input, input_time) =
                 timed(|| policy::input::build_for(&world, config, policies.input_reads()));
+            // The peak of a clean run is behind: see `memory`.
+            drop(purge_at_once);
             let (evaluated, evaluate_time) =
                 timed(|| policies.evaluate_input(input, &world, options.policy_sandbox.as_deref()));
             (evaluated, input_time, evaluate_time)

@@ -28,7 +28,7 @@ fn exercise(text: &str) {
             .as_object()
             .into_iter()
             .flat_map(|o| o.keys())
-            .map(|k| PathSeg::Key(k.clone()))
+            .map(|k| PathSeg::Key(k.as_str().into()))
             .collect();
         let _ = index.locate(d, &keys);
         let _ = index.locate(

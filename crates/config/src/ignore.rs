@@ -20,7 +20,7 @@ pub(crate) fn parse_ignore(
     value: &Value,
     text: &str,
 ) -> Result<Vec<IgnoreEntry>, (Vec<PathSeg>, String)> {
-    let k = |s: &str| PathSeg::Key(s.to_string());
+    let k = |s: &str| PathSeg::Key(s.into());
     let Value::Array(items) = value else {
         return Err((
             vec![],

@@ -497,7 +497,7 @@ impl Config {
             Some(Value::Object(m)) => m,
             Some(_) => return Err(err(&[], "the config must be a mapping".to_string())),
         };
-        let k = |s: &str| PathSeg::Key(s.to_string());
+        let k = |s: &str| PathSeg::Key(s.into());
         for (key, value) in root {
             match key.as_str() {
                 "tiers" => {
@@ -696,7 +696,7 @@ fn repo_urls(
     config_path: &Path,
     err: &dyn Fn(&[PathSeg], String) -> ConfigError,
 ) -> Result<BTreeMap<String, PathBuf>, ConfigError> {
-    let k = |s: &str| PathSeg::Key(s.to_string());
+    let k = |s: &str| PathSeg::Key(s.into());
     let Value::Object(map) = value else {
         return Err(err(
             &[k("repoURLs")],
@@ -729,7 +729,7 @@ fn clusters(
     value: &Value,
     err: &dyn Fn(&[PathSeg], String) -> ConfigError,
 ) -> Result<Vec<Cluster>, ConfigError> {
-    let k = |s: &str| PathSeg::Key(s.to_string());
+    let k = |s: &str| PathSeg::Key(s.into());
     let Value::Array(items) = value else {
         return Err(err(
             &[k("clusters")],
@@ -896,7 +896,7 @@ fn yaml_options(
     value: &Value,
     err: &dyn Fn(&[PathSeg], String) -> ConfigError,
 ) -> Result<YamlOptions, ConfigError> {
-    let k = |s: &str| PathSeg::Key(s.to_string());
+    let k = |s: &str| PathSeg::Key(s.into());
     let Value::Object(map) = value else {
         return Err(err(
             &[k("yaml")],

@@ -105,7 +105,7 @@ pub(crate) fn parse_limits(
     value: &Value,
     err: &dyn Fn(&[PathSeg], String) -> ConfigError,
 ) -> Result<Limits, ConfigError> {
-    let k = |s: &str| PathSeg::Key(s.to_string());
+    let k = |s: &str| PathSeg::Key(s.into());
     let Value::Object(map) = value else {
         return Err(err(
             &[k("limits")],

@@ -1,6 +1,7 @@
 //! Source files, byte spans and node paths: the coordinates every finding is expressed in.
 
 use crate::catalog::RuleId;
+pub use compact_str::CompactString;
 use serde::Serialize;
 use std::fmt;
 use std::sync::OnceLock;
@@ -23,8 +24,10 @@ pub struct Span {
 /// One step of a path into a YAML/JSON document: a mapping key or a sequence index.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PathSeg {
-    /// A mapping key.
-    Key(String),
+    /// A mapping key. Why not a `String`: a run keeps hundreds of thousands of paths (every
+    /// ServiceAccount, tenant and release has several), nearly every key fits inline, and a
+    /// `String` was an allocation per key.
+    Key(CompactString),
     /// A sequence index.
     Index(usize),
 }
@@ -50,9 +53,7 @@ impl fmt::Display for PathSeg {
 
 /// Builds a path from string keys (convenience for checks).
 pub fn key_path(keys: &[&str]) -> Vec<PathSeg> {
-    keys.iter()
-        .map(|k| PathSeg::Key((*k).to_string()))
-        .collect()
+    keys.iter().map(|k| PathSeg::Key((*k).into())).collect()
 }
 
 /// Renders a path the way people write it: `spec.source.helm.values`.
@@ -314,6 +315,21 @@ mod tests {
             FileKind::Manifest,
             text.to_string(),
         )
+    }
+
+    /// What `PathSeg::Key` is for: a key of up to 24 bytes (every key of the generated
+    /// benchmark trees) is held inline, and a step is no larger than the key itself.
+    #[test]
+    fn a_short_key_is_held_inline_and_a_step_is_three_words() {
+        assert_eq!(std::mem::size_of::<PathSeg>(), 24);
+        let PathSeg::Key(k) = PathSeg::Key("serviceAccountRoleArnXyz".into()) else {
+            unreachable!("built as a key");
+        };
+        assert!(!k.is_heap_allocated());
+        // Sorted as strings: paths key the sorted maps the output is written from.
+        let mut keys = ["b", "a", "aa", "B"].map(|k| PathSeg::Key(k.into()));
+        keys.sort();
+        assert_eq!(keys.map(|k| k.to_string()), ["B", "a", "aa", "b"]);
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub fn derive(world: &mut World, config: &Config) -> Vec<Finding> {
     account_uses.extend(helm.uses);
     world.generated = generated;
     world.infra = infra;
+    // Why: both grew by doubling and are kept for the whole run.
+    service_accounts.shrink_to_fit();
+    account_uses.shrink_to_fit();
     world.service_accounts = service_accounts;
     world.account_uses = account_uses;
     findings.extend(helm.findings);

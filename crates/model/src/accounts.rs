@@ -209,12 +209,12 @@ pub fn account_of(doc: &Value) -> Option<(String, bool, Vec<PathSeg>)> {
     let mut path: Vec<PathSeg> = pointer
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| PathSeg::Key(s.to_string()))
+        .map(|s| PathSeg::Key(s.into()))
         .collect();
     // `serviceAccount` is the deprecated alias Kubernetes still honours.
     for field in ["serviceAccountName", "serviceAccount"] {
         if let Some(name) = spec.get(field).and_then(Value::as_str) {
-            path.push(PathSeg::Key(field.to_string()));
+            path.push(PathSeg::Key(field.into()));
             return Some((name.to_string(), true, path));
         }
     }
@@ -272,7 +272,7 @@ pub fn from_manifests(world: &World) -> Vec<ServiceAccount> {
         let Some(name) = doc.value.lookup("/metadata/name").and_then(Value::as_str) else {
             continue;
         };
-        let key = |k: &str| PathSeg::Key(k.to_string());
+        let key = |k: &str| PathSeg::Key(k.into());
         let role_arn = doc
             .value
             .lookup("/metadata/annotations")

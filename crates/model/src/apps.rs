@@ -123,7 +123,7 @@ impl World {
 /// `spec.sources` when that list is not empty (Argo CD then ignores `spec.source`), else
 /// `spec.source`.
 pub fn sources(app: &Value) -> Vec<(&Value, Vec<PathSeg>)> {
-    let key = |s: &str| PathSeg::Key(s.to_string());
+    let key = |s: &str| PathSeg::Key(s.into());
     if let Some(list) = app.lookup("/spec/sources").and_then(Value::as_array) {
         if !list.is_empty() {
             return list

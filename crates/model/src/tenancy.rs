@@ -265,8 +265,10 @@ fn collect_file(world: &World, file: &SourceFile, config: &Config) -> FileTenanc
             .and_then(Value::as_str)
             .map(str::to_string);
         let id_path = tenant_id.as_ref().map(|_| {
-            let mut p = values_path.clone();
-            p.push(PathSeg::Key("tenantId".to_string()));
+            // Sized at once: the tenant keeps it for the whole run.
+            let mut p = Vec::with_capacity(values_path.len() + 1);
+            p.extend_from_slice(&values_path);
+            p.push(PathSeg::Key("tenantId".into()));
             p
         });
         let id = tenant_id.unwrap_or(stem);

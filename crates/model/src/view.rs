@@ -60,7 +60,7 @@ impl World {
 /// The value at a node path of a document (`spec.sources[0].helm`), if there is one.
 pub fn value_at<'v>(value: &'v Value, path: &[PathSeg]) -> Option<&'v Value> {
     path.iter().try_fold(value, |node, seg| match seg {
-        PathSeg::Key(k) => node.get(k),
+        PathSeg::Key(k) => node.get(k.as_str()),
         PathSeg::Index(i) => node.get(i),
     })
 }

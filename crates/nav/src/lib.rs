@@ -285,7 +285,7 @@ fn env_ids(value: &Value, path: &mut Vec<PathSeg>, out: &mut Vec<(Vec<PathSeg>, 
     }
     if let Value::Object(map) = value {
         for (k, v) in map {
-            path.push(PathSeg::Key(k.clone()));
+            path.push(PathSeg::Key(k.as_str().into()));
             match v {
                 Value::String(s) if k == "envId" => out.push((path.clone(), s.clone())),
                 Value::Object(_) => env_ids(v, path, out),

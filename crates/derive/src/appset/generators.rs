@@ -358,7 +358,7 @@ fn list(ctx: &Ctx, spec: &Value, at: &[PathSeg]) -> Result<Vec<ParamSet>, GenErr
         path.extend_from_slice(keys);
         GenError::Failed { message, path }
     };
-    let k = |s: &str| PathSeg::Key(s.to_string());
+    let k = |s: &str| PathSeg::Key(s.into());
     let elements = spec.get("elements").and_then(Value::as_array);
     within(
         ctx,

@@ -145,7 +145,7 @@ fn cluster_secrets_declared(world: &World) -> ClusterSecrets<'_> {
 }
 
 fn key(s: &str) -> PathSeg {
-    PathSeg::Key(s.to_string())
+    PathSeg::Key(s.into())
 }
 
 /// Where a path of the rendered Application template is written in the ApplicationSet.
@@ -506,7 +506,7 @@ fn collect_strings<'v>(
         }
         Value::Object(map) => {
             for (k, child) in map {
-                path.push(PathSeg::Key(k.clone()));
+                path.push(PathSeg::Key(k.as_str().into()));
                 collect_strings(child, path, out);
                 path.pop();
             }

@@ -152,7 +152,7 @@ pub(crate) fn render_value(
         Value::Object(map) => {
             let mut out = Map::new();
             for (k, child) in map {
-                path.push(PathSeg::Key(k.clone()));
+                path.push(PathSeg::Key(k.as_str().into()));
                 let key = render_str(k, scope, mode, path, issues);
                 let r = render_value(child, scope, mode, path, issues);
                 path.pop();

@@ -131,7 +131,7 @@ pub fn service_accounts(world: &World, config: &Config) -> Rendered {
 fn remote_chart_accounts(world: &World, releases: &[Release]) -> Vec<ServiceAccount> {
     let rendered: BTreeSet<(gitops_lint_core::source::FileId, usize)> =
         releases.iter().map(|r| (r.file, r.doc)).collect();
-    let key = |k: &str| PathSeg::Key(k.to_string());
+    let key = |k: &str| PathSeg::Key(k.into());
     let mut out = Vec::new();
     for kind in ["Application", "HelmRelease"] {
         for at in world.kind(kind) {
@@ -463,8 +463,10 @@ fn release_namespace_location(r: &Release) -> Option<Location> {
 }
 
 fn value_location(r: &Release, keys: &[&str]) -> Location {
-    let mut path = r.values_path.to_vec();
-    path.extend(keys.iter().map(|k| PathSeg::Key((*k).to_string())));
+    // Sized at once: a ServiceAccount keeps its path for the whole run.
+    let mut path = Vec::with_capacity(r.values_path.len() + keys.len());
+    path.extend_from_slice(&r.values_path);
+    path.extend(keys.iter().map(|k| PathSeg::Key((*k).into())));
     Location::value(r.file, r.doc, path)
 }
 

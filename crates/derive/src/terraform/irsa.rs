@@ -814,7 +814,12 @@ fn record_account(infra: &mut Infra, arn: &str, location: Option<Location>) {
 }
 
 /// Adds a role to the model (and the account its provider ARN names).
-pub fn record(infra: &mut Infra, role: Role) {
+pub fn record(infra: &mut Infra, mut role: Role) {
+    // Why: a trust's subjects are gathered one by one (room for four at the first) and most
+    // trusts name one; the role is kept for the whole run.
+    if let Some(subjects) = &mut role.subjects {
+        subjects.shrink_to_fit();
+    }
     if let Some(Value::String(arn)) = role.provider_arn.as_ref().map(|o| &o.value) {
         if arn.starts_with("arn:") {
             let location = role.provider_arn.as_ref().map(|o| o.location.clone());

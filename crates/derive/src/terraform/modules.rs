@@ -229,7 +229,7 @@ struct Resource {
 }
 
 fn terraform_resources(world: &World, rendered: &[RenderedResource]) -> Vec<Resource> {
-    let key = |k: &str| PathSeg::Key(k.to_string());
+    let key = |k: &str| PathSeg::Key(k.into());
     let mut out = Vec::new();
     for at in world.kind("Terraform") {
         let Some(doc) = world.doc(*at) else { continue };
@@ -369,7 +369,7 @@ fn tfvars(
                     (
                         k.clone(),
                         Value::from_json(v),
-                        Location::value(id, 0, vec![PathSeg::Key(k.clone())]),
+                        Location::value(id, 0, vec![PathSeg::Key(k.as_str().into())]),
                     )
                 })
                 .collect()

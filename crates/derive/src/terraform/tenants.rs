@@ -37,7 +37,7 @@ pub(crate) fn from_tenants_json(world: &World) -> Vec<InfraTenant> {
                 .collect(),
             Value::Object(map) => map
                 .iter()
-                .map(|(k, e)| (PathSeg::Key(k.clone()), Some(k.as_str()), e))
+                .map(|(k, e)| (PathSeg::Key(k.as_str().into()), Some(k.as_str()), e))
                 .collect(),
             _ => continue,
         };
@@ -48,7 +48,7 @@ pub(crate) fn from_tenants_json(world: &World) -> Vec<InfraTenant> {
             let (id, id_path) = match (id_field, key) {
                 (Some(f), _) => (
                     entry.get(f).and_then(Value::as_str).unwrap_or_default(),
-                    vec![seg.clone(), PathSeg::Key(f.to_string())],
+                    vec![seg.clone(), PathSeg::Key(f.into())],
                 ),
                 (None, Some(k)) => (k, vec![seg.clone()]),
                 (None, None) => continue,

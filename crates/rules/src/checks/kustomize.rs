@@ -32,7 +32,7 @@ pub(crate) struct Entry<'a> {
 }
 
 fn key(k: &str) -> PathSeg {
-    PathSeg::Key(k.to_string())
+    PathSeg::Key(k.into())
 }
 
 /// The items of a list field, with their indexes (nothing if the field is absent or not a list).
@@ -409,7 +409,7 @@ fn gitignored(repo: &Repo, path: &str) -> Option<String> {
 /// `commonAnnotations` and `labels[].pairs` are `map[string]string`, so a boolean or a number
 /// there fails `kustomize build` (`cannot unmarshal bool into ... of type string`).
 fn non_string_labels(file: FileId, doc: usize, value: &Value) -> Vec<Finding> {
-    let key = |k: &str| PathSeg::Key(k.to_string());
+    let key = |k: &str| PathSeg::Key(k.into());
     let mut maps: Vec<(Vec<PathSeg>, &serde_json::Map<String, Value>)> = Vec::new();
     for field in ["commonLabels", "commonAnnotations"] {
         if let Some(m) = value.get(field).and_then(Value::as_object) {

@@ -53,7 +53,7 @@ pub fn check(world: &World) -> Vec<Finding> {
 }
 
 fn key(k: &str) -> PathSeg {
-    PathSeg::Key(k.to_string())
+    PathSeg::Key(k.into())
 }
 
 /// Tier name -> template file, over every repository.

@@ -37,7 +37,7 @@ fn set(v: &mut Value, path: &[PathSeg], new: Value) {
     let mut node = v;
     for seg in parents {
         node = match (node, seg) {
-            (Value::Object(m), PathSeg::Key(k)) => match m.get_mut(k) {
+            (Value::Object(m), PathSeg::Key(k)) => match m.get_mut(k.as_str()) {
                 Some(n) => n,
                 None => return,
             },
@@ -50,7 +50,7 @@ fn set(v: &mut Value, path: &[PathSeg], new: Value) {
     }
     match (node, last) {
         (Value::Object(m), PathSeg::Key(k)) => {
-            m.insert(k.clone(), new);
+            m.insert(k.to_string(), new);
         }
         (Value::Array(a), PathSeg::Index(i)) => {
             if let Some(slot) = a.get_mut(*i) {

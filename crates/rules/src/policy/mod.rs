@@ -843,7 +843,7 @@ fn to_path(v: Option<&Value>) -> Result<Vec<PathSeg>, String> {
     items
         .iter()
         .map(|s| match s {
-            Value::String(k) => Ok(PathSeg::Key(k.clone())),
+            Value::String(k) => Ok(PathSeg::Key(k.as_str().into())),
             Value::Number(n) => n
                 .as_u64()
                 .map(|i| PathSeg::Index(i as usize))

@@ -647,7 +647,7 @@ fn find_nodes<'v>(
     match (step, value) {
         (Step::Prop(name), Value::Object(map)) => {
             if let Some(child) = map.get(name) {
-                path.push(PathSeg::Key(name.clone()));
+                path.push(PathSeg::Key(name.as_str().into()));
                 find_nodes(child, rest, path, out);
                 path.pop();
             }
@@ -661,7 +661,7 @@ fn find_nodes<'v>(
         }
         (Step::Values, Value::Object(map)) => {
             for (k, child) in map {
-                path.push(PathSeg::Key(k.clone()));
+                path.push(PathSeg::Key(k.as_str().into()));
                 find_nodes(child, rest, path, out);
                 path.pop();
             }
@@ -936,11 +936,11 @@ fn parse_field_path(s: &str) -> Option<Vec<PathSeg>> {
             if end == 0 {
                 return None;
             }
-            out.push(PathSeg::Key(r[..end].to_string()));
+            out.push(PathSeg::Key(r[..end].into()));
             rest = &r[end..];
         } else if let Some(r) = rest.strip_prefix("['") {
             let end = r.find("']")?;
-            out.push(PathSeg::Key(r[..end].to_string()));
+            out.push(PathSeg::Key(r[..end].into()));
             rest = &r[end + 2..];
         } else if let Some(r) = rest.strip_prefix('[') {
             let end = r.find(']')?;
@@ -955,7 +955,7 @@ fn parse_field_path(s: &str) -> Option<Vec<PathSeg>> {
 
 fn lookup<'v>(value: &'v Value, path: &[PathSeg]) -> Option<&'v Value> {
     path.iter().try_fold(value, |v, seg| match seg {
-        PathSeg::Key(k) => v.get(k),
+        PathSeg::Key(k) => v.get(k.as_str()),
         PathSeg::Index(i) => v.get(*i),
     })
 }

@@ -201,7 +201,7 @@ fn validate<'r>(reg: &'r Registry, doc: usize, value: &Value, template: bool) ->
             .instance_path()
             .segments()
             .map(|s| match s {
-                LocationSegment::Property(k) => PathSeg::Key(k.into_owned()),
+                LocationSegment::Property(k) => PathSeg::Key(k.as_ref().into()),
                 LocationSegment::Index(i) => PathSeg::Index(i),
             })
             .collect();

@@ -35,7 +35,7 @@ fn enclosing(path: &[PathSeg]) -> Option<&[PathSeg]> {
 
 fn join(path: &[PathSeg], key: &str) -> Vec<PathSeg> {
     let mut p = path.to_vec();
-    p.push(PathSeg::Key(key.to_string()));
+    p.push(PathSeg::Key(key.into()));
     p
 }
 
@@ -119,7 +119,7 @@ impl Context<'_> {
                 let name = under.join(".");
                 let last = under.last().cloned().unwrap_or_default();
                 let mut under_path = path.to_vec();
-                under_path.extend(under.iter().map(|u| PathSeg::Key(u.clone())));
+                under_path.extend(under.iter().map(|u| PathSeg::Key(u.as_str().into())));
                 let target = if list {
                     format!("in an item of `{name}` ({what})")
                 } else {

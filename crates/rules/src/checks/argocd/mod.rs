@@ -55,7 +55,7 @@ impl Source<'_> {
     /// The path of a field below the source.
     pub fn at(&self, keys: &[&str]) -> Vec<PathSeg> {
         let mut p = self.path.clone();
-        p.extend(keys.iter().map(|k| PathSeg::Key((*k).to_string())));
+        p.extend(keys.iter().map(|k| PathSeg::Key((*k).into())));
         p
     }
 }
