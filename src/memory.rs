@@ -6,19 +6,22 @@
 
 use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t};
 use std::ffi::c_long;
+use std::sync::OnceLock;
 
 /// mimalloc 2's `mi_option_purge_delay` (`include/mimalloc.h`, `enum mi_option_e`, the
 /// sixteenth option; `src/options.c` gives it the default 10, in milliseconds). The crate
 /// names no constant for it in its `v2` build. `tests/memory.rs` checks the number.
 pub const PURGE_DELAY: mi_option_t = 15;
 
-/// While alive, memory freed is returned to the OS at once; dropped, the delay it replaced is
-/// back. Why not always at once: while Rego evaluates, it allocates and frees at a high rate,
-/// and returning each page at once cost a sixth more time on a run with 23,000 findings.
-pub struct PurgeAtOnce {
-    /// The delay before, restored on drop.
-    before: c_long,
-}
+/// The delay before the first [`PurgeAtOnce`], which each one's drop restores. Why not the
+/// delay each guard found: then two runs that overlap (a language server linting twice) could
+/// leave 0 behind for good.
+static USUAL_DELAY: OnceLock<c_long> = OnceLock::new();
+
+/// While alive, memory freed is returned to the OS at once; dropped, the usual delay is back.
+/// Why not always at once: while Rego evaluates, it allocates and frees at a high rate, and
+/// returning each page at once cost a sixth more time on a run with 23,000 findings.
+pub struct PurgeAtOnce(());
 
 impl PurgeAtOnce {
     /// Starts returning freed memory at once, unless `MIMALLOC_PURGE_DELAY` is set: then the
@@ -28,16 +31,18 @@ impl PurgeAtOnce {
             return None;
         }
         // SAFETY: mimalloc's options are plain integers, read and written atomically.
-        let before = unsafe { mi_option_get(PURGE_DELAY) };
+        USUAL_DELAY.get_or_init(|| unsafe { mi_option_get(PURGE_DELAY) });
         // SAFETY: as above.
         unsafe { mi_option_set(PURGE_DELAY, 0) };
-        Some(PurgeAtOnce { before })
+        Some(PurgeAtOnce(()))
     }
 }
 
 impl Drop for PurgeAtOnce {
     fn drop(&mut self) {
-        // SAFETY: as in `start`.
-        unsafe { mi_option_set(PURGE_DELAY, self.before) };
+        if let Some(usual) = USUAL_DELAY.get() {
+            // SAFETY: as in `start`.
+            unsafe { mi_option_set(PURGE_DELAY, *usual) };
+        }
     }
 }

@@ -29,4 +29,12 @@ fn the_purge_delay_is_returned_at_once_while_the_guard_lives() {
     assert_eq!(purge_delay(), 0);
     drop(guard);
     assert_eq!(purge_delay(), 10);
+    // Two runs that overlap (the first ends while the second is parsing): the usual delay is
+    // back once either ends, never the 0 the second found.
+    let (first, second) = (PurgeAtOnce::start(), PurgeAtOnce::start());
+    assert_eq!(purge_delay(), 0);
+    drop(first);
+    assert_eq!(purge_delay(), 10);
+    drop(second);
+    assert_eq!(purge_delay(), 10);
 }
