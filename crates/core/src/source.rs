@@ -53,7 +53,17 @@ impl fmt::Display for PathSeg {
 
 /// Builds a path from string keys (convenience for checks).
 pub fn key_path(keys: &[&str]) -> Vec<PathSeg> {
-    keys.iter().map(|k| PathSeg::Key((*k).into())).collect()
+    path_below(&[], keys)
+}
+
+/// The path of `keys` below `parent`, allocated at its size. Why: a path a model value keeps
+/// for the whole run (a tenant's, a ServiceAccount's place) would otherwise keep the spare room
+/// of a clone grown by a push.
+pub fn path_below(parent: &[PathSeg], keys: &[&str]) -> Vec<PathSeg> {
+    let mut path = Vec::with_capacity(parent.len() + keys.len());
+    path.extend_from_slice(parent);
+    path.extend(keys.iter().map(|k| PathSeg::Key((*k).into())));
+    path
 }
 
 /// Renders a path the way people write it: `spec.source.helm.values`.

@@ -5,7 +5,7 @@
 use super::World;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_core::source::{FileId, FileKind, PathSeg, SourceFile, Span};
+use gitops_lint_core::source::{path_below, FileId, FileKind, PathSeg, SourceFile, Span};
 use gitops_lint_syntax::lints::YamlOptions;
 use gitops_lint_syntax::pointer::Lookup;
 use gitops_lint_syntax::yaml::{self, literal_to_outer};
@@ -264,13 +264,9 @@ fn collect_file(world: &World, file: &SourceFile, config: &Config) -> FileTenanc
             .get("tenantId")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let id_path = tenant_id.as_ref().map(|_| {
-            // Sized at once: the tenant keeps it for the whole run.
-            let mut p = Vec::with_capacity(values_path.len() + 1);
-            p.extend_from_slice(&values_path);
-            p.push(PathSeg::Key("tenantId".into()));
-            p
-        });
+        let id_path = tenant_id
+            .as_ref()
+            .map(|_| path_below(&values_path, &["tenantId"]));
         let id = tenant_id.unwrap_or(stem);
         tenants.push(Tenant {
             // Rules compare masked values with each other; people read the template's spelling.

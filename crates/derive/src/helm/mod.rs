@@ -12,7 +12,7 @@ mod release;
 use chart::Chart;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::{Finding, Location};
-use gitops_lint_core::source::{PathSeg, Span};
+use gitops_lint_core::source::{path_below, PathSeg, Span};
 use gitops_lint_core::RuleId;
 use gitops_lint_gotemplate::{format::floats, Budget, Cause, Error, ErrorKind};
 use gitops_lint_model::accounts::{
@@ -463,11 +463,7 @@ fn release_namespace_location(r: &Release) -> Option<Location> {
 }
 
 fn value_location(r: &Release, keys: &[&str]) -> Location {
-    // Sized at once: a ServiceAccount keeps its path for the whole run.
-    let mut path = Vec::with_capacity(r.values_path.len() + keys.len());
-    path.extend_from_slice(&r.values_path);
-    path.extend(keys.iter().map(|k| PathSeg::Key((*k).into())));
-    Location::value(r.file, r.doc, path)
+    Location::value(r.file, r.doc, path_below(&r.values_path, keys))
 }
 
 /// The release value that decides an account: `apps.<app>` when the name ends in `-<app>` and
