@@ -166,12 +166,12 @@ deny contains finding if {
 	role := roles[0]
 	not shared_by_name[i]
 	not shared_by_namespace[i]
-	primary := trust_primary(sa)
+	# The words and the place to change come from the host (see `mismatch_msg` below).
 	finding := {
-		"at": primary,
+		"at": sa.mismatch_at,
 		"rule": "irsa/trust-mismatch",
-		"msg": trust_words(sa, role),
-		"help": trust_help(sa, role),
+		"msg": sa.mismatch_msg,
+		"help": sa.mismatch_help,
 		# Where the ARN is set, the trust, and where the account is named. The host leaves out
 		# a label at the finding's own place (then its message says what is named there).
 		"related": [
@@ -202,9 +202,20 @@ shared_by_name contains i if {
 }
 
 shared_by_namespace contains i if {
+	# Most trees have no such group: then no ServiceAccount is looked at (the test binds
+	# nothing, so regorus runs it first). With 2,000 ServiceAccounts in a wrong namespace, each
+	# in a group of its own, looking each one's group up was 10% of this package's instructions.
+	count(shared_namespace_keys) > 0
 	some i in wrong_namespace
 	sa := joined_suspects[i]
-	count(namespace_mismatches[irsa.roles_named[sa.role][0].namespace_key]) >= 2
+	shared_namespace_keys[irsa.roles_named[sa.role][0].namespace_key]
+}
+
+# The trust lines (with the one namespace they admit) that ServiceAccounts of two or more other
+# namespaces use: each gets one finding, below.
+shared_namespace_keys contains key if {
+	some key, namespaces in namespace_mismatches
+	count(namespaces) >= 2
 }
 
 namespace_wrong(sa) if {
@@ -277,8 +288,8 @@ namespace_mismatches[key] contains sa.namespace if {
 }
 
 deny contains finding if {
-	some key, namespaces in namespace_mismatches
-	count(namespaces) >= 2
+	some key in shared_namespace_keys
+	namespaces := namespace_mismatches[key]
 	examples := sort([sa |
 		some sa in suspects
 		namespaces[sa.namespace]
@@ -308,49 +319,18 @@ more_text(0) := ""
 
 more_text(n) := sprintf(" and %d more", [n]) if n > 0
 
-# Point at the end that is wrong: the namespace when no trusted subject is in it, else the
-# place that names the account; the role ARN when neither is known.
-trust_primary(sa) := sa.namespace_at if {
-	sa.namespace_at
-	sa.namespace_admitted == false
-} else := sa.at if {
-	# The role trusts another ServiceAccount of this namespace that exists: this one borrowed
-	# its role, so the role ARN is what to change.
-	some r in irsa.roles_named[sa.role]
-	some s in r.subjects
-	irsa.subjects[s.text]
-} else := sa.named_at if {
-	# The namespace is trusted but the name differs: the name is what to change (or the trust,
-	# shown as a related label). Not the role ARN's account, which is right.
-	sa.named_at
-} else := sa.at
-
-# The message, one function with the `*` note as a branch of its own. What the roles trust comes
-# from the host, computed once per ServiceAccount that a role of its name does not admit:
-# `sa.trusted`, every trusted subject as `` `ns:sa` ``, each once (two OIDC providers trusting the
-# same subject list it twice), sorted, joined with `, `; `sa.exact_wildcard`, set when one of
-# them has a `*` compared with `StringEquals` (see `trusted_words` in `input/irsa.rs`). Why: a
-# function call costs about ten microseconds however short its body, and with many findings
-# this runs once per ServiceAccount; the sorted comprehension and the loop over the subjects
-# that were here took a tenth of this package's instructions with many trust mismatches.
-trust_words(sa, role) := sprintf("ServiceAccount `%s:%s` uses role `%s` through IRSA, but the role trusts only EKS Pod Identity (`pods.eks.amazonaws.com`), not the cluster's OIDC provider: AssumeRoleWithWebIdentity is denied", [sa.namespace, sa.name, sa.role]) if {
-	sa.trusted == ""
-	role.pod_identity
-} else := sprintf("ServiceAccount `%s:%s` uses role `%s`, whose trust policy admits no ServiceAccount", [sa.namespace, sa.name, sa.role]) if {
-	sa.trusted == ""
-} else := sprintf("ServiceAccount `%s:%s` uses role `%s`, but the role trusts only %s (compared with `StringEquals`, where `*` is a plain character; wildcards need `StringLike`): AssumeRoleWithWebIdentity is denied at run time", [
-	sa.namespace, sa.name, sa.role, sa.trusted,
-]) if {
-	sa.exact_wildcard
-} else := sprintf("ServiceAccount `%s:%s` uses role `%s`, but the role trusts only %s: AssumeRoleWithWebIdentity is denied at run time", [
-	sa.namespace, sa.name, sa.role, sa.trusted,
-])
-
-trust_help(sa, role) := sprintf("run the ServiceAccount as `%s` in namespace `%s`, or trust `%s:%s` in the role's `namespace_service_accounts`", [
-	role.subjects[0].service_account, role.subjects[0].namespace, sa.namespace, sa.name,
-]) if {
-	count(role.subjects) > 0
-} else := sprintf("trust `%s:%s` in the role", [sa.namespace, sa.name])
+# What a trust-mismatch finding about one ServiceAccount says, and where it points, the host
+# computes once per ServiceAccount that a role of its name does not admit (`mismatch` in
+# `input/irsa.rs`): `sa.mismatch_at` is the end that is wrong (the namespace when no trusted
+# subject is in it; the role ARN when the role trusts another ServiceAccount that exists, so
+# this one borrowed its role; else the place that names the account); `sa.mismatch_msg` names
+# what the roles trust (every trusted subject once, sorted), with a note when a `*` is compared
+# with `StringEquals`, or says they trust no ServiceAccount, or only EKS Pod Identity;
+# `sa.mismatch_help` says to run as the first trusted subject or to trust this one. Why there:
+# regorus evaluates a function anew on every call, about ten microseconds however short its
+# body, and a `sprintf` costs about 13,000 instructions; with many findings these ran once per
+# ServiceAccount, and the three functions that were here took a quarter of this package's
+# instructions on a generated tree with 1,665 trust mismatches.
 
 # ---------------------------------------------------------------------------------------------
 # irsa/role-missing: the ServiceAccount names a role the infra-repo does not create for its

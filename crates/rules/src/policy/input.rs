@@ -62,17 +62,17 @@
 //!                                address, at, role_at}
 //! input.irsa.service_accounts[_]  {name, namespace?, tenant?, arn, account?, role?,
 //!                          error?, unrendered?, at, named_at, namespace_at?, admitted?,
-//!                          namespace_admitted?, trusted?, exact_wildcard?, part}
+//!                          namespace_admitted?, mismatch_msg?, mismatch_help?,
+//!                          mismatch_at?, part}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
 //!                          why the ARN does not parse; `unrendered`: true when the ARN holds
 //!                          a placeholder, a `{` or a `<TOKEN>` / `__TOKEN__`; `admitted`:
 //!                          whether a role named `role` trusts `namespace:name` as IAM
 //!                          compares, unset when no such role or no namespace is known;
 //!                          `namespace_admitted`: some ServiceAccount of the namespace;
-//!                          `trusted`, when `admitted` is false: the subjects those roles
-//!                          trust, each once, as `` `ns:sa` ``, sorted, joined with `, `;
-//!                          `exact_wildcard`: true when one has a `*` or `?` compared with
-//!                          `StringEquals`;
+//!                          `mismatch_msg`, `mismatch_help`, `mismatch_at`, when `admitted`
+//!                          is false: the irsa/trust-mismatch finding's message (naming
+//!                          every subject those roles trust), help and place to change;
 //!                          `part`: a bucket, the same for every ServiceAccount a finding
 //!                          may group or cite together, see `input/irsa.rs`)
 //! input.irsa.subjects["ns:sa"]          true  (every ServiceAccount the apps-repo creates)

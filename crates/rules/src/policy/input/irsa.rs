@@ -6,7 +6,11 @@
 //!
 //! Two facts are computed here because Rego cannot compute them exactly: whether a role ARN
 //! parses (IAM's grammar), and whether a role's trust admits a ServiceAccount (IAM
-//! `StringLike`, where `*` and `?` are the only wildcards, unlike Rego's `glob.match`).
+//! `StringLike`, where `*` and `?` are the only wildcards, unlike Rego's `glob.match`). A few
+//! more are computed here for speed, each what the policy computed before, word for word, and
+//! checked against that Rego in the tests: whether an ARN is unrendered ([`unrendered`]), and
+//! the words and place of a trust-mismatch finding ([`mismatch`]). The policy still decides
+//! which ServiceAccounts get a finding.
 
 use super::Builder;
 use gitops_lint_core::finding::Location;
@@ -19,6 +23,7 @@ use gitops_lint_model::World;
 use rayon::prelude::*;
 use regorus::Value as V;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// A role ARN taken apart.
 struct RoleArn<'a> {
@@ -204,17 +209,115 @@ fn trusted_words(roles: &[&Role]) -> (String, bool) {
     )
 }
 
+/// The ServiceAccounts the apps-repo creates in a known namespace, as `(namespace, name)`:
+/// `input.irsa.subjects` before it is built. Made on first use (by a ServiceAccount its role's
+/// trust does not admit), so that a clean tree never builds it.
+struct Existing<'w> {
+    world: &'w World,
+    pairs: OnceLock<HashSet<(&'w str, &'w str)>>,
+}
+
+impl<'w> Existing<'w> {
+    fn new(world: &'w World) -> Self {
+        Existing {
+            world,
+            pairs: OnceLock::new(),
+        }
+    }
+
+    /// Whether `namespace:name` is the text of a ServiceAccount the apps-repo creates, as
+    /// `irsa.rego` tested `irsa.subjects[s.text]`: the text is compared whole, so it is tried
+    /// split at each of its colons.
+    fn has_text(&self, text: &str) -> bool {
+        let pairs = self.pairs.get_or_init(|| {
+            self.world
+                .service_accounts
+                .iter()
+                .filter_map(|sa| Some((sa.namespace.as_deref()?, sa.name.as_str())))
+                .collect()
+        });
+        text.match_indices(':')
+            .any(|(at, _)| pairs.contains(&(&text[..at], &text[at + 1..])))
+    }
+}
+
+/// What an `irsa/trust-mismatch` finding about one ServiceAccount says and where it points,
+/// when the roles named `role` (fixed names, in order; the first is the one the finding cites)
+/// do not admit `namespace:name`. Exactly what `irsa.rego` computed per finding with its
+/// functions `trust_words`, `trust_help` and `trust_primary`; why here: regorus evaluates a
+/// function anew on every call, and these three were a quarter of the package's instructions on a
+/// generated tree with 1,665 trust mismatches (a `sprintf` alone costs about 13,000
+/// instructions in the engine).
+struct Mismatch {
+    /// The message: what the roles trust ([`trusted_words`]), or that they trust no
+    /// ServiceAccount, or only EKS Pod Identity.
+    msg: String,
+    /// How to fix it: run as the first trusted subject, or trust this ServiceAccount.
+    help: String,
+    /// The end that is wrong ([`Primary`]).
+    primary: Primary,
+}
+
+/// Where a trust-mismatch finding points: the namespace when no trusted subject is in it; the
+/// role ARN when the role trusts another ServiceAccount that exists (this one borrowed its
+/// role); else the place that names the ServiceAccount (the name is what differs).
+#[derive(Debug, PartialEq, Eq)]
+enum Primary {
+    Namespace,
+    RoleArn,
+    Name,
+}
+
+/// The [`Mismatch`] of ServiceAccount `namespace:name` whose role ARN names `role`, given the
+/// roles of that name and whether no subject they trust is in its namespace.
+fn mismatch(
+    (namespace, name, role): (&str, &str, &str),
+    roles: &[&Role],
+    namespace_wrong: bool,
+    existing: &Existing<'_>,
+) -> Mismatch {
+    let (trusted, exact_wildcard) = trusted_words(roles);
+    let account = format!("ServiceAccount `{namespace}:{name}` uses role `{role}`");
+    let first = roles.first();
+    let msg = if trusted.is_empty() && first.is_some_and(|r| r.pod_identity) {
+        format!("{account} through IRSA, but the role trusts only EKS Pod Identity (`pods.eks.amazonaws.com`), not the cluster's OIDC provider: AssumeRoleWithWebIdentity is denied")
+    } else if trusted.is_empty() {
+        format!("{account}, whose trust policy admits no ServiceAccount")
+    } else if exact_wildcard {
+        format!("{account}, but the role trusts only {trusted} (compared with `StringEquals`, where `*` is a plain character; wildcards need `StringLike`): AssumeRoleWithWebIdentity is denied at run time")
+    } else {
+        format!("{account}, but the role trusts only {trusted}: AssumeRoleWithWebIdentity is denied at run time")
+    };
+    let help = match first.and_then(|r| r.subjects.as_deref()?.first()) {
+        Some(x) => format!(
+            "run the ServiceAccount as `{}` in namespace `{}`, or trust `{namespace}:{name}` in the role's `namespace_service_accounts`",
+            x.service_account, x.namespace
+        ),
+        None => format!("trust `{namespace}:{name}` in the role"),
+    };
+    let subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
+    let primary = if namespace_wrong {
+        Primary::Namespace
+    } else if subjects().any(|x| existing.has_text(&x.to_string())) {
+        Primary::RoleArn
+    } else {
+        Primary::Name
+    };
+    Mismatch { msg, help, primary }
+}
+
 /// One ServiceAccount with a role ARN. `account`/`role` are the ARN's parts, or `error` says
 /// why it does not parse; `unrendered` is set when the ARN holds a placeholder
 /// ([`unrendered`]). `admitted` / `namespace_admitted`: whether the trust of the roles named
 /// `role` (those with a known trust) admits `namespace:name` / some ServiceAccount of
 /// `namespace`, as IAM compares subjects; unset when the namespace is unknown or Terraform
-/// creates no role of that name. When it is not admitted, `trusted` and `exact_wildcard` say
-/// what those roles trust ([`trusted_words`]).
+/// creates no role of that name. When it is not admitted, `mismatch_msg`, `mismatch_help` and
+/// `mismatch_at` are the trust-mismatch finding's words and place ([`mismatch`]).
 fn service_account<'w>(
     b: &mut Builder<'w>,
     sa: &'w ServiceAccount,
     roles: &HashMap<&str, Vec<&Role>>,
+    existing: &Existing<'w>,
 ) -> V {
     let arn = sa.role_arn.as_deref().unwrap_or_default();
     let parsed = parse_role_arn(arn);
@@ -234,19 +337,6 @@ fn service_account<'w>(
         Ok(p) => (b.word(p.account), s(p.name), V::Null),
         Err(e) => (V::Null, V::Null, s(e)),
     };
-    let (trusted, exact_wildcard) = match (trust, named_roles) {
-        (Some((false, _)), Some(roles)) => {
-            let (text, exact_wildcard) = trusted_words(roles);
-            // Only a `true` is written, as `unrendered`: the rule tests the key.
-            let exact_wildcard = if exact_wildcard {
-                V::from(true)
-            } else {
-                V::Null
-            };
-            (V::from(text), exact_wildcard)
-        }
-        _ => (V::Null, V::Null),
-    };
     let namespace = sa.namespace.as_deref().map_or(V::Null, |n| b.word(n));
     let tenant = sa.tenant.as_deref().map_or(V::Null, |t| b.word(t));
     // As `irsa.rego`'s `namespace_wrong`: the namespace is known, and no trusted subject is in it.
@@ -256,6 +346,33 @@ fn service_account<'w>(
         named_roles.map(Vec::as_slice),
         namespace_wrong,
     ));
+    let at = b.location(sa.role_location.as_ref().unwrap_or(&sa.location));
+    let named_at = b.location(&sa.location);
+    let namespace_at = sa
+        .namespace_location
+        .as_ref()
+        .map_or(V::Null, |l| b.location(l));
+    // `trust` is known only with the roles, the ARN's role name and the namespace.
+    let mismatch = match (trust, named_roles, &parsed, sa.namespace.as_deref()) {
+        (Some((false, _)), Some(roles), Ok(p), Some(ns)) => Some(mismatch(
+            (ns, &sa.name, p.name),
+            roles,
+            namespace_wrong,
+            existing,
+        )),
+        _ => None,
+    };
+    let (mismatch_msg, mismatch_help, mismatch_at) = match mismatch {
+        None => (V::Null, V::Null, V::Null),
+        Some(m) => {
+            let place = match m.primary {
+                Primary::Namespace => &namespace_at,
+                Primary::RoleArn => &at,
+                Primary::Name => &named_at,
+            };
+            (V::from(m.msg), V::from(m.help), place.clone())
+        }
+    };
     let fields = [
         ("name", s(&sa.name)),
         ("namespace", namespace),
@@ -272,24 +389,17 @@ fn service_account<'w>(
                 V::Null
             },
         ),
-        (
-            "at",
-            b.location(sa.role_location.as_ref().unwrap_or(&sa.location)),
-        ),
-        ("named_at", b.location(&sa.location)),
-        (
-            "namespace_at",
-            sa.namespace_location
-                .as_ref()
-                .map_or(V::Null, |l| b.location(l)),
-        ),
+        ("at", at),
+        ("named_at", named_at),
+        ("namespace_at", namespace_at),
         ("admitted", trust.map_or(V::Null, |t| V::from(t.0))),
         (
             "namespace_admitted",
             trust.map_or(V::Null, |t| V::from(t.1)),
         ),
-        ("trusted", trusted),
-        ("exact_wildcard", exact_wildcard),
+        ("mismatch_msg", mismatch_msg),
+        ("mismatch_help", mismatch_help),
+        ("mismatch_at", mismatch_at),
         ("part", V::from(part)),
     ];
     b.object(fields)
@@ -412,15 +522,17 @@ pub(super) fn facts(world: &World) -> V {
     let skipped: BTreeMap<V, V> = skipped.into_iter().map(|(k, v)| (s(k), v)).collect();
     // Why in parallel, one builder per batch: a ServiceAccount is the largest fact and there
     // are two per tenant.
+    let existing = Existing::new(world);
     let service_accounts: Vec<V> = world
         .service_accounts
         .par_iter()
         .filter(|sa| sa.role_arn.is_some())
         .map_init(
             || Builder::new(world),
-            |b, sa| service_account(b, sa, &named),
+            |b, sa| service_account(b, sa, &named, &existing),
         )
         .collect();
+    drop(existing);
     // Which ServiceAccounts exist, which role names their ARNs name (parsed leniently: a role
     // some annotation names is in use even when the ARN is otherwise wrong), and per namespace
     // the first ServiceAccount that uses a role Terraform creates (then the namespace's IRSA
@@ -642,8 +754,8 @@ fn pod_identities(b: &mut Builder<'_>) -> V {
 #[cfg(test)]
 mod tests {
     use super::{
-        parse_role_arn, part_key, trusted_namespace, trusted_namespace_keys, trusted_words,
-        unrendered, PartKey, TrustIds,
+        mismatch, parse_role_arn, part_key, trusted_namespace, trusted_namespace_keys,
+        trusted_words, unrendered, Existing, PartKey, Primary, TrustIds,
     };
     use crate::policy::input::Builder;
     use gitops_lint_core::finding::Location;
@@ -756,20 +868,22 @@ mod tests {
         assert_eq!(part_key(&sa, None, false), alone);
     }
 
+    /// Subject `ns:sa`, compared with `StringEquals` when `exact`, else `StringLike`.
+    fn subject(text: &str, exact: bool) -> Subject {
+        let (namespace, service_account) = text.split_once(':').expect("ns:sa");
+        Subject {
+            namespace: namespace.into(),
+            service_account: service_account.into(),
+            exact,
+        }
+    }
+
     /// `trusted_words` says what the Rego it replaced said, as regorus evaluates it: subjects
     /// repeated across roles, orders where the backquotes matter (`a:b` against `a-x:b`),
     /// upper case and multibyte text, wildcards compared exactly or not, a role with no
     /// subject and one whose trust is unknown.
     #[test]
     fn trusted_words_agree_with_the_rego_they_replaced() {
-        let subject = |text: &str, exact: bool| {
-            let (namespace, service_account) = text.split_once(':').expect("ns:sa");
-            Subject {
-                namespace: namespace.into(),
-                service_account: service_account.into(),
-                exact,
-            }
-        };
         let with = |subjects: Option<Vec<Subject>>| Role {
             subjects,
             ..role(1, None)
@@ -835,6 +949,152 @@ mod tests {
                 regorus::Value::from(exact_wildcard),
             ]);
             assert_eq!(&host, rego, "{roles:?}");
+        }
+    }
+
+    /// The three functions of `irsa.rego` that `mismatch` replaced, verbatim but for where they
+    /// read the roles of the name (`input.roles`) and the ServiceAccounts that exist
+    /// (`input.subjects`), and `trust_primary` naming the place it picks.
+    const MISMATCH_REGO: &str = r#"package old
+import rego.v1
+
+trust_primary(sa) := "namespace" if {
+	sa.namespace_at
+	sa.namespace_admitted == false
+} else := "arn" if {
+	some r in input.roles
+	some s in r.subjects
+	input.subjects[s.text]
+} else := "name" if {
+	sa.named_at
+} else := "arn"
+
+trust_words(sa, role) := sprintf("ServiceAccount `%s:%s` uses role `%s` through IRSA, but the role trusts only EKS Pod Identity (`pods.eks.amazonaws.com`), not the cluster's OIDC provider: AssumeRoleWithWebIdentity is denied", [sa.namespace, sa.name, sa.role]) if {
+	sa.trusted == ""
+	role.pod_identity
+} else := sprintf("ServiceAccount `%s:%s` uses role `%s`, whose trust policy admits no ServiceAccount", [sa.namespace, sa.name, sa.role]) if {
+	sa.trusted == ""
+} else := sprintf("ServiceAccount `%s:%s` uses role `%s`, but the role trusts only %s (compared with `StringEquals`, where `*` is a plain character; wildcards need `StringLike`): AssumeRoleWithWebIdentity is denied at run time", [
+	sa.namespace, sa.name, sa.role, sa.trusted,
+]) if {
+	sa.exact_wildcard
+} else := sprintf("ServiceAccount `%s:%s` uses role `%s`, but the role trusts only %s: AssumeRoleWithWebIdentity is denied at run time", [
+	sa.namespace, sa.name, sa.role, sa.trusted,
+])
+
+trust_help(sa, role) := sprintf("run the ServiceAccount as `%s` in namespace `%s`, or trust `%s:%s` in the role's `namespace_service_accounts`", [
+	role.subjects[0].service_account, role.subjects[0].namespace, sa.namespace, sa.name,
+]) if {
+	count(role.subjects) > 0
+} else := sprintf("trust `%s:%s` in the role", [sa.namespace, sa.name])
+
+out := [trust_words(input.sa, input.roles[0]), trust_help(input.sa, input.roles[0]), trust_primary(input.sa)]
+"#;
+
+    /// `mismatch` says and points where the Rego it replaced did, as regorus evaluates it: roles
+    /// that trust only Pod Identity or nothing, a `*` under `StringEquals` or `StringLike`,
+    /// several roles of one name (the first one's first subject in the help, an empty first
+    /// one), a namespace no subject is in, a trusted subject that exists (also one whose text
+    /// splits at a second colon) and one that does not.
+    #[test]
+    fn mismatch_agrees_with_the_rego_it_replaced() {
+        let with = |subjects: Vec<Subject>, pod_identity: bool| Role {
+            subjects: Some(subjects),
+            pod_identity,
+            ..role(1, None)
+        };
+        let mut world = World::default();
+        for (namespace, name) in [("t1", "api"), ("a:b", "c")] {
+            world.service_accounts.push(ServiceAccount {
+                namespace: Some(namespace.into()),
+                name: name.into(),
+                ..account()
+            });
+        }
+        let existing = Existing::new(&world);
+        let cases: Vec<(Vec<Role>, bool)> = vec![
+            (vec![with(vec![], true)], false),
+            (vec![with(vec![], false)], false),
+            (vec![with(vec![subject("t9:*", true)], false)], false),
+            (vec![with(vec![subject("t9:*", false)], false)], false),
+            (vec![with(vec![subject("t9:web", true)], false)], false),
+            (
+                vec![
+                    with(vec![subject("t9:b", true), subject("t9:a", true)], false),
+                    with(vec![subject("t8:c", true)], false),
+                ],
+                false,
+            ),
+            (
+                vec![
+                    with(vec![], false),
+                    with(vec![subject("t8:c", true)], false),
+                ],
+                true,
+            ),
+            (vec![with(vec![subject("t1:api", true)], false)], true),
+            (vec![with(vec![subject("t1:api", true)], false)], false),
+            (vec![with(vec![subject("a:b:c", true)], false)], false),
+            (vec![with(vec![subject("a:b:d", true)], false)], false),
+        ];
+        let mut engine = regorus::Engine::new();
+        engine
+            .add_policy("old.rego".into(), MISMATCH_REGO.into())
+            .expect("the old functions compile");
+        for (roles, namespace_wrong) in &cases {
+            let refs: Vec<&Role> = roles.iter().collect();
+            let (trusted, exact_wildcard) = trusted_words(&refs);
+            let mut sa = serde_json::json!({
+                "namespace": "t9", "name": "t9-consumer", "role": "consumer",
+                "trusted": trusted, "named_at": 1, "namespace_at": 2,
+                "namespace_admitted": !namespace_wrong,
+            });
+            // Only a `true` is written, as the input did.
+            if exact_wildcard {
+                sa["exact_wildcard"] = true.into();
+            }
+            let input_roles: Vec<serde_json::Value> = roles
+                .iter()
+                .map(|r| {
+                    let subjects: Vec<serde_json::Value> = r
+                        .subjects
+                        .iter()
+                        .flatten()
+                        .map(|x| {
+                            serde_json::json!({
+                                "namespace": x.namespace, "service_account": x.service_account,
+                                "text": x.to_string(),
+                            })
+                        })
+                        .collect();
+                    serde_json::json!({"pod_identity": r.pod_identity, "subjects": subjects})
+                })
+                .collect();
+            let input = serde_json::json!({
+                "sa": sa, "roles": input_roles,
+                "subjects": {"t1:api": true, "a:b:c": true},
+            });
+            engine.set_input(regorus::Value::from(input));
+            let rego = engine
+                .eval_rule("data.old.out".into())
+                .expect("the old functions evaluate");
+            let host = mismatch(
+                ("t9", "t9-consumer", "consumer"),
+                &refs,
+                *namespace_wrong,
+                &existing,
+            );
+            let place = match host.primary {
+                Primary::Namespace => "namespace",
+                Primary::RoleArn => "arn",
+                Primary::Name => "name",
+            };
+            let host = regorus::Value::from(vec![
+                regorus::Value::from(host.msg),
+                regorus::Value::from(host.help),
+                regorus::Value::from(place),
+            ]);
+            assert_eq!(host, rego, "{roles:?}, namespace wrong: {namespace_wrong}");
         }
     }
 
