@@ -63,7 +63,7 @@
 //! input.irsa.service_accounts[_]  {name, namespace?, tenant?, arn, account?, role?,
 //!                          error?, unrendered?, at, named_at, namespace_at?, admitted?,
 //!                          namespace_admitted?, mismatch_msg?, mismatch_help?,
-//!                          mismatch_at?, part}
+//!                          mismatch_at?, namespace_wrong?, namespace_key?, part}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
 //!                          why the ARN does not parse; `unrendered`: true when the ARN holds
 //!                          a placeholder, a `{` or a `<TOKEN>` / `__TOKEN__`; `admitted`:
@@ -73,6 +73,9 @@
 //!                          `mismatch_msg`, `mismatch_help`, `mismatch_at`, when `admitted`
 //!                          is false: the irsa/trust-mismatch finding's message (naming
 //!                          every subject those roles trust), help and place to change;
+//!                          `namespace_wrong`: true when the namespace is known and no
+//!                          subject those roles trust is in it; then `namespace_key` is
+//!                          `trusted_namespace_key[role]`;
 //!                          `part`: a bucket, the same for every ServiceAccount a finding
 //!                          may group or cite together, see `input/irsa.rs`)
 //! input.irsa.subjects["ns:sa"]          true  (every ServiceAccount the apps-repo creates)
