@@ -168,7 +168,7 @@ deny contains finding if {
 		# a label at the finding's own place (then its message says what is named there).
 		"related": [
 			{"at": sa.at, "msg": "the role ARN comes from here"},
-			{"at": role.trust_at, "msg": sprintf("%s trusts this in %s", [role.kind, role.address])},
+			{"at": role.trust_at, "msg": sa.mismatch_trust_label},
 			{"at": sa.named_at, "msg": "the ServiceAccount is named here"},
 		],
 	}
@@ -319,7 +319,8 @@ more_text(n) := sprintf(" and %d more", [n]) if n > 0
 # this one borrowed its role; else the place that names the account); `sa.mismatch_msg` names
 # what the roles trust (every trusted subject once, sorted), with a note when a `*` is compared
 # with `StringEquals`, or says they trust no ServiceAccount, or only EKS Pod Identity;
-# `sa.mismatch_help` says to run as the first trusted subject or to trust this one. Why there:
+# `sa.mismatch_help` says to run as the first trusted subject or to trust this one;
+# `sa.mismatch_trust_label` says what creates the first role, and where. Why there:
 # regorus evaluates a function anew on every call, about ten microseconds however short its
 # body, and a `sprintf` costs about 13,000 instructions; with many findings these ran once per
 # ServiceAccount, and the three functions that were here took a quarter of this package's

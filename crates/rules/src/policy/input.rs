@@ -63,16 +63,18 @@
 //! input.irsa.service_accounts[_]  {name, namespace?, tenant?, arn, account?, role?,
 //!                          error?, unrendered?, at, named_at, namespace_at?, admitted?,
 //!                          namespace_admitted?, mismatch_msg?, mismatch_help?,
-//!                          mismatch_at?, namespace_wrong?, namespace_key?, part}
+//!                          mismatch_trust_label?, mismatch_at?, namespace_wrong?,
+//!                          namespace_key?, part}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
 //!                          why the ARN does not parse; `unrendered`: true when the ARN holds
 //!                          a placeholder, a `{` or a `<TOKEN>` / `__TOKEN__`; `admitted`:
 //!                          whether a role named `role` trusts `namespace:name` as IAM
 //!                          compares, unset when no such role or no namespace is known;
 //!                          `namespace_admitted`: some ServiceAccount of the namespace;
-//!                          `mismatch_msg`, `mismatch_help`, `mismatch_at`, when `admitted`
-//!                          is false: the irsa/trust-mismatch finding's message (naming
-//!                          every subject those roles trust), help and place to change;
+//!                          `mismatch_msg`, `mismatch_help`, `mismatch_trust_label`,
+//!                          `mismatch_at`, when `admitted` is false: the irsa/trust-mismatch
+//!                          finding's message (naming every subject those roles trust),
+//!                          help, label at the first role's trust and place to change;
 //!                          `namespace_wrong`: true when the namespace is known and no
 //!                          subject those roles trust is in it; then `namespace_key` is
 //!                          `trusted_namespace_key[role]`;

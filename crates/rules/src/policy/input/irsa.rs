@@ -244,7 +244,8 @@ impl<'w> Existing<'w> {
 /// What an `irsa/trust-mismatch` finding about one ServiceAccount says and where it points,
 /// when the roles named `role` (fixed names, in order; the first is the one the finding cites)
 /// do not admit `namespace:name`. Exactly what `irsa.rego` computed per finding with its
-/// functions `trust_words`, `trust_help` and `trust_primary`; why here: regorus evaluates a
+/// functions `trust_words`, `trust_help` and `trust_primary`, and the related label at the
+/// trust with a `sprintf`; why here: regorus evaluates a
 /// function anew on every call, and these three were a quarter of the package's instructions on a
 /// generated tree with 1,665 trust mismatches (a `sprintf` alone costs about 13,000
 /// instructions in the engine).
@@ -254,6 +255,8 @@ struct Mismatch {
     msg: String,
     /// How to fix it: run as the first trusted subject, or trust this ServiceAccount.
     help: String,
+    /// The related label at the first role's trust: what creates the role, and where.
+    trust_label: String,
     /// The end that is wrong ([`Primary`]).
     primary: Primary,
 }
@@ -269,13 +272,14 @@ enum Primary {
 }
 
 /// The [`Mismatch`] of ServiceAccount `namespace:name` whose role ARN names `role`, given the
-/// roles of that name and whether no subject they trust is in its namespace.
+/// roles of that name (at least one) and whether no subject they trust is in its namespace.
 fn mismatch(
     (namespace, name, role): (&str, &str, &str),
     roles: &[&Role],
     namespace_wrong: bool,
     existing: &Existing<'_>,
 ) -> Mismatch {
+    let world = existing.world;
     let (trusted, exact_wildcard) = trusted_words(roles);
     let account = format!("ServiceAccount `{namespace}:{name}` uses role `{role}`");
     let first = roles.first();
@@ -303,7 +307,20 @@ fn mismatch(
     } else {
         Primary::Name
     };
-    Mismatch { msg, help, primary }
+    let trust_label = match first {
+        Some(r) => format!(
+            "{} trusts this in {}",
+            kind_name(r.kind),
+            world.infra.instances[r.instance].address
+        ),
+        None => String::new(),
+    };
+    Mismatch {
+        msg,
+        help,
+        trust_label,
+        primary,
+    }
 }
 
 /// One ServiceAccount with a role ARN. `account`/`role` are the ARN's parts, or `error` says
@@ -311,8 +328,9 @@ fn mismatch(
 /// ([`unrendered`]). `admitted` / `namespace_admitted`: whether the trust of the roles named
 /// `role` (those with a known trust) admits `namespace:name` / some ServiceAccount of
 /// `namespace`, as IAM compares subjects; unset when the namespace is unknown or Terraform
-/// creates no role of that name. When it is not admitted, `mismatch_msg`, `mismatch_help` and
-/// `mismatch_at` are the trust-mismatch finding's words and place ([`mismatch`]). When no
+/// creates no role of that name. When it is not admitted, `mismatch_msg`, `mismatch_help`,
+/// `mismatch_trust_label` and `mismatch_at` are the trust-mismatch finding's words and place
+/// ([`mismatch`]). When no
 /// subject those roles trust is in its known namespace, `namespace_wrong` is set and
 /// `namespace_key` is `trusted_namespace_key` of its role name.
 fn service_account<'w>(
@@ -374,15 +392,20 @@ fn service_account<'w>(
             .unwrap_or(V::Null),
         _ => V::Null,
     };
-    let (mismatch_msg, mismatch_help, mismatch_at) = match mismatch {
-        None => (V::Null, V::Null, V::Null),
+    let (mismatch_msg, mismatch_help, mismatch_trust_label, mismatch_at) = match mismatch {
+        None => (V::Null, V::Null, V::Null, V::Null),
         Some(m) => {
             let place = match m.primary {
                 Primary::Namespace => &namespace_at,
                 Primary::RoleArn => &at,
                 Primary::Name => &named_at,
             };
-            (V::from(m.msg), V::from(m.help), place.clone())
+            (
+                V::from(m.msg),
+                V::from(m.help),
+                V::from(m.trust_label),
+                place.clone(),
+            )
         }
     };
     let fields = [
@@ -411,6 +434,7 @@ fn service_account<'w>(
         ),
         ("mismatch_msg", mismatch_msg),
         ("mismatch_help", mismatch_help),
+        ("mismatch_trust_label", mismatch_trust_label),
         ("mismatch_at", mismatch_at),
         (
             "namespace_wrong",
@@ -775,14 +799,14 @@ fn pod_identities(b: &mut Builder<'_>) -> V {
 #[cfg(test)]
 mod tests {
     use super::{
-        mismatch, parse_role_arn, part_key, trusted_namespace, trusted_namespace_keys,
+        kind_name, mismatch, parse_role_arn, part_key, trusted_namespace, trusted_namespace_keys,
         trusted_words, unrendered, Existing, PartKey, Primary, TrustIds,
     };
     use crate::policy::input::Builder;
     use gitops_lint_core::finding::Location;
     use gitops_lint_core::source::FileId;
     use gitops_lint_model::accounts::{AccountSource, ServiceAccount};
-    use gitops_lint_model::infra::{Role, RoleKind, Subject};
+    use gitops_lint_model::infra::{Instance, Role, RoleKind, Subject};
     use gitops_lint_model::World;
     use regorus::Value as V;
     use std::collections::HashMap;
@@ -975,7 +999,8 @@ mod tests {
 
     /// The three functions of `irsa.rego` that `mismatch` replaced, verbatim but for where they
     /// read the roles of the name (`input.roles`) and the ServiceAccounts that exist
-    /// (`input.subjects`), and `trust_primary` naming the place it picks.
+    /// (`input.subjects`), and `trust_primary` naming the place it picks; then the related
+    /// label at the trust, as the finding wrote it.
     const MISMATCH_REGO: &str = r#"package old
 import rego.v1
 
@@ -1009,14 +1034,17 @@ trust_help(sa, role) := sprintf("run the ServiceAccount as `%s` in namespace `%s
 	count(role.subjects) > 0
 } else := sprintf("trust `%s:%s` in the role", [sa.namespace, sa.name])
 
-out := [trust_words(input.sa, input.roles[0]), trust_help(input.sa, input.roles[0]), trust_primary(input.sa)]
+role := input.roles[0]
+
+out := [trust_words(input.sa, role), trust_help(input.sa, role), trust_primary(input.sa), sprintf("%s trusts this in %s", [role.kind, role.address])]
 "#;
 
     /// `mismatch` says and points where the Rego it replaced did, as regorus evaluates it: roles
     /// that trust only Pod Identity or nothing, a `*` under `StringEquals` or `StringLike`,
     /// several roles of one name (the first one's first subject in the help, an empty first
     /// one), a namespace no subject is in, a trusted subject that exists (also one whose text
-    /// splits at a second colon) and one that does not.
+    /// splits at a second colon) and one that does not, and roles of two kinds in two instances
+    /// (the label at the trust).
     #[test]
     fn mismatch_agrees_with_the_rego_it_replaced() {
         let with = |subjects: Vec<Subject>, pod_identity: bool| Role {
@@ -1025,6 +1053,18 @@ out := [trust_words(input.sa, input.roles[0]), trust_help(input.sa, input.roles[
             ..role(1, None)
         };
         let mut world = World::default();
+        for address in [
+            r#"module.tenant["t9"].aws_iam_role.consumer"#,
+            "module.irsa_t8",
+        ] {
+            world.infra.instances.push(Instance {
+                address: address.into(),
+                dir: "modules/tenant".into(),
+                repo: 0,
+                tenant: None,
+                location: Location::File(FileId(0)),
+            });
+        }
         for (namespace, name) in [("t1", "api"), ("a:b", "c")] {
             world.service_accounts.push(ServiceAccount {
                 namespace: Some(namespace.into()),
@@ -1052,6 +1092,14 @@ out := [trust_words(input.sa, input.roles[0]), trust_help(input.sa, input.roles[
                     with(vec![subject("t8:c", true)], false),
                 ],
                 true,
+            ),
+            (
+                vec![Role {
+                    kind: RoleKind::IrsaModuleV6,
+                    instance: 1,
+                    ..with(vec![subject("t8:c", true)], false)
+                }],
+                false,
             ),
             (vec![with(vec![subject("t1:api", true)], false)], true),
             (vec![with(vec![subject("t1:api", true)], false)], false),
@@ -1088,7 +1136,11 @@ out := [trust_words(input.sa, input.roles[0]), trust_help(input.sa, input.roles[
                             })
                         })
                         .collect();
-                    serde_json::json!({"pod_identity": r.pod_identity, "subjects": subjects})
+                    serde_json::json!({
+                        "pod_identity": r.pod_identity, "subjects": subjects,
+                        "kind": kind_name(r.kind),
+                        "address": world.infra.instances[r.instance].address,
+                    })
                 })
                 .collect();
             let input = serde_json::json!({
@@ -1114,6 +1166,7 @@ out := [trust_words(input.sa, input.roles[0]), trust_help(input.sa, input.roles[
                 regorus::Value::from(host.msg),
                 regorus::Value::from(host.help),
                 regorus::Value::from(place),
+                regorus::Value::from(host.trust_label),
             ]);
             assert_eq!(host, rego, "{roles:?}, namespace wrong: {namespace_wrong}");
         }
