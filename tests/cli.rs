@@ -255,9 +255,6 @@ fn user_policies_read_input_resources() {
     );
 }
 
-/// The embedded policies read two keys of a tenant's values (`apps.<app>.enabled` and
-/// `envId`), so the input carries only those unless a `--policy` package reads
-/// `input.tenants`: then the values are whole.
 /// The findings of `rule` in a `--format json` report.
 fn findings_of<'j>(json: &'j serde_json::Value, rule: &str) -> Vec<&'j serde_json::Value> {
     json["findings"]
@@ -268,6 +265,9 @@ fn findings_of<'j>(json: &'j serde_json::Value, rule: &str) -> Vec<&'j serde_jso
         .collect()
 }
 
+/// The embedded policies read two keys of a tenant's values (`apps.<app>.enabled` and
+/// `envId`), so the input carries only those unless a `--policy` package reads
+/// `input.tenants`: then the values are whole.
 #[test]
 fn user_policies_read_whole_tenant_values() {
     let tenant = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: tenant-1-premium\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: oci://123456789012.dkr.ecr.ap-northeast-2.amazonaws.com\n    chart: helm-tenant-chart\n    targetRevision: \"0.2.x\"\n    helm:\n      releaseName: tenant-1-premium\n      values: |\n        tenantId: tenant-1\n        region: us-east-1\n        apps:\n          producer:\n            enabled: true\n            replicas: 3\n          consumer:\n            enabled: true\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: tenant-1\n";
@@ -294,19 +294,14 @@ fn user_policies_read_whole_tenant_values() {
     );
 }
 
-/// `input.infra.roles` is left out for the embedded policies alone (none reads it), and built
-/// for a `--policy` package that reads `input.infra`.
-#[test]
-fn user_policies_read_the_infra_roles() {
+/// The messages of `rule`'s findings when the `--policy` package `rego` (one file) runs on
+/// the apps-repo and infra-repo of fixture `case`, and the command's standard error.
+fn user_policy_messages(case: &str, rego: &str, rule: &str) -> (Vec<String>, String) {
     let dir = scratch(&[]);
-    write(
-        dir.path(),
-        "policies/roles.rego",
-        "package gitops_lint.roles\nimport rego.v1\n\nwarn contains f if {\n  names := sort([r.name | some r in input.infra.roles])\n  count(names) > 0\n  some t in input.tenants\n  t.id == \"tenant-1\"\n  not t.template\n  f := {\"rule\": \"acme/roles\", \"file\": t.file, \"doc\": t.doc, \"path\": t.name_path, \"msg\": sprintf(\"%d roles, the first %s\", [count(names), names[0]])}\n}\n",
-    );
+    write(dir.path(), "policies/user.rego", rego);
     let policies = dir.path().join("policies");
     let o = run(
-        &root().join("fixtures/example"),
+        &root().join(case),
         &[
             "--policy",
             &policies.display().to_string(),
@@ -317,16 +312,43 @@ fn user_policies_read_the_infra_roles() {
         ],
     );
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
-    let messages: Vec<_> = findings_of(&json, "acme/roles")
+    let messages = findings_of(&json, rule)
         .iter()
-        .map(|f| f["message"].as_str().unwrap_or_default())
+        .map(|f| f["message"].as_str().unwrap_or_default().to_string())
         .collect();
+    (messages, stderr(&o))
+}
+
+/// A ServiceAccount its role's trust does not admit keeps `trusted` (what the roles of its
+/// name trust) and `exact_wildcard` in `input.irsa`, as documented in `policy/input.rs`,
+/// although the embedded policy now reads the finding's words the host makes from them.
+#[test]
+fn user_policies_read_what_a_role_trusts() {
+    let (messages, stderr) = user_policy_messages(
+        "fixtures/chain/terraform/module-trust-details",
+        "package gitops_lint.trusted\nimport rego.v1\n\nwarn contains f if {\n  some sa in input.irsa.service_accounts\n  sa.admitted == false\n  f := {\"rule\": \"acme/trusted\", \"at\": sa.named_at, \"msg\": sprintf(\"%s:%s trusted %s, exact wildcard %v\", [sa.namespace, sa.name, sa.trusted, object.get(sa, \"exact_wildcard\", false)])}\n}\n",
+        "acme/trusted",
+    );
+    assert!(
+        messages.contains(&"t2:t2-consumer trusted `t2:*`, exact wildcard true".to_string()),
+        "{messages:?}: {stderr}"
+    );
+}
+
+/// `input.infra.roles` is left out for the embedded policies alone (none reads it), and built
+/// for a `--policy` package that reads `input.infra`.
+#[test]
+fn user_policies_read_the_infra_roles() {
+    let (messages, stderr) = user_policy_messages(
+        "fixtures/example",
+        "package gitops_lint.roles\nimport rego.v1\n\nwarn contains f if {\n  names := sort([r.name | some r in input.infra.roles])\n  count(names) > 0\n  some t in input.tenants\n  t.id == \"tenant-1\"\n  not t.template\n  f := {\"rule\": \"acme/roles\", \"file\": t.file, \"doc\": t.doc, \"path\": t.name_path, \"msg\": sprintf(\"%d roles, the first %s\", [count(names), names[0]])}\n}\n",
+        "acme/roles",
+    );
     // The seven roles the example's Terraform creates for its tenants, as the policy sees them.
     assert_eq!(
         messages,
         ["7 roles, the first consumer-role-tenant-1"],
-        "{}",
-        stderr(&o)
+        "{stderr}"
     );
 }
 

@@ -62,7 +62,8 @@
 //!                                address, at, role_at}
 //! input.irsa.service_accounts[_]  {name, namespace?, tenant?, arn, account?, role?,
 //!                          error?, unrendered?, at, named_at, namespace_at?, admitted?,
-//!                          namespace_admitted?, mismatch_msg?, mismatch_help?,
+//!                          namespace_admitted?, trusted?, exact_wildcard?,
+//!                          mismatch_msg?, mismatch_help?,
 //!                          mismatch_trust_label?, mismatch_at?, namespace_wrong?,
 //!                          namespace_key?, part}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
@@ -71,6 +72,10 @@
 //!                          whether a role named `role` trusts `namespace:name` as IAM
 //!                          compares, unset when no such role or no namespace is known;
 //!                          `namespace_admitted`: some ServiceAccount of the namespace;
+//!                          `trusted`, when `admitted` is false: the subjects those roles
+//!                          trust, each once, as `` `ns:sa` ``, sorted, joined with `, `;
+//!                          `exact_wildcard`: true when one has a `*` or `?` compared with
+//!                          `StringEquals`;
 //!                          `mismatch_msg`, `mismatch_help`, `mismatch_trust_label`,
 //!                          `mismatch_at`, when `admitted` is false: the irsa/trust-mismatch
 //!                          finding's message (naming every subject those roles trust),

@@ -259,6 +259,9 @@ struct Mismatch {
     trust_label: String,
     /// The end that is wrong ([`Primary`]).
     primary: Primary,
+    /// What the roles trust and whether a wildcard is compared exactly ([`trusted_words`]):
+    /// kept in the input as `trusted` and `exact_wildcard` for policies that read them.
+    trusted: (String, bool),
 }
 
 /// Where a trust-mismatch finding points: the namespace when no trusted subject is in it; the
@@ -320,6 +323,7 @@ fn mismatch(
         help,
         trust_label,
         primary,
+        trusted: (trusted, exact_wildcard),
     }
 }
 
@@ -328,7 +332,8 @@ fn mismatch(
 /// ([`unrendered`]). `admitted` / `namespace_admitted`: whether the trust of the roles named
 /// `role` (those with a known trust) admits `namespace:name` / some ServiceAccount of
 /// `namespace`, as IAM compares subjects; unset when the namespace is unknown or Terraform
-/// creates no role of that name. When it is not admitted, `mismatch_msg`, `mismatch_help`,
+/// creates no role of that name. When it is not admitted, `trusted` and `exact_wildcard` say
+/// what those roles trust ([`trusted_words`]), and `mismatch_msg`, `mismatch_help`,
 /// `mismatch_trust_label` and `mismatch_at` are the trust-mismatch finding's words and place
 /// ([`mismatch`]). When no
 /// subject those roles trust is in its known namespace, `namespace_wrong` is set and
@@ -392,22 +397,37 @@ fn service_account<'w>(
             .unwrap_or(V::Null),
         _ => V::Null,
     };
-    let (mismatch_msg, mismatch_help, mismatch_trust_label, mismatch_at) = match mismatch {
-        None => (V::Null, V::Null, V::Null, V::Null),
-        Some(m) => {
-            let place = match m.primary {
-                Primary::Namespace => &namespace_at,
-                Primary::RoleArn => &at,
-                Primary::Name => &named_at,
-            };
-            (
-                V::from(m.msg),
-                V::from(m.help),
-                V::from(m.trust_label),
-                place.clone(),
-            )
-        }
-    };
+    // `trusted` and `exact_wildcard` (only a `true` is written, as `unrendered`: a rule tests
+    // the key), then the finding's words and place.
+    let [trusted, exact_wildcard, mismatch_msg, mismatch_help, mismatch_trust_label, mismatch_at] =
+        match mismatch {
+            None => [V::Null, V::Null, V::Null, V::Null, V::Null, V::Null],
+            Some(Mismatch {
+                msg,
+                help,
+                trust_label,
+                primary,
+                trusted: (text, exact_wildcard),
+            }) => {
+                let place = match primary {
+                    Primary::Namespace => &namespace_at,
+                    Primary::RoleArn => &at,
+                    Primary::Name => &named_at,
+                };
+                [
+                    V::from(text),
+                    if exact_wildcard {
+                        V::from(true)
+                    } else {
+                        V::Null
+                    },
+                    V::from(msg),
+                    V::from(help),
+                    V::from(trust_label),
+                    place.clone(),
+                ]
+            }
+        };
     let fields = [
         ("name", s(&sa.name)),
         ("namespace", namespace),
@@ -432,6 +452,8 @@ fn service_account<'w>(
             "namespace_admitted",
             trust.map_or(V::Null, |t| V::from(t.1)),
         ),
+        ("trusted", trusted),
+        ("exact_wildcard", exact_wildcard),
         ("mismatch_msg", mismatch_msg),
         ("mismatch_help", mismatch_help),
         ("mismatch_trust_label", mismatch_trust_label),
