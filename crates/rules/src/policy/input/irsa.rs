@@ -218,6 +218,7 @@ struct Existing<'w> {
 }
 
 impl<'w> Existing<'w> {
+    /// Nothing built yet.
     fn new(world: &'w World) -> Self {
         Existing {
             world,
@@ -245,10 +246,9 @@ impl<'w> Existing<'w> {
 /// when the roles named `role` (fixed names, in order; the first is the one the finding cites)
 /// do not admit `namespace:name`. Exactly what `irsa.rego` computed per finding with its
 /// functions `trust_words`, `trust_help` and `trust_primary`, and the related label at the
-/// trust with a `sprintf`; why here: regorus evaluates a
-/// function anew on every call, and these three were a quarter of the package's instructions on a
-/// generated tree with 1,665 trust mismatches (a `sprintf` alone costs about 13,000
-/// instructions in the engine).
+/// trust with a `sprintf`. Why here: regorus evaluates a function anew on every call, and
+/// these three were a quarter of the package's instructions on a generated tree with 1,665
+/// trust mismatches (a `sprintf` alone costs about 13,000 instructions in the engine).
 struct Mismatch {
     /// The message: what the roles trust ([`trusted_words`]), or that they trust no
     /// ServiceAccount, or only EKS Pod Identity.
@@ -327,6 +327,35 @@ fn mismatch(
     }
 }
 
+/// A ServiceAccount's `trusted`, `exact_wildcard` (only a `true` is written, as `unrendered`:
+/// a rule tests the key), `mismatch_msg`, `mismatch_help`, `mismatch_trust_label` and
+/// `mismatch_at` (one of its `namespace_at`, `at`, `named_at`, given in that order), all
+/// unset when its role's trust admits it.
+fn mismatch_fields(mismatch: Option<Mismatch>, places: [&V; 3]) -> [V; 6] {
+    let Some(m) = mismatch else {
+        return [V::Null, V::Null, V::Null, V::Null, V::Null, V::Null];
+    };
+    let [namespace_at, at, named_at] = places;
+    let place = match m.primary {
+        Primary::Namespace => namespace_at,
+        Primary::RoleArn => at,
+        Primary::Name => named_at,
+    };
+    let (text, exact_wildcard) = m.trusted;
+    [
+        V::from(text),
+        if exact_wildcard {
+            V::from(true)
+        } else {
+            V::Null
+        },
+        V::from(m.msg),
+        V::from(m.help),
+        V::from(m.trust_label),
+        place.clone(),
+    ]
+}
+
 /// One ServiceAccount with a role ARN. `account`/`role` are the ARN's parts, or `error` says
 /// why it does not parse; `unrendered` is set when the ARN holds a placeholder
 /// ([`unrendered`]). `admitted` / `namespace_admitted`: whether the trust of the roles named
@@ -335,9 +364,8 @@ fn mismatch(
 /// creates no role of that name. When it is not admitted, `trusted` and `exact_wildcard` say
 /// what those roles trust ([`trusted_words`]), and `mismatch_msg`, `mismatch_help`,
 /// `mismatch_trust_label` and `mismatch_at` are the trust-mismatch finding's words and place
-/// ([`mismatch`]). When no
-/// subject those roles trust is in its known namespace, `namespace_wrong` is set and
-/// `namespace_key` is `trusted_namespace_key` of its role name.
+/// ([`mismatch`]). When no subject those roles trust is in its known namespace,
+/// `namespace_wrong` is set and `namespace_key` is `trusted_namespace_key` of its role name.
 fn service_account<'w>(
     b: &mut Builder<'w>,
     sa: &'w ServiceAccount,
@@ -365,7 +393,8 @@ fn service_account<'w>(
     };
     let namespace = sa.namespace.as_deref().map_or(V::Null, |n| b.word(n));
     let tenant = sa.tenant.as_deref().map_or(V::Null, |t| b.word(t));
-    // As `irsa.rego`'s `namespace_wrong`: the namespace is known, and no trusted subject is in it.
+    // The namespace is known, and no trusted subject is in it (what `irsa.rego` tested as
+    // `sa.namespace_at; sa.namespace_admitted == false` before it read `namespace_wrong`).
     let namespace_wrong = sa.namespace_location.is_some() && trust.is_some_and(|t| !t.1);
     let part = part_bucket(&part_key(
         sa,
@@ -397,37 +426,8 @@ fn service_account<'w>(
             .unwrap_or(V::Null),
         _ => V::Null,
     };
-    // `trusted` and `exact_wildcard` (only a `true` is written, as `unrendered`: a rule tests
-    // the key), then the finding's words and place.
     let [trusted, exact_wildcard, mismatch_msg, mismatch_help, mismatch_trust_label, mismatch_at] =
-        match mismatch {
-            None => [V::Null, V::Null, V::Null, V::Null, V::Null, V::Null],
-            Some(Mismatch {
-                msg,
-                help,
-                trust_label,
-                primary,
-                trusted: (text, exact_wildcard),
-            }) => {
-                let place = match primary {
-                    Primary::Namespace => &namespace_at,
-                    Primary::RoleArn => &at,
-                    Primary::Name => &named_at,
-                };
-                [
-                    V::from(text),
-                    if exact_wildcard {
-                        V::from(true)
-                    } else {
-                        V::Null
-                    },
-                    V::from(msg),
-                    V::from(help),
-                    V::from(trust_label),
-                    place.clone(),
-                ]
-            }
-        };
+        mismatch_fields(mismatch, [&namespace_at, &at, &named_at]);
     let fields = [
         ("name", s(&sa.name)),
         ("namespace", namespace),
