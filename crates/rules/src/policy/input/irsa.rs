@@ -23,7 +23,6 @@ use gitops_lint_model::World;
 use rayon::prelude::*;
 use regorus::Value as V;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::OnceLock;
 
 /// A role ARN taken apart.
 struct RoleArn<'a> {
@@ -209,37 +208,17 @@ fn trusted_words(roles: &[&Role]) -> (String, bool) {
     )
 }
 
-/// The ServiceAccounts the apps-repo creates in a known namespace, as `(namespace, name)`:
-/// `input.irsa.subjects` before it is built. Made on first use (by a ServiceAccount its role's
-/// trust does not admit), so that a clean tree never builds it.
-struct Existing<'w> {
-    world: &'w World,
-    pairs: OnceLock<HashSet<(&'w str, &'w str)>>,
-}
-
-impl<'w> Existing<'w> {
-    /// Nothing built yet.
-    fn new(world: &'w World) -> Self {
-        Existing {
-            world,
-            pairs: OnceLock::new(),
-        }
-    }
-
-    /// Whether `namespace:name` is the text of a ServiceAccount the apps-repo creates, as
-    /// `irsa.rego` tested `irsa.subjects[s.text]`: the text is compared whole, so it is tried
-    /// split at each of its colons.
-    fn has_text(&self, text: &str) -> bool {
-        let pairs = self.pairs.get_or_init(|| {
-            self.world
-                .service_accounts
-                .iter()
-                .filter_map(|sa| Some((sa.namespace.as_deref()?, sa.name.as_str())))
-                .collect()
-        });
-        text.match_indices(':')
-            .any(|(at, _)| pairs.contains(&(&text[..at], &text[at + 1..])))
-    }
+/// `input.irsa.subjects`: every ServiceAccount the apps-repo creates in a known namespace, as
+/// `"namespace:name"`. [`mismatch`] reads it too.
+fn subjects(world: &World) -> BTreeMap<V, V> {
+    world
+        .service_accounts
+        .iter()
+        .filter_map(|sa| {
+            let ns = sa.namespace.as_deref()?;
+            Some((V::from(format!("{ns}:{}", sa.name)), V::from(true)))
+        })
+        .collect()
 }
 
 /// What an `irsa/trust-mismatch` finding about one ServiceAccount says and where it points,
@@ -275,14 +254,14 @@ enum Primary {
 }
 
 /// The [`Mismatch`] of ServiceAccount `namespace:name` whose role ARN names `role`, given the
-/// roles of that name (at least one) and whether no subject they trust is in its namespace.
+/// roles of that name (at least one), whether no subject they trust is in its namespace, and
+/// the ServiceAccounts that exist ([`subjects`]).
 fn mismatch(
     (namespace, name, role): (&str, &str, &str),
     roles: &[&Role],
     namespace_wrong: bool,
-    existing: &Existing<'_>,
+    (world, subjects): (&World, &BTreeMap<V, V>),
 ) -> Mismatch {
-    let world = existing.world;
     let (trusted, exact_wildcard) = trusted_words(roles);
     let account = format!("ServiceAccount `{namespace}:{name}` uses role `{role}`");
     let first = roles.first();
@@ -302,10 +281,11 @@ fn mismatch(
         ),
         None => format!("trust `{namespace}:{name}` in the role"),
     };
-    let subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
+    let trusted_subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
+    // As `irsa.rego` tested `irsa.subjects[s.text]`.
     let primary = if namespace_wrong {
         Primary::Namespace
-    } else if subjects().any(|x| existing.has_text(&x.to_string())) {
+    } else if trusted_subjects().any(|x| subjects.contains_key(&V::from(x.to_string()))) {
         Primary::RoleArn
     } else {
         Primary::Name
@@ -371,7 +351,7 @@ fn service_account<'w>(
     sa: &'w ServiceAccount,
     roles: &HashMap<&str, Vec<&Role>>,
     trusted_namespace_key: &BTreeMap<V, V>,
-    existing: &Existing<'w>,
+    subjects: &BTreeMap<V, V>,
 ) -> V {
     let arn = sa.role_arn.as_deref().unwrap_or_default();
     let parsed = parse_role_arn(arn);
@@ -413,7 +393,7 @@ fn service_account<'w>(
             (ns, &sa.name, p.name),
             roles,
             namespace_wrong,
-            existing,
+            (b.world, subjects),
         )),
         _ => None,
     };
@@ -587,24 +567,22 @@ pub(super) fn facts(world: &World) -> V {
         skipped.insert(name, b.object(fields));
     }
     let skipped: BTreeMap<V, V> = skipped.into_iter().map(|(k, v)| (s(k), v)).collect();
+    let subjects = subjects(world);
     // Why in parallel, one builder per batch: a ServiceAccount is the largest fact and there
     // are two per tenant.
-    let existing = Existing::new(world);
     let service_accounts: Vec<V> = world
         .service_accounts
         .par_iter()
         .filter(|sa| sa.role_arn.is_some())
         .map_init(
             || Builder::new(world),
-            |b, sa| service_account(b, sa, &named, &trusted_namespace_key, &existing),
+            |b, sa| service_account(b, sa, &named, &trusted_namespace_key, &subjects),
         )
         .collect();
-    drop(existing);
-    // Which ServiceAccounts exist, which role names their ARNs name (parsed leniently: a role
-    // some annotation names is in use even when the ARN is otherwise wrong), and per namespace
-    // the first ServiceAccount that uses a role Terraform creates (then the namespace's IRSA
+    // Which role names the ServiceAccounts' ARNs name (parsed leniently: a role some annotation
+    // names is in use even when the ARN is otherwise wrong), and per namespace the first
+    // ServiceAccount that uses a role Terraform creates (then the namespace's IRSA
     // ServiceAccounts are known, and a trusted one that is missing is a finding).
-    let mut subjects = BTreeMap::new();
     let mut arn_roles = BTreeMap::new();
     let mut namespace_users = BTreeMap::new();
     // Every namespace some ServiceAccount is known in, and per account name the first place it
@@ -624,7 +602,6 @@ pub(super) fn facts(world: &World) -> V {
             if !entry.0.contains(&ns) {
                 entry.0.push(ns);
             }
-            subjects.insert(V::from(format!("{ns}:{}", sa.name)), V::from(true));
             if role.is_some_and(|r| named.contains_key(r)) {
                 namespace_users.entry(ns).or_insert(listed);
             }
@@ -821,8 +798,8 @@ fn pod_identities(b: &mut Builder<'_>) -> V {
 #[cfg(test)]
 mod tests {
     use super::{
-        kind_name, mismatch, parse_role_arn, part_key, trusted_namespace, trusted_namespace_keys,
-        trusted_words, unrendered, Existing, PartKey, Primary, TrustIds,
+        kind_name, mismatch, parse_role_arn, part_key, subjects, trusted_namespace,
+        trusted_namespace_keys, trusted_words, unrendered, PartKey, Primary, TrustIds,
     };
     use crate::policy::input::Builder;
     use gitops_lint_core::finding::Location;
@@ -1094,7 +1071,7 @@ out := [trust_words(input.sa, role), trust_help(input.sa, role), trust_primary(i
                 ..account()
             });
         }
-        let existing = Existing::new(&world);
+        let existing = subjects(&world);
         let cases: Vec<(Vec<Role>, bool)> = vec![
             (vec![with(vec![], true)], false),
             (vec![with(vec![], false)], false),
@@ -1177,7 +1154,7 @@ out := [trust_words(input.sa, role), trust_help(input.sa, role), trust_primary(i
                 ("t9", "t9-consumer", "consumer"),
                 &refs,
                 *namespace_wrong,
-                &existing,
+                (&world, &existing),
             );
             let place = match host.primary {
                 Primary::Namespace => "namespace",
