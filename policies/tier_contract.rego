@@ -13,31 +13,32 @@ import rego.v1
 # (tenant/namespace-mismatch), names (tier/name-mismatch), and image tags (the image updater
 # moves them).
 
+# One chain of `else`: the first test that holds decides, and the engine stops there. Written
+# as separate definitions, every one of them was evaluated for every drift entry (13 µs each:
+# 90 ms on a 10,000-tenant tree whose tenants all moved their namespace). The commonest first.
 owned_elsewhere(t, path) if {
-	some app, _ in input.config.tiers[t.tier]
-	path == array.concat(t.values_path, ["apps", app, "enabled"])
-}
-
-owned_elsewhere(t, path) if path == t.namespace_path
-
-owned_elsewhere(t, path) if path == t.name_path
-
-owned_elsewhere(t, path) if path == t.release_name_path
-
-# Only what deploys is compared: the spec (values included) and the Application's own
-# namespace. Labels and annotations may be added per tenant (notifications, dashboards).
-owned_elsewhere(_, path) if not compared(path)
-
-compared(path) if path[0] == "spec"
-
-compared(path) if path == ["metadata", "namespace"]
-
-owned_elsewhere(_, path) if {
+	path == t.namespace_path
+} else if {
+	path == t.name_path
+} else if {
+	path == t.release_name_path
+} else if {
+	# Only what deploys is compared: the spec (values included) and the Application's own
+	# namespace. Labels and annotations may be added per tenant (notifications, dashboards).
+	not compared(path)
+} else if {
 	n := count(path)
 	n >= 2
 	path[n - 2] == "image"
 	path[n - 1] == "tag"
+} else if {
+	some app, _ in input.config.tiers[t.tier]
+	path == array.concat(t.values_path, ["apps", app, "enabled"])
 }
+
+compared(path) if path[0] == "spec"
+
+compared(path) if path == ["metadata", "namespace"]
 
 # `t.contract.drift` (computed in Rust, see src/policy/contract.rs) lists how the tenant
 # differs from its template: `changed` (path, want, got), `missing` and `extra` (the topmost

@@ -200,6 +200,15 @@ pub fn finish(
     let line_chars = usize::try_from(config.limits.source_line_chars).unwrap_or(usize::MAX);
     for (format, dest) in &dests {
         let text = match format {
+            Format::Json if dest.is_none() => {
+                // In pieces: the document is tens of megabytes with many findings, and joining
+                // them first was a copy of all of it.
+                let mut out = std::io::stdout().lock();
+                for piece in report::json::render_pieces(world, &findings) {
+                    let _ = out.write_all(piece.as_bytes());
+                }
+                continue;
+            }
             Format::Json => report::json::render(world, &findings),
             Format::Sarif => report::sarif::render(world, &findings),
             Format::Github => report::github::render(world, &findings),

@@ -49,8 +49,21 @@ pub(crate) fn raise_help(key: &str) -> String {
 pub fn derive(world: &mut World, config: &Config) -> Vec<Finding> {
     let shared: &World = world;
     let limits = &config.limits;
-    let ((generated, mut findings), ((infra, infra_findings), helm)) = rayon::join(
-        || appset::expand(shared, config),
+    // Why the plain manifests' accounts in the first branch: after the join, on one core, they
+    // held up the next stage with the other core idle; they read only what was loaded.
+    let (
+        ((generated, mut findings), (manifest_accounts, manifest_uses)),
+        ((infra, infra_findings), helm),
+    ) = rayon::join(
+        || {
+            (
+                appset::expand(shared, config),
+                (
+                    accounts::from_manifests(shared),
+                    accounts::uses_from_manifests(shared),
+                ),
+            )
+        },
         || {
             // A chart that renders tf-controller `Terraform` resources instantiates Terraform
             // modules per release: Helm first, then Terraform. Otherwise they run side by side.
@@ -66,9 +79,9 @@ pub fn derive(world: &mut World, config: &Config) -> Vec<Finding> {
         },
     );
     findings.extend(infra_findings);
-    let mut service_accounts = accounts::from_manifests(world);
+    let mut service_accounts = manifest_accounts;
     service_accounts.extend(helm.accounts);
-    let mut account_uses = accounts::uses_from_manifests(world);
+    let mut account_uses = manifest_uses;
     account_uses.extend(helm.uses);
     world.generated = generated;
     world.infra = infra;

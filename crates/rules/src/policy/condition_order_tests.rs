@@ -7,8 +7,8 @@
 use gitops_lint_core::RuleId;
 use serde_json::{json, Value};
 
-/// The `(rule, msg)` of every item of `data.<package>.deny`, sorted.
-fn deny(package: &str, input: Value) -> Vec<(String, String)> {
+/// An engine with the embedded policies and `input`.
+fn engine(input: Value) -> regorus::Engine {
     let mut engine = regorus::Engine::new();
     for (name, text) in crate::POLICIES {
         engine
@@ -16,7 +16,12 @@ fn deny(package: &str, input: Value) -> Vec<(String, String)> {
             .expect("the embedded policies compile");
     }
     engine.set_input(regorus::Value::from(input));
-    let value = engine
+    engine
+}
+
+/// The `(rule, msg)` of every item of `data.<package>.deny`, sorted.
+fn deny(package: &str, input: Value) -> Vec<(String, String)> {
+    let value = engine(input)
         .eval_rule(format!("data.gitops_lint.{package}.deny"))
         .expect("the package evaluates");
     let mut out: Vec<(String, String)> = value
@@ -253,4 +258,48 @@ fn a_tenant_listed_twice_on_either_side_is_a_duplicate_and_once_is_not() {
     assert!(found[1]
         .1
         .contains("tenant `t2` is listed twice in tenants.json"));
+}
+
+/// Whether `tier_contract`'s `owned_elsewhere` holds for the first tenant of `input` and `path`.
+fn owned_elsewhere(input: Value, path: Value) -> bool {
+    let query = format!(
+        "count({{1 | data.gitops_lint.tier_contract.owned_elsewhere(input.tenants[0], {path})}}) == 1"
+    );
+    engine(input)
+        .eval_bool_query(query, false)
+        .expect("the function evaluates")
+}
+
+#[test]
+fn each_test_of_the_contract_ownership_chain_decides_on_its_own() {
+    // One chain of `else` in `tier_contract.rego`: the first test that holds decides. Each
+    // path here is owned by exactly one test (or by none), so a test that is lost, or that
+    // stops the chain early, changes an answer.
+    let apps = json!({"api": {"enabled": true}, "worker": {"enabled": true}});
+    let input = base(vec![tenant("t1", "premium", apps)]);
+    let values = |rest: &[&str]| {
+        let mut path = vec!["spec", "source", "helm", "values"];
+        path.extend(rest);
+        json!(path)
+    };
+    let owned = [
+        json!(["spec", "destination", "namespace"]),
+        json!(["metadata", "name"]),
+        json!(["spec", "source", "helm", "releaseName"]),
+        json!(["metadata", "labels", "team"]),
+        values(&["apps", "api", "image", "tag"]),
+        values(&["apps", "worker", "enabled"]),
+    ];
+    for path in owned {
+        assert!(owned_elsewhere(input.clone(), path.clone()), "{path}");
+    }
+    let compared_here = [
+        json!(["metadata", "namespace"]),
+        values(&["region"]),
+        values(&["apps", "api", "image", "repository"]),
+        values(&["apps", "batch", "enabled"]),
+    ];
+    for path in compared_here {
+        assert!(!owned_elsewhere(input.clone(), path.clone()), "{path}");
+    }
 }

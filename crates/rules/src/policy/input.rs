@@ -190,9 +190,9 @@ impl<'w> Builder<'w> {
 
     /// An object from (key, value) pairs; a null value leaves its key out (the policies read
     /// a missing key as undefined), which keeps the objects small.
-    fn object<const N: usize>(
+    fn object(
         &mut self,
-        pairs: [(&'static str, regorus::Value); N],
+        pairs: impl IntoIterator<Item = (&'static str, regorus::Value)>,
     ) -> regorus::Value {
         let map: BTreeMap<regorus::Value, regorus::Value> = pairs
             .into_iter()

@@ -365,11 +365,6 @@ impl PolicySet {
         sandbox: Option<&Path>,
         parts: usize,
     ) -> Result<Evaluated, PolicyError> {
-        let by_display: HashMap<&str, FileId> = world
-            .files
-            .iter()
-            .map(|f| (f.display.as_str(), f.id))
-            .collect();
         // The input as JSON, for child processes: built once, only if one is needed.
         let json = OnceLock::new();
         let input_json = || -> Result<&String, PolicyError> {
@@ -393,11 +388,6 @@ impl PolicySet {
                 jobs.push((p, None));
             }
         }
-        let part_inputs = if parts > 1 {
-            part_inputs(&input, parts)
-        } else {
-            Vec::new()
-        };
         let run =
             |&(p, part): &(usize, Option<usize>)| -> Result<Result<Items, Stop>, PolicyError> {
                 let (package, files) = &self.packages[p];
@@ -412,8 +402,10 @@ impl PolicySet {
                     )
                     .map(Items::Json),
                     (_, Some(k)) => {
+                        // Why made by the job: made for every part before the jobs started,
+                        // on one core, they held up the evaluation with the other core idle.
                         let mut engine = engine.clone();
-                        engine.set_input(part_inputs[k].clone());
+                        engine.set_input(part_input(&input, parts, k));
                         eval_sets(&mut engine, package).map(Items::Rego)
                     }
                     (_, None) => eval_sets(&mut engine.clone(), package).map(Items::Rego),
@@ -428,21 +420,35 @@ impl PolicySet {
         let next = AtomicUsize::new(0);
         let done: Vec<OnceLock<Result<Result<Items, Stop>, PolicyError>>> =
             jobs.iter().map(|_| OnceLock::new()).collect();
-        rayon::scope(|s| {
-            for _ in 0..rayon::current_num_threads().min(jobs.len()) {
-                s.spawn(|_| {
-                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        // Each slot is set once: the counter hands each index out once.
-                        let _ = done[i].set(run(&jobs[i]));
+        // The files by name, for the findings, made while the first jobs start: made before
+        // them, on one core, it held up the evaluation with the other core idle.
+        let (by_display, ()) = rayon::join(
+            || {
+                world
+                    .files
+                    .iter()
+                    .map(|f| (f.display.as_str(), f.id))
+                    .collect::<HashMap<&str, FileId>>()
+            },
+            || {
+                rayon::scope(|s| {
+                    for _ in 0..rayon::current_num_threads().min(jobs.len()) {
+                        s.spawn(|_| {
+                            while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                                // Each slot is set once: the counter hands each index out once.
+                                let _ = done[i].set(run(&jobs[i]));
+                            }
+                        });
                     }
-                });
-            }
-        });
-        // Why freed on the pool: the input is hundreds of thousands of small values, and the last
-        // reference to it went out of scope here, on this thread, after the last package: 1% of
-        // the clean 10,000-tenant run's CPU samples, on its critical path. A command that exits
-        // first skips the work; the language server frees it on a core that is free.
-        rayon::spawn(move || drop((input, engine, part_inputs)));
+                })
+            },
+        );
+        // Why freed in the background: the input is hundreds of thousands of small values, and
+        // the last reference to it went out of scope here, on this thread, after the last
+        // package: 1% of the clean 10,000-tenant run's CPU samples, on its critical path. A
+        // command that exits first skips the work; the language server frees it on a core that
+        // is free.
+        gitops_lint_core::background::drop_in_background((input, engine));
         let outcomes = done
             .into_iter()
             .map(|slot| {
@@ -477,16 +483,17 @@ impl PolicySet {
                 Err(Stop::Failed(message)) => return Err(failed(message)),
             };
             // In parallel for the reason `to_json` converts in parallel; the first error in
-            // the items' order is the one reported.
+            // the items' order is the one reported. Each item is freed where it was read: freed
+            // together after the last one, on one core, they held up the next package.
             let findings = items
-                .par_iter()
+                .into_par_iter()
                 .map(|(set, item)| {
-                    let level = if *set == "deny" {
+                    let level = if set == "deny" {
                         Level::Error
                     } else {
                         Level::Warning
                     };
-                    to_finding(item, level, &by_display, world)
+                    to_finding(&item, level, &by_display, world)
                         .map_err(|m| failed(format!("a `{set}` finding {m}: {item}")))
                 })
                 .collect::<Vec<_>>()
@@ -567,34 +574,29 @@ fn irsa_parts(input: &regorus::Value, threads: usize) -> usize {
     }
 }
 
-/// The inputs of the `count` parts of the `irsa` package: each the same values with
+/// The input of part `k` of the `count` parts of the `irsa` package: the same values with
 /// `irsa_part` added, `{"index": k, "service_accounts": {i: sa}}`, the ServiceAccounts whose
 /// `part` is k modulo `count` (by their index in `irsa.service_accounts`; the top-level object
 /// is copied, its values are shared).
-fn part_inputs(input: &regorus::Value, count: usize) -> Vec<regorus::Value> {
+fn part_input(input: &regorus::Value, count: usize, k: usize) -> regorus::Value {
     use regorus::Value as V;
-    let mut judged: Vec<BTreeMap<V, V>> = (0..count).map(|_| BTreeMap::new()).collect();
+    let mut judged: BTreeMap<V, V> = BTreeMap::new();
     if let Ok(list) = input["irsa"]["service_accounts"].as_array() {
         for (i, sa) in list.iter().enumerate() {
-            let part = sa["part"].as_u64().unwrap_or(0) as usize % count;
-            judged[part].insert(V::from(i), sa.clone());
+            if sa["part"].as_u64().unwrap_or(0) as usize % count == k {
+                judged.insert(V::from(i), sa.clone());
+            }
         }
     }
-    judged
-        .into_iter()
-        .enumerate()
-        .map(|(k, service_accounts)| {
-            let mut input = input.clone();
-            if let Ok(m) = input.as_object_mut() {
-                let part = BTreeMap::from([
-                    (V::from("index"), V::from(k)),
-                    (V::from("service_accounts"), V::from(service_accounts)),
-                ]);
-                m.insert(V::from("irsa_part"), V::from(part));
-            }
-            input
-        })
-        .collect()
+    let mut input = input.clone();
+    if let Ok(m) = input.as_object_mut() {
+        let part = BTreeMap::from([
+            (V::from("index"), V::from(k)),
+            (V::from("service_accounts"), V::from(judged)),
+        ]);
+        m.insert(V::from("irsa_part"), V::from(part));
+    }
+    input
 }
 
 /// A package's items as evaluated here (the engine's values) or in a child process (JSON).
@@ -976,9 +978,9 @@ mod tests {
 
     #[test]
     fn each_part_judges_the_service_accounts_of_its_buckets_by_their_index() {
-        let inputs = part_inputs(&irsa_input(7, 7), 3);
-        assert_eq!(inputs.len(), 3);
-        for (k, input) in inputs.iter().enumerate() {
+        let whole = irsa_input(7, 7);
+        for k in 0..3 {
+            let input = &part_input(&whole, 3, k);
             let part = &input["irsa_part"];
             assert_eq!(part["index"], regorus::Value::from(k));
             let judged = part["service_accounts"]
