@@ -185,9 +185,11 @@ pub fn collect(world: &mut World, config: &Config) -> Vec<Finding> {
     // Why parallel: each tenant's values string is parsed and linted here (10,000 at scale),
     // and that ran on one core. Files are independent; their results are joined in file
     // order, so tenants, pools and findings come out as the serial loop's did.
+    // Batches of at most 64 files, for the reason `load` gives.
     let per_file: Vec<FileTenancy> = world
         .files
         .par_iter()
+        .with_max_len(64)
         .map(|file| collect_file(world, file, config))
         .collect();
     // Why sized first: ten thousand tenants pushed into a growing list leave up to half of its

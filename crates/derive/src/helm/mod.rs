@@ -78,8 +78,10 @@ pub fn service_accounts(world: &World, config: &Config) -> Rendered {
     let charts = chart::find(world, crate::template_limits(config));
     // Why parallel: each release renders on its own (10,000 at scale); the results are then
     // taken in release order, so the accounts and findings come out as a serial loop's would.
+    // Batches of at most 64 releases: larger ones left a core rendering on its own at the end.
     let rendered: Vec<_> = releases
         .par_iter()
+        .with_max_len(64)
         .map(|r| pick_chart(&charts, r).map(|chart| (chart, render(chart, r))))
         .collect();
     let mut out = Rendered {
