@@ -572,7 +572,7 @@ pub(super) fn facts(world: &World) -> V {
     // are two per tenant. Why beside the rest (a join): the rest is on one core, and run after
     // them it was the end of building the input, with the other core idle (about 30 ms of the
     // 10,000-tenant many-findings run).
-    let (service_accounts, rest) = rayon::join(
+    let (service_accounts, others) = rayon::join(
         || {
             // Batches of at most 512: in two halves, the one with more mismatches (whose
             // facts have more to say) ran on alone for 30 ms at the end.
@@ -604,7 +604,7 @@ pub(super) fn facts(world: &World) -> V {
             )
         },
     );
-    let (usage, (rest, mut b)) = rest;
+    let (usage, (rest, mut b)) = others;
     let mut fields = vec![
         ("has_terraform", V::from(infra.has_terraform)),
         ("complete", V::from(infra.incomplete.is_empty())),
