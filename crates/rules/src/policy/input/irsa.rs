@@ -683,24 +683,24 @@ fn usage_facts<'w>(
         .into_iter()
         .map(|(k, v)| (b.word(k), V::from(v)))
         .collect();
-    let terraform_namespaces: BTreeMap<V, V> = infra
-        .terraform_namespaces
-        .iter()
-        .map(|n| (s(n), V::from(true)))
-        .collect();
-    let other_role_names: BTreeMap<V, V> = infra
-        .other_role_names
-        .iter()
-        .map(|n| (s(n), V::from(true)))
-        .collect();
     let accounts: BTreeMap<V, V> = infra
         .accounts
         .iter()
         .map(|(a, l)| (s(a), b.location(l)))
         .collect();
     vec![
-        ("terraform_namespaces", V::from(terraform_namespaces)),
-        ("other_role_names", V::from(other_role_names)),
+        (
+            "terraform_namespaces",
+            V::from(true_for_each(
+                infra.terraform_namespaces.iter().map(String::as_str),
+            )),
+        ),
+        (
+            "other_role_names",
+            V::from(true_for_each(
+                infra.other_role_names.iter().map(String::as_str),
+            )),
+        ),
         ("accounts", V::from(accounts)),
         ("arn_roles", V::from(true_for_each(arn_roles))),
         ("namespace_users", V::from(namespace_users)),
@@ -713,7 +713,7 @@ fn usage_facts<'w>(
 }
 
 /// An object of `true` per name: the set as the policies read it.
-fn true_for_each(names: BTreeSet<&str>) -> BTreeMap<V, V> {
+fn true_for_each<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeMap<V, V> {
     names.into_iter().map(|n| (s(n), V::from(true))).collect()
 }
 
