@@ -299,12 +299,28 @@ deny contains finding if {
 		"msg": sprintf("the trust written here admits only namespace `%s`, but the ServiceAccounts that use its roles run in %d other namespaces (%s%s; `%s` uses role `%s`, which trusts only %s): AssumeRoleWithWebIdentity is denied for all of them", [
 			key[1], count(namespaces), concat(", ", shown), more_text(count(accounts) - count(shown)), sprintf("%s:%s", [sa.namespace, sa.name]), sa.role, concat(", ", trusted),
 		]),
-		"help": "trust each ServiceAccount's own namespace here (the tenant's namespace, e.g. `${var.tenant_id}:...`), or deploy the releases into the trusted namespace",
+		"help": shared_namespace_help(role),
 		"related": array.concat(
 			[{"at": sa.namespace_at, "msg": sprintf("`%s:%s` runs in namespace `%s` (one of %d)", [sa.namespace, sa.name, sa.namespace, count(examples)])}],
 			[{"at": role.instance_at, "msg": sprintf("%s is instantiated here", [role.address])} | role.instance_at],
 		),
 	}
+}
+
+# The help of the finding above. A trust that says `system:serviceaccount:` twice admits
+# namespace `system` (see `undoubled` in `input/irsa.rs`): the prefix is what to change, not the
+# namespace.
+shared_namespace_help(role) := "write the entries here without `system:serviceaccount:`: the module puts it before each entry of `namespace_service_accounts`, so with it written here they trust namespace `system`" if {
+	doubled_prefix(role)
+	role.kind != "aws_iam_role"
+} else := "write `system:serviceaccount:` once in the `:sub` values here: with it twice, they trust namespace `system`" if {
+	doubled_prefix(role)
+} else := "trust each ServiceAccount's own namespace here (the tenant's namespace, e.g. `${var.tenant_id}:...`), or deploy the releases into the trusted namespace"
+
+doubled_prefix(role) if {
+	some s in role.subjects
+	s.namespace == "system"
+	startswith(s.service_account, "serviceaccount:")
 }
 
 more_text(0) := ""

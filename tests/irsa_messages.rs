@@ -2,9 +2,9 @@
 //! the input precomputes (`policies/irsa.rego`: `namespace_mismatches`, `name_mismatches`,
 //! `trust_words` and its branches; a subject's `text` and `wildcard`, a role's `namespaces` and
 //! `namespace_key`, `trusted_namespace_key`, a ServiceAccount's `trusted` and `exact_wildcard`).
-//! The fixture tests pin where each finding is;
-//! these pin what it says, so that a rewrite of the policy for speed cannot change a message
-//! unnoticed.
+//! The fixture tests pin where each finding is; these pin what it says (and, where the words
+//! were once wrong, its help), so that a rewrite of the policy for speed cannot change a
+//! message unnoticed.
 
 mod common;
 
@@ -13,6 +13,15 @@ use gitops_lint_config::Config;
 
 /// The `irsa/trust-mismatch` messages of a fixture case, by the case's two repositories.
 fn trust_messages(case: &str) -> Vec<String> {
+    trust_findings(case)
+        .into_iter()
+        .map(|(message, _)| message)
+        .collect()
+}
+
+/// The `irsa/trust-mismatch` findings of a fixture case as (message, help) pairs, by the case's
+/// two repositories.
+fn trust_findings(case: &str) -> Vec<(String, String)> {
     let dir = common::root().join(case);
     let options = Options {
         paths: vec![dir.join("apps-repo"), dir.join("infra-repo")],
@@ -24,8 +33,80 @@ fn trust_messages(case: &str) -> Vec<String> {
         .findings
         .iter()
         .filter(|f| f.rule.as_str() == "irsa/trust-mismatch")
-        .map(|f| f.message.clone())
+        .map(|f| (f.message.clone(), f.help.clone().unwrap_or_default()))
         .collect()
+}
+
+/// The one finding of `findings` whose message contains `needle`.
+fn the_one<'a>(findings: &'a [(String, String)], needle: &str) -> &'a (String, String) {
+    let found: Vec<&(String, String)> = findings
+        .iter()
+        .filter(|(m, _)| m.contains(needle))
+        .collect();
+    assert_eq!(found.len(), 1, "{findings:?}");
+    found[0]
+}
+
+#[test]
+fn an_entry_that_repeats_the_prefix_the_module_adds_is_explained_and_fixed_there() {
+    let findings = trust_findings("fixtures/chain/terraform/module-trust-details");
+    let (message, help) = the_one(&findings, "t1-producer");
+    assert_eq!(
+        message,
+        "ServiceAccount `t1:t1-producer` uses role `producer-role-t1`, but the role trusts `system:serviceaccount:system:serviceaccount:t1:t1-producer`, which no ServiceAccount can be (the module puts `system:serviceaccount:` before each entry of `namespace_service_accounts`, and the entry `system:serviceaccount:t1:t1-producer` has it already): AssumeRoleWithWebIdentity is denied at run time"
+    );
+    // Not "run the ServiceAccount as `serviceaccount:t1:t1-producer` in namespace `system`".
+    assert_eq!(
+        help,
+        "write the entry as `t1:t1-producer`, without `system:serviceaccount:` (the module adds it)"
+    );
+}
+
+#[test]
+fn a_star_under_string_equals_is_helped_with_the_modules_condition_test() {
+    let findings = trust_findings("fixtures/chain/terraform/module-trust-details");
+    let (_, help) = the_one(&findings, "t2-consumer");
+    // Not "run the ServiceAccount as `*`": no ServiceAccount is named `*`.
+    assert_eq!(
+        help,
+        "trust `t2:t2-consumer` in the role's `namespace_service_accounts`, or set the module's `assume_role_condition_test` to `StringLike` so that `*` in `t2:*` matches any characters"
+    );
+}
+
+#[test]
+fn a_sub_value_that_says_the_prefix_twice_is_fixed_in_the_condition() {
+    let findings = trust_findings("fixtures/chain/terraform/trust-sub-doubled");
+    // The near misses (the prefix once; a namespace called `system`) give nothing.
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(
+        findings[0],
+        (
+            "ServiceAccount `t1:t1-consumer` uses role `consumer-role-t1`, but the role's `:sub` condition says `system:serviceaccount:` twice (`system:serviceaccount:system:serviceaccount:t1:t1-consumer`), which no ServiceAccount can be: AssumeRoleWithWebIdentity is denied at run time".to_string(),
+            "write `system:serviceaccount:t1:t1-consumer` in the role's `:sub` condition, with `system:serviceaccount:` once".to_string(),
+        )
+    );
+}
+
+#[test]
+fn a_shared_trust_line_that_repeats_the_prefix_is_told_to_drop_it() {
+    let findings = trust_findings("fixtures/chain/argocd/shared-trust-prefix");
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let (message, help) = &findings[0];
+    assert!(
+        message.starts_with("the trust written here admits only namespace `system`, but the ServiceAccounts that use its roles run in 3 other namespaces"),
+        "{message}"
+    );
+    // Not "deploy the releases into the trusted namespace": that namespace is `system`.
+    assert_eq!(
+        help,
+        "write the entries here without `system:serviceaccount:`: the module puts it before each entry of `namespace_service_accounts`, so with it written here they trust namespace `system`"
+    );
+    // A wrong namespace that is a namespace keeps its help.
+    let findings = trust_findings("fixtures/chain/argocd/shared-trust-namespace");
+    assert_eq!(
+        findings[0].1,
+        "trust each ServiceAccount's own namespace here (the tenant's namespace, e.g. `${var.tenant_id}:...`), or deploy the releases into the trusted namespace"
+    );
 }
 
 #[test]

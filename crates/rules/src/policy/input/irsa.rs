@@ -16,9 +16,10 @@ use super::Builder;
 use gitops_lint_core::finding::Location;
 use gitops_lint_derive::terraform::irsa::role_name_of_arn;
 use gitops_lint_derive::terraform::modules::is_account;
+use gitops_lint_matchers::k8s_names::{self, NameKind};
 use gitops_lint_model::accounts::ServiceAccount;
 use gitops_lint_model::infra::value::Value;
-use gitops_lint_model::infra::{Role, RoleKind};
+use gitops_lint_model::infra::{Role, RoleKind, Subject};
 use gitops_lint_model::World;
 use rayon::prelude::*;
 use regorus::Value as V;
@@ -243,14 +244,86 @@ struct Mismatch {
     trusted: (String, bool),
 }
 
-/// Where a trust-mismatch finding points: the namespace when no trusted subject is in it; the
-/// role ARN when the role trusts another ServiceAccount that exists (this one borrowed its
-/// role); else the place that names the ServiceAccount (the name is what differs).
+/// Where a trust-mismatch finding points: the trust when it says `system:serviceaccount:`
+/// twice and would admit the ServiceAccount with it once ([`undoubled`]); the namespace when no
+/// trusted subject is in it; the role ARN when the role trusts another ServiceAccount that
+/// exists (this one borrowed its role); else the place that names the ServiceAccount (the name
+/// is what differs).
 #[derive(Debug, PartialEq, Eq)]
 enum Primary {
+    Trust,
     Namespace,
     RoleArn,
     Name,
+}
+
+/// The subject a trusted one was meant to be when it says `system:serviceaccount:` twice: an
+/// entry of the IRSA module's `namespace_service_accounts` written with the prefix the module
+/// adds itself (`terraform-aws-modules/iam`, `iam-role-for-service-accounts-eks/main.tf`:
+/// `"system:serviceaccount:${sa}"` for each entry), or a `:sub` value written so. It was read
+/// as namespace `system` and account `serviceaccount:<namespace>:<name>`, which no
+/// ServiceAccount can be (a name has no `:`).
+fn undoubled(x: &Subject) -> Option<Subject> {
+    if x.namespace != "system" {
+        return None;
+    }
+    let (namespace, service_account) = x
+        .service_account
+        .strip_prefix("serviceaccount:")?
+        .split_once(':')?;
+    Some(Subject {
+        namespace: namespace.to_string(),
+        service_account: service_account.to_string(),
+        exact: x.exact,
+    })
+}
+
+/// Whether a ServiceAccount can be named `service_account` in namespace `namespace`: what a
+/// help may tell a user to run as. Not a subject with a `*`, nor one read from a malformed
+/// entry (`a:b:c` is namespace `a`, account `b:c`).
+fn can_run_as(x: &Subject) -> bool {
+    k8s_names::problem(&x.namespace, NameKind::Label).is_none()
+        && k8s_names::problem(&x.service_account, NameKind::Subdomain).is_none()
+}
+
+/// How the help names the place to write a trusted subject, and how it writes one, for the
+/// kind of the role: the module's list takes `namespace:name`, a `:sub` condition the whole
+/// subject.
+fn trust_place(kind: RoleKind, namespace: &str, name: &str) -> String {
+    match kind {
+        RoleKind::IamRole => format!(
+            "trust `system:serviceaccount:{namespace}:{name}` in the role's `:sub` condition"
+        ),
+        _ => format!("trust `{namespace}:{name}` in the role's `namespace_service_accounts`"),
+    }
+}
+
+/// The help of a trust-mismatch finding whose first role (of kind `kind`) trusts `first`
+/// first: run as that subject, when a ServiceAccount can be so named, or trust this one. With
+/// a `*` compared exactly (`StringEquals`), the other way out is to compare with `StringLike`:
+/// the module's `assume_role_condition_test` (v5) or `trust_condition_test` (v6).
+fn trust_help(kind: RoleKind, first: Option<&Subject>, (namespace, name): (&str, &str)) -> String {
+    let trust = trust_place(kind, namespace, name);
+    let Some(x) = first else {
+        return format!("trust `{namespace}:{name}` in the role");
+    };
+    if x.exact && x.has_wildcard() {
+        let variable = match kind {
+            RoleKind::IrsaModuleV5 => {
+                "set the module's `assume_role_condition_test` to `StringLike`"
+            }
+            RoleKind::IrsaModuleV6 => "set the module's `trust_condition_test` to `StringLike`",
+            RoleKind::IamRole => "compare with `StringLike`",
+        };
+        return format!("{trust}, or {variable} so that `*` in `{x}` matches any characters");
+    }
+    if can_run_as(x) {
+        return format!(
+            "run the ServiceAccount as `{}` in namespace `{}`, or {trust}",
+            x.service_account, x.namespace
+        );
+    }
+    trust
 }
 
 /// The [`Mismatch`] of ServiceAccount `namespace:name` whose role ARN names `role`, given the
@@ -274,22 +347,6 @@ fn mismatch(
     } else {
         format!("{account}, but the role trusts only {trusted}: AssumeRoleWithWebIdentity is denied at run time")
     };
-    let help = match first.and_then(|r| r.subjects.as_deref()?.first()) {
-        Some(x) => format!(
-            "run the ServiceAccount as `{}` in namespace `{}`, or trust `{namespace}:{name}` in the role's `namespace_service_accounts`",
-            x.service_account, x.namespace
-        ),
-        None => format!("trust `{namespace}:{name}` in the role"),
-    };
-    let trusted_subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
-    // As `irsa.rego` tested `irsa.subjects[s.text]`.
-    let primary = if namespace_wrong {
-        Primary::Namespace
-    } else if trusted_subjects().any(|x| subjects.contains_key(&V::from(x.to_string()))) {
-        Primary::RoleArn
-    } else {
-        Primary::Name
-    };
     let trust_label = match first {
         Some(r) => format!(
             "{} trusts this in {}",
@@ -297,6 +354,47 @@ fn mismatch(
             world.infra.instances[r.instance].address
         ),
         None => String::new(),
+    };
+    let trusted_subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
+    let kind = first.map_or(RoleKind::IrsaModuleV5, |r| r.kind);
+    // A trust that says `system:serviceaccount:` twice and, with it once, would admit this
+    // ServiceAccount: that line is the one to change, whatever the namespace.
+    let meant = trusted_subjects().find_map(|x| {
+        undoubled(x)
+            .filter(|m| m.admits(namespace, name))
+            .map(|m| (x, m))
+    });
+    if let Some((x, m)) = &meant {
+        let (msg, help) = match kind {
+            RoleKind::IamRole => (
+                format!("{account}, but the role's `:sub` condition says `system:serviceaccount:` twice (`system:serviceaccount:{x}`), which no ServiceAccount can be: AssumeRoleWithWebIdentity is denied at run time"),
+                format!("write `system:serviceaccount:{m}` in the role's `:sub` condition, with `system:serviceaccount:` once"),
+            ),
+            _ => (
+                format!("{account}, but the role trusts `system:serviceaccount:{x}`, which no ServiceAccount can be (the module puts `system:serviceaccount:` before each entry of `namespace_service_accounts`, and the entry `{x}` has it already): AssumeRoleWithWebIdentity is denied at run time"),
+                format!("write the entry as `{m}`, without `system:serviceaccount:` (the module adds it)"),
+            ),
+        };
+        return Mismatch {
+            msg,
+            help,
+            trust_label,
+            primary: Primary::Trust,
+            trusted: (trusted, exact_wildcard),
+        };
+    }
+    let help = trust_help(
+        kind,
+        first.and_then(|r| r.subjects.as_deref()?.first()),
+        (namespace, name),
+    );
+    // As `irsa.rego` tested `irsa.subjects[s.text]`.
+    let primary = if namespace_wrong {
+        Primary::Namespace
+    } else if trusted_subjects().any(|x| subjects.contains_key(&V::from(x.to_string()))) {
+        Primary::RoleArn
+    } else {
+        Primary::Name
     };
     Mismatch {
         msg,
@@ -311,12 +409,21 @@ fn mismatch(
 /// a rule tests the key), `mismatch_msg`, `mismatch_help`, `mismatch_trust_label` and
 /// `mismatch_at` (one of its `namespace_at`, `at`, `named_at`, given in that order), all
 /// unset when its role's trust admits it.
-fn mismatch_fields(mismatch: Option<Mismatch>, places: [&V; 3]) -> [V; 6] {
+fn mismatch_fields(
+    mismatch: Option<Mismatch>,
+    places: [&V; 3],
+    trust_at: impl FnOnce() -> V,
+) -> [V; 6] {
     let Some(m) = mismatch else {
         return [V::Null, V::Null, V::Null, V::Null, V::Null, V::Null];
     };
     let [namespace_at, at, named_at] = places;
+    let trust_place;
     let place = match m.primary {
+        Primary::Trust => {
+            trust_place = trust_at();
+            &trust_place
+        }
         Primary::Namespace => namespace_at,
         Primary::RoleArn => at,
         Primary::Name => named_at,
@@ -349,7 +456,7 @@ fn mismatch_fields(mismatch: Option<Mismatch>, places: [&V; 3]) -> [V; 6] {
 fn service_account<'w>(
     b: &mut Builder<'w>,
     sa: &'w ServiceAccount,
-    roles: &HashMap<&str, Vec<&Role>>,
+    roles: &HashMap<&str, Vec<&'w Role>>,
     trusted_namespace_key: &BTreeMap<V, V>,
     subjects: &BTreeMap<V, V>,
 ) -> V {
@@ -407,7 +514,12 @@ fn service_account<'w>(
         _ => V::Null,
     };
     let [trusted, exact_wildcard, mismatch_msg, mismatch_help, mismatch_trust_label, mismatch_at] =
-        mismatch_fields(mismatch, [&namespace_at, &at, &named_at]);
+        mismatch_fields(mismatch, [&namespace_at, &at, &named_at], || {
+            // The first role's trust, as the finding's label at the trust (`roles[0]` there).
+            named_roles
+                .and_then(|roles| roles.first())
+                .map_or(V::Null, |r| b.location(&r.trust_location))
+        });
     let fields = [
         ("name", s(&sa.name)),
         ("namespace", namespace),
@@ -1042,10 +1154,11 @@ mod tests {
         }
     }
 
-    /// The three functions of `irsa.rego` that `mismatch` replaced, verbatim but for where they
-    /// read the roles of the name (`input.roles`) and the ServiceAccounts that exist
-    /// (`input.subjects`), and `trust_primary` naming the place it picks; then the related
-    /// label at the trust, as the finding wrote it.
+    /// Two of the three functions of `irsa.rego` that `mismatch` replaced (`trust_words`,
+    /// `trust_primary`), verbatim but for where they read the roles of the name
+    /// (`input.roles`) and the ServiceAccounts that exist (`input.subjects`), and
+    /// `trust_primary` naming the place it picks; then the related label at the trust, as the
+    /// finding wrote it. The third, `trust_help`, is replaced by [`trust_help`].
     const MISMATCH_REGO: &str = r#"package old
 import rego.v1
 
@@ -1073,23 +1186,18 @@ trust_words(sa, role) := sprintf("ServiceAccount `%s:%s` uses role `%s` through 
 	sa.namespace, sa.name, sa.role, sa.trusted,
 ])
 
-trust_help(sa, role) := sprintf("run the ServiceAccount as `%s` in namespace `%s`, or trust `%s:%s` in the role's `namespace_service_accounts`", [
-	role.subjects[0].service_account, role.subjects[0].namespace, sa.namespace, sa.name,
-]) if {
-	count(role.subjects) > 0
-} else := sprintf("trust `%s:%s` in the role", [sa.namespace, sa.name])
-
 role := input.roles[0]
 
-out := [trust_words(input.sa, role), trust_help(input.sa, role), trust_primary(input.sa), sprintf("%s trusts this in %s", [role.kind, role.address])]
+out := [trust_words(input.sa, role), trust_primary(input.sa), sprintf("%s trusts this in %s", [role.kind, role.address])]
 "#;
 
     /// `mismatch` says and points where the Rego it replaced did, as regorus evaluates it: roles
     /// that trust only Pod Identity or nothing, a `*` under `StringEquals` or `StringLike`,
-    /// several roles of one name (the first one's first subject in the help, an empty first
-    /// one), a namespace no subject is in, a trusted subject that exists (also one whose text
-    /// splits at a second colon) and one that does not, and roles of two kinds in two instances
-    /// (the label at the trust).
+    /// several roles of one name (an empty first one), a namespace no subject is in, a trusted
+    /// subject that exists (also one whose text splits at a second colon) and one that does
+    /// not, and roles of two kinds in two instances (the label at the trust). The help is no
+    /// longer the Rego's (it told users to run as `*`, or as `b:c`):
+    /// `the_help_names_only_what_can_be_written` pins it.
     #[test]
     fn mismatch_agrees_with_the_rego_it_replaced() {
         let with = |subjects: Vec<Subject>, pod_identity: bool| Role {
@@ -1203,18 +1311,76 @@ out := [trust_words(input.sa, role), trust_help(input.sa, role), trust_primary(i
                 (&world, &existing),
             );
             let place = match host.primary {
+                Primary::Trust => "trust",
                 Primary::Namespace => "namespace",
                 Primary::RoleArn => "arn",
                 Primary::Name => "name",
             };
             let host = regorus::Value::from(vec![
                 regorus::Value::from(host.msg),
-                regorus::Value::from(host.help),
                 regorus::Value::from(place),
                 regorus::Value::from(host.trust_label),
             ]);
             assert_eq!(host, rego, "{roles:?}, namespace wrong: {namespace_wrong}");
         }
+    }
+
+    /// The help of a trust mismatch tells the user to run as a trusted subject only when a
+    /// ServiceAccount can be so named, says where to write this one for the role's kind, offers
+    /// `StringLike` for a `*` compared exactly (by the module's variable), and, when the trust
+    /// says `system:serviceaccount:` twice, points at the trust and says to write the prefix
+    /// once; near misses: a namespace really called `system`, and a doubled subject meant for
+    /// another ServiceAccount (the usual help then).
+    #[test]
+    fn the_help_names_only_what_can_be_written() {
+        let mut world = World::default();
+        world.infra.instances.push(Instance {
+            address: "envs/prd".into(),
+            dir: "envs/prd".into(),
+            repo: 0,
+            tenant: None,
+            location: Location::File(FileId(0)),
+        });
+        let existing = std::collections::BTreeMap::new();
+        let help = |kind: RoleKind, subjects: Vec<Subject>| {
+            let r = Role {
+                kind,
+                subjects: Some(subjects),
+                ..role(1, None)
+            };
+            let m = mismatch(
+                ("t9", "t9-api", "consumer"),
+                &[&r],
+                false,
+                (&world, &existing),
+            );
+            (m.help, m.primary)
+        };
+        let (v5, v6, plain) = (
+            RoleKind::IrsaModuleV5,
+            RoleKind::IrsaModuleV6,
+            RoleKind::IamRole,
+        );
+        let cases: Vec<(RoleKind, Subject, &str, Primary)> = vec![
+            (v5, subject("t9:web", true), "run the ServiceAccount as `web` in namespace `t9`, or trust `t9:t9-api` in the role's `namespace_service_accounts`", Primary::Name),
+            (plain, subject("t9:web", true), "run the ServiceAccount as `web` in namespace `t9`, or trust `system:serviceaccount:t9:t9-api` in the role's `:sub` condition", Primary::Name),
+            (v5, subject("system:web", true), "run the ServiceAccount as `web` in namespace `system`, or trust `t9:t9-api` in the role's `namespace_service_accounts`", Primary::Name),
+            (v5, subject("t9:*", true), "trust `t9:t9-api` in the role's `namespace_service_accounts`, or set the module's `assume_role_condition_test` to `StringLike` so that `*` in `t9:*` matches any characters", Primary::Name),
+            (v6, subject("t9:web-*", true), "trust `t9:t9-api` in the role's `namespace_service_accounts`, or set the module's `trust_condition_test` to `StringLike` so that `*` in `t9:web-*` matches any characters", Primary::Name),
+            (plain, subject("t9:*", true), "trust `system:serviceaccount:t9:t9-api` in the role's `:sub` condition, or compare with `StringLike` so that `*` in `t9:*` matches any characters", Primary::Name),
+            (v5, subject("t9:web-*", false), "trust `t9:t9-api` in the role's `namespace_service_accounts`", Primary::Name),
+            (v5, subject("a:b:c", true), "trust `t9:t9-api` in the role's `namespace_service_accounts`", Primary::Name),
+            (v5, subject("system:serviceaccount:t9:t9-api", true), "write the entry as `t9:t9-api`, without `system:serviceaccount:` (the module adds it)", Primary::Trust),
+            (v6, subject("system:serviceaccount:t9:*", false), "write the entry as `t9:*`, without `system:serviceaccount:` (the module adds it)", Primary::Trust),
+            (plain, subject("system:serviceaccount:t9:t9-api", true), "write `system:serviceaccount:t9:t9-api` in the role's `:sub` condition, with `system:serviceaccount:` once", Primary::Trust),
+            (v5, subject("system:serviceaccount:t9:web", true), "trust `t9:t9-api` in the role's `namespace_service_accounts`", Primary::Name),
+        ];
+        for (kind, x, want, primary) in cases {
+            let shown = format!("{kind:?} {x}");
+            assert_eq!(help(kind, vec![x]), (want.to_string(), primary), "{shown}");
+        }
+        let empty = help(v5, vec![]);
+        assert_eq!(empty.0, "trust `t9:t9-api` in the role");
     }
 
     /// `unrendered` says what the Rego it replaced said, as regorus evaluates it, on tokens of
