@@ -329,12 +329,15 @@ more_text(n) := sprintf(" and %d more", [n]) if n > 0
 
 # What a trust-mismatch finding about one ServiceAccount says, and where it points, the host
 # computes once per ServiceAccount that a role of its name does not admit (`mismatch` in
-# `input/irsa.rs`): `sa.mismatch_at` is the end that is wrong (the namespace when no trusted
-# subject is in it; the role ARN when the role trusts another ServiceAccount that exists, so
-# this one borrowed its role; else the place that names the account); `sa.mismatch_msg` names
-# what the roles trust (every trusted subject once, sorted), with a note when a `*` is compared
-# with `StringEquals`, or says they trust no ServiceAccount, or only EKS Pod Identity;
-# `sa.mismatch_help` says to run as the first trusted subject or to trust this one;
+# `input/irsa.rs`): `sa.mismatch_at` is the end that is wrong (the trust when it says
+# `system:serviceaccount:` twice and would admit the account with it once; the namespace when
+# no trusted subject is in it; the role ARN when the role trusts another ServiceAccount that
+# exists, so this one borrowed its role; else the place that names the account);
+# `sa.mismatch_msg` names what the roles trust (every trusted subject once, sorted), with a note
+# when a `*` is compared with `StringEquals`, or says they trust no ServiceAccount, or only EKS
+# Pod Identity, or that the prefix is written twice; `sa.mismatch_help` says to run as the
+# first trusted subject (when a ServiceAccount can be so named) or to trust this one, or to
+# write the prefix once;
 # `sa.mismatch_trust_label` says what creates the first role, and where. Why there:
 # regorus evaluates a function anew on every call, about ten microseconds however short its
 # body, and a `sprintf` costs about 13,000 instructions; with many findings these ran once per

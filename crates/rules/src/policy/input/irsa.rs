@@ -338,15 +338,6 @@ fn mismatch(
     let (trusted, exact_wildcard) = trusted_words(roles);
     let account = format!("ServiceAccount `{namespace}:{name}` uses role `{role}`");
     let first = roles.first();
-    let msg = if trusted.is_empty() && first.is_some_and(|r| r.pod_identity) {
-        format!("{account} through IRSA, but the role trusts only EKS Pod Identity (`pods.eks.amazonaws.com`), not the cluster's OIDC provider: AssumeRoleWithWebIdentity is denied")
-    } else if trusted.is_empty() {
-        format!("{account}, whose trust policy admits no ServiceAccount")
-    } else if exact_wildcard {
-        format!("{account}, but the role trusts only {trusted} (compared with `StringEquals`, where `*` is a plain character; wildcards need `StringLike`): AssumeRoleWithWebIdentity is denied at run time")
-    } else {
-        format!("{account}, but the role trusts only {trusted}: AssumeRoleWithWebIdentity is denied at run time")
-    };
     let trust_label = match first {
         Some(r) => format!(
             "{} trusts this in {}",
@@ -383,6 +374,15 @@ fn mismatch(
             trusted: (trusted, exact_wildcard),
         };
     }
+    let msg = if trusted.is_empty() && first.is_some_and(|r| r.pod_identity) {
+        format!("{account} through IRSA, but the role trusts only EKS Pod Identity (`pods.eks.amazonaws.com`), not the cluster's OIDC provider: AssumeRoleWithWebIdentity is denied")
+    } else if trusted.is_empty() {
+        format!("{account}, whose trust policy admits no ServiceAccount")
+    } else if exact_wildcard {
+        format!("{account}, but the role trusts only {trusted} (compared with `StringEquals`, where `*` is a plain character; wildcards need `StringLike`): AssumeRoleWithWebIdentity is denied at run time")
+    } else {
+        format!("{account}, but the role trusts only {trusted}: AssumeRoleWithWebIdentity is denied at run time")
+    };
     let help = trust_help(
         kind,
         first.and_then(|r| r.subjects.as_deref()?.first()),
@@ -407,8 +407,9 @@ fn mismatch(
 
 /// A ServiceAccount's `trusted`, `exact_wildcard` (only a `true` is written, as `unrendered`:
 /// a rule tests the key), `mismatch_msg`, `mismatch_help`, `mismatch_trust_label` and
-/// `mismatch_at` (one of its `namespace_at`, `at`, `named_at`, given in that order), all
-/// unset when its role's trust admits it.
+/// `mismatch_at` (one of its `namespace_at`, `at`, `named_at`, given in that order, or the
+/// first role's trust, which `trust_at` makes only when it is the place), all unset when its
+/// role's trust admits it.
 fn mismatch_fields(
     mismatch: Option<Mismatch>,
     places: [&V; 3],
