@@ -308,8 +308,8 @@ deny contains finding if {
 }
 
 # The help of the finding above. A trust that says `system:serviceaccount:` twice admits
-# namespace `system` (see `undoubled` in `input/irsa.rs`): the prefix is what to change, not the
-# namespace.
+# namespace `system` (a subject's `prefix_twice`, set by the host): the prefix is what to
+# change, not the namespace.
 shared_namespace_help(role) := "write the entries here without `system:serviceaccount:`: the module puts it before each entry of `namespace_service_accounts`, so with it written here they trust namespace `system`" if {
 	doubled_prefix(role)
 	role.kind != "aws_iam_role"
@@ -319,8 +319,7 @@ shared_namespace_help(role) := "write the entries here without `system:serviceac
 
 doubled_prefix(role) if {
 	some s in role.subjects
-	s.namespace == "system"
-	startswith(s.service_account, "serviceaccount:")
+	s.prefix_twice
 }
 
 more_text(0) := ""

@@ -39,10 +39,13 @@
 //! input.irsa.other_role_names[name]     true  (roles something not modelled may create)
 //! input.irsa.accounts[account]          loc   (the AWS accounts the infra-repo uses)
 //! input.irsa.roles[_]      {index, name?, prefixed, v6, kind, pod_identity, address,
-//!                           subjects?: [{namespace, service_account, exact, text, wildcard}],
+//!                           subjects?: [{namespace, service_account, exact, text, wildcard,
+//!                                        prefix_twice?}],
 //!                           namespaces?, namespace_key?, at, trust_at, trust, instance_at}
 //!                          (`kind` as findings name it; `exact`: `StringEquals`, no wildcards;
 //!                          `text`: `namespace:service_account`; `wildcard`: it has `*` or `?`;
+//!                          `prefix_twice`: true when it says `system:serviceaccount:` twice,
+//!                          read as namespace `system`;
 //!                          `namespaces`: the subjects' namespaces, each once, sorted;
 //!                          `trust`: a number per `trust_at`, equal for equal places, to
 //!                          group by (cheaper to compare than the location object);

@@ -119,12 +119,19 @@ fn role<'w>(b: &mut Builder<'w>, trusts: &mut TrustIds<'w>, index: usize, r: &'w
                         (b.word(&x.namespace), V::from(x.service_account.as_str()));
                     let text = format!("{}:{}", x.namespace, x.service_account);
                     let wildcard = x.has_wildcard();
+                    // Only a `true` is written, as `unrendered`: a rule tests the key.
+                    let prefix_twice = if undoubled(x).is_some() {
+                        V::from(true)
+                    } else {
+                        V::Null
+                    };
                     b.object([
                         ("namespace", namespace),
                         ("service_account", account),
                         ("exact", V::from(x.exact)),
                         ("text", V::from(text)),
                         ("wildcard", V::from(wildcard)),
+                        ("prefix_twice", prefix_twice),
                     ])
                 })
                 .collect();
