@@ -14,8 +14,8 @@
 //!   (`tenant/namespace-mismatch`, the `namespace:` line);
 //! - every 101st premium tenant has `consumer.enabled: false` (`tier/app-enablement`);
 //! - every 103rd advanced tenant has no `producer.envId` (`tier/shared-app-missing-pool`,
-//!   the `producer:` line; the tenant then also differs from its tier template there,
-//!   `tier/contract-drift`);
+//!   the `producer:` line; the tenant's drift from its tier template there,
+//!   `tier/contract-drift`, is folded into that finding: the same fix);
 //! - `platform/kustomization.yaml` has its last resource one space too deep
 //!   (`yaml/continued-list-item`), so the item above becomes `... - external-dns.yaml`,
 //!   which names no file (`kustomize/missing-resource`, the line above);
@@ -23,14 +23,15 @@
 //!   `tenants/*/*` (`argocd/appset-path-matches-nothing`).
 //!
 //! With `--many-findings` (which implies `--defects`), every premium and advanced tenant
-//! deploys to its neighbour's namespace, not only every 97th: about 1.7 findings per tenant,
-//! 2.7 with `--service-accounts` (the benchmark's many-findings tree; the list on stdout is
+//! deploys to its neighbour's namespace, not only every 97th: about 0.67 findings per tenant,
+//! 1.7 with `--service-accounts` (the benchmark's many-findings tree; the list on stdout is
 //! still exact).
 //!
 //! The tenant chart renders each silo app's ServiceAccount into the release namespace, so with
-//! `--defects` a tenant deployed to its neighbour's namespace also gives `irsa/trust-mismatch`
-//! (the `namespace:` line), and a premium tenant without its consumer leaves
-//! `consumer-role-<id>` unused (`irsa/unused-role`, reported at the module's trust line).
+//! `--defects` a tenant deployed to its neighbour's namespace also breaks its roles' trust: that
+//! `irsa/trust-mismatch` is folded into the `tenant/namespace-mismatch` finding (the same line,
+//! the same fix). A premium tenant without its consumer leaves `consumer-role-<id>` unused
+//! (`irsa/unused-role`, reported at the module's trust line).
 //!
 //! With `--service-accounts`, `serviceaccounts/<id>.yaml` also holds the ServiceAccounts each
 //! release runs (its silo apps, plus `pool-1`'s) as plain manifests, in the namespace the release
@@ -71,7 +72,7 @@ const USAGE: &str =
 Writes DIR/apps-repo and DIR/infra-repo (both replaced if present).\n\
 --defects injects known mistakes and prints them as `<rule-id> <file>:<line>`.\n\
 --many-findings is --defects with every premium and advanced tenant in its neighbour's\n\
-namespace (about 1.7 findings per tenant; 2.7 with --service-accounts).\n\
+namespace (about 0.67 findings per tenant; 1.7 with --service-accounts).\n\
 --service-accounts also writes each release's ServiceAccounts as plain manifests\n\
 (serviceaccounts/<id>.yaml, in the namespace the release deploys to), so the IRSA joins\n\
 have work to do.\n\
@@ -1069,29 +1070,13 @@ fn write_tenants(
                 file: file(),
                 line: lines.producer_key,
             });
-            out.push(Defect {
-                rule: "tier/contract-drift",
-                file: file(),
-                line: lines.producer_key,
-            });
         }
         // The chart renders each silo app's ServiceAccount into the release namespace, so a
-        // tenant deployed to its neighbour's namespace breaks the trust of its roles (reported
-        // at the namespace line), and a premium tenant without its consumer leaves
-        // `consumer-role-<id>` unused.
-        // One account per silo app the tenant enables, each reported once.
-        let accounts = (0..APPS.len())
-            .filter(|&app| tier_silo(tier, app) && !(app == 1 && consumer_off))
-            .count();
-        if wrong_ns {
-            for _ in 0..accounts {
-                out.push(Defect {
-                    rule: "irsa/trust-mismatch",
-                    file: file(),
-                    line: lines.namespace,
-                });
-            }
-        } else if consumer_off {
+        // tenant deployed to its neighbour's namespace breaks the trust of its roles too; their
+        // trust already admits the tenant's own namespace, so those findings are folded into
+        // `tenant/namespace-mismatch` above (one root cause). A premium tenant without its
+        // consumer leaves `consumer-role-<id>` unused.
+        if !wrong_ns && consumer_off {
             out.push(Defect {
                 rule: "irsa/unused-role",
                 file: "infra-repo/modules/tenant-apps/main.tf".to_string(),

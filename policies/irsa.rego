@@ -163,6 +163,9 @@ deny contains finding if {
 		"rule": "irsa/trust-mismatch",
 		"msg": sa.mismatch_msg,
 		"help": sa.mismatch_help,
+		# `tenant/namespace-mismatch` when the tenant's own namespace would be trusted: that
+		# finding, at the same place, is the root cause, and this one is folded into it.
+		"follows": sa.mismatch_follows,
 		# Where the ARN is set, the trust, and where the account is named. The host leaves out
 		# a label at the finding's own place (then its message says what is named there).
 		"related": [

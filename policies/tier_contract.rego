@@ -103,12 +103,24 @@ warn contains finding if {
 		"key": count(parent) > 0,
 		"msg": sprintf("tenant `%s` has no `%s`, which the %s tier template sets", [t.id, dotted(d.path), t.tier]),
 		"help": drift_help(t),
+		"follows": missing_follows(d.path),
 		"related": [{
 			"file": t.contract.file, "doc": t.contract.doc, "path": d.path, "key": true,
 			"msg": sprintf("the %s template sets `%s` here", [t.tier, dotted(d.path)]),
 		}],
 	}
 }
+
+# The rule whose finding at the same place is a missing value's root cause (`follows`): a
+# shared app with no `envId` is what tier/shared-app-missing-pool reports at that app's key,
+# with the same fix (add it). The drift is folded into that finding where it is reported; where
+# it is not (the app is a silo in this tier), the drift stands on its own.
+missing_follows(path) := "tier/shared-app-missing-pool" if {
+	n := count(path)
+	n >= 3
+	path[n - 1] == "envId"
+	path[n - 3] == "apps"
+} else := ""
 
 warn contains finding if {
 	some t in input.tenants

@@ -319,6 +319,30 @@ fn user_policy_messages(case: &str, rego: &str, rule: &str) -> (Vec<String>, Str
     (messages, stderr(&o))
 }
 
+/// A user policy's finding that `follows` a rule is folded into that rule's finding at the same
+/// place (the README's contract), and stands on its own where that rule has none.
+#[test]
+fn a_user_finding_that_follows_a_rule_is_folded_into_its_finding_at_that_place() {
+    let rego = "package gitops_lint.follow\nimport rego.v1\n\nwarn contains f if {\n  some t in input.tenants\n  not t.template\n  t.tier == \"premium\"\n  t.namespace != null\n  f := {\"rule\": \"acme/namespace-owner\", \"file\": t.file, \"doc\": t.doc, \"path\": t.namespace_path, \"msg\": sprintf(\"namespace `%s` has no owner\", [t.namespace]), \"follows\": \"tenant/namespace-mismatch\"}\n}\n";
+    let (alone, stderr) = user_policy_messages("fixtures/example", rego, "acme/namespace-owner");
+    // tenant-1 and tenant-4 deploy to their own namespaces: no root there.
+    assert_eq!(
+        alone,
+        [
+            "namespace `tenant-1` has no owner",
+            "namespace `tenant-4` has no owner"
+        ],
+        "{stderr}"
+    );
+    let (roots, _) = user_policy_messages("fixtures/example", rego, "tenant/namespace-mismatch");
+    assert_eq!(roots.len(), 1, "{roots:?}");
+    assert!(
+        roots[0].contains("; the same fix resolves 1 finding of acme/namespace-owner here: namespace `tenant-5` has no owner; the same fix resolves 2 findings of irsa/trust-mismatch here: "),
+        "{}",
+        roots[0]
+    );
+}
+
 /// A ServiceAccount its role's trust does not admit keeps `trusted` (what the roles of its
 /// name trust) and `exact_wildcard` in `input.irsa`, as documented in `policy/input.rs`,
 /// although the embedded policy now reads the finding's words the host makes from them.

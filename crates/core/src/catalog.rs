@@ -25,7 +25,13 @@ impl RuleId {
 
     /// The catalog's id with this spelling, if there is one.
     pub fn known(id: &str) -> Option<RuleId> {
-        embedded::ALL.iter().find(|r| r.as_str() == id).cloned()
+        // Why a binary search: every policy finding's `rule` (and `follows`) is looked up here,
+        // 23,000 times on a tree with many findings, and a scan compared about half of the
+        // catalog's ids each time. `ALL` is sorted by the build script.
+        let all = embedded::ALL;
+        all.binary_search_by(|r| r.as_str().cmp(id))
+            .ok()
+            .map(|i| all[i].clone())
     }
 
     /// An id from a user policy: the catalog's own when it names one, else taken as written.
@@ -210,4 +216,32 @@ pub fn broken_pages() -> Vec<&'static str> {
         .filter(|(src, text)| parse_page(src, text).is_none())
         .map(|(src, _)| *src)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuleId;
+
+    #[test]
+    fn every_id_is_known_by_its_spelling_and_no_other() {
+        let all = RuleId::all();
+        assert!(all.windows(2).all(|w| w[0].as_str() < w[1].as_str()));
+        for id in all {
+            assert_eq!(RuleId::known(id.as_str()).as_ref(), Some(id));
+        }
+        for near in [
+            "",
+            "tier/",
+            "tier/app-enablemen",
+            "zzz/zzz",
+            "Tier/app-enablement",
+        ] {
+            assert_eq!(RuleId::known(near), None, "{near}");
+        }
+        assert_eq!(
+            RuleId::custom("acme/x").as_str(),
+            "acme/x",
+            "an id from a user policy is taken as written"
+        );
+    }
 }

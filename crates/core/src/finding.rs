@@ -134,6 +134,14 @@ pub struct Finding {
     /// unknown parameter is an error where Argo CD fails and a warning where it renders the
     /// text verbatim); the catalog default then does not replace it, the config still does.
     pub level_chosen: bool,
+    /// The rule whose finding at the same place, when there is one, is this finding's root
+    /// cause (a tenant deployed to the wrong namespace, and so not trusted by its roles):
+    /// `report::resolve` then folds this finding into that one (`folded`).
+    pub follows: Option<RuleId>,
+    /// Findings of other rules folded into this one, which is their root cause (`follows`).
+    /// The message already says what they are; a suppression of this finding lets them out
+    /// again, on their own (`gate::suppress::apply`).
+    pub folded: Vec<Finding>,
 }
 
 impl Finding {
@@ -147,6 +155,8 @@ impl Finding {
             primary,
             related: Vec::new(),
             level_chosen: false,
+            follows: None,
+            folded: Vec::new(),
         }
     }
 
@@ -154,6 +164,12 @@ impl Finding {
     pub fn with_level(mut self, level: Level) -> Self {
         self.level = level;
         self.level_chosen = true;
+        self
+    }
+
+    /// Marks `rule`'s finding at the same place, when there is one, as this one's root cause.
+    pub fn following(mut self, rule: RuleId) -> Self {
+        self.follows = Some(rule);
         self
     }
 

@@ -190,7 +190,50 @@ fn config_file(world: &mut World, config: &Config) -> Option<FileId> {
     Some(id)
 }
 
-/// Drops suppressed findings and adds findings about the suppressions themselves
+/// Whether a suppression matches `f` in `file`: an inline comment on its line or the line
+/// above, or an `ignore:` entry of the config, live `today`, whose paths (if any) match the
+/// file. Marks each matching suppression used.
+fn is_suppressed(
+    f: &Finding,
+    file: &SourceFile,
+    inline: &mut [Inline],
+    ignore: &[IgnoreEntry],
+    used_entries: &mut [bool],
+    today: &str,
+) -> bool {
+    let live = |e: &IgnoreEntry| e.until.as_deref().is_none_or(|u| today <= u);
+    let span = f.primary.resolved_span();
+    // Why only when the file has a suppression comment: the line index of a file is built
+    // on first use, and built here for every file with a finding it was 10 ms of a run with
+    // 23,000 findings, on one core; the reports build it in parallel.
+    let mut line = None;
+    let mut suppressed = false;
+    for s in inline.iter_mut().filter(|s| s.span.file == span.file) {
+        let line = *line.get_or_insert_with(|| file.line_col(span.start).0);
+        if s.line == line || s.line + 1 == line {
+            for (rule, used) in &mut s.rules {
+                if rule_matches(rule, &f.rule) {
+                    *used = true;
+                    suppressed = true;
+                }
+            }
+        }
+    }
+    for (i, e) in ignore.iter().enumerate() {
+        let path_ok = e.paths.is_empty()
+            || e.paths
+                .iter()
+                .any(|p| glob_path(p, &file.display) || glob_path(p, &file.rel_path));
+        if live(e) && rule_matches(&e.rule, &f.rule) && path_ok {
+            used_entries[i] = true;
+            suppressed = true;
+        }
+    }
+    suppressed
+}
+
+/// Drops suppressed findings (letting out what was folded into each, judged on its own) and
+/// adds findings about the suppressions themselves
 /// (`suppress/missing-reason`, `suppress/unused`, `suppress/expired`). `findings` must be
 /// resolved (spans); the returned new findings are resolved too.
 pub fn apply(
@@ -204,40 +247,39 @@ pub fn apply(
     let mut used_entries = vec![false; config.ignore.len()];
     let live = |e: &IgnoreEntry| e.until.as_deref().is_none_or(|u| today <= u);
     let mut kept = Vec::new();
-    for f in findings {
+    // Why a queue: a suppressed finding lets out what was folded into it (`Finding::folded`),
+    // each then judged on its own. The user suppressed the root cause's rule there (a tenant's
+    // namespace that differs from its id on purpose), not what else breaks at that place
+    // (roles that still do not trust the namespace).
+    let mut queue: std::collections::VecDeque<Finding> = findings.into();
+    while let Some(mut f) = queue.pop_front() {
         if f.rule.starts_with("suppress/") {
             kept.push(f);
             continue;
         }
-        let span = f.primary.resolved_span();
-        let file = world.file(span.file);
-        // Why only when the file has a suppression comment: the line index of a file is built
-        // on first use, and built here for every file with a finding it was 10 ms of a run with
-        // 23,000 findings, on one core; the reports build it in parallel.
-        let mut line = None;
-        let mut suppressed = false;
-        for s in inline.iter_mut().filter(|s| s.span.file == span.file) {
-            let line = *line.get_or_insert_with(|| file.line_col(span.start).0);
-            if s.line == line || s.line + 1 == line {
-                for (rule, used) in &mut s.rules {
-                    if rule_matches(rule, &f.rule) {
-                        *used = true;
-                        suppressed = true;
-                    }
-                }
-            }
-        }
-        for (i, e) in config.ignore.iter().enumerate() {
-            let path_ok = e.paths.is_empty()
-                || e.paths
-                    .iter()
-                    .any(|p| glob_path(p, &file.display) || glob_path(p, &file.rel_path));
-            if live(e) && rule_matches(&e.rule, &f.rule) && path_ok {
-                used_entries[i] = true;
-                suppressed = true;
-            }
-        }
+        let mut matches = |f: &Finding| {
+            is_suppressed(
+                f,
+                world.file(f.primary.resolved_span().file),
+                &mut inline,
+                &config.ignore,
+                &mut used_entries,
+                today,
+            )
+        };
+        let suppressed = matches(&f);
+        // A suppression of what was folded here matches a finding that exists (this one says
+        // what it is), and is used.
         if !suppressed {
+            for folded in &f.folded {
+                matches(folded);
+            }
+        }
+        if suppressed {
+            for (k, folded) in std::mem::take(&mut f.folded).into_iter().enumerate() {
+                queue.insert(k, folded);
+            }
+        } else {
             kept.push(f);
         }
     }

@@ -179,7 +179,93 @@ pub fn resolve(world: &World, findings: Vec<Finding>) -> Vec<Finding> {
     gitops_lint_core::background::drop_in_background(indexes);
     out.sort_by(|a, b| sort_key(world, a).cmp(&sort_key(world, b)));
     out.dedup();
-    merge_same_place(drop_subsumed(out))
+    merge_same_place(fold_consequences(drop_subsumed(out)))
+}
+
+/// One root cause, one finding, across rules: a finding that `follows` a rule with a finding
+/// at exactly the same place (a tenant deployed to the wrong namespace, whose roles then do not
+/// trust its ServiceAccounts there either) is folded into that finding, which says so in its
+/// message and takes its related places; the root's help (the one fix) stands. A finding that
+/// outranks its root is left on its own: a config that makes the root a warning must not hide
+/// an error in it. Input is sorted, and so is what is folded into each root.
+fn fold_consequences(findings: Vec<Finding>) -> Vec<Finding> {
+    if findings.iter().all(|f| f.follows.is_none()) {
+        return findings;
+    }
+    let roots: HashMap<(Span, &RuleId), usize> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.follows.is_none())
+        .map(|(i, f)| ((f.primary.resolved_span(), &f.rule), i))
+        .collect();
+    let root_of: Vec<Option<usize>> = findings
+        .iter()
+        .map(|f| {
+            let root = *roots.get(&(f.primary.resolved_span(), f.follows.as_ref()?))?;
+            (findings[root].level >= f.level).then_some(root)
+        })
+        .collect();
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    for (i, root) in root_of.iter().enumerate() {
+        if let Some(root) = *root {
+            let folded = slots[i].take();
+            if let Some(r) = slots[root].as_mut() {
+                r.folded.extend(folded);
+            }
+        }
+    }
+    slots
+        .into_iter()
+        .flatten()
+        .map(|mut f| {
+            if !f.folded.is_empty() {
+                describe_folded(&mut f);
+            }
+            f
+        })
+        .collect()
+}
+
+/// Says in a root finding's message what was folded into it, rule by rule, and adds the folded
+/// findings' related places it does not have.
+fn describe_folded(root: &mut Finding) {
+    const SHOWN: usize = 3;
+    let mut rules: Vec<&RuleId> = root.folded.iter().map(|f| &f.rule).collect();
+    rules.dedup();
+    let mut text = String::new();
+    for rule in rules {
+        let messages: Vec<&str> = root
+            .folded
+            .iter()
+            .filter(|f| &f.rule == rule)
+            .map(|f| f.message.as_str())
+            .collect();
+        let more = messages.len().saturating_sub(SHOWN);
+        text.push_str(&format!(
+            "; the same fix resolves {} finding{} of {rule} here: {}{}",
+            messages.len(),
+            if messages.len() == 1 { "" } else { "s" },
+            messages[..messages.len().min(SHOWN)].join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    root.message.push_str(&text);
+    let related: Vec<_> = root
+        .folded
+        .iter()
+        .flat_map(|f| &f.related)
+        .filter(|r| r.location != root.primary)
+        .cloned()
+        .collect();
+    for r in related {
+        if !root.related.contains(&r) {
+            root.related.push(r);
+        }
+    }
 }
 
 /// One root cause, one finding: findings of one rule at exactly the same place (two
@@ -262,4 +348,102 @@ fn sort_key<'a>(world: &'a World, f: &'a Finding) -> (&'a str, usize, &'a str, &
         other => (world.file(other.file()).display.as_str(), 0),
     };
     (file, start, f.rule.as_str(), f.message.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gitops_lint_core::finding::Level;
+
+    fn at(start: usize) -> Location {
+        Location::Span(Span {
+            file: FileId(0),
+            start,
+            end: start + 4,
+        })
+    }
+
+    fn root(start: usize) -> Finding {
+        Finding::new(
+            RuleId::TENANT_NAMESPACE_MISMATCH,
+            "wrong namespace",
+            at(start),
+        )
+        .with_help("deploy to namespace `t1`")
+        .with_related(at(100), "tenantId `t1` is set here")
+    }
+
+    fn follower(start: usize, account: &str) -> Finding {
+        Finding::new(
+            RuleId::IRSA_TRUST_MISMATCH,
+            format!("`{account}` is not trusted"),
+            at(start),
+        )
+        .with_help("trust it")
+        .with_related(at(200), "the role ARN comes from here")
+        .with_related(at(300 + account.len()), "the trust")
+        .following(RuleId::TENANT_NAMESPACE_MISMATCH)
+    }
+
+    #[test]
+    fn a_finding_that_follows_a_root_at_its_place_is_folded_into_it() {
+        let out = fold_consequences(vec![follower(10, "a"), follower(10, "bb"), root(10)]);
+        assert_eq!(out.len(), 1, "{out:#?}");
+        let f = &out[0];
+        assert_eq!(f.rule, RuleId::TENANT_NAMESPACE_MISMATCH);
+        assert_eq!(
+            f.message,
+            "wrong namespace; the same fix resolves 2 findings of irsa/trust-mismatch here: `a` is not trusted; `bb` is not trusted"
+        );
+        // The root's fix stands; the followers' places are labels, each once.
+        assert_eq!(f.help.as_deref(), Some("deploy to namespace `t1`"));
+        let labels: Vec<&str> = f.related.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "tenantId `t1` is set here",
+                "the role ARN comes from here",
+                "the trust",
+                "the trust"
+            ]
+        );
+        assert_eq!(f.folded.len(), 2);
+    }
+
+    #[test]
+    fn a_follower_stays_alone_elsewhere_without_its_root_or_above_it() {
+        // At another place.
+        let out = fold_consequences(vec![follower(20, "a"), root(10)]);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|f| f.folded.is_empty()));
+        // Its root's rule has no finding (turned off, or not reported).
+        let out = fold_consequences(vec![follower(10, "a")]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].message, "`a` is not trusted");
+        // Its root is a warning (by the config): an error is not hidden in it.
+        let mut warning = root(10);
+        warning.level = Level::Warning;
+        let out = fold_consequences(vec![follower(10, "a"), warning]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].message, "wrong namespace");
+    }
+
+    #[test]
+    fn many_followers_show_three_and_count_the_rest() {
+        let mut findings: Vec<Finding> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|a| follower(10, a))
+            .collect();
+        findings.push(root(10));
+        let out = fold_consequences(findings);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].message.ends_with(
+                "resolves 5 findings of irsa/trust-mismatch here: `a` is not trusted; `b` is not trusted; `c` is not trusted; and 2 more"
+            ),
+            "{}",
+            out[0].message
+        );
+        assert_eq!(out[0].folded.len(), 5);
+    }
 }

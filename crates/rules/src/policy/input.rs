@@ -67,7 +67,8 @@
 //!                          error?, unrendered?, at, named_at, namespace_at?, admitted?,
 //!                          namespace_admitted?, trusted?, exact_wildcard?,
 //!                          mismatch_msg?, mismatch_help?,
-//!                          mismatch_trust_label?, mismatch_at?, namespace_wrong?,
+//!                          mismatch_trust_label?, mismatch_at?, mismatch_follows?,
+//!                          namespace_wrong?,
 //!                          namespace_key?, part}
 //!                          (those with a role ARN; `at`: where the ARN comes from; `error`:
 //!                          why the ARN does not parse; `unrendered`: true when the ARN holds
@@ -83,6 +84,9 @@
 //!                          `mismatch_at`, when `admitted` is false: the irsa/trust-mismatch
 //!                          finding's message (naming every subject those roles trust),
 //!                          help, label at the first role's trust and place to change;
+//!                          `mismatch_follows`, then: `tenant/namespace-mismatch` when that
+//!                          place is the tenant's namespace and its own (`tenantId`) would be
+//!                          trusted, else empty (the finding's `follows`);
 //!                          `namespace_wrong`: true when the namespace is known and no
 //!                          subject those roles trust is in it; then `namespace_key` is
 //!                          `trusted_namespace_key[role]`;

@@ -15,7 +15,10 @@
 //! key holding such an object: the input's location objects (`Builder::location` in `input.rs`)
 //! have exactly these fields, so a policy writes `{"at": sa.at, "rule": ..., "msg": ...}` (the
 //! same finding as `object.union(sa.at, {"rule": ..., "msg": ...})`, without a builtin call per
-//! finding). A related label at the finding's own place is left out.
+//! finding). A related label at the finding's own place is left out. A finding whose root cause
+//! is another rule's finding at the same place names that rule in `"follows"` (an empty string
+//! for none): where that finding is reported, this one is folded into it
+//! (`Finding::follows`).
 //!
 //! Policies are compiled once; every package is evaluated on its own clone of the engine (the
 //! input is shared, not copied), in parallel, under a time limit (`limits.regoSeconds`). A
@@ -929,6 +932,11 @@ fn to_finding(
     );
     finding.level = level;
     finding.help = item.get("help").and_then(Value::as_str).map(str::to_string);
+    finding.follows = item
+        .get("follows")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(RuleId::custom);
     for related in item
         .get("related")
         .and_then(Value::as_array)

@@ -14,6 +14,7 @@
 
 use super::Builder;
 use gitops_lint_core::finding::Location;
+use gitops_lint_core::RuleId;
 use gitops_lint_derive::terraform::irsa::role_name_of_arn;
 use gitops_lint_derive::terraform::modules::is_account;
 use gitops_lint_matchers::k8s_names::{self, NameKind};
@@ -412,6 +413,26 @@ fn mismatch(
     }
 }
 
+/// Whether a trust mismatch follows from the tenant's namespace (its `follows` is then
+/// `tenant/namespace-mismatch`, see [`Finding::follows`]): the place to change is the tenant's
+/// namespace, and the tenant's own namespace (its `tenantId`) would be trusted, so that the
+/// fix that finding asks for (deploy to namespace `<tenantId>`) is this one's fix too. Not when
+/// the roles trust some third namespace, or no tenant is known.
+///
+/// [`Finding::follows`]: gitops_lint_core::finding::Finding::follows
+fn follows_namespace(m: &Mismatch, sa: &ServiceAccount, roles: &[&Role]) -> bool {
+    let own = sa
+        .tenant
+        .as_deref()
+        .filter(|t| m.primary == Primary::Namespace && sa.namespace.as_deref() != Some(*t));
+    own.is_some_and(|t| {
+        roles
+            .iter()
+            .flat_map(|r| r.subjects.iter().flatten())
+            .any(|x| x.admits(t, &sa.name))
+    })
+}
+
 /// A ServiceAccount's `trusted`, `exact_wildcard` (only a `true` is written, as `unrendered`:
 /// a rule tests the key), `mismatch_msg`, `mismatch_help`, `mismatch_trust_label` and
 /// `mismatch_at` (one of its `namespace_at`, `at`, `named_at`, given in that order, or the
@@ -512,6 +533,15 @@ fn service_account<'w>(
         )),
         _ => None,
     };
+    // Always a string where there is a mismatch (empty: it follows nothing), so that the rule
+    // can write it into its finding as it is.
+    let follows = match &mismatch {
+        Some(m) if follows_namespace(m, sa, named_roles.map_or(&[], Vec::as_slice)) => {
+            b.word(RuleId::TENANT_NAMESPACE_MISMATCH.as_str())
+        }
+        Some(_) => b.word(""),
+        None => V::Null,
+    };
     // Why here: `irsa.rego` groups these ServiceAccounts by it, and looking it up by role name
     // there was 3% of the package's instructions on 2,000 ServiceAccounts in a wrong namespace.
     let namespace_key = match &parsed {
@@ -558,6 +588,7 @@ fn service_account<'w>(
         ("mismatch_help", mismatch_help),
         ("mismatch_trust_label", mismatch_trust_label),
         ("mismatch_at", mismatch_at),
+        ("mismatch_follows", follows),
         (
             "namespace_wrong",
             if namespace_wrong {
@@ -964,8 +995,9 @@ fn pod_identities(b: &mut Builder<'_>) -> V {
 #[cfg(test)]
 mod tests {
     use super::{
-        kind_name, mismatch, parse_role_arn, part_key, subjects, trusted_namespace,
-        trusted_namespace_keys, trusted_words, unrendered, PartKey, Primary, TrustIds,
+        follows_namespace, kind_name, mismatch, parse_role_arn, part_key, subjects,
+        trusted_namespace, trusted_namespace_keys, trusted_words, unrendered, PartKey, Primary,
+        TrustIds,
     };
     use crate::policy::input::Builder;
     use gitops_lint_core::finding::Location;
@@ -1333,14 +1365,8 @@ out := [trust_words(input.sa, role), trust_primary(input.sa), sprintf("%s trusts
         }
     }
 
-    /// The help of a trust mismatch tells the user to run as a trusted subject only when a
-    /// ServiceAccount can be so named, says where to write this one for the role's kind, offers
-    /// `StringLike` for a `*` compared exactly (by the module's variable), and, when the trust
-    /// says `system:serviceaccount:` twice, points at the trust and says to write the prefix
-    /// once; near misses: a namespace really called `system`, and a doubled subject meant for
-    /// another ServiceAccount (the usual help then).
-    #[test]
-    fn the_help_names_only_what_can_be_written() {
+    /// A World whose Terraform has one instance (`envs/prd`), the one `role` names.
+    fn world_with_one_instance() -> World {
         let mut world = World::default();
         world.infra.instances.push(Instance {
             address: "envs/prd".into(),
@@ -1349,6 +1375,18 @@ out := [trust_words(input.sa, role), trust_primary(input.sa), sprintf("%s trusts
             tenant: None,
             location: Location::File(FileId(0)),
         });
+        world
+    }
+
+    /// The help of a trust mismatch tells the user to run as a trusted subject only when a
+    /// ServiceAccount can be so named, says where to write this one for the role's kind, offers
+    /// `StringLike` for a `*` compared exactly (by the module's variable), and, when the trust
+    /// says `system:serviceaccount:` twice, points at the trust and says to write the prefix
+    /// once; near misses: a namespace really called `system`, and a doubled subject meant for
+    /// another ServiceAccount (the usual help then).
+    #[test]
+    fn the_help_names_only_what_can_be_written() {
+        let world = world_with_one_instance();
         let existing = std::collections::BTreeMap::new();
         let help = |kind: RoleKind, subjects: Vec<Subject>| {
             let r = Role {
@@ -1389,6 +1427,39 @@ out := [trust_words(input.sa, role), trust_primary(input.sa), sprintf("%s trusts
         }
         let empty = help(v5, vec![]);
         assert_eq!(empty.0, "trust `t9:t9-api` in the role");
+    }
+
+    /// A trust mismatch follows `tenant/namespace-mismatch` only where that finding's fix (the
+    /// tenant's own namespace) is this one's fix too.
+    #[test]
+    fn a_mismatch_follows_the_namespace_finding_only_when_the_tenants_namespace_is_trusted() {
+        let world = world_with_one_instance();
+        let existing = std::collections::BTreeMap::new();
+        let follows = |tenant: Option<&str>, trusted: &[&str], namespace_wrong: bool| {
+            let r = role(1, Some(trusted));
+            let sa = ServiceAccount {
+                tenant: tenant.map(str::to_string),
+                ..account()
+            };
+            let m = mismatch(
+                ("t9", "t9-consumer", "consumer"),
+                &[&r],
+                namespace_wrong,
+                (&world, &existing),
+            );
+            follows_namespace(&m, &sa, &[&r])
+        };
+        // Tenant `t1` deployed to `t9`, its roles trusting `t1`: one fix.
+        assert!(follows(Some("t1"), &["t1:t9-consumer"], true));
+        assert!(follows(Some("t1"), &["other:x", "t1:t9-consumer"], true));
+        assert!(!follows(Some("t1"), &["t1:t9-producer"], true));
+        // Its roles trust a third namespace: moving to `t1` would not do.
+        assert!(!follows(Some("t1"), &["t3:t9-consumer"], true));
+        // No tenant known (a plain manifest), or the namespace is the tenant's own.
+        assert!(!follows(None, &["t1:t9-consumer"], true));
+        assert!(!follows(Some("t9"), &["t9:web"], false));
+        // The namespace is trusted (the name differs): the place is not the namespace.
+        assert!(!follows(Some("t1"), &["t9:web", "t1:t9-consumer"], false));
     }
 
     /// `unrendered` says what the Rego it replaced said, as regorus evaluates it, on tokens of
