@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The speed benchmark at every size the README reports: generated pairs of 1,000, 10,000 and
-# 40,000 clean tenants and a 10,000-tenant pair with 23,403 findings
-# (`gen_repo --many-findings --service-accounts`). For each it prints the stages of the
+# 40,000 clean tenants and a 10,000-tenant pair with 16,704 findings (23,403 before one root
+# cause gave one finding, 9e9b601) (`gen_repo --many-findings --service-accounts`). For each it prints the stages of the
 # library run (`examples/bench`: best of RUNS, the read + parse floor of the same process,
 # files/s, peak RSS), then the whole command as a user runs it (median of RUNS cold
 # processes: wall, CPU, peak RSS, findings).

@@ -341,6 +341,14 @@ fn a_user_finding_that_follows_a_rule_is_folded_into_its_finding_at_that_place()
         "{}",
         roots[0]
     );
+    // Said once, though the gate resolves the findings a second time after the suppressions
+    // (with the two followers above still on their own).
+    assert_eq!(
+        roots[0].matches("the same fix resolves").count(),
+        2,
+        "{}",
+        roots[0]
+    );
 }
 
 /// A ServiceAccount its role's trust does not admit keeps `trusted` (what the roles of its

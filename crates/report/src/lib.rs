@@ -14,7 +14,7 @@ use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
 use gitops_lint_syntax::locate::SpanIndex;
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -206,36 +206,33 @@ fn fold_consequences(findings: Vec<Finding>) -> Vec<Finding> {
         })
         .collect();
     let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    // Per root, what this pass folds into it. Why not all its `folded`: the gate resolves the
+    // findings again after the suppressions (`resolve` runs twice), and what an earlier pass
+    // folded is already in the root's message.
+    let mut added: BTreeMap<usize, Vec<Finding>> = BTreeMap::new();
     for (i, root) in root_of.iter().enumerate() {
         if let Some(root) = *root {
-            let folded = slots[i].take();
-            if let Some(r) = slots[root].as_mut() {
-                r.folded.extend(folded);
-            }
+            added.entry(root).or_default().extend(slots[i].take());
         }
     }
-    slots
-        .into_iter()
-        .flatten()
-        .map(|mut f| {
-            if !f.folded.is_empty() {
-                describe_folded(&mut f);
-            }
-            f
-        })
-        .collect()
+    for (root, folded) in added {
+        if let Some(r) = slots[root].as_mut() {
+            describe_folded(r, &folded);
+            r.folded.extend(folded);
+        }
+    }
+    slots.into_iter().flatten().collect()
 }
 
-/// Says in a root finding's message what was folded into it, rule by rule, and adds the folded
-/// findings' related places it does not have.
-fn describe_folded(root: &mut Finding) {
+/// Says in a root finding's message what is folded into it, rule by rule (`folded` is sorted),
+/// and adds the folded findings' related places it does not have.
+fn describe_folded(root: &mut Finding, folded: &[Finding]) {
     const SHOWN: usize = 3;
-    let mut rules: Vec<&RuleId> = root.folded.iter().map(|f| &f.rule).collect();
+    let mut rules: Vec<&RuleId> = folded.iter().map(|f| &f.rule).collect();
     rules.dedup();
     let mut text = String::new();
     for rule in rules {
-        let messages: Vec<&str> = root
-            .folded
+        let messages: Vec<&str> = folded
             .iter()
             .filter(|f| &f.rule == rule)
             .map(|f| f.message.as_str())
@@ -254,8 +251,7 @@ fn describe_folded(root: &mut Finding) {
         ));
     }
     root.message.push_str(&text);
-    let related: Vec<_> = root
-        .folded
+    let related: Vec<_> = folded
         .iter()
         .flat_map(|f| &f.related)
         .filter(|r| r.location != root.primary)
@@ -426,6 +422,18 @@ mod tests {
         let out = fold_consequences(vec![follower(10, "a"), warning]);
         assert_eq!(out.len(), 2);
         assert_eq!(out[1].message, "wrong namespace");
+    }
+
+    /// The gate resolves again after the suppressions: a root folded before is not described
+    /// twice when another follower (its root off) is still on its own.
+    #[test]
+    fn folding_again_adds_nothing_to_what_was_folded() {
+        let mut elsewhere = follower(20, "c");
+        elsewhere.follows = Some(RuleId::TIER_SHARED_APP_MISSING_POOL);
+        let once = fold_consequences(vec![follower(10, "a"), root(10), elsewhere]);
+        assert_eq!(once.len(), 2, "{once:#?}");
+        let twice = fold_consequences(once.clone());
+        assert_eq!(twice, once);
     }
 
     #[test]
