@@ -71,28 +71,45 @@ fn attr<'b>(block: &'b Block, name: &str) -> Option<&'b Expression> {
     block.body.get_attribute(name).map(|a| &a.value)
 }
 
-/// The subjects a `:sub` condition's values admit; false when a value is unknown. `module`:
-/// the values are the IRSA module's `namespace_service_accounts`, which it prefixes with
-/// `system:serviceaccount:` itself (so `"system:serviceaccount:ns:sa"` there trusts nothing real).
-fn subjects_of(list: &Value, out: &mut Vec<Subject>, exact: bool, module: bool) -> bool {
-    let one = |s: &str, out: &mut Vec<Subject>| {
+/// What a trust's subject values admit (`subjects`), and those that name no ServiceAccount, as
+/// written (`malformed`: they trust nothing, and are kept to tell what was meant).
+#[derive(Default)]
+struct Subjects {
+    subjects: Vec<Subject>,
+    malformed: Vec<String>,
+}
+
+impl Subjects {
+    /// One value of a `:sub` condition, compared with `StringEquals` when `exact`. `module`:
+    /// an entry of the IRSA module's `namespace_service_accounts`, which it prefixes with
+    /// `system:serviceaccount:` itself (so `"system:serviceaccount:ns:sa"` there trusts nothing
+    /// real).
+    fn add(&mut self, value: &str, exact: bool, module: bool) {
         let full = if module {
-            format!("system:serviceaccount:{s}")
+            format!("system:serviceaccount:{value}")
         } else {
-            s.to_string()
+            value.to_string()
         };
-        out.extend(Subject::parse_condition(&full, exact)); // malformed: trusts nothing
-    };
+        match Subject::parse_condition(&full, exact) {
+            Some(subject) => self.subjects.push(subject),
+            None => self.malformed.push(value.to_string()),
+        }
+    }
+}
+
+/// Adds what a `:sub` condition's values admit; false when a value is unknown. `module`: the
+/// values are the IRSA module's `namespace_service_accounts` (see [`Subjects::add`]).
+fn subjects_of(list: &Value, out: &mut Subjects, exact: bool, module: bool) -> bool {
     match list {
         Value::List(items) => items.iter().all(|i| match i.as_str() {
             Some(s) => {
-                one(s, out);
+                out.add(s, exact, module);
                 true
             }
             None => false,
         }),
         Value::String(s) => {
-            one(s, out);
+            out.add(s, exact, module);
             true
         }
         _ => false,
@@ -153,7 +170,7 @@ pub(crate) fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role 
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| "/".to_string());
     let providers_expr = attr(block, "oidc_providers");
-    let mut subjects = Vec::new();
+    let mut subjects = Subjects::default();
     // v6 merges `source_trust_policy_documents` / `override_trust_policy_documents` into the
     // trust: statements we cannot see may admit more (or other) ServiceAccounts.
     let extra_docs = [
@@ -237,7 +254,8 @@ pub(crate) fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role 
         } else {
             RoleKind::IrsaModuleV5
         },
-        subjects: known.then_some(subjects),
+        subjects: known.then_some(subjects.subjects),
+        malformed: subjects.malformed,
         pod_identity: false,
         provider_arn,
         instance: ctx.instance,
@@ -252,7 +270,7 @@ pub(crate) fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role 
 /// What a trust policy admits.
 #[derive(Default)]
 struct Trust {
-    subjects: Vec<Subject>,
+    subjects: Subjects,
     known: bool,
     pod_identity: bool,
     federated: Option<Value>,
@@ -312,11 +330,9 @@ fn trust_from_json(policy: &Json) -> Trust {
                 match test.as_str() {
                     "StringEquals" | "StringLike" => {
                         let exact = test == "StringEquals";
-                        trust.subjects.extend(
-                            strings(v)
-                                .into_iter()
-                                .filter_map(|s| Subject::parse_condition(s, exact)),
-                        );
+                        for s in strings(v) {
+                            trust.subjects.add(s, exact, false);
+                        }
                     }
                     // StringNotEquals, ForAnyValue:..., IgnoreCase: not modelled.
                     _ => trust.known = false,
@@ -325,7 +341,7 @@ fn trust_from_json(policy: &Json) -> Trust {
         }
         if federated_here && !sub_seen {
             // No `:sub` condition: every ServiceAccount of the cluster may assume the role.
-            trust.subjects.push(Subject::any());
+            trust.subjects.subjects.push(Subject::any());
         }
     }
     trust
@@ -434,7 +450,7 @@ fn trust_from_jsonencode(scope: &super::eval::Scope, expr: &Expression) -> Optio
             }
         }
         if federated_here && !sub_seen {
-            trust.subjects.push(Subject::any());
+            trust.subjects.subjects.push(Subject::any());
         }
     }
     Some(trust)
@@ -556,7 +572,7 @@ fn trust_from_document(
         }
         if federated_here && !sub_seen {
             // No `:sub` condition: every ServiceAccount of the cluster may assume the role.
-            trust.subjects.push(Subject::any());
+            trust.subjects.subjects.push(Subject::any());
         }
     }
     trust
@@ -698,7 +714,10 @@ pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<
         },
         None => return None,
     };
-    let is_irsa = trust.federated.is_some() || federated.is_some() || !trust.subjects.is_empty();
+    let is_irsa = trust.federated.is_some()
+        || federated.is_some()
+        || !trust.subjects.subjects.is_empty()
+        || !trust.subjects.malformed.is_empty();
     if !is_irsa && !trust.pod_identity && trust.known {
         return None; // a role for an AWS service or another account: not ours to check
     }
@@ -707,7 +726,8 @@ pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<
         prefixed,
         path,
         kind: RoleKind::IamRole,
-        subjects: trust.known.then_some(trust.subjects),
+        subjects: trust.known.then_some(trust.subjects.subjects),
+        malformed: trust.subjects.malformed,
         pod_identity: trust.pod_identity,
         provider_arn: federated,
         instance: ctx.instance,

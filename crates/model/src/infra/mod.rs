@@ -132,6 +132,10 @@ pub struct Role {
     pub kind: RoleKind,
     /// The `namespace:serviceaccount` pairs its trust policy admits; `None` when unknown.
     pub subjects: Option<Vec<Subject>>,
+    /// Entries of its trust that name no ServiceAccount, as written (a module entry
+    /// `t1/t1-producer`, a `:sub` value `t1:t1-consumer` without `system:serviceaccount:`):
+    /// they admit nothing, and are kept to tell what was meant.
+    pub malformed: Vec<String>,
     /// Whether it trusts `pods.eks.amazonaws.com` (EKS Pod Identity).
     pub pod_identity: bool,
     /// The OIDC provider the trust names (`provider_arn`, or the `Federated` principal).

@@ -265,6 +265,33 @@ enum Primary {
     Name,
 }
 
+/// The subject a trust entry that names no ServiceAccount ([`Role::malformed`]) was meant to
+/// be, when the mistake is plain: `/` between namespace and name (`t1/t1-producer`), or, in an
+/// `aws_iam_role`'s `:sub` condition, `namespace:name` without `system:serviceaccount:` (IAM
+/// compares the whole string, so `t1:t1-consumer` matches no token). Compared exactly: what
+/// was meant is a name, not a pattern.
+fn as_written_meant(kind: RoleKind, written: &str) -> Option<Subject> {
+    let rest = match kind {
+        RoleKind::IamRole => written
+            .strip_prefix("system:serviceaccount:")
+            .unwrap_or(written),
+        _ => written,
+    };
+    let (namespace, service_account) = match rest.split_once(':') {
+        // With the prefix already there, the value did parse; without it, only an
+        // `aws_iam_role` value can lack it (the module adds it).
+        Some(pair) if kind == RoleKind::IamRole && rest.len() == written.len() => pair,
+        Some(_) => return None,
+        None => rest.split_once('/')?,
+    };
+    let plain = |s: &str| !s.is_empty() && !s.contains([':', '/', '*', '?']);
+    (plain(namespace) && plain(service_account)).then(|| Subject {
+        namespace: namespace.to_string(),
+        service_account: service_account.to_string(),
+        exact: true,
+    })
+}
+
 /// The subject a trusted one was meant to be when it says `system:serviceaccount:` twice: an
 /// entry of the IRSA module's `namespace_service_accounts` written with the prefix the module
 /// adds itself (`terraform-aws-modules/iam`, `iam-role-for-service-accounts-eks/main.tf`:
@@ -356,15 +383,16 @@ fn mismatch(
     };
     let trusted_subjects = || roles.iter().flat_map(|r| r.subjects.iter().flatten());
     let kind = first.map_or(RoleKind::IrsaModuleV5, |r| r.kind);
-    // A trust that says `system:serviceaccount:` twice and, with it once, would admit this
-    // ServiceAccount: that line is the one to change, whatever the namespace.
-    let meant = trusted_subjects().find_map(|x| {
-        undoubled(x)
-            .filter(|m| m.admits(namespace, name))
-            .map(|m| (x, m))
-    });
-    if let Some((x, m)) = &meant {
-        let (msg, help) = match kind {
+    // A trust entry that, written as meant, would admit this ServiceAccount: that entry is the
+    // line to change, whatever the namespace. Either it says `system:serviceaccount:` twice, or
+    // it names no ServiceAccount at all (`t1/t1-producer`; a `:sub` value without the prefix).
+    let doubled = || {
+        let (x, m) = trusted_subjects().find_map(|x| {
+            undoubled(x)
+                .filter(|m| m.admits(namespace, name))
+                .map(|m| (x, m))
+        })?;
+        Some(match kind {
             RoleKind::IamRole => (
                 format!("{account}, but the role's `:sub` condition says `system:serviceaccount:` twice (`system:serviceaccount:{x}`), which no ServiceAccount can be: AssumeRoleWithWebIdentity is denied at run time"),
                 format!("write `system:serviceaccount:{m}` in the role's `:sub` condition, with `system:serviceaccount:` once"),
@@ -373,7 +401,26 @@ fn mismatch(
                 format!("{account}, but the role trusts `system:serviceaccount:{x}`, which no ServiceAccount can be (the module puts `system:serviceaccount:` before each entry of `namespace_service_accounts`, and the entry `{x}` has it already): AssumeRoleWithWebIdentity is denied at run time"),
                 format!("write the entry as `{m}`, without `system:serviceaccount:` (the module adds it)"),
             ),
-        };
+        })
+    };
+    let unnamed = || {
+        let (x, m) = roles.iter().flat_map(|r| &r.malformed).find_map(|x| {
+            as_written_meant(kind, x)
+                .filter(|m| m.admits(namespace, name))
+                .map(|m| (x, m))
+        })?;
+        Some(match kind {
+            RoleKind::IamRole => (
+                format!("{account}, but the role's `:sub` condition says `{x}`, which names no ServiceAccount (a ServiceAccount is `system:serviceaccount:<namespace>:<name>` there): AssumeRoleWithWebIdentity is denied at run time"),
+                format!("write `system:serviceaccount:{m}` in the role's `:sub` condition"),
+            ),
+            _ => (
+                format!("{account}, but the role's `namespace_service_accounts` entry `{x}` names no ServiceAccount (an entry is `<namespace>:<name>`): AssumeRoleWithWebIdentity is denied at run time"),
+                format!("write the entry as `{m}`"),
+            ),
+        })
+    };
+    if let Some((msg, help)) = doubled().or_else(unnamed) {
         return Mismatch {
             msg,
             help,
@@ -1016,6 +1063,7 @@ mod tests {
             path: "/".into(),
             kind: RoleKind::IamRole,
             subjects: subjects.map(|l| l.iter().filter_map(|s| Subject::parse(s)).collect()),
+            malformed: Vec::new(),
             pod_identity: false,
             provider_arn: None,
             instance: 0,
@@ -1365,6 +1413,19 @@ out := [trust_words(input.sa, role), trust_primary(input.sa), sprintf("%s trusts
         }
     }
 
+    /// The help and the place of the mismatch of ServiceAccount `t9:t9-api`, whose ARN names
+    /// role `consumer`, against the role `r` (no ServiceAccount exists).
+    fn help_and_place(world: &World, r: &Role, namespace_wrong: bool) -> (String, Primary) {
+        let existing = std::collections::BTreeMap::new();
+        let m = mismatch(
+            ("t9", "t9-api", "consumer"),
+            &[r],
+            namespace_wrong,
+            (world, &existing),
+        );
+        (m.help, m.primary)
+    }
+
     /// A World whose Terraform has one instance (`envs/prd`), the one `role` names.
     fn world_with_one_instance() -> World {
         let mut world = World::default();
@@ -1387,20 +1448,13 @@ out := [trust_words(input.sa, role), trust_primary(input.sa), sprintf("%s trusts
     #[test]
     fn the_help_names_only_what_can_be_written() {
         let world = world_with_one_instance();
-        let existing = std::collections::BTreeMap::new();
         let help = |kind: RoleKind, subjects: Vec<Subject>| {
             let r = Role {
                 kind,
                 subjects: Some(subjects),
                 ..role(1, None)
             };
-            let m = mismatch(
-                ("t9", "t9-api", "consumer"),
-                &[&r],
-                false,
-                (&world, &existing),
-            );
-            (m.help, m.primary)
+            help_and_place(&world, &r, false)
         };
         let (v5, v6, plain) = (
             RoleKind::IrsaModuleV5,
@@ -1427,6 +1481,45 @@ out := [trust_words(input.sa, role), trust_primary(input.sa), sprintf("%s trusts
         }
         let empty = help(v5, vec![]);
         assert_eq!(empty.0, "trust `t9:t9-api` in the role");
+    }
+
+    /// A trust entry that names no ServiceAccount is the place to change, with the entry to
+    /// write, when written as one it would admit the ServiceAccount. Near misses (the usual
+    /// words and place): meant for another, no separator, two of them, a pattern.
+    #[test]
+    fn an_entry_that_names_no_account_is_the_place_when_it_was_meant_for_this_one() {
+        let world = world_with_one_instance();
+        let case = |kind: RoleKind, written: &str| {
+            let r = Role {
+                kind,
+                subjects: Some(Vec::new()),
+                malformed: vec![written.to_string()],
+                ..role(1, None)
+            };
+            help_and_place(&world, &r, true)
+        };
+        let (v5, plain) = (RoleKind::IrsaModuleV5, RoleKind::IamRole);
+        let sub = "write `system:serviceaccount:t9:t9-api` in the role's `:sub` condition";
+        assert_eq!(
+            case(v5, "t9/t9-api"),
+            ("write the entry as `t9:t9-api`".to_string(), Primary::Trust)
+        );
+        assert_eq!(case(plain, "t9:t9-api"), (sub.to_string(), Primary::Trust));
+        assert_eq!(
+            case(plain, "system:serviceaccount:t9/t9-api"),
+            (sub.to_string(), Primary::Trust)
+        );
+        for (kind, written) in [
+            (v5, "t9/web"),
+            (v5, "t9-api"),
+            (v5, "t9/t9/api"),
+            (v5, "system:serviceaccount:t9/t9-api"),
+            (plain, "t9:t9-api:x"),
+            (plain, "t9/*"),
+        ] {
+            let (help, primary) = case(kind, written);
+            assert_eq!(primary, Primary::Namespace, "{kind:?} {written}: {help}");
+        }
     }
 
     /// A trust mismatch follows `tenant/namespace-mismatch` only where that finding's fix (the
