@@ -190,6 +190,11 @@ fn config_file(world: &mut World, config: &Config) -> Option<FileId> {
     Some(id)
 }
 
+/// Whether an `ignore:` entry still applies `today` (no `until`, or not past it).
+fn is_live(e: &IgnoreEntry, today: &str) -> bool {
+    e.until.as_deref().is_none_or(|u| today <= u)
+}
+
 /// Whether a suppression matches `f` in `file`: an inline comment on its line or the line
 /// above, or an `ignore:` entry of the config, live `today`, whose paths (if any) match the
 /// file. Marks each matching suppression used.
@@ -201,7 +206,6 @@ fn is_suppressed(
     used_entries: &mut [bool],
     today: &str,
 ) -> bool {
-    let live = |e: &IgnoreEntry| e.until.as_deref().is_none_or(|u| today <= u);
     let span = f.primary.resolved_span();
     // Why only when the file has a suppression comment: the line index of a file is built
     // on first use, and built here for every file with a finding it was 10 ms of a run with
@@ -224,7 +228,7 @@ fn is_suppressed(
             || e.paths
                 .iter()
                 .any(|p| glob_path(p, &file.display) || glob_path(p, &file.rel_path));
-        if live(e) && rule_matches(&e.rule, &f.rule) && path_ok {
+        if is_live(e, today) && rule_matches(&e.rule, &f.rule) && path_ok {
             used_entries[i] = true;
             suppressed = true;
         }
@@ -245,7 +249,6 @@ pub fn apply(
 ) -> Vec<Finding> {
     let (mut inline, mut extra) = collect_inline(world);
     let mut used_entries = vec![false; config.ignore.len()];
-    let live = |e: &IgnoreEntry| e.until.as_deref().is_none_or(|u| today <= u);
     let mut kept = Vec::new();
     // Why a queue: a suppressed finding lets out what was folded into it (`Finding::folded`),
     // each then judged on its own. The user suppressed the root cause's rule there (a tenant's
@@ -326,7 +329,7 @@ pub fn apply(
                     start,
                     end,
                 });
-                if !live(e) {
+                if !is_live(e, today) {
                     extra.push(
                         Finding::new(
                             EXPIRED,

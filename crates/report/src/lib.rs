@@ -8,7 +8,7 @@ pub mod junit;
 pub mod sarif;
 pub mod summary;
 
-use gitops_lint_core::finding::{Finding, Location};
+use gitops_lint_core::finding::{Finding, Location, Related};
 use gitops_lint_core::source::{FileId, Span};
 use gitops_lint_core::RuleId;
 use gitops_lint_model::World;
@@ -227,7 +227,6 @@ fn fold_consequences(findings: Vec<Finding>) -> Vec<Finding> {
 /// Says in a root finding's message what is folded into it, rule by rule (`folded` is sorted),
 /// and adds the folded findings' related places it does not have.
 fn describe_folded(root: &mut Finding, folded: &[Finding]) {
-    const SHOWN: usize = 3;
     let mut rules: Vec<&RuleId> = folded.iter().map(|f| &f.rule).collect();
     rules.dedup();
     let mut text = String::new();
@@ -237,29 +236,57 @@ fn describe_folded(root: &mut Finding, folded: &[Finding]) {
             .filter(|f| &f.rule == rule)
             .map(|f| f.message.as_str())
             .collect();
-        let more = messages.len().saturating_sub(SHOWN);
+        let shown = &messages[..messages.len().min(SHOWN)];
         text.push_str(&format!(
-            "; the same fix resolves {} finding{} of {rule} here: {}{}",
+            "; the same fix resolves {} finding{} of {rule} here: {}",
             messages.len(),
-            if messages.len() == 1 { "" } else { "s" },
-            messages[..messages.len().min(SHOWN)].join("; "),
-            if more > 0 {
-                format!("; and {more} more")
-            } else {
-                String::new()
-            }
+            plural(messages.len()),
+            listed(shown, messages.len())
         ));
     }
     root.message.push_str(&text);
-    let related: Vec<_> = folded
+    let primary = root.primary.clone();
+    add_related(
+        root,
+        folded
+            .iter()
+            .flat_map(|f| &f.related)
+            .filter(|r| r.location != primary)
+            .cloned(),
+    );
+}
+
+/// How many messages of merged findings a message shows; the rest are counted.
+const SHOWN: usize = 3;
+
+/// The plural ending of `n` findings: none for one.
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The first messages of `total` merged findings, then how many more there are:
+/// `a; b; c; and 2 more`.
+fn listed(shown: &[impl AsRef<str>], total: usize) -> String {
+    let mut text = shown
         .iter()
-        .flat_map(|f| &f.related)
-        .filter(|r| r.location != root.primary)
-        .cloned()
-        .collect();
+        .map(AsRef::as_ref)
+        .collect::<Vec<&str>>()
+        .join("; ");
+    if total > shown.len() {
+        text.push_str(&format!("; and {} more", total - shown.len()));
+    }
+    text
+}
+
+/// Adds the related places `into` does not have yet, in order.
+fn add_related(into: &mut Finding, related: impl IntoIterator<Item = Related>) {
     for r in related {
-        if !root.related.contains(&r) {
-            root.related.push(r);
+        if !into.related.contains(&r) {
+            into.related.push(r);
         }
     }
 }
@@ -269,24 +296,17 @@ fn describe_folded(root: &mut Finding, folded: &[Finding]) {
 /// to change. The first (in sorted order) stays, says how many more there are and what they
 /// are, and carries their related places. Input is sorted, so a group is consecutive.
 fn merge_same_place(findings: Vec<Finding>) -> Vec<Finding> {
-    const SHOWN: usize = 3;
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     let mut extra: Vec<String> = Vec::new();
     let mut count = 0;
     let flush = |out: &mut Vec<Finding>, extra: &mut Vec<String>, count: &mut usize| {
         if let Some(last) = out.last_mut() {
             if *count > 0 {
-                let more = *count - extra.len();
                 last.message.push_str(&format!(
-                    "; the same place also gives {} more finding{} of this rule: {}{}",
+                    "; the same place also gives {} more finding{} of this rule: {}",
                     count,
-                    if *count == 1 { "" } else { "s" },
-                    extra.join("; "),
-                    if more > 0 {
-                        format!("; and {more} more")
-                    } else {
-                        String::new()
-                    }
+                    plural(*count),
+                    listed(extra, *count)
                 ));
             }
         }
@@ -299,11 +319,7 @@ fn merge_same_place(findings: Vec<Finding>) -> Vec<Finding> {
         });
         if same {
             if let Some(last) = out.last_mut() {
-                for r in f.related {
-                    if !last.related.contains(&r) {
-                        last.related.push(r);
-                    }
-                }
+                add_related(last, f.related);
             }
             count += 1;
             if extra.len() < SHOWN {
