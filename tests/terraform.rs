@@ -173,14 +173,142 @@ fn flux_pair_instantiates_the_module_per_terraform_resource() {
 
 /// Evaluates a scratch infra-repo.
 fn infra_from(files: &[(&str, &str)]) -> Infra {
+    std::mem::take(&mut world_from(files).infra)
+}
+
+/// Loads and evaluates a scratch infra-repo.
+fn world_from(files: &[(&str, &str)]) -> gitops_lint_model::World {
     let dir = common::scratch(files);
     let options = Options {
         paths: vec![dir.path().to_path_buf()],
         policy_dirs: Vec::new(),
         policy_sandbox: None,
     };
-    let mut outcome = lint(&options, &Config::default()).unwrap_or_else(|e| panic!("{e}"));
-    std::mem::take(&mut outcome.world.infra)
+    lint(&options, &Config::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .world
+}
+
+/// Where each role's trusted subjects are written (`Role::trust_location`): the value of its
+/// one `:sub` condition (in a `jsonencode`, a heredoc, an `aws_iam_policy_document`), the line
+/// a trust mismatch changes; the whole `assume_role_policy` when there are several, or one
+/// may hide (a `dynamic` block, a key that is not literal), or none. Near misses: `:sub` as
+/// the end of a value, not a key; an `:aud` condition beside the `:sub` one.
+#[test]
+fn a_roles_trust_is_where_its_sub_values_are_written() {
+    const FEDERATED: &str =
+        r#"Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/${local.i}" }"#;
+    let jsonencode = |name: &str, statements: &str| {
+        format!(
+            "resource \"aws_iam_role\" \"{name}\" {{\n  name = \"{name}\"\n  assume_role_policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [{statements}]\n  }})\n}}\n"
+        )
+    };
+    let statement = |condition: &str| {
+        format!("{{\n      Effect = \"Allow\"\n      {FEDERATED}\n      Condition = {condition}\n    }}")
+    };
+    let sub = |sa: &str| {
+        format!(
+            r#"{{ StringEquals = {{ "${{local.i}}:sub" = "system:serviceaccount:t1:{sa}" }} }}"#
+        )
+    };
+    let mut tf = String::from("locals {\n  i = \"oidc.eks.x.amazonaws.com/id/AB\"\n  k = \"oidc.eks.x.amazonaws.com/id/AB:sub\"\n}\n");
+    tf += &jsonencode("one", &statement(&sub("a")));
+    tf += &jsonencode(
+        "two",
+        &format!("{}, {}", statement(&sub("b")), statement(&sub("c"))),
+    );
+    tf += &jsonencode(
+        "keyed",
+        &statement(r#"{ StringEquals = { (local.k) = "system:serviceaccount:t1:d" } }"#),
+    );
+    tf += &jsonencode(
+        "nosub",
+        &format!("{{\n      Effect = \"Allow\"\n      {FEDERATED}\n    }}"),
+    );
+    tf += r#"
+resource "aws_iam_role" "heredoc" {
+  name               = "heredoc"
+  assume_role_policy = <<-EOT
+    {"Version": "2012-10-17",
+     "Statement": [{"Effect": "Allow", "Sid": "trust:sub",
+       "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/${local.i}"},
+       "Condition": {"StringEquals": {
+         "${local.i}:aud": "sts.amazonaws.com",
+         "${local.i}:sub": "system:serviceaccount:t1:e"}}}]}
+  EOT
+}
+data "aws_iam_policy_document" "doc" {
+  statement {
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/${local.i}"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.i}:sub"
+      values   = ["system:serviceaccount:t1:f"]
+    }
+  }
+}
+resource "aws_iam_role" "doc" {
+  name               = "doc"
+  assume_role_policy = data.aws_iam_policy_document.doc.json
+}
+data "aws_iam_policy_document" "dyn" {
+  statement {
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/${local.i}"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.i}:sub"
+      values   = ["system:serviceaccount:t1:g"]
+    }
+    dynamic "condition" {
+      for_each = []
+      content {
+        test     = "StringEquals"
+        variable = "${local.i}:sub"
+        values   = []
+      }
+    }
+  }
+}
+resource "aws_iam_role" "dyn" {
+  name               = "dyn"
+  assume_role_policy = data.aws_iam_policy_document.dyn.json
+}
+"#;
+    let world = world_from(&[("envs/prd/main.tf", &tf)]);
+    let mut places: Vec<String> = world
+        .infra
+        .roles
+        .iter()
+        .map(|r| {
+            let at = match &r.trust_location {
+                gitops_lint_core::finding::Location::Span(s) => {
+                    let text = &world.file(s.file).text[s.start..s.end];
+                    text.lines().next().unwrap_or("").to_string()
+                }
+                other => format!("{other:?}"),
+            };
+            format!("{}: {at}", r.name.as_deref().unwrap_or("?"))
+        })
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            "doc: [\"system:serviceaccount:t1:f\"]",
+            "dyn: data.aws_iam_policy_document.dyn.json",
+            "heredoc: \"system:serviceaccount:t1:e\"",
+            "keyed: jsonencode({",
+            "nosub: jsonencode({",
+            "one: \"system:serviceaccount:t1:a\"",
+            "two: jsonencode({",
+        ]
+    );
 }
 
 #[test]

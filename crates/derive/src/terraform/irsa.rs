@@ -9,12 +9,14 @@
 //! Amazon EKS User Guide, "Assign IAM roles to Kubernetes service accounts" and "Create IAM role
 //! with trust policy required by EKS Pod Identity".
 
-use super::modules::{is_account, location_of, BlockCtx, Evaluator, ModuleSrc};
+use super::modules::{is_account, location_of, var_name, BlockCtx, Evaluator, ModuleSrc};
 use gitops_lint_core::finding::Location;
+use gitops_lint_core::source::{FileId, Span};
 use gitops_lint_model::infra::value::Value;
 use gitops_lint_model::infra::{Infra, Origin, PodIdentity, Role, RoleKind, Subject};
 use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl::edit::structure::Block;
+use hcl::edit::Span as _;
 use serde_json::Value as Json;
 use std::collections::HashMap;
 
@@ -243,7 +245,7 @@ pub(crate) fn module_role(ctx: &BlockCtx, source: &str, ev: &Evaluator) -> Role 
         .map(|e| find_key(e, "namespace_service_accounts", 0).unwrap_or(e))
         .map_or_else(
             || location_of(ctx.file, &block.ident),
-            |e| location_of(ctx.file, e),
+            |e| written_at(ctx, e),
         );
     Role {
         name,
@@ -274,6 +276,129 @@ struct Trust {
     known: bool,
     pod_identity: bool,
     federated: Option<Value>,
+    /// Where its `:sub` values are written, when read from an `aws_iam_policy_document`.
+    sub_places: SubPlaces,
+}
+
+/// Where a trust policy's `:sub` condition values are written. Why: when what the trust admits
+/// is wrong, that value is the line to change, not the `assume_role_policy = jsonencode({` line
+/// that opens a dozen lines of policy.
+#[derive(Default)]
+struct SubPlaces {
+    places: Vec<Location>,
+    /// A `:sub` condition may hide where it cannot be seen (a `dynamic` block, a merged
+    /// document, a condition key that is not literal).
+    unsure: bool,
+}
+
+impl SubPlaces {
+    /// The one place, when the policy has exactly one `:sub` condition and nothing hidden.
+    /// With several, which one a finding is about is the rules' business: the whole policy
+    /// stands for them.
+    fn one(self) -> Option<Location> {
+        match <[Location; 1]>::try_from(self.places) {
+            Ok([place]) if !self.unsure => Some(place),
+            _ => None,
+        }
+    }
+}
+
+/// The values of every `:sub` condition written in an HCL object literal, the argument of
+/// `jsonencode({...})` (at any depth, through lists and parentheses).
+fn hcl_sub_places(ctx: &BlockCtx, expr: &Expression, depth: usize, out: &mut SubPlaces) {
+    if depth > 12 {
+        out.unsure = true;
+        return;
+    }
+    match expr {
+        Expression::Object(obj) => {
+            for (key, value) in obj.iter() {
+                let name = match key {
+                    ObjectKey::Ident(i) => Some(i.value().as_str()),
+                    ObjectKey::Expression(k) => trailing_literal(k),
+                };
+                match name {
+                    Some(name) if name.ends_with(":sub") => {
+                        out.places.push(written_at(ctx, value.expr()))
+                    }
+                    Some(_) => hcl_sub_places(ctx, value.expr(), depth + 1, out),
+                    // `(local.sub_key) = ...`: it may be the `:sub` condition.
+                    None => out.unsure = true,
+                }
+            }
+        }
+        Expression::Array(items) => {
+            for item in items.iter() {
+                hcl_sub_places(ctx, item, depth + 1, out);
+            }
+        }
+        Expression::Parenthesis(p) => hcl_sub_places(ctx, p.inner(), depth + 1, out),
+        _ => {}
+    }
+}
+
+/// Where the value `expr` of `ctx`'s block is written: for `var.NAME`, where the module's
+/// caller sets it (the line to change), else the expression itself.
+fn written_at(ctx: &BlockCtx, expr: &Expression) -> Location {
+    match var_name(expr).and_then(|v| ctx.origins.get(v)) {
+        Some(origin) => origin.location.clone(),
+        None => location_of(ctx.file, expr),
+    }
+}
+
+/// The values of every `:sub` condition key in JSON written as text (a heredoc), found in its
+/// source: `"<issuer>:sub": "system:serviceaccount:ns:sa"` gives the span of the quoted value,
+/// a list (`[`) its first line.
+fn text_sub_places(file: FileId, text: &str, offset: usize, out: &mut SubPlaces) {
+    for (at, _) in text.match_indices(":sub\"") {
+        let after = &text[at + 5..];
+        let value = after.trim_start().strip_prefix(':').map(str::trim_start);
+        let Some(value) = value else {
+            continue; // `:sub"` ending a value, not a key
+        };
+        let start = offset + text.len() - value.len();
+        let len = match value.as_bytes().first() {
+            Some(b'"') => value[1..].find('"').map(|n| n + 2),
+            Some(b'[') => Some(value.find('\n').unwrap_or(value.len())),
+            _ => None,
+        };
+        match len {
+            Some(len) => out.places.push(Location::Span(Span {
+                file,
+                start,
+                end: start + len,
+            })),
+            None => out.unsure = true,
+        }
+    }
+}
+
+/// Where the `:sub` values of a role's `assume_role_policy` are written, when it is written in
+/// place: `jsonencode({...})` or a heredoc. A reference (`local.trust`,
+/// `data.aws_iam_policy_document.x.json`) is followed elsewhere, or not at all.
+fn policy_sub_places(ctx: &BlockCtx, policy: &Expression) -> SubPlaces {
+    let mut out = SubPlaces::default();
+    match policy {
+        Expression::FuncCall(call)
+            if call.name.name.value().as_str() == "jsonencode"
+                && call.name.namespace.is_empty() =>
+        {
+            for arg in call.args.iter() {
+                hcl_sub_places(ctx, arg, 0, &mut out);
+            }
+        }
+        Expression::HeredocTemplate(_) | Expression::StringTemplate(_) | Expression::String(_) => {
+            match policy.span() {
+                Some(r) => {
+                    let text = ctx.text.get(r.clone()).unwrap_or("");
+                    text_sub_places(ctx.file, text, r.start, &mut out)
+                }
+                None => out.unsure = true,
+            }
+        }
+        _ => out.unsure = true,
+    }
+    out
 }
 
 fn strings(v: &Json) -> Vec<&str> {
@@ -484,6 +609,7 @@ fn trust_from_document(
     };
     if doc.body.get_blocks("dynamic").next().is_some() {
         trust.known = false;
+        trust.sub_places.unsure = true;
     }
     // Merged documents bring statements we do not read here.
     for key in [
@@ -494,11 +620,13 @@ fn trust_from_document(
     ] {
         if attr(doc, key).is_some_and(|e| scope.eval(e) != Value::List(Vec::new())) {
             trust.known = false;
+            trust.sub_places.unsure = true;
         }
     }
     for st in doc.body.get_blocks("statement") {
         if st.body.get_blocks("dynamic").next().is_some() {
             trust.known = false;
+            trust.sub_places.unsure = true;
         }
         match attr(st, "effect").map(|e| scope.eval(e)) {
             None => {}
@@ -549,6 +677,7 @@ fn trust_from_document(
                 // `variable = local.sub_key`: it may be the `:sub` condition.
                 (_, None) => {
                     trust.known = false;
+                    trust.sub_places.unsure = true;
                     continue;
                 }
             };
@@ -556,6 +685,10 @@ fn trust_from_document(
                 continue;
             }
             sub_seen = true;
+            match attr(c, "values") {
+                Some(values) => trust.sub_places.places.push(written_at(ctx, values)),
+                None => trust.sub_places.unsure = true,
+            }
             let exact = match attr(c, "test").map(|e| scope.eval(e)) {
                 Some(Value::String(t)) if t == "StringEquals" => true,
                 Some(Value::String(t)) if t == "StringLike" => false,
@@ -658,7 +791,7 @@ pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<
         .unwrap_or_else(|| "/".to_string());
     let policy_expr = attr(block, "assume_role_policy");
     let mut federated: Option<Origin> = None;
-    let trust = match policy_expr {
+    let mut trust = match policy_expr {
         Some(e) => match (scope.eval(e), policy_document_ref(e)) {
             (Value::String(s), _) => match serde_json::from_str::<Json>(&s) {
                 Ok(json) => {
@@ -714,6 +847,16 @@ pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<
         },
         None => return None,
     };
+    let policy_at = || {
+        policy_expr.map_or_else(
+            || location_of(ctx.file, &block.ident),
+            |e| location_of(ctx.file, e),
+        )
+    };
+    let sub_places = match policy_expr {
+        Some(e) if policy_document_ref(e).is_none() => policy_sub_places(ctx, e),
+        _ => std::mem::take(&mut trust.sub_places),
+    };
     let is_irsa = trust.federated.is_some()
         || federated.is_some()
         || !trust.subjects.subjects.is_empty()
@@ -735,10 +878,7 @@ pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<
             || location_of(ctx.file, &block.ident),
             |e| location_of(ctx.file, e),
         ),
-        trust_location: policy_expr.map_or_else(
-            || location_of(ctx.file, &block.ident),
-            |e| location_of(ctx.file, e),
-        ),
+        trust_location: sub_places.one().unwrap_or_else(policy_at),
     })
 }
 

@@ -118,7 +118,7 @@ use convert::Converter;
 use foldhash::HashMap;
 use gitops_lint_config::Config;
 use gitops_lint_core::finding::Location;
-use gitops_lint_core::source::{FileId, PathSeg};
+use gitops_lint_core::source::{FileId, PathSeg, Span};
 use gitops_lint_model::{DocRef, Tenant, World};
 use gitops_lint_syntax::pointer::Lookup;
 use rayon::prelude::*;
@@ -246,18 +246,36 @@ impl<'w> Builder<'w> {
                 if let Some(v) = self.places.get(at) {
                     return v.clone();
                 }
-                let v = self.object([
-                    ("file", file),
-                    (
-                        "span",
-                        V::from(vec![V::from(span.start), V::from(span.end)]),
-                    ),
-                ]);
+                let v = self.span_in(file, span);
                 self.places.insert(at, v.clone());
                 v
             }
             Location::File(_) => self.object([("file", file), ("whole_file", V::from(true))]),
         }
+    }
+
+    /// A place found while the input is built (a trust entry inside its trust's place), not
+    /// one of the World's: not cached, as those are few.
+    fn span_location(&mut self, span: &Span) -> regorus::Value {
+        let world = self.world;
+        let file = self
+            .files
+            .entry(span.file)
+            .or_insert_with(|| regorus::Value::from(world.file(span.file).display.as_str()))
+            .clone();
+        self.span_in(file, span)
+    }
+
+    /// `{"file": file, "span": [start, end]}`.
+    fn span_in(&mut self, file: regorus::Value, span: &Span) -> regorus::Value {
+        use regorus::Value as V;
+        self.object([
+            ("file", file),
+            (
+                "span",
+                V::from(vec![V::from(span.start), V::from(span.end)]),
+            ),
+        ])
     }
 
     /// Lists keyed by a name, as an object.

@@ -947,13 +947,27 @@ fn to_finding(
         // A label at the finding's own place would be drawn on the primary's span a second
         // time; the primary message says what is there. Left out here rather than tested in
         // each policy, where the test is a comprehension per label and finding.
-        if location == finding.primary {
+        if drawn_around(world, &location, &finding.primary) {
             continue;
         }
         let message = related.get("msg").and_then(Value::as_str).unwrap_or("");
         finding = finding.with_related(location, message);
     }
     Ok(finding)
+}
+
+/// Whether a related label at `label` would only be drawn on or around the primary's span: it
+/// is the primary's place, or it holds that span and starts on the same line (a trust
+/// `["t1/t1-batch"]` around the entry the finding points at).
+fn drawn_around(world: &World, label: &Location, primary: &Location) -> bool {
+    if label == primary {
+        return true;
+    }
+    let (Location::Span(l), Location::Span(p)) = (label, primary) else {
+        return false;
+    };
+    let before = world.file(p.file).text.get(l.start..p.start);
+    l.file == p.file && l.end >= p.end && before.is_some_and(|t| !t.contains('\n'))
 }
 
 #[cfg(test)]
@@ -1088,6 +1102,51 @@ mod tests {
                 "data.gitops_lint.tenant",
             ]
         );
+    }
+
+    /// A label around the primary on its line (a module's `["t1/t1-batch"]` around the entry)
+    /// is left out; near misses: a label that starts a line above (a list written one entry per
+    /// line), one inside the primary, one beside it on the same line, one in another file.
+    #[test]
+    fn a_label_drawn_around_the_primary_on_its_line_is_left_out() {
+        let mut world = World::default();
+        let text = "  accounts = [\"t1/t1-batch\"]\n  list = [\n    \"t1/t1-cron\",\n  ]\n";
+        for (i, name) in [(0, "a.tf"), (1, "b.tf")] {
+            world.files.push(SourceFile::new(
+                FileId(i),
+                0,
+                name.into(),
+                name.into(),
+                FileKind::Other,
+                text.into(),
+            ));
+        }
+        let at = |file: u32, what: &str, nth: usize| {
+            let start = text.match_indices(what).nth(nth).map_or(0, |(i, _)| i);
+            Location::Span(Span {
+                file: FileId(file),
+                start,
+                end: start + what.len(),
+            })
+        };
+        let entry = at(0, "\"t1/t1-batch\"", 0);
+        assert!(drawn_around(&world, &entry, &entry));
+        assert!(drawn_around(&world, &at(0, "[\"t1/t1-batch\"]", 0), &entry));
+        assert!(!drawn_around(&world, &at(0, "t1/t1-batch", 0), &entry));
+        assert!(!drawn_around(&world, &at(0, "accounts", 0), &entry));
+        assert!(!drawn_around(
+            &world,
+            &at(1, "[\"t1/t1-batch\"]", 0),
+            &entry
+        ));
+        let cron = at(0, "\"t1/t1-cron\"", 0);
+        let list = Location::Span(Span {
+            file: FileId(0),
+            start: text.find("[\n").unwrap_or(0),
+            end: text.find("  ]").unwrap_or(0) + 3,
+        });
+        assert!(!drawn_around(&world, &list, &cron));
+        assert!(!drawn_around(&world, &Location::File(FileId(0)), &cron));
     }
 
     #[test]

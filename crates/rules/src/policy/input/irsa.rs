@@ -14,6 +14,7 @@
 
 use super::Builder;
 use gitops_lint_core::finding::Location;
+use gitops_lint_core::source::Span;
 use gitops_lint_core::RuleId;
 use gitops_lint_derive::terraform::irsa::role_name_of_arn;
 use gitops_lint_derive::terraform::modules::is_account;
@@ -247,6 +248,9 @@ struct Mismatch {
     trust_label: String,
     /// The end that is wrong ([`Primary`]).
     primary: Primary,
+    /// With [`Primary::Trust`], the trust entry to change, as written: the place is that entry
+    /// when the trust writes it literally ([`entry_place`]).
+    entry: Option<String>,
     /// What the roles trust and whether a wildcard is compared exactly ([`trusted_words`]):
     /// kept in the input as `trusted` and `exact_wildcard` for policies that read them.
     trusted: (String, bool),
@@ -394,10 +398,12 @@ fn mismatch(
         })?;
         Some(match kind {
             RoleKind::IamRole => (
+                format!("system:serviceaccount:{x}"),
                 format!("{account}, but the role's `:sub` condition says `system:serviceaccount:` twice (`system:serviceaccount:{x}`), which no ServiceAccount can be: AssumeRoleWithWebIdentity is denied at run time"),
                 format!("write `system:serviceaccount:{m}` in the role's `:sub` condition, with `system:serviceaccount:` once"),
             ),
             _ => (
+                x.to_string(),
                 format!("{account}, but the role trusts `system:serviceaccount:{x}`, which no ServiceAccount can be (the module puts `system:serviceaccount:` before each entry of `namespace_service_accounts`, and the entry `{x}` has it already): AssumeRoleWithWebIdentity is denied at run time"),
                 format!("write the entry as `{m}`, without `system:serviceaccount:` (the module adds it)"),
             ),
@@ -411,21 +417,24 @@ fn mismatch(
         })?;
         Some(match kind {
             RoleKind::IamRole => (
+                x.clone(),
                 format!("{account}, but the role's `:sub` condition says `{x}`, which names no ServiceAccount (a ServiceAccount is `system:serviceaccount:<namespace>:<name>` there): AssumeRoleWithWebIdentity is denied at run time"),
                 format!("write `system:serviceaccount:{m}` in the role's `:sub` condition"),
             ),
             _ => (
+                x.clone(),
                 format!("{account}, but the role's `namespace_service_accounts` entry `{x}` names no ServiceAccount (an entry is `<namespace>:<name>`): AssumeRoleWithWebIdentity is denied at run time"),
                 format!("write the entry as `{m}`"),
             ),
         })
     };
-    if let Some((msg, help)) = doubled().or_else(unnamed) {
+    if let Some((entry, msg, help)) = doubled().or_else(unnamed) {
         return Mismatch {
             msg,
             help,
             trust_label,
             primary: Primary::Trust,
+            entry: Some(entry),
             trusted: (trusted, exact_wildcard),
         };
     }
@@ -456,7 +465,33 @@ fn mismatch(
         help,
         trust_label,
         primary,
+        entry: None,
         trusted: (trusted, exact_wildcard),
+    }
+}
+
+/// Where trust entry `entry` (as written) is, inside the trust written at `trust`: the line to
+/// change when a list is written over several lines (`values = [` then one entry per line), or
+/// a policy has several `:sub` conditions. The trust's own place when the entry is not written
+/// there, quoted, exactly once (an interpolation, a reference to a list elsewhere): `None`.
+fn entry_place(world: &World, trust: &Location, entry: Option<&str>) -> Option<Span> {
+    let (Location::Span(span), Some(entry)) = (trust, entry) else {
+        return None;
+    };
+    let text = world
+        .file(span.file)
+        .text
+        .get(span.start..span.end)
+        .unwrap_or("");
+    let quoted = format!("\"{entry}\"");
+    let mut found = text.match_indices(&quoted);
+    match (found.next(), found.next()) {
+        (Some((at, _)), None) => Some(Span {
+            file: span.file,
+            start: span.start + at,
+            end: span.start + at + quoted.len(),
+        }),
+        _ => None,
     }
 }
 
@@ -488,7 +523,7 @@ fn follows_namespace(m: &Mismatch, sa: &ServiceAccount, roles: &[&Role]) -> bool
 fn mismatch_fields(
     mismatch: Option<Mismatch>,
     places: [&V; 3],
-    trust_at: impl FnOnce() -> V,
+    trust_at: impl FnOnce(Option<&str>) -> V,
 ) -> [V; 6] {
     let Some(m) = mismatch else {
         return [V::Null, V::Null, V::Null, V::Null, V::Null, V::Null];
@@ -497,7 +532,7 @@ fn mismatch_fields(
     let trust_place;
     let place = match m.primary {
         Primary::Trust => {
-            trust_place = trust_at();
+            trust_place = trust_at(m.entry.as_deref());
             &trust_place
         }
         Primary::Namespace => namespace_at,
@@ -599,11 +634,17 @@ fn service_account<'w>(
         _ => V::Null,
     };
     let [trusted, exact_wildcard, mismatch_msg, mismatch_help, mismatch_trust_label, mismatch_at] =
-        mismatch_fields(mismatch, [&namespace_at, &at, &named_at], || {
-            // The first role's trust, as the finding's label at the trust (`roles[0]` there).
-            named_roles
-                .and_then(|roles| roles.first())
-                .map_or(V::Null, |r| b.location(&r.trust_location))
+        mismatch_fields(mismatch, [&namespace_at, &at, &named_at], |entry| {
+            // The first role's trust, as the finding's label at the trust (`roles[0]` there),
+            // narrowed to the entry to change when the trust writes it.
+            let world = b.world;
+            let Some(first) = named_roles.and_then(|roles| roles.first()) else {
+                return V::Null;
+            };
+            match entry_place(world, &first.trust_location, entry) {
+                Some(span) => b.span_location(&span),
+                None => b.location(&first.trust_location),
+            }
         });
     let fields = [
         ("name", s(&sa.name)),
@@ -1042,13 +1083,13 @@ fn pod_identities(b: &mut Builder<'_>) -> V {
 #[cfg(test)]
 mod tests {
     use super::{
-        follows_namespace, kind_name, mismatch, parse_role_arn, part_key, subjects,
+        entry_place, follows_namespace, kind_name, mismatch, parse_role_arn, part_key, subjects,
         trusted_namespace, trusted_namespace_keys, trusted_words, unrendered, PartKey, Primary,
         TrustIds,
     };
     use crate::policy::input::Builder;
     use gitops_lint_core::finding::Location;
-    use gitops_lint_core::source::FileId;
+    use gitops_lint_core::source::{FileId, Span};
     use gitops_lint_model::accounts::{AccountSource, ServiceAccount};
     use gitops_lint_model::infra::{Instance, Role, RoleKind, Subject};
     use gitops_lint_model::World;
@@ -1424,6 +1465,48 @@ out := [trust_words(input.sa, role), trust_primary(input.sa), sprintf("%s trusts
             (world, &existing),
         );
         (m.help, m.primary)
+    }
+
+    /// A trust entry to change is found inside its trust when it is written there, quoted,
+    /// once; near misses: written twice, written through an interpolation, a trust that is a
+    /// whole file, no entry to find.
+    #[test]
+    fn an_entry_is_its_own_place_only_when_written_once_in_the_trust() {
+        let mut world = World::default();
+        let text = "list = [\n  \"t1:t1-api\",\n  \"t1/t1-cron\",\n  \"${local.ns}/t1-x\",\n  \"t1/t1-cron\",\n]\n";
+        world.files.push(gitops_lint_core::source::SourceFile::new(
+            FileId(0),
+            0,
+            "main.tf".into(),
+            "main.tf".into(),
+            gitops_lint_core::source::FileKind::Other,
+            text.into(),
+        ));
+        let list_start = text.find('[').unwrap_or(0);
+        let trust = |end: usize| {
+            Location::Span(Span {
+                file: FileId(0),
+                start: list_start,
+                end,
+            })
+        };
+        let shown = |place: Option<Span>| place.map(|s| &text[s.start..s.end]);
+        // The first three entries only: `t1/t1-cron` is written once there.
+        let first_three = trust(text.find("  \"t1/t1-cron\",\n]").unwrap_or(0));
+        assert_eq!(
+            shown(entry_place(&world, &first_three, Some("t1/t1-cron"))),
+            Some("\"t1/t1-cron\"")
+        );
+        assert_eq!(
+            shown(entry_place(&world, &first_three, Some("t1:t1-api"))),
+            Some("\"t1:t1-api\"")
+        );
+        let whole = trust(text.len());
+        assert_eq!(entry_place(&world, &whole, Some("t1/t1-cron")), None);
+        assert_eq!(entry_place(&world, &whole, Some("t1/t1-x")), None);
+        assert_eq!(entry_place(&world, &whole, None), None);
+        let file = Location::File(FileId(0));
+        assert_eq!(entry_place(&world, &file, Some("t1:t1-api")), None);
     }
 
     /// A World whose Terraform has one instance (`envs/prd`), the one `role` names.
