@@ -144,7 +144,10 @@ pub struct Role {
     pub instance: usize,
     /// Where the name is written.
     pub location: Location,
-    /// Where the trusted subjects are written.
+    /// Where the trusted subjects are written: the IRSA module's `namespace_service_accounts`,
+    /// the values of the trust policy's one `:sub` condition, or, when there are several or
+    /// some cannot be seen, the whole `assume_role_policy`; for a module's `var.NAME`, the
+    /// caller's argument.
     pub trust_location: Location,
 }
 

@@ -42,7 +42,11 @@
 //!                           subjects?: [{namespace, service_account, exact, text, wildcard,
 //!                                        prefix_twice?}],
 //!                           namespaces?, namespace_key?, at, trust_at, trust, instance_at}
-//!                          (`kind` as findings name it; `exact`: `StringEquals`, no wildcards;
+//!                          (`kind` as findings name it; `trust_at`: where the trusted
+//!                          subjects are written, `Role::trust_location`: the module's
+//!                          `namespace_service_accounts` or the one `:sub` condition's values,
+//!                          else the whole `assume_role_policy`;
+//!                          `exact`: `StringEquals`, no wildcards;
 //!                          `text`: `namespace:service_account`; `wildcard`: it has `*` or `?`;
 //!                          `prefix_twice`: true when it says `system:serviceaccount:` twice,
 //!                          read as namespace `system`;

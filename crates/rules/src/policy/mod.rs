@@ -15,10 +15,10 @@
 //! key holding such an object: the input's location objects (`Builder::location` in `input.rs`)
 //! have exactly these fields, so a policy writes `{"at": sa.at, "rule": ..., "msg": ...}` (the
 //! same finding as `object.union(sa.at, {"rule": ..., "msg": ...})`, without a builtin call per
-//! finding). A related label at the finding's own place is left out. A finding whose root cause
-//! is another rule's finding at the same place names that rule in `"follows"` (an empty string
-//! for none): where that finding is reported, this one is folded into it
-//! (`Finding::follows`).
+//! finding). A related label at the finding's own place, or around it on its line, is left out.
+//! A finding whose root cause is another rule's finding at the same place names that rule in
+//! `"follows"` (an empty string for none): where that finding is reported, this one is folded
+//! into it (`Finding::follows`).
 //!
 //! Policies are compiled once; every package is evaluated on its own clone of the engine (the
 //! input is shared, not copied), in parallel, under a time limit (`limits.regoSeconds`). A
