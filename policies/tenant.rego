@@ -30,6 +30,9 @@ deny contains finding if {
 			t.namespace, t.id, t.tier,
 		]),
 		"help": sprintf("deploy to namespace `%s`, or fix `tenantId` if the namespace is right", [t.id]),
+		# With trust mismatches folded in, only deploying there fixes them too: the roles trust
+		# the tenant's own namespace, and a new `tenantId` would not change that.
+		"help_when_folded": concat("", ["deploy to namespace `", t.id, "`"]),
 		# Where `tenantId` is set, when it is (`id_path` is null otherwise). Why a comprehension,
 		# not a function of two bodies: regorus evaluates a function anew on every call, and with
 		# 667 findings the function was a quarter of this package's instructions.

@@ -142,6 +142,11 @@ pub struct Finding {
     /// The message already says what they are; a suppression of this finding lets them out
     /// again, on their own (`gate::suppress::apply`).
     pub folded: Vec<Finding>,
+    /// The help to show instead of `help` once findings that follow this one are folded into
+    /// it: the one fix that resolves them too, where `help` also offers another that would not
+    /// (`tenant/namespace-mismatch`: deploy to the tenant's namespace; fixing `tenantId`
+    /// instead would leave the roles' trust wrong).
+    pub help_when_folded: Option<String>,
 }
 
 impl Finding {
@@ -157,6 +162,7 @@ impl Finding {
             level_chosen: false,
             follows: None,
             folded: Vec::new(),
+            help_when_folded: None,
         }
     }
 

@@ -225,7 +225,8 @@ fn fold_consequences(findings: Vec<Finding>) -> Vec<Finding> {
 }
 
 /// Says in a root finding's message what is folded into it, rule by rule (`folded` is sorted),
-/// and adds the folded findings' related places it does not have.
+/// shows its `help_when_folded` (the one fix that resolves them too), and adds the folded
+/// findings' related places it does not have.
 fn describe_folded(root: &mut Finding, folded: &[Finding]) {
     let mut rules: Vec<&RuleId> = folded.iter().map(|f| &f.rule).collect();
     rules.dedup();
@@ -245,6 +246,9 @@ fn describe_folded(root: &mut Finding, folded: &[Finding]) {
         ));
     }
     root.message.push_str(&text);
+    if let Some(help) = root.help_when_folded.take() {
+        root.help = Some(help);
+    }
     let primary = root.primary.clone();
     add_related(
         root,
@@ -385,6 +389,13 @@ mod tests {
         .with_related(at(100), "tenantId `t1` is set here")
     }
 
+    /// A root whose help offers two fixes, of which only one resolves its followers.
+    fn root_of_two_fixes(start: usize) -> Finding {
+        let mut f = root(start).with_help("deploy to namespace `t1`, or fix `tenantId`");
+        f.help_when_folded = Some("deploy to namespace `t1`".into());
+        f
+    }
+
     fn follower(start: usize, account: &str) -> Finding {
         Finding::new(
             RuleId::IRSA_TRUST_MISMATCH,
@@ -420,6 +431,22 @@ mod tests {
             ]
         );
         assert_eq!(f.folded.len(), 2);
+    }
+
+    /// Once followers are folded in, a root that says which of its fixes resolves them too
+    /// shows only that one; alone, or with its follower elsewhere, it keeps both.
+    #[test]
+    fn a_folded_root_shows_the_fix_that_resolves_its_followers_too() {
+        let out = fold_consequences(vec![follower(10, "a"), root_of_two_fixes(10)]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].help.as_deref(), Some("deploy to namespace `t1`"));
+        assert_eq!(out[0].help_when_folded, None);
+        let two = Some("deploy to namespace `t1`, or fix `tenantId`");
+        let out = fold_consequences(vec![follower(20, "a"), root_of_two_fixes(10)]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].help.as_deref(), two);
+        let out = fold_consequences(vec![root_of_two_fixes(10)]);
+        assert_eq!(out[0].help.as_deref(), two);
     }
 
     #[test]

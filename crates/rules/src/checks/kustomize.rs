@@ -225,8 +225,16 @@ fn names_in<'r>(repo: &'r Repo, dir: &str) -> Vec<&'r str> {
 enum Outcome {
     /// It names an existing file or a directory with a kustomization; these paths are used.
     Found(Vec<String>),
-    /// A problem, and the paths the entry evidently meant (counted as listed).
-    Problem(Finding, Vec<String>),
+    /// A problem, and the paths the entry evidently meant (counted as listed). Boxed: a
+    /// finding is ten times the size of the other variant.
+    Problem(Box<Finding>, Vec<String>),
+}
+
+impl Outcome {
+    /// [`Outcome::Problem`].
+    fn problem(finding: Finding, meant: Vec<String>) -> Self {
+        Outcome::Problem(Box::new(finding), meant)
+    }
 }
 
 struct Kust<'w> {
@@ -246,7 +254,7 @@ fn check_entry(k: &Kust, entry: &Entry) -> Option<Outcome> {
     let rule = RuleId::KUSTOMIZE_MISSING_RESOURCE;
     let resolved = match resolve(k.dir, value) {
         Resolved::Escapes => {
-            return Some(Outcome::Problem(
+            return Some(Outcome::problem(
                 Finding::new(
                     rule,
                     format!("`{value}` under `{field}` points outside the repository, so `kustomize build` in Flux or Argo CD, which see only a checkout of this repository, cannot find it"),
@@ -274,7 +282,7 @@ fn check_entry(k: &Kust, entry: &Entry) -> Option<Outcome> {
             1 => format!("it would match `{}`", meant[0]),
             n => format!("it would match {n} files such as `{}`", meant[0]),
         };
-        return Some(Outcome::Problem(
+        return Some(Outcome::problem(
             Finding::new(
                 rule,
                 format!("`{value}` under `{field}` is a pattern, but Kustomize does not expand patterns: it looks for a file literally named `{resolved}`, so `kustomize build` fails ({covers})"),
@@ -296,7 +304,7 @@ fn check_entry(k: &Kust, entry: &Entry) -> Option<Outcome> {
         } else {
             format!("{resolved}/")
         };
-        return Some(Outcome::Problem(
+        return Some(Outcome::problem(
             Finding::new(
                 rule,
                 format!("`{value}` under `{field}` is the directory `{shown}`, which has no kustomization.yaml, so `kustomize build` fails and nothing from this kustomization is applied"),
@@ -324,7 +332,7 @@ fn check_entry(k: &Kust, entry: &Entry) -> Option<Outcome> {
             .map(|p| format!("`{p}`"))
             .collect::<Vec<_>>()
             .join(" and ");
-        return Some(Outcome::Problem(
+        return Some(Outcome::problem(
             Finding::new(
                 rule,
                 format!("`{field}` entry `{value}` names no file: it looks like {} items folded into one ({items}) by an over-indented `- ` line (see yaml/continued-list-item), so `kustomize build` fails and nothing from this kustomization is applied", parts.len()),
@@ -335,7 +343,7 @@ fn check_entry(k: &Kust, entry: &Entry) -> Option<Outcome> {
         ));
     }
     if let Some(gitignore) = gitignored(k.repo, &resolved) {
-        return Some(Outcome::Problem(
+        return Some(Outcome::problem(
             Finding::new(
                 rule,
                 format!("`{value}` under `{field}` is not in the repository, but `{gitignore}` lists it: it is generated before `kustomize build` runs (by a config management plugin or a CI step), so it was not checked"),
@@ -362,7 +370,7 @@ fn check_entry(k: &Kust, entry: &Entry) -> Option<Outcome> {
             Vec::new(),
         ),
     };
-    Some(Outcome::Problem(
+    Some(Outcome::problem(
         Finding::new(rule, message, location).with_help(help),
         meant,
     ))
@@ -500,7 +508,7 @@ pub fn check(world: &World) -> Vec<Finding> {
                         used.extend(paths.into_iter().map(|p| (file.repo, p)));
                     }
                     Some(Outcome::Problem(f, meant)) => {
-                        findings.push(f);
+                        findings.push(*f);
                         used.extend(meant.into_iter().map(|p| (file.repo, p)));
                     }
                     None => {}

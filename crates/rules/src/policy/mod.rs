@@ -18,7 +18,8 @@
 //! finding). A related label at the finding's own place, or around it on its line, is left out.
 //! A finding whose root cause is another rule's finding at the same place names that rule in
 //! `"follows"` (an empty string for none): where that finding is reported, this one is folded
-//! into it (`Finding::follows`).
+//! into it (`Finding::follows`). A root may name, as `"help_when_folded"`, the one of its fixes
+//! that resolves what is folded into it too (`Finding::help_when_folded`).
 //!
 //! Policies are compiled once; every package is evaluated on its own clone of the engine (the
 //! input is shared, not copied), in parallel, under a time limit (`limits.regoSeconds`). A
@@ -932,6 +933,11 @@ fn to_finding(
     );
     finding.level = level;
     finding.help = item.get("help").and_then(Value::as_str).map(str::to_string);
+    finding.help_when_folded = item
+        .get("help_when_folded")
+        .and_then(Value::as_str)
+        .filter(|help| !help.is_empty())
+        .map(str::to_string);
     finding.follows = item
         .get("follows")
         .and_then(Value::as_str)
