@@ -185,7 +185,8 @@ pub fn resolve(world: &World, findings: Vec<Finding>) -> Vec<Finding> {
 /// One root cause, one finding, across rules: a finding that `follows` a rule with a finding
 /// at exactly the same place (a tenant deployed to the wrong namespace, whose roles then do not
 /// trust its ServiceAccounts there either) is folded into that finding, which says so in its
-/// message and takes its related places; the root's help (the one fix) stands. A finding that
+/// message and takes its related places; the root's help stands, or its `help_when_folded` when
+/// it names which of its fixes resolves them too. A finding that
 /// outranks its root is left on its own: a config that makes the root a warning must not hide
 /// an error in it. Input is sorted, and so is what is folded into each root.
 fn fold_consequences(findings: Vec<Finding>) -> Vec<Finding> {

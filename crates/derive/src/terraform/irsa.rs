@@ -791,8 +791,9 @@ pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<
         .unwrap_or_else(|| "/".to_string());
     let policy_expr = attr(block, "assume_role_policy");
     let mut federated: Option<Origin> = None;
+    let document = policy_expr.and_then(policy_document_ref);
     let mut trust = match policy_expr {
-        Some(e) => match (scope.eval(e), policy_document_ref(e)) {
+        Some(e) => match (scope.eval(e), document) {
             (Value::String(s), _) => match serde_json::from_str::<Json>(&s) {
                 Ok(json) => {
                     let t = trust_from_json(&json);
@@ -853,8 +854,9 @@ pub(crate) fn iam_role(ctx: &BlockCtx, m: &ModuleSrc, ev: &Evaluator) -> Option<
             |e| location_of(ctx.file, e),
         )
     };
-    let sub_places = match policy_expr {
-        Some(e) if policy_document_ref(e).is_none() => policy_sub_places(ctx, e),
+    // A document's places were found while reading it; a policy written in place is read here.
+    let sub_places = match (policy_expr, document) {
+        (Some(e), None) => policy_sub_places(ctx, e),
         _ => std::mem::take(&mut trust.sub_places),
     };
     let is_irsa = trust.federated.is_some()

@@ -216,12 +216,7 @@ impl<'w> Builder<'w> {
     /// A location as the finding contract reads it back (`super::to_location`).
     fn location(&mut self, at: &'w Location) -> regorus::Value {
         use regorus::Value as V;
-        let world = self.world;
-        let file = self
-            .files
-            .entry(at.file())
-            .or_insert_with(|| V::from(world.file(at.file()).display.as_str()))
-            .clone();
+        let file = self.file_name(at.file());
         match at {
             Location::Path { doc, path, key, .. } => {
                 let path = match self.paths.get(path.as_slice()) {
@@ -261,13 +256,17 @@ impl<'w> Builder<'w> {
     /// A place found while the input is built (a trust entry inside its trust's place), not
     /// one of the World's: not cached, as those are few.
     fn span_location(&mut self, span: &Span) -> regorus::Value {
-        let world = self.world;
-        let file = self
-            .files
-            .entry(span.file)
-            .or_insert_with(|| regorus::Value::from(world.file(span.file).display.as_str()))
-            .clone();
+        let file = self.file_name(span.file);
         self.span_in(file, span)
+    }
+
+    /// A file's displayed name, made once per file.
+    fn file_name(&mut self, file: FileId) -> regorus::Value {
+        let world = self.world;
+        self.files
+            .entry(file)
+            .or_insert_with(|| regorus::Value::from(world.file(file).display.as_str()))
+            .clone()
     }
 
     /// `{"file": file, "span": [start, end]}`.
